@@ -1,0 +1,1 @@
+"""Composition root: settings, CLI, demo data; wires storage into the contexts."""

@@ -1,0 +1,11 @@
+"""All tables, imported so the metadata is complete (for Alembic autogenerate and checks)."""
+
+from __future__ import annotations
+
+import allocation.tables  # noqa: F401
+import identity.tables  # noqa: F401
+import ledger.tables  # noqa: F401
+import trading.tables  # noqa: F401
+from storage.metadata import metadata
+
+target_metadata = metadata

@@ -1,0 +1,44 @@
+"""Ledger rejections. Each broken rule has its own stable code."""
+
+from __future__ import annotations
+
+from kernel.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+
+
+class LedgerRejection(DomainError):
+    """Base of every ledger rejection."""
+
+    code = "ledger_rejected"
+    kind = "conflict"
+
+    def __init__(self, message: str, *, transfer_id: str | None = None,
+                 field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.transfer_id = transfer_id
+
+
+def _rule(name: str, code: str, base: type[DomainError], kind: str) -> type[LedgerRejection]:
+    return type(name, (LedgerRejection, base), {"code": code, "kind": kind})
+
+
+AccountNotFound = _rule("AccountNotFound", "account_not_found", NotFound, "not_found")
+AssetMismatch = _rule("AssetMismatch", "asset_mismatch", InvalidInput, "invalid")
+SameAccount = _rule("SameAccount", "same_account", InvalidInput, "invalid")
+NonPositiveAmount = _rule("NonPositiveAmount", "non_positive_amount", InvalidInput, "invalid")
+UnknownTransactionType = _rule("UnknownTransactionType", "unknown_transaction_type",
+                               InvalidInput, "invalid")
+KindNotAllowed = _rule("KindNotAllowed", "account_kind_not_allowed", InvalidInput, "invalid")
+InitiatorNotAllowed = _rule("InitiatorNotAllowed", "initiator_not_allowed", Forbidden,
+                            "forbidden")
+InsufficientBalance = _rule("InsufficientBalance", "insufficient_balance", Conflict, "conflict")
+OverLimit = _rule("OverLimit", "over_limit", Conflict, "conflict")
+AccountFrozen = _rule("AccountFrozen", "account_frozen", Conflict, "conflict")
+ClosedAccount = _rule("ClosedAccount", "account_closed_to_debits", Conflict, "conflict")
+PendingNotFound = _rule("PendingNotFound", "pending_not_found", NotFound, "not_found")
+PendingVoided = _rule("PendingVoided", "pending_voided", Conflict, "conflict")
+PendingExpired = _rule("PendingExpired", "pending_expired", Conflict, "conflict")
+PendingPosted = _rule("PendingPosted", "pending_already_posted", Conflict, "conflict")
+PostExceedsPending = _rule("PostExceedsPending", "post_exceeds_pending", Conflict, "conflict")
+IdConflict = _rule("IdConflict", "id_conflict", Conflict, "conflict")
+BatchTooLarge = _rule("BatchTooLarge", "batch_too_large", InvalidInput, "invalid")
+LinkedFailure = _rule("LinkedFailure", "linked_event_failed", Conflict, "conflict")

@@ -1,0 +1,99 @@
+"""Ledger tables. Balances are stored per account; the journal is the truth they must match."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.metadata import Base
+
+# Journal sequence numbers and amounts may exceed 2**31.
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AssetRow(Base):
+    __tablename__ = "ledger_asset"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # right | money
+    pollutant: Mapped[str | None] = mapped_column(String(10))
+    zone: Mapped[str | None] = mapped_column(String(20))
+    vintage: Mapped[int | None] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(5))  # kg | fen
+
+
+class AccountRow(Base):
+    __tablename__ = "ledger_account"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    holder: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    asset: Mapped[str] = mapped_column(ForeignKey("ledger_asset.code"), index=True)
+    no_overdraft: Mapped[bool] = mapped_column(Boolean, default=True)
+    upper_limit: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    frozen_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    debits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    debits_pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("uq_ledger_account_holder_kind_asset", "holder", "kind", "asset",
+                            unique=True),)
+
+
+class JournalRow(Base):
+    """One journal entry. Append-only; `hash` chains it to the entry before it."""
+
+    __tablename__ = "ledger_journal"
+    seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)
+    type: Mapped[str] = mapped_column(String(24))
+    phase: Mapped[str] = mapped_column(String(8))  # single | pending | post | void | expire
+    pending_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    debit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    credit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    asset: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    initiator: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    timeout_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class PendingRow(Base):
+    """Mutable state of a two-phase transfer (the journal keeps its history)."""
+
+    __tablename__ = "ledger_pending"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    debit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
+    credit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    posted: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[str] = mapped_column(String(8), index=True)  # pending|posted|voided|expired
+    timeout_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class HeadRow(Base):
+    """The journal head: last sequence number and hash. Locked by every writer."""
+
+    __tablename__ = "ledger_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class RejectionRow(Base):
+    """Audit record of a rejected transfer: the only trace a rejection leaves."""
+
+    __tablename__ = "ledger_rejection"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    initiator: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,110 @@
+"""Engine and unit of work.
+
+Guarantees:
+- every write happens inside `with uow:` and becomes durable only on `uow.commit()`;
+  leaving the block without commit rolls back, so a failed use case leaves nothing behind;
+- on SQLite, a write transaction starts with BEGIN IMMEDIATE, so writers are serialised and a
+  read-then-write never fails half-way with "database is locked" mid-transaction;
+- on PostgreSQL, row locks (SELECT ... FOR UPDATE) taken by store modules serialise writers of
+  one market or one set of accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy own transactions so BEGIN IMMEDIATE can be emitted.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+class UnitOfWork:
+    """One database transaction. Use cases do `with uow: ...; uow.commit()`."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._factory = session_factory
+        self._session: Session | None = None
+        self.committed = False
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `with`")
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        bind = self.session.get_bind()
+        return bind.dialect.name
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        self.committed = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._session is not None
+        try:
+            if not self.committed:
+                self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+        self.committed = True
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+class Database:
+    """The engine plus a session factory; hands out units of work."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,99 @@
+"""Market rules (pure): states, tick, lot and daily price limits, and the service's
+rejection codes.
+
+A market is one pollutant, zone and vintage. Its id is the ledger asset code
+``POLLUTANT/ZONE/VINTAGE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kernel.errors import Conflict, InvalidInput, NotFound
+from trading.errors import TradingError
+
+
+class MarketNotFound(TradingError, NotFound):
+    code = "market_not_found"
+    kind = "not_found"
+
+
+class MarketHalted(TradingError, Conflict):
+    code = "market_halted"
+    kind = "conflict"
+
+
+class MarketClosed(TradingError, Conflict):
+    code = "market_closed"
+    kind = "conflict"
+
+
+class OrderRejected(TradingError, InvalidInput):
+    """The book rejected the order; `code` is the book's reject code."""
+
+    kind = "invalid"
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.code = code
+
+
+class InsufficientTradable(TradingError, Conflict):
+    code = "insufficient_tradable_rights"
+    kind = "conflict"
+
+
+class InsufficientCash(TradingError, Conflict):
+    code = "insufficient_cash"
+    kind = "conflict"
+
+
+class CapHeadroomExceeded(TradingError, Conflict):
+    code = "cap_headroom_exceeded"
+    kind = "conflict"
+
+
+class OrderNotFound(TradingError, NotFound):
+    code = "order_not_found"
+    kind = "not_found"
+
+
+class OrderNotLive(TradingError, Conflict):
+    code = "order_not_live"
+    kind = "conflict"
+
+
+class DuplicateOrderId(TradingError, Conflict):
+    code = "duplicate_order_id"
+    kind = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRules:
+    state: str
+    tick: int
+    min_lot: int
+    reference_price: int | None
+    band_pct: int | None
+
+    def price_band(self) -> tuple[int, int] | None:
+        """Daily price limits (inclusive) around the reference price, on the tick grid."""
+        if self.reference_price is None or self.band_pct is None:
+            return None
+        span = self.reference_price * self.band_pct // 100
+        low = -(-(self.reference_price - span) // self.tick) * self.tick
+        high = (self.reference_price + span) // self.tick * self.tick
+        return max(low, self.tick), high
+
+    def check_open(self, market_id: str) -> None:
+        if self.state == "halted":
+            raise MarketHalted(f"market {market_id} is halted")
+        if self.state != "open":
+            raise MarketClosed(f"market {market_id} is closed")
+
+
+def parse_market_id(market_id: str) -> tuple[str, str, int]:
+    parts = market_id.split("/")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise MarketNotFound(f"no market {market_id!r}", field="market")
+    return parts[0], parts[1], int(parts[2])
