@@ -299,3 +299,64 @@ def deposit_cash(uow: UoW, *, enterprise: str, amount_fen: int, actor: str, refe
                                       reference=reference)],
                        initiator=Initiator.BUREAU, actor=actor, now=now)
         uow.commit()
+
+
+def _enterprise_dict(e) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return dict(credit_code=e.credit_code, name=e.name, sector=e.sector,
+                district=e.district, status=e.status)
+
+
+def search_enterprises(uow: UoW, *, q: str | None = None, sector: str | None = None,
+                       district: str | None = None, offset: int = 0, limit: int = 50
+                       ) -> dict[str, object]:
+    with uow:
+        rows, total = RegistryStore(uow.session).search_enterprises(q, sector, district,
+                                                                    offset, limit)
+        return dict(total=total, offset=offset, limit=limit,
+                    items=[_enterprise_dict(e) for e in rows])
+
+
+def enterprise_view(uow: UoW, code: str) -> dict[str, object]:
+    from allocation.permits import EnterpriseNotFound
+
+    with uow:
+        store = RegistryStore(uow.session)
+        e = store.enterprise(code)
+        if e is None:
+            raise EnterpriseNotFound(f"no enterprise {code}", field="credit_code")
+        permits = [dict(code=p.code, valid_from=p.valid_from.isoformat(),
+                        valid_to=p.valid_to.isoformat(), status=p.status)
+                   for p in store.permits_of(code)]
+        return dict(_enterprise_dict(e), permits=permits)
+
+
+def permit_view(uow: UoW, code: str, *, events: int = 200) -> dict[str, object]:
+    with uow:
+        store = RegistryStore(uow.session)
+        p = store.permit(code)
+        if p is None:
+            raise PermitNotFound(f"no permit {code}", field="permit_code")
+        e = store.enterprise(p.enterprise)
+        return dict(
+            code=p.code, enterprise=p.enterprise, enterprise_name=e.name if e else "",
+            valid_from=p.valid_from.isoformat(), valid_to=p.valid_to.isoformat(),
+            status=p.status,
+            quantities=[dict(pollutant=q.pollutant, year=q.year, zone=q.zone,
+                             spec_kg=q.spec_kg, eia_kg=q.eia_kg, share_kg=q.share_kg,
+                             binding=q.binding, cap_kg=q.cap_kg, allocated_kg=q.allocated_kg,
+                             permitted_kg=q.permitted_kg, confirmed=q.confirmed)
+                        for q in store.quantities(code)],
+            history=[dict(pollutant=v.pollutant, year=v.year, kind=v.kind, qty_kg=v.qty_kg,
+                          counterparty=v.counterparty, price=v.price, reference=v.reference,
+                          permitted_after_kg=v.permitted_after_kg, at=v.at.isoformat(),
+                          note=v.note)
+                     for v in store.events(code, events)])
+
+
+def registry_summary(uow: UoW) -> dict[str, int]:
+    from allocation.tables import DistrictRow, EnterpriseRow, PermitRow, ZoneRow
+
+    with uow:
+        s = RegistryStore(uow.session)
+        return dict(enterprises=s.count(EnterpriseRow), permits=s.count(PermitRow),
+                    districts=s.count(DistrictRow), zones=s.count(ZoneRow))

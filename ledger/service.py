@@ -171,3 +171,17 @@ def bank_account(uow: UoW, now: datetime) -> int:
     store = LedgerStore(uow.session)
     store.ensure_asset(MONEY, "money")
     return store.ensure_account(BANK, AccountKind.ISSUANCE, MONEY, now=now, no_overdraft=False)
+
+
+def holdings(uow: UoW, holders: Sequence[str]) -> list[dict[str, object]]:
+    """Balances of every account of the holders: posted balance, on hold, available."""
+    with uow:
+        return [dict(id=a.id, holder=a.holder, kind=str(a.kind), asset=a.asset,
+                     balance=a.balance, on_hold=a.on_hold, available=a.available,
+                     upper_limit=a.upper_limit, frozen=a.frozen)
+                for a in LedgerStore(uow.session).accounts_of(holders)]
+
+
+def asset_sums(uow: UoW) -> dict[str, int]:
+    with uow:
+        return LedgerStore(uow.session).asset_sums()

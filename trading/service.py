@@ -306,3 +306,60 @@ def set_market_state(uow: UoW, *, market: str, state: str) -> None:
             raise MarketNotFound(f"no market {market!r}", field="market")
         store.set_state(market, state)
         uow.commit()
+
+
+def _order_dict(r: OrderRow) -> dict[str, object]:
+    return dict(id=r.id, market=r.market, enterprise=r.enterprise, permit=r.permit,
+                side=r.side, price=r.price, qty=r.qty, remaining=r.remaining, filled=r.filled,
+                cancelled=r.cancelled, tif=r.tif, status=r.status,
+                created_at=r.created_at.isoformat())
+
+
+def _trade_dict(t: TradeRow, *, public: bool) -> dict[str, object]:
+    d: dict[str, object] = dict(id=t.id, market=t.market, price=t.price, qty=t.qty,
+                                value_fen=t.value_fen, aggressor=t.aggressor,
+                                at=t.at.isoformat())
+    if not public:
+        d.update(buyer=t.buyer, seller=t.seller, buyer_permit=t.buyer_permit,
+                 seller_permit=t.seller_permit)
+    return d
+
+
+def list_markets(uow: UoW) -> list[dict[str, object]]:
+    with uow:
+        return [dict(id=m.id, pollutant=m.pollutant, zone=m.zone, vintage=m.vintage,
+                     state=m.state, last_price=m.last_price, tick=m.tick, min_lot=m.min_lot,
+                     reference_price=m.reference_price, band_pct=m.band_pct)
+                for m in TradingStore(uow.session).markets()]
+
+
+def market_view(uow: UoW, market_id: str, *, levels: int = 10, tape: int = 30
+                ) -> dict[str, object]:
+    """Public, anonymised market data: depth, last price and the trade tape."""
+    with uow:
+        store = TradingStore(uow.session)
+        m = store.market(market_id)
+        if m is None:
+            raise MarketNotFound(f"no market {market_id!r}", field="market")
+        book = OrderBook()
+        for r in store.open_orders(m.id):
+            book.restore(Order(r.id, r.enterprise, r.side, r.qty, r.price,  # type: ignore[arg-type]
+                               r.tif), r.remaining)  # type: ignore[arg-type]
+        bids, asks = book.depth(levels)
+        return dict(id=m.id, pollutant=m.pollutant, zone=m.zone, vintage=m.vintage,
+                    state=m.state, last_price=m.last_price, reference_price=m.reference_price,
+                    band_pct=m.band_pct, price_band=_rules(m).price_band(),
+                    bids=[dict(price=p, qty=q) for p, q in bids],
+                    asks=[dict(price=p, qty=q) for p, q in asks],
+                    trades=[_trade_dict(t, public=True) for t in store.trades(m.id, limit=tape)])
+
+
+def orders_of(uow: UoW, enterprise: str, limit: int = 100) -> list[dict[str, object]]:
+    with uow:
+        return [_order_dict(r) for r in TradingStore(uow.session).orders_of(enterprise, limit)]
+
+
+def trades_of(uow: UoW, enterprise: str, limit: int = 100) -> list[dict[str, object]]:
+    with uow:
+        return [_trade_dict(t, public=False)
+                for t in TradingStore(uow.session).trades(enterprise=enterprise, limit=limit)]

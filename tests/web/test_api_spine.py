@@ -1,0 +1,132 @@
+"""The spine through the JSON API, on SQLite and PostgreSQL: A sells to B, both permits and
+both balances change, and every asset still sums to zero."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.spine import A, B
+
+pytestmark = pytest.mark.db
+
+
+def _holding(body: dict, holder: str, kind: str, asset: str) -> dict:  # type: ignore[type-arg]
+    return next(h for h in body["holdings"]
+                if h["holder"] == holder and h["kind"] == kind and h["asset"] == asset)
+
+
+def test_api_flow(client, spine) -> None:  # type: ignore[no-untyped-def]
+    pa, pb, market = spine["A"], spine["B"], spine["market"]
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", json={"pollutant": "SO2",
+                                                                 "year": 2026})
+    assert r.status_code == 201, r.text
+    assert r.json()["permitted_after_kg"] == 8000
+    assert client.post(f"/api/v1/permits/{pb}/confirmations",
+                       json={"pollutant": "SO2", "year": 2026}).status_code == 201
+    r = client.post(f"/api/v1/permits/{pa}/surplus-verifications",
+                    json={"pollutant": "SO2", "year": 2026, "qty_kg": 2500})
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/orders", json={"enterprise": A, "permit": pa, "market": market,
+                                            "side": "sell", "qty": 1000, "price": 305_000})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "open"
+    r = client.post("/api/v1/orders", json={"enterprise": B, "permit": pb, "market": market,
+                                            "side": "buy", "qty": 1000, "price": 305_000})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "filled" and body["trades"][0]["value_fen"] == 305_000
+
+    permit_a = client.get(f"/api/v1/permits/{pa}").json()
+    permit_b = client.get(f"/api/v1/permits/{pb}").json()
+    assert permit_a["quantities"][0]["permitted_kg"] == 8000 - 2500
+    assert permit_b["quantities"][0]["permitted_kg"] == 6000 + 1000
+    trade_a = permit_a["history"][0]
+    trade_b = permit_b["history"][0]
+    assert (trade_a["kind"], trade_a["counterparty"], trade_a["price"]) == (
+        "trade_out", pb, 305_000)
+    assert (trade_b["kind"], trade_b["qty_kg"], trade_b["counterparty"]) == ("trade_in", 1000, pa)
+
+    ea = client.get(f"/api/v1/enterprises/{A}").json()
+    eb = client.get(f"/api/v1/enterprises/{B}").json()
+    assert _holding(ea, pa, "tradable", market)["balance"] == 1500
+    assert _holding(ea, A, "cash", "CNY")["balance"] == 1_000 + 305_000
+    assert _holding(eb, pb, "confirmed", market)["balance"] == 7000
+    assert _holding(eb, B, "cash", "CNY")["balance"] == 10_000_000 - 305_000
+
+    m = client.get(f"/api/v1/markets/{market}").json()
+    assert m["last_price"] == 305_000 and m["trades"][0]["qty"] == 1000
+    assert "buyer" not in m["trades"][0]  # public tape is anonymised
+    sums = client.get("/api/v1/ledger/asset-sums").json()
+    assert sums and all(v == 0 for v in sums.values())
+
+
+@pytest.mark.parametrize(("payload", "status", "code"), [
+    ({"qty": 0}, 422, "invalid_input"),
+    ({"qty": -5}, 422, "invalid_input"),
+    ({"price": 0}, 422, "invalid_input"),
+    ({"market": "SO2/NOWHERE/2026"}, 404, "market_not_found"),
+    ({"permit": "91500000ZZZZZZZZZZ001P"}, 404, "permit_not_found"),
+    ({"side": "hold"}, 422, "invalid_input"),
+    ({"qty": "ten"}, 422, "invalid_input"),
+    ({"qty": 10_000}, 409, "cap_headroom_exceeded"),
+])
+def test_order_rejections(client, spine, payload, status, code) -> None:  # type: ignore[no-untyped-def]
+    pb = spine["B"]
+    client.post(f"/api/v1/permits/{pb}/confirmations", json={"pollutant": "SO2", "year": 2026})
+    body = {"enterprise": B, "permit": pb, "market": spine["market"], "side": "buy",
+            "qty": 10, "price": 300_000} | payload
+    r = client.post("/api/v1/orders", json=body)
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == code
+    # nothing was half-written: no open orders, no holds
+    assert client.get(f"/api/v1/enterprises/{B}/orders").json() == []
+    eb = client.get(f"/api/v1/enterprises/{B}").json()
+    assert all(h["on_hold"] == 0 for h in eb["holdings"])
+
+
+def test_off_tick_price_in_a_market_with_a_coarser_tick(client, spine, platform) -> None:  # type: ignore[no-untyped-def]
+    from trading.tables import MarketRow
+
+    with platform.uow() as uow:
+        uow.session.get(MarketRow, spine["market"]).tick = 100
+        uow.commit()
+    pb = spine["B"]
+    r = client.post("/api/v1/orders", json={"enterprise": B, "permit": pb,
+                                            "market": spine["market"], "side": "buy",
+                                            "qty": 10, "price": 300_050})
+    assert (r.status_code, r.json()["error"]) == (422, "off_tick")
+
+
+def test_confirmation_rejections(client, spine, platform) -> None:  # type: ignore[no-untyped-def]
+    pa = spine["A"]
+    r = client.post(f"/api/v1/permits/{pa}/confirmations",
+                    json={"pollutant": "SO2", "year": 2026, "qty_kg": 10_001})
+    assert (r.status_code, r.json()["error"]) == (409, "confirmation_above_cap")
+    r = client.post("/api/v1/permits/NOPE/confirmations", json={"pollutant": "SO2",
+                                                                 "year": 2026})
+    assert (r.status_code, r.json()["error"]) == (404, "permit_not_found")
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", json={"pollutant": "XX",
+                                                                 "year": 2026})
+    assert (r.status_code, r.json()["error"]) == (422, "invalid_input")
+    from allocation.tables import PermitRow
+
+    with platform.uow() as uow:
+        uow.session.get(PermitRow, pa).status = "expired"
+        uow.commit()
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", json={"pollutant": "SO2",
+                                                                 "year": 2026})
+    assert (r.status_code, r.json()["error"]) == (409, "permit_expired")
+    assert client.get(f"/api/v1/permits/{pa}").json()["quantities"][0]["permitted_kg"] == 0
+
+
+def test_unknown_ids_are_404(client, spine) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/api/v1/enterprises/NOPE", "/api/v1/permits/NOPE",
+                "/api/v1/markets/SO2/NOPE/2026", "/api/v1/nothing"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.json()["error"].endswith("not_found"), url
+    r = client.post("/api/v1/orders/nope/cancel", json={"enterprise": B})
+    assert (r.status_code, r.json()["error"]) == (404, "order_not_found")
+
+
+def test_healthz(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/healthz").json() == {"status": "ok"}
