@@ -1,0 +1,1 @@
+"""Trading: continuous order book, sealed-bid auctions, replay of order streams."""
