@@ -42,3 +42,25 @@ PostExceedsPending = _rule("PostExceedsPending", "post_exceeds_pending", Conflic
 IdConflict = _rule("IdConflict", "id_conflict", Conflict, "conflict")
 BatchTooLarge = _rule("BatchTooLarge", "batch_too_large", InvalidInput, "invalid")
 LinkedFailure = _rule("LinkedFailure", "linked_event_failed", Conflict, "conflict")
+PendingNotTimedOut = _rule("PendingNotTimedOut", "pending_not_timed_out", Conflict, "conflict")
+TransferNotFound = _rule("TransferNotFound", "transfer_not_found", NotFound, "not_found")
+NotReversible = _rule("NotReversible", "not_reversible", Conflict, "conflict")
+ReversalWindowClosed = _rule("ReversalWindowClosed", "reversal_window_closed", Conflict,
+                             "conflict")
+AlreadyReversed = _rule("AlreadyReversed", "already_reversed", Conflict, "conflict")
+ReversalExceedsOriginal = _rule("ReversalExceedsOriginal", "reversal_exceeds_original",
+                                Conflict, "conflict")
+AlreadyFrozen = _rule("AlreadyFrozen", "account_already_frozen", Conflict, "conflict")
+NotFrozen = _rule("NotFrozen", "account_not_frozen", Conflict, "conflict")
+DiscrepancyUnresolved = _rule("DiscrepancyUnresolved", "discrepancy_unresolved", Conflict,
+                              "conflict")
+BadTimeRange = _rule("BadTimeRange", "bad_time_range", InvalidInput, "invalid")
+
+
+class ConcurrentDuplicate(Exception):
+    """Another transaction wrote one of this batch's ids first (a unique-key race). Not a
+    rejection: the use case retries, and the retry sees the original (replay or conflict)."""
+
+
+class RetryableConflict(Exception):
+    """PostgreSQL refused to serialise the transaction (SERIALIZABLE failure or deadlock)."""

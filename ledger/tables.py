@@ -97,3 +97,47 @@ class RejectionRow(Base):
     detail: Mapped[str] = mapped_column(Text)
     initiator: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReconciliationRow(Base):
+    """One reconciliation run: the journal recomputed and compared with stored balances."""
+
+    __tablename__ = "ledger_reconciliation"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    head_seq: Mapped[int] = mapped_column(BigInteger)
+    entries: Mapped[int] = mapped_column(BigInteger)
+    accounts: Mapped[int] = mapped_column(Integer)
+    chain_ok: Mapped[bool] = mapped_column(Boolean)
+    first_bad_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    discrepancies: Mapped[int] = mapped_column(Integer)
+    frozen: Mapped[int] = mapped_column(Integer)
+
+
+class DiscrepancyRow(Base):
+    """A stored figure of an account that the journal did not bear out, found by a run."""
+
+    __tablename__ = "ledger_discrepancy"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    run: Mapped[int] = mapped_column(ForeignKey("ledger_reconciliation.id"), index=True)
+    account: Mapped[int] = mapped_column(BigInt, index=True)
+    field: Mapped[str] = mapped_column(String(20))
+    stored: Mapped[int] = mapped_column(BigInteger)
+    journal: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccountFlagRow(Base):
+    """Every freeze and unfreeze of an account: who, why, and (for reconciliation) which run."""
+
+    __tablename__ = "ledger_account_flag"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(10))  # freeze | unfreeze
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    run: Mapped[int | None] = mapped_column(ForeignKey("ledger_reconciliation.id"),
+                                            nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -42,7 +42,8 @@ class TransactionType:
     needs_approval: bool
     reversible_days: int | None  # None: never reversible
     description: str
-    #: may move rights out of or into a frozen account (recovery, unfreezing moves)
+    #: when the bureau initiates it, it may move out of or into a frozen account (recovery,
+    #: and the reversals that correct what a freeze was for)
     passes_freeze: bool = False
 
 
@@ -86,8 +87,10 @@ TYPES: dict[str, TransactionType] = {t.name: t for t in [
        "money enters from the settlement bank"),
     _t("withdrawal", {(K.CASH, K.ISSUANCE)}, {B, S}, False, None,
        "money leaves to the settlement bank"),
+    # pairs: the reversed transfer's pair, mirrored (checked against the original, not here)
     _t("reversal", set(), {B}, True, None,
-       "a new transaction that reverses a finished one inside its window"),
+       "a new transaction that reverses a finished one inside the original type's window",
+       passes_freeze=True),
 ]}
 
 

@@ -1,0 +1,112 @@
+"""`erts ledger …`: verify the journal, reconcile, export for auditors, expire pendings.
+
+Exit codes: 0 intact (or done), 1 the journal or a balance was tampered with (verify names
+the first bad entry's seq; reconcile found and froze disagreeing accounts), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _platform() -> Any:
+    from app.settings import Settings
+    from app.wiring import build
+
+    return build(Settings())
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ledger import service as ledger
+
+    platform = _platform()
+    try:
+        report = ledger.verify(platform.uow())
+    finally:
+        platform.close()
+    out = report.as_dict()
+    if not args.all:
+        out["discrepancies"] = out["discrepancies"][:20]  # type: ignore[index]
+        out["pending_issues"] = out["pending_issues"][:20]  # type: ignore[index]
+    print(json.dumps(out, ensure_ascii=False))
+    if report.ok:
+        print(f"erts: ledger intact: {report.entries} entries, {report.accounts} accounts, "
+              f"{report.seconds:.2f} s", file=sys.stderr)
+        return 0
+    if report.first_bad_seq is not None:
+        print(f"erts: ledger tampered: first bad entry seq {report.first_bad_seq}: "
+              f"{report.reason}", file=sys.stderr)
+    else:
+        print(f"erts: ledger tampered: {report.reason}", file=sys.stderr)
+    return 1
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from ledger import service as ledger
+
+    platform = _platform()
+    try:
+        result = ledger.reconcile(platform.uow, actor=args.actor)
+    finally:
+        platform.close()
+    print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+    if result.verify.ok:
+        return 0
+    print(f"erts: reconciliation run {result.run}: {result.verify.reason}; froze accounts "
+          f"{result.frozen}", file=sys.stderr)
+    return 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ledger import service as ledger
+
+    try:
+        out = sys.stdout if args.output == "-" else open(  # noqa: SIM115
+            args.output, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        print(f"erts: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    platform = _platform()
+    try:
+        for chunk in ledger.export_journal(platform.uow(), args.format):
+            out.write(chunk)
+    finally:
+        platform.close()
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def cmd_expire(args: argparse.Namespace) -> int:
+    from ledger import service as ledger
+
+    platform = _platform()
+    try:
+        expired = ledger.expire_pendings(platform.uow, actor=args.actor)
+    finally:
+        platform.close()
+    print(json.dumps({"expired": expired}))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    lp = sub.add_parser("ledger", help="the ledger: verify, reconcile, export, expire")
+    ls = lp.add_subparsers(dest="ledger_cmd", required=True)
+    v = ls.add_parser("verify", help="recompute the hash chain and every balance from the "
+                                     "journal; exit 1 naming the first bad entry")
+    v.add_argument("--all", action="store_true", help="list every discrepancy")
+    v.set_defaults(func=cmd_verify)
+    r = ls.add_parser("reconcile", help="compare stored balances with the journal and freeze "
+                                        "accounts that disagree, recording why")
+    r.add_argument("--actor", default="reconciliation")
+    r.set_defaults(func=cmd_reconcile)
+    e = ls.add_parser("export", help="the journal for auditors, as CSV or JSON")
+    e.add_argument("--format", choices=["csv", "json"], required=True)
+    e.add_argument("--output", default="-", help="file, or - for stdout")
+    e.set_defaults(func=cmd_export)
+    x = ls.add_parser("expire", help="expire pending transfers whose timeout has passed")
+    x.add_argument("--actor", default="system")
+    x.set_defaults(func=cmd_expire)
