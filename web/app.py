@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
 
 from app.settings import Settings
 from app.wiring import Platform, build
 from web import errors
+from web.api import allocation as allocation_api
+from web.api import ledger as ledger_api
+from web.api import trading as trading_api
 from web.api import v1
+from web.api.models import ErrorBody
+from web.auth import SAFE_METHODS, Principal, csrf_protect, require
+from web.middleware import Audit, Idempotency, RequestGuard
+from web.pages import account, analyst, bureau, public, reserve
 from web.pages import routes as pages
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -22,16 +30,31 @@ def vendor_htmx(settings: Settings) -> Path | None:
     return path if path.is_file() else None
 
 
+def ledger_access(request: Request) -> Principal:
+    """The ledger API: reads for the bureau and analysts, writes (raw transfers, freezes,
+    reconciliation) for a bureau administrator only, since they bypass the approval flow."""
+    permission = "ledger:read" if request.method in SAFE_METHODS else "ledger:write"
+    return require(permission)(request)
+
+
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
     settings = settings or Settings()
     platform = platform or build(settings)
+    # Swagger UI would load from a CDN: only the schema is served (/openapi.json).
     app = FastAPI(title="ERTS — 排污权分配与交易平台", version="0.1.0",
-                  description="Pollutant discharge rights allocation and trading platform")
+                  description="Pollutant discharge rights allocation and trading platform. "
+                              "Authenticate with `Authorization: Bearer <token>` (create "
+                              "tokens at /account/tokens). Errors: `{error, detail}`.",
+                  docs_url=None, redoc_url=None)
     app.state.platform = platform
     app.state.settings = settings
     htmx = vendor_htmx(settings)
     app.state.htmx = htmx is not None
     errors.install(app)
+    # added innermost first: RequestGuard → Idempotency → Audit → routes
+    app.add_middleware(Audit, platform=platform)
+    app.add_middleware(Idempotency, platform=platform)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if htmx is not None:
         app.mount("/vendor", StaticFiles(directory=htmx.parent), name="vendor")
@@ -39,9 +62,19 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         with platform.uow() as uow:
-            uow.session.execute(__import__("sqlalchemy").text("SELECT 1"))
+            uow.session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
     app.include_router(v1.router, prefix="/api/v1")
+    app.include_router(allocation_api.router, prefix="/api/v1")
+    app.include_router(trading_api.router, prefix="/api/v1")
+    app.include_router(ledger_api.router, prefix="/api/v1", tags=["ledger"],
+                       dependencies=[Depends(csrf_protect), Depends(ledger_access)],
+                       responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+    app.include_router(account.router)
+    app.include_router(bureau.router)
+    app.include_router(reserve.router)
+    app.include_router(analyst.router)
+    app.include_router(public.router)
     app.include_router(pages.router)
     return app

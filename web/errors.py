@@ -7,10 +7,11 @@ Rejections are 4xx; anything else is a 500 that hides its internals.
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kernel.errors import DomainError
@@ -23,6 +24,7 @@ STATUS = {
     "conflict": 409,
     "forbidden": 403,
     "unauthorized": 401,
+    "rate_limited": 429,
 }
 
 
@@ -31,8 +33,10 @@ def status_of(exc: DomainError) -> int:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
-        "accept", "text/html")
+    """Pages answer in HTML unless the client asks for JSON first; the API always in JSON."""
+    accept = request.headers.get("accept", "")
+    return not request.url.path.startswith("/api/") and not accept.startswith(
+        "application/json")
 
 
 def _body(code: str, detail: str, field: str | None = None) -> dict[str, object]:
@@ -42,15 +46,41 @@ def _body(code: str, detail: str, field: str | None = None) -> dict[str, object]
     return body
 
 
+def _to_login(request: Request, exc: DomainError) -> Response:
+    """Pages: an unauthenticated or expired visitor goes to the log-in form and comes back."""
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    if request.method != "GET":
+        target = request.headers.get("hx-current-url") or "/"
+    url = f"/login?next={quote(target, safe='')}&reason={quote(exc.code)}"
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=401, headers={"HX-Redirect": url})
+    resp = RedirectResponse(url, status_code=303)
+    if exc.code == "session_expired" or request.cookies.get("erts_session"):
+        resp.delete_cookie("erts_session", path="/")
+    return resp
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = status_of(exc)
+        headers: dict[str, str] = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="erts"'
+        retry = getattr(exc, "retry_after", None)
+        if status == 429 and retry:
+            headers["Retry-After"] = str(retry)
         if _wants_html(request):
+            if status == 401:
+                return _to_login(request, exc)
             from web.pages.render import error_page
 
-            return error_page(request, status, exc.code, exc.message)
-        return JSONResponse(exc.to_dict(), status_code=status)
+            resp = error_page(request, status, exc.code, exc.message)
+            resp.headers.update(headers)
+            return resp
+        return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

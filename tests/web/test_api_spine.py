@@ -1,5 +1,6 @@
 """The spine through the JSON API, on SQLite and PostgreSQL: A sells to B, both permits and
-both balances change, and every asset still sums to zero."""
+both balances change, and every asset still sums to zero. Each call carries the bearer token
+of the role that may make it."""
 
 from __future__ import annotations
 
@@ -15,28 +16,30 @@ def _holding(body: dict, holder: str, kind: str, asset: str) -> dict:  # type: i
                 if h["holder"] == holder and h["kind"] == kind and h["asset"] == asset)
 
 
-def test_api_flow(client, spine) -> None:  # type: ignore[no-untyped-def]
+def test_api_flow(client, spine, auth, one_officer) -> None:  # type: ignore[no-untyped-def]
     pa, pb, market = spine["A"], spine["B"], spine["market"]
-    r = client.post(f"/api/v1/permits/{pa}/confirmations", json={"pollutant": "SO2",
-                                                                 "year": 2026})
+    officer, ta, tb = auth("officer"), auth("trader_a"), auth("trader_b")
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=officer,
+                    json={"pollutant": "SO2", "year": 2026})
     assert r.status_code == 201, r.text
     assert r.json()["permitted_after_kg"] == 8000
-    assert client.post(f"/api/v1/permits/{pb}/confirmations",
+    assert client.post(f"/api/v1/permits/{pb}/confirmations", headers=officer,
                        json={"pollutant": "SO2", "year": 2026}).status_code == 201
-    r = client.post(f"/api/v1/permits/{pa}/surplus-verifications",
+    r = client.post(f"/api/v1/permits/{pa}/surplus-verifications", headers=officer,
                     json={"pollutant": "SO2", "year": 2026, "qty_kg": 2500})
     assert r.status_code == 201, r.text
-    r = client.post("/api/v1/orders", json={"enterprise": A, "permit": pa, "market": market,
-                                            "side": "sell", "qty": 1000, "price": 305_000})
+    r = client.post("/api/v1/orders", headers=ta, json={
+        "permit": pa, "market": market, "side": "sell", "qty": 1000, "price": 305_000})
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "open"
-    r = client.post("/api/v1/orders", json={"enterprise": B, "permit": pb, "market": market,
-                                            "side": "buy", "qty": 1000, "price": 305_000})
+    r = client.post("/api/v1/orders", headers=tb, json={
+        "enterprise": B, "permit": pb, "market": market, "side": "buy", "qty": 1000,
+        "price": 305_000})
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "filled" and body["trades"][0]["value_fen"] == 305_000
 
-    permit_a = client.get(f"/api/v1/permits/{pa}").json()
+    permit_a = client.get(f"/api/v1/permits/{pa}").json()  # public disclosure
     permit_b = client.get(f"/api/v1/permits/{pb}").json()
     assert permit_a["quantities"][0]["permitted_kg"] == 8000 - 2500
     assert permit_b["quantities"][0]["permitted_kg"] == 6000 + 1000
@@ -46,8 +49,8 @@ def test_api_flow(client, spine) -> None:  # type: ignore[no-untyped-def]
         "trade_out", pb, 305_000)
     assert (trade_b["kind"], trade_b["qty_kg"], trade_b["counterparty"]) == ("trade_in", 1000, pa)
 
-    ea = client.get(f"/api/v1/enterprises/{A}").json()
-    eb = client.get(f"/api/v1/enterprises/{B}").json()
+    ea = client.get(f"/api/v1/enterprises/{A}", headers=ta).json()
+    eb = client.get(f"/api/v1/enterprises/{B}", headers=tb).json()
     assert _holding(ea, pa, "tradable", market)["balance"] == 1500
     assert _holding(ea, A, "cash", "CNY")["balance"] == 1_000 + 305_000
     assert _holding(eb, pb, "confirmed", market)["balance"] == 7000
@@ -56,7 +59,14 @@ def test_api_flow(client, spine) -> None:  # type: ignore[no-untyped-def]
     m = client.get(f"/api/v1/markets/{market}").json()
     assert m["last_price"] == 305_000 and m["trades"][0]["qty"] == 1000
     assert "buyer" not in m["trades"][0]  # public tape is anonymised
-    sums = client.get("/api/v1/ledger/asset-sums").json()
+    prices = client.get(f"/api/v1/markets/{market}/prices").json()
+    assert prices == [{"at": prices[0]["at"], "price": 305_000, "qty": 1000}]
+    trades = client.get(f"/api/v1/enterprises/{A}/trades", headers=ta).json()
+    assert trades["items"][0]["seller"] == A and trades["next_offset"] is None
+    csv = client.get(f"/api/v1/enterprises/{A}/statements/trades.csv", headers=ta)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "sell" in csv.text and "3,050.00" in csv.text
+    sums = client.get("/api/v1/ledger/asset-sums", headers=officer).json()
     assert sums and all(v == 0 for v in sums.values())
 
 
@@ -69,62 +79,66 @@ def test_api_flow(client, spine) -> None:  # type: ignore[no-untyped-def]
     ({"side": "hold"}, 422, "invalid_input"),
     ({"qty": "ten"}, 422, "invalid_input"),
     ({"qty": 10_000}, 409, "cap_headroom_exceeded"),
+    ({"enterprise": A}, 404, "enterprise_not_found"),  # another enterprise: as if missing
 ])
-def test_order_rejections(client, spine, payload, status, code) -> None:  # type: ignore[no-untyped-def]
+def test_order_rejections(client, spine, auth, one_officer, payload, status, code) -> None:  # type: ignore[no-untyped-def]
     pb = spine["B"]
-    client.post(f"/api/v1/permits/{pb}/confirmations", json={"pollutant": "SO2", "year": 2026})
-    body = {"enterprise": B, "permit": pb, "market": spine["market"], "side": "buy",
-            "qty": 10, "price": 300_000} | payload
-    r = client.post("/api/v1/orders", json=body)
+    client.post(f"/api/v1/permits/{pb}/confirmations", headers=auth("officer"),
+                json={"pollutant": "SO2", "year": 2026})
+    body = {"permit": pb, "market": spine["market"], "side": "buy", "qty": 10,
+            "price": 300_000} | payload
+    r = client.post("/api/v1/orders", json=body, headers=auth("trader_b"))
     assert r.status_code == status, r.text
     assert r.json()["error"] == code
     # nothing was half-written: no open orders, no holds
-    assert client.get(f"/api/v1/enterprises/{B}/orders").json() == []
-    eb = client.get(f"/api/v1/enterprises/{B}").json()
+    assert client.get(f"/api/v1/enterprises/{B}/orders",
+                      headers=auth("trader_b")).json()["items"] == []
+    eb = client.get(f"/api/v1/enterprises/{B}", headers=auth("trader_b")).json()
     assert all(h["on_hold"] == 0 for h in eb["holdings"])
 
 
-def test_off_tick_price_in_a_market_with_a_coarser_tick(client, spine, platform) -> None:  # type: ignore[no-untyped-def]
+def test_off_tick_price_in_a_market_with_a_coarser_tick(client, spine, platform, auth) -> None:  # type: ignore[no-untyped-def]
     from trading.tables import MarketRow
 
     with platform.uow() as uow:
         uow.session.get(MarketRow, spine["market"]).tick = 100
         uow.commit()
-    pb = spine["B"]
-    r = client.post("/api/v1/orders", json={"enterprise": B, "permit": pb,
-                                            "market": spine["market"], "side": "buy",
-                                            "qty": 10, "price": 300_050})
+    r = client.post("/api/v1/orders", headers=auth("trader_b"), json={
+        "permit": spine["B"], "market": spine["market"], "side": "buy", "qty": 10,
+        "price": 300_050})
     assert (r.status_code, r.json()["error"]) == (422, "off_tick")
 
 
-def test_confirmation_rejections(client, spine, platform) -> None:  # type: ignore[no-untyped-def]
+def test_confirmation_rejections(client, spine, platform, auth, one_officer) -> None:  # type: ignore[no-untyped-def]
     pa = spine["A"]
-    r = client.post(f"/api/v1/permits/{pa}/confirmations",
+    h = auth("officer")
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=h,
                     json={"pollutant": "SO2", "year": 2026, "qty_kg": 10_001})
     assert (r.status_code, r.json()["error"]) == (409, "confirmation_above_cap")
-    r = client.post("/api/v1/permits/NOPE/confirmations", json={"pollutant": "SO2",
-                                                                 "year": 2026})
+    r = client.post("/api/v1/permits/NOPE/confirmations", headers=h,
+                    json={"pollutant": "SO2", "year": 2026})
     assert (r.status_code, r.json()["error"]) == (404, "permit_not_found")
-    r = client.post(f"/api/v1/permits/{pa}/confirmations", json={"pollutant": "XX",
-                                                                 "year": 2026})
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=h,
+                    json={"pollutant": "XX", "year": 2026})
     assert (r.status_code, r.json()["error"]) == (422, "invalid_input")
     from allocation.tables import PermitRow
 
     with platform.uow() as uow:
         uow.session.get(PermitRow, pa).status = "expired"
         uow.commit()
-    r = client.post(f"/api/v1/permits/{pa}/confirmations", json={"pollutant": "SO2",
-                                                                 "year": 2026})
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=h,
+                    json={"pollutant": "SO2", "year": 2026})
     assert (r.status_code, r.json()["error"]) == (409, "permit_expired")
     assert client.get(f"/api/v1/permits/{pa}").json()["quantities"][0]["permitted_kg"] == 0
 
 
-def test_unknown_ids_are_404(client, spine) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_ids_are_404(client, spine, auth) -> None:  # type: ignore[no-untyped-def]
+    h = auth("officer")
     for url in ("/api/v1/enterprises/NOPE", "/api/v1/permits/NOPE",
-                "/api/v1/markets/SO2/NOPE/2026", "/api/v1/nothing"):
-        r = client.get(url)
+                "/api/v1/markets/SO2/NOPE/2026", "/api/v1/nothing", "/api/v1/approvals/999"):
+        r = client.get(url, headers=h)
         assert r.status_code == 404 and r.json()["error"].endswith("not_found"), url
-    r = client.post("/api/v1/orders/nope/cancel", json={"enterprise": B})
+    r = client.post("/api/v1/orders/nope/cancel", json={}, headers=auth("trader_b"))
     assert (r.status_code, r.json()["error"]) == (404, "order_not_found")
 
 

@@ -1,4 +1,6 @@
-"""Template rendering: one Jinja2 environment, filters for kg, tonnes and yuan."""
+"""Template rendering: one Jinja2 environment (autoescaping on), filters for kg, tonnes and
+yuan, and the per-request context every page gets: the user, the CSRF token, the language
+and its `_()` translator."""
 
 from __future__ import annotations
 
@@ -12,18 +14,14 @@ from fastapi.templating import Jinja2Templates
 
 from kernel.pollutants import Pollutant
 from kernel.quantities import kg_to_tonnes, yuan
+from web.auth import ANON_COOKIE, LANG_COOKIE, _resolve, cookie_args, csrf_token
+from web.i18n import LANGS, translator
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-SECTORS_ZH = {
-    "thermal_power": "火电", "steel": "钢铁", "cement": "水泥", "chemicals": "化工",
-    "paper": "造纸", "industrial_boiler": "工业锅炉", "sewage": "污水处理",
-}
-KINDS_ZH = {
-    "confirmed": "确权（许可量）", "tradable": "可交易（核定富余）", "cash": "资金",
-    "confirmation": "确权", "verified_surplus": "富余核定", "trade_in": "买入",
-    "trade_out": "卖出", "reserve_release": "储备出让",
-}
+SECTORS = ["thermal_power", "steel", "cement", "chemicals", "paper", "industrial_boiler",
+           "sewage"]
+POLLUTANTS = [p.value for p in Pollutant]
 
 
 def _kg(v: Any) -> str:
@@ -38,11 +36,6 @@ def _yuan(v: Any) -> str:
     return "—" if v is None else yuan(int(v))
 
 
-def _price(v: Any) -> str:
-    """fen per tonne → yuan per tonne"""
-    return "—" if v is None else yuan(int(v))
-
-
 def _pollutant_zh(code: str) -> str:
     try:
         return Pollutant(code).label_zh
@@ -53,9 +46,8 @@ def _pollutant_zh(code: str) -> str:
 @lru_cache(maxsize=1)
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES))
-    t.env.filters.update(kg=_kg, t=_t, yuan=_yuan, price=_price, pollutant_zh=_pollutant_zh,
-                         sector_zh=lambda s: SECTORS_ZH.get(s, s),
-                         kind_zh=lambda s: KINDS_ZH.get(s, s))
+    t.env.filters.update(kg=_kg, t=_t, yuan=_yuan, price=_yuan, pollutant_zh=_pollutant_zh)
+    t.env.globals.update(SECTORS=SECTORS, POLLUTANTS=POLLUTANTS)
     return t
 
 
@@ -63,12 +55,27 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE, "zh")
+    return lang if lang in LANGS else "zh"
+
+
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    user, _err = _resolve(request)
     ctx.setdefault("htmx", getattr(request.app.state, "htmx", False))
     ctx.setdefault("msg", request.query_params.get("msg"))
     ctx.setdefault("err", request.query_params.get("err"))
+    ctx.setdefault("errors", {})
+    ctx.setdefault("form", {})
+    ctx.update(user=user, csrf=csrf_token(request), lang=lang, _=translator(lang),
+               path=request.url.path)
     resp = templates().TemplateResponse(request, name, ctx, status_code=status_code)
-    resp.headers["Vary"] = "HX-Request"
+    resp.headers["Vary"] = "HX-Request, Cookie"
+    resp.headers["Cache-Control"] = "no-store" if user else "no-cache"
+    new_anon = getattr(request.state, "new_anon", None)
+    if new_anon:
+        resp.set_cookie(ANON_COOKIE, new_anon, **cookie_args(request))
     return resp
 
 

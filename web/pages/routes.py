@@ -1,41 +1,51 @@
-"""HTML pages. They work without JavaScript (forms post, then redirect); with htmx loaded the
-market block refreshes itself. One URL serves a page or, for `HX-Request: true`, its fragment.
-"""
+"""Enterprise workspace, the registry list, markets and the home page. Pages work without
+JavaScript (forms post, then redirect; a rejected form re-renders with its errors); with htmx
+the market block refreshes itself. One URL serves a page or, for `HX-Request: true`, its
+fragment (responses carry `Vary: HX-Request`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from allocation import service as alloc
 from app.wiring import Platform
+from identity.roles import Principal, Role
 from kernel.errors import DomainError
 from ledger import service as ledger_service
 from trading import service as trading
+from web.auth import csrf_protect, current_user, ensure_enterprise_access, require
+from web.charts import price_chart
+from web.errors import status_of
+from web.pages import forms
 from web.pages.render import is_htmx, render
+from web.statements import holdings_csv, trades_csv
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+Id = Annotated[int, Path(ge=1, le=2**53)]
+Vintage = Annotated[int, Path(ge=1900, le=2200)]
 
 
 def _p(request: Request) -> Platform:
     return request.app.state.platform  # type: ignore[no-any-return]
 
 
-def _back(url: str, *, msg: str | None = None, err: DomainError | None = None
-          ) -> RedirectResponse:
-    sep = "&" if "?" in url else "?"
-    if err is not None:
-        url += f"{sep}err={quote(f'{err.code}: {err.message}')}"
-    elif msg:
-        url += f"{sep}msg={quote(msg)}"
+def see_other(url: str, *, msg: str | None = None) -> RedirectResponse:
+    if msg:
+        url += ("&" if "?" in url else "?") + f"msg={quote(msg)}"
     return RedirectResponse(url, status_code=303)
 
 
+def audit(request: Request, action: str, target: str | None = None,
+          detail: str | None = None) -> None:
+    request.state.audit = {"action": action, "target": target, "detail": detail}
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
+def home(request: Request, user: Principal | None = Depends(current_user)) -> HTMLResponse:
     p = _p(request)
     return render(request, "home.html", summary=alloc.registry_summary(p.uow()),
                   markets=trading.list_markets(p.uow()))
@@ -44,17 +54,21 @@ def home(request: Request) -> HTMLResponse:
 @router.get("/enterprises", response_class=HTMLResponse)
 def enterprises(request: Request, q: Annotated[str | None, Query(max_length=100)] = None,
                 sector: Annotated[str | None, Query(max_length=30)] = None,
-                page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+                district: Annotated[str | None, Query(max_length=20)] = None,
+                page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                user: Principal = Depends(require("registry:read"))) -> HTMLResponse:
     size = 50
     res = alloc.search_enterprises(_p(request).uow(), q=q or None, sector=sector or None,
-                                   offset=(page - 1) * size, limit=size)
+                                   district=district or None, offset=(page - 1) * size,
+                                   limit=size)
     total = int(res["total"])  # type: ignore[call-overload]
-    return render(request, "enterprises.html", res=res, q=q or "", sector=sector or "",
-                  page=page, pages=max(1, -(-total // size)))
+    name = "_enterprise_rows.html" if is_htmx(request) else "enterprises.html"
+    return render(request, name, res=res, q=q or "", sector=sector or "",
+                  district=district or "", page=page, pages=max(1, -(-total // size)))
 
 
-@router.get("/enterprises/{code}", response_class=HTMLResponse)
-def enterprise(request: Request, code: str) -> HTMLResponse:
+def _enterprise_context(request: Request, code: str, user: Principal,
+                        market_id: str | None = None) -> dict[str, Any]:
     p = _p(request)
     view = alloc.enterprise_view(p.uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
@@ -68,100 +82,116 @@ def enterprise(request: Request, code: str) -> HTMLResponse:
             continue
         row = rights.setdefault(str(h["asset"]), {"asset": h["asset"]})
         row[str(h["kind"])] = h
-    return render(request, "enterprise.html", e=view, permits=permits,
-                  rights=sorted(rights.values(), key=lambda r: str(r["asset"])), cash=cash,
-                  orders=trading.orders_of(p.uow(), code, 30),
-                  trades=trading.trades_of(p.uow(), code, 30),
-                  markets=trading.list_markets(p.uow()))
+    markets = trading.list_markets(p.uow())
+    ids = [str(m["id"]) for m in markets]
+    selected = market_id if market_id in ids else (ids[0] if ids else None)
+    m = trading.market_view(p.uow(), selected) if selected else None
+    return dict(e=view, permits=permits,
+                rights=sorted(rights.values(), key=lambda r: str(r["asset"])), cash=cash,
+                orders=trading.orders_of(p.uow(), code, 30),
+                trades=trading.trades_of(p.uow(), code, 30), markets=markets,
+                selected_market=selected, m=m,
+                poll_url=f"/enterprises/{code}/depth?market={quote(selected, safe='')}"
+                if selected else None,
+                can_trade=user.role == Role.TRADER and user.enterprise == code)
 
 
-@router.post("/enterprises/{code}/orders")
+@router.get("/enterprises/{code}", response_class=HTMLResponse)
+def enterprise(request: Request, code: str,
+               market: Annotated[str | None, Query(max_length=40)] = None,
+               user: Principal = Depends(require("enterprise:read"))) -> HTMLResponse:
+    ensure_enterprise_access(user, code)
+    return render(request, "enterprise.html", **_enterprise_context(request, code, user, market))
+
+
+@router.get("/enterprises/{code}/depth", response_class=HTMLResponse)
+def enterprise_depth(request: Request, code: str,
+                     market: Annotated[str, Query(max_length=40)],
+                     user: Principal = Depends(require("enterprise:read"))) -> HTMLResponse:
+    """Fragment: live depth and tape of the market chosen in the order form."""
+    ensure_enterprise_access(user, code)
+    m = trading.market_view(_p(request).uow(), market)
+    if not is_htmx(request):
+        return see_other(f"/enterprises/{code}?market={quote(market, safe='')}")  # type: ignore[return-value]
+    return render(request, "_market_data.html", m=m,
+                  poll_url=f"/enterprises/{code}/depth?market={quote(market, safe='')}")
+
+
+@router.post("/enterprises/{code}/orders", response_model=None)
 def enterprise_order(request: Request, code: str,
-                     permit: Annotated[str, Form(max_length=22)],
-                     market: Annotated[str, Form(max_length=40)],
-                     side: Annotated[str, Form(max_length=4)],
-                     qty: Annotated[int, Form()], price_yuan: Annotated[str, Form(max_length=20)],
-                     tif: Annotated[str, Form(max_length=4)] = "gtc") -> RedirectResponse:
-    back = f"/enterprises/{code}"
+                     permit: Annotated[str, Form()] = "", market: Annotated[str, Form()] = "",
+                     side: Annotated[str, Form()] = "", qty: Annotated[str, Form()] = "",
+                     price_yuan: Annotated[str, Form()] = "",
+                     tif: Annotated[str, Form()] = "gtc",
+                     user: Principal = Depends(require("order:place"))
+                     ) -> RedirectResponse | HTMLResponse:
+    ensure_enterprise_access(user, code)
+    form = dict(permit=permit, market=market, side=side, qty=qty, price_yuan=price_yuan,
+                tif=tif)
+    errors = forms.FieldErrors()
+    permit = forms.text(permit, "permit", errors, max_len=22)
+    market = forms.text(market, "market", errors, max_len=40)
+    forms.choice(side, "side", errors, ("buy", "sell"))
+    forms.choice(tif, "tif", errors, ("gtc", "ioc", "fok"))
+    n = forms.whole(qty, "qty", errors)
+    price = forms.yuan_to_fen(price_yuan, "price", errors)
+    audit(request, "place_order", market, f"{side} {qty} kg @ {price_yuan} yuan/t {tif}")
+    status = 422
+    if not errors and n is not None and price is not None:
+        p = _p(request)
+        try:
+            r = trading.place_order(p.uow(), trading.PlaceOrder(
+                code, permit, market, side, n, price, tif), permits=p.permits,
+                actor=user.username, fee_bps=p.settings.fee_bps)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            request.state.audit["target"] = r.order_id
+            return see_other(f"/enterprises/{code}?market={quote(market, safe='')}",
+                             msg=f"{r.order_id[:8]} {r.status}: {r.filled} kg")
+    return render(request, "enterprise.html", status_code=status, errors=errors, form=form,
+                  **_enterprise_context(request, code, user, market))
+
+
+@router.post("/enterprises/{code}/orders/{order_id}/cancel", response_model=None)
+def enterprise_cancel(request: Request, code: str, order_id: str,
+                      user: Principal = Depends(require("order:place"))) -> RedirectResponse:
+    ensure_enterprise_access(user, code)
+    audit(request, "cancel_order", order_id)
+    trading.cancel_order(_p(request).uow(), enterprise=code, order_id=order_id,
+                         actor=user.username)
+    return see_other(f"/enterprises/{code}", msg=f"{order_id[:8]} cancelled")
+
+
+@router.get("/enterprises/{code}/statements/trades.csv")
+def statement_trades(request: Request, code: str,
+                     user: Principal = Depends(require("enterprise:read"))) -> Response:
+    ensure_enterprise_access(user, code)
     p = _p(request)
-    try:
-        price = _yuan_to_fen(price_yuan)
-        r = trading.place_order(p.uow(), trading.PlaceOrder(code, permit, market, side, qty,
-                                                            price, tif),
-                                permits=p.permits, actor=code)
-    except DomainError as exc:
-        return _back(back, err=exc)
-    return _back(back, msg=f"委托 {r.order_id[:8]}… {r.status}：成交 {r.filled} kg")
+    alloc.enterprise_view(p.uow(), code)
+    return trades_csv(code, trading.trades_of(p.uow(), code, 5000))
 
 
-@router.post("/enterprises/{code}/orders/{order_id}/cancel")
-def enterprise_cancel(request: Request, code: str, order_id: str) -> RedirectResponse:
-    back = f"/enterprises/{code}"
-    try:
-        trading.cancel_order(_p(request).uow(), enterprise=code, order_id=order_id, actor=code)
-    except DomainError as exc:
-        return _back(back, err=exc)
-    return _back(back, msg="已撤单 order cancelled")
-
-
-def _yuan_to_fen(text: str) -> int:
-    from decimal import Decimal, InvalidOperation
-
-    from kernel.errors import InvalidInput
-
-    try:
-        d = Decimal(text.strip())
-    except InvalidOperation as exc:
-        raise InvalidInput("price must be a number of yuan per tonne", field="price") from exc
-    fen = d * 100
-    if fen != fen.to_integral_value():
-        raise InvalidInput("price is off the tick (0.01 yuan per tonne)", field="price")
-    return int(fen)
+@router.get("/enterprises/{code}/statements/holdings.csv")
+def statement_holdings(request: Request, code: str,
+                       user: Principal = Depends(require("enterprise:read"))) -> Response:
+    ensure_enterprise_access(user, code)
+    p = _p(request)
+    view = alloc.enterprise_view(p.uow(), code)
+    permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
+    return holdings_csv(code, ledger_service.holdings(p.uow(), [code, *permit_codes]))
 
 
 @router.get("/markets/{pollutant}/{zone}/{vintage}", response_class=HTMLResponse)
-def market(request: Request, pollutant: str, zone: str, vintage: int) -> HTMLResponse:
-    m = trading.market_view(_p(request).uow(), f"{pollutant}/{zone}/{vintage}")
-    name = "_market_data.html" if is_htmx(request) else "market.html"
-    return render(request, name, m=m)
-
-
-@router.get("/bureau", response_class=HTMLResponse)
-def bureau(request: Request) -> HTMLResponse:
-    sums = ledger_service.asset_sums(_p(request).uow())
-    return render(request, "bureau.html", sums=sums,
-                  nonzero=[a for a, v in sums.items() if v != 0])
-
-
-@router.post("/bureau/confirmations")
-def bureau_confirm(request: Request, permit: Annotated[str, Form(max_length=22)],
-                   pollutant: Annotated[str, Form(max_length=10)],
-                   year: Annotated[int, Form(ge=2000, le=2100)],
-                   qty_kg: Annotated[str, Form(max_length=20)] = "") -> RedirectResponse:
-    try:
-        qty = int(qty_kg) if qty_kg.strip() else None
-    except ValueError:
-        from kernel.errors import InvalidInput
-
-        return _back("/bureau", err=InvalidInput("qty_kg must be a whole number",
-                                                 field="qty_kg"))
-    try:
-        r = alloc.confirm_rights(_p(request).uow(), permit=permit, pollutant=pollutant,
-                                 year=year, qty_kg=qty, actor="bureau")
-    except DomainError as exc:
-        return _back("/bureau", err=exc)
-    return _back("/bureau",
-                 msg=f"已确权 {r.qty_kg} kg → {permit}（许可量 {r.permitted_after_kg} kg）")
-
-
-@router.post("/bureau/surplus-verifications")
-def bureau_verify(request: Request, permit: Annotated[str, Form(max_length=22)],
-                  pollutant: Annotated[str, Form(max_length=10)],
-                  year: Annotated[int, Form(ge=2000, le=2100)],
-                  qty_kg: Annotated[int, Form()]) -> RedirectResponse:
-    try:
-        r = alloc.verify_surplus(_p(request).uow(), permit=permit, pollutant=pollutant,
-                                 year=year, qty_kg=qty_kg, actor="bureau")
-    except DomainError as exc:
-        return _back("/bureau", err=exc)
-    return _back("/bureau", msg=f"已核定富余 {-r.qty_kg} kg 可交易 ({permit})")
+def market(request: Request, pollutant: str, zone: str, vintage: Vintage,
+           user: Principal | None = Depends(current_user)) -> HTMLResponse:
+    p = _p(request)
+    m = trading.market_view(p.uow(), f"{pollutant}/{zone}/{vintage}")
+    if is_htmx(request):
+        return render(request, "_market_data.html", m=m)
+    full = trading.market_view(p.uow(), str(m["id"]), levels=1, tape=500)
+    points = [(str(t["at"]), int(t["price"]))
+              for t in reversed(full["trades"])]  # type: ignore[call-overload]
+    return render(request, "market.html", m=m,
+                  chart=price_chart(points, title=f"{m['id']} · yuan/t"))

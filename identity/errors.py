@@ -1,0 +1,83 @@
+"""Errors of the identity context, each with a stable `code` and a `kind` that
+`web/errors.py` maps to an HTTP status."""
+
+from __future__ import annotations
+
+from kernel.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials: no session, an expired session, or an unknown token."""
+
+    code = "not_authenticated"
+    kind = "unauthorized"
+
+
+class SessionExpired(NotAuthenticated):
+    code = "session_expired"
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    kind = "unauthorized"
+
+
+class TooManyAttempts(DomainError):
+    """Log-in attempts over the limit; `retry_after` is in seconds."""
+
+    code = "too_many_attempts"
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotAllowed(Forbidden):
+    """The caller's role may not do this."""
+
+    code = "forbidden"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class UnknownRole(InvalidInput):
+    code = "unknown_role"
+
+
+class UserExists(Conflict):
+    code = "user_exists"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
+
+
+class ApprovalNotFound(NotFound):
+    code = "approval_not_found"
+
+
+class ApprovalNotPending(Conflict):
+    code = "approval_not_pending"
+
+
+class SelfApproval(Forbidden):
+    """The second officer must be another person than the one who asked."""
+
+    code = "self_approval"
+
+
+class UnknownTransactionType(InvalidInput):
+    code = "unknown_transaction_type"
+
+
+class IdempotencyKeyReused(Conflict):
+    """The Idempotency-Key was used before for a different request, or is still running."""
+
+    code = "idempotency_key_reused"

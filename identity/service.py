@@ -1,0 +1,496 @@
+"""Identity use cases. Each runs in one unit of work (`with uow: ...; uow.commit()`).
+
+Guarantees:
+- passwords are verified against argon2id (or the demo's scrypt, upgraded on log-in); an
+  unknown user costs the same hash verification, so timing does not reveal usernames;
+- log-in is refused once a username or an IP has too many failures in the window;
+- sessions and tokens are random 256-bit secrets stored only as SHA-256 digests; a revoked,
+  expired or deactivated one authenticates nothing;
+- an approval request runs its action at most once: a second officer claims it
+  (pending → executing, committed), the caller runs the action, then records the outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from identity import passwords
+from identity.errors import (
+    ApprovalNotFound,
+    ApprovalNotPending,
+    IdempotencyKeyReused,
+    InvalidCredentials,
+    NotAllowed,
+    NotAuthenticated,
+    SelfApproval,
+    SessionExpired,
+    TokenNotFound,
+    TooManyAttempts,
+    UnknownTransactionType,
+    UserExists,
+    UserNotFound,
+)
+from identity.roles import Principal, Role, parse_role
+from identity.store import IdentityStore
+from identity.tables import (
+    ApiTokenRow,
+    ApprovalPolicyRow,
+    ApprovalRow,
+    AuditRow,
+    IdempotencyRow,
+    LoginAttemptRow,
+    SessionRow,
+    UserRow,
+)
+from kernel.clock import system_clock
+from kernel.errors import InvalidInput
+from ledger.service import UoW
+from ledger.transactions import TYPES
+
+TOKEN_PREFIX = "erts_"
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if dt is None or dt.tzinfo is not None:
+        return dt
+    return dt.replace(tzinfo=UTC)
+
+
+def _principal(u: UserRow, via: str, session_key: str | None = None) -> Principal:
+    return Principal(u.username, u.display_name, Role(u.role), u.enterprise, via, session_key)
+
+
+# users -------------------------------------------------------------------------------------
+
+def create_user(uow: UoW, *, username: str, display_name: str, role: str, password: str,
+                enterprise: str | None = None, password_hash: str | None = None) -> None:
+    """Create a user. A trader must name its enterprise; other roles must not."""
+    r = parse_role(role)
+    if not username or len(username) > 40 or not username.replace("_", "").replace(
+            "-", "").replace(".", "").isalnum():
+        raise InvalidInput("username: 1-40 letters, digits, '.', '-' or '_'", field="username")
+    if r == Role.TRADER and not enterprise:
+        raise InvalidInput("a trader must belong to an enterprise", field="enterprise")
+    if r != Role.TRADER and enterprise:
+        raise InvalidInput("only traders belong to an enterprise", field="enterprise")
+    if password_hash is None and len(password) < 4:
+        raise InvalidInput("password: at least 4 characters", field="password")
+    with uow:
+        store = IdentityStore(uow.session)
+        if store.user(username) is not None:
+            raise UserExists(f"user {username} exists", field="username")
+        ok = store.add_user(UserRow(
+            username=username, display_name=display_name[:80], role=r.value,
+            enterprise=enterprise,
+            password_hash=password_hash or passwords.hash_password(password), active=True))
+        if not ok:  # the enterprise foreign key refused it
+            raise InvalidInput(f"no enterprise {enterprise}", field="enterprise")
+        uow.commit()
+
+
+def principal_of(uow: UoW, username: str, via: str = "token") -> Principal:
+    """The principal of an active user (for tokens made by tools and tests)."""
+    with uow:
+        u = IdentityStore(uow.session).user(username)
+        if u is None or not u.active:
+            raise UserNotFound(f"no active user {username}", field="username")
+        return _principal(u, via)
+
+
+def _user_dict(u: UserRow) -> dict[str, Any]:
+    return dict(username=u.username, display_name=u.display_name, role=u.role,
+                enterprise=u.enterprise, active=u.active)
+
+
+def list_users(uow: UoW, *, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+    with uow:
+        rows, total = IdentityStore(uow.session).users(offset, limit)
+        return dict(total=total, offset=offset, limit=limit, items=[_user_dict(u) for u in rows])
+
+
+def set_user_active(uow: UoW, *, username: str, active: bool) -> dict[str, Any]:
+    """Deactivating a user also ends its sessions; its tokens stop working."""
+    with uow:
+        store = IdentityStore(uow.session)
+        u = store.user(username)
+        if u is None:
+            raise UserNotFound(f"no user {username}", field="username")
+        u.active = active
+        if not active:
+            store.revoke_sessions_of(username)
+        uow.commit()
+        return _user_dict(u)
+
+
+# log-in and sessions -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """At most `per_user` failures per username and `per_ip` per IP within `window`."""
+
+    per_user: int = 5
+    per_ip: int = 20
+    window: timedelta = timedelta(minutes=15)
+
+
+def login(uow: UoW, *, username: str, password: str, ip: str, user_agent: str | None,
+          session_hours: float, limits: LoginLimits = LoginLimits(),
+          now: datetime | None = None) -> tuple[str, Principal]:
+    """Check the password and open a session. Returns the raw session id (for the cookie)
+    and the principal. A failure is recorded (and committed) before it is raised."""
+    now = now or system_clock()
+    username = username.strip()[:40]
+    ip = (ip or "?")[:64]
+    with uow:
+        store = IdentityStore(uow.session)
+        since = now - limits.window
+        for n, oldest, limit in (
+                (*store.failures_since(username=username, since=since), limits.per_user),
+                (*store.failures_since(ip=ip, since=since), limits.per_ip)):
+            if n >= limit:
+                wait = limits.window - (now - (_aware(oldest) or now))
+                raise TooManyAttempts("too many failed log-in attempts; try again later",
+                                      retry_after=max(1, int(wait.total_seconds()) + 1))
+        u = store.user(username)
+        ok = passwords.verify_password(u.password_hash if u else passwords.dummy_hash(),
+                                       password)
+        ok = ok and u is not None and u.active
+        store.add(LoginAttemptRow(username=username, ip=ip, at=now, success=ok))
+        if not ok or u is None:
+            store.prune_attempts(now - 4 * limits.window)
+            uow.commit()
+            raise InvalidCredentials("wrong username or password")
+        if passwords.needs_rehash(u.password_hash):
+            u.password_hash = passwords.hash_password(password)
+        raw = secrets.token_urlsafe(32)
+        store.add(SessionRow(id_hash=digest(raw), username=u.username, created_at=now,
+                             expires_at=now + timedelta(hours=session_hours), ip=ip,
+                             user_agent=(user_agent or "")[:200], revoked=False))
+        uow.commit()
+        return raw, _principal(u, "session", raw)
+
+
+def session_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principal:
+    now = now or system_clock()
+    with uow:
+        found = IdentityStore(uow.session).session_with_user(digest(raw))
+        if found is None:
+            raise NotAuthenticated("no such session; please log in")
+        s, u = found
+        if s.revoked or not u.active:
+            raise NotAuthenticated("the session has ended; please log in")
+        expires = _aware(s.expires_at)
+        if expires is not None and expires <= now:
+            raise SessionExpired("the session has expired; please log in again")
+        return _principal(u, "session", raw)
+
+
+def logout(uow: UoW, raw: str) -> None:
+    with uow:
+        IdentityStore(uow.session).revoke_session(digest(raw))
+        uow.commit()
+
+
+# API tokens --------------------------------------------------------------------------------
+
+def _token_dict(t: ApiTokenRow) -> dict[str, Any]:
+    return dict(id=t.id, username=t.username, name=t.name, prefix=t.prefix,
+                created_at=_iso(t.created_at), expires_at=_iso(t.expires_at),
+                revoked_at=_iso(t.revoked_at), active=t.revoked_at is None)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    d = _aware(dt)
+    return d.isoformat() if d else None
+
+
+def create_token(uow: UoW, *, owner: Principal, name: str, expires_days: int | None = None,
+                 now: datetime | None = None) -> tuple[str, dict[str, Any]]:
+    """A new bearer token for `owner`, acting with the owner's role and scope. The raw token
+    is returned once and never stored."""
+    now = now or system_clock()
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise InvalidInput("name: 1-80 characters", field="name")
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise InvalidInput("expires_days: 1-3650", field="expires_days")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with uow:
+        store = IdentityStore(uow.session)
+        row = ApiTokenRow(username=owner.username, name=name, prefix=raw[:9],
+                          token_hash=digest(raw), created_at=now,
+                          expires_at=now + timedelta(days=expires_days) if expires_days
+                          else None, revoked_at=None)
+        store.add(row)
+        store.flush()
+        out = _token_dict(row)
+        uow.commit()
+        return raw, out
+
+
+def token_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principal:
+    now = now or system_clock()
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        raise NotAuthenticated("unknown API token")
+    with uow:
+        found = IdentityStore(uow.session).token_with_user(digest(raw))
+        if found is None:
+            raise NotAuthenticated("unknown API token")
+        t, u = found
+        expires = _aware(t.expires_at)
+        if t.revoked_at is not None or not u.active or (expires is not None
+                                                         and expires <= now):
+            raise NotAuthenticated("the API token is revoked or expired")
+        return _principal(u, "token")
+
+
+def list_tokens(uow: UoW, *, viewer: Principal, everyone: bool = False) -> list[dict[str, Any]]:
+    if everyone and not viewer.can("token:revoke_any"):
+        raise NotAllowed("only an administrator sees every token")
+    with uow:
+        rows = IdentityStore(uow.session).tokens(None if everyone else viewer.username)
+        return [_token_dict(t) for t in rows]
+
+
+def revoke_token(uow: UoW, *, viewer: Principal, token_id: int,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """Revoke a token: one's own, or anyone's for an administrator. Another user's token is
+    'not found' to everyone else."""
+    now = now or system_clock()
+    with uow:
+        t = IdentityStore(uow.session).token(token_id)
+        if t is None or (t.username != viewer.username and not viewer.can("token:revoke_any")):
+            raise TokenNotFound(f"no token {token_id}", field="token_id")
+        if t.revoked_at is None:
+            t.revoked_at = now
+        out = _token_dict(t)
+        uow.commit()
+        return out
+
+
+# audit -------------------------------------------------------------------------------------
+
+def record_audit(uow: UoW, *, actor: str | None, role: str | None, via: str | None,
+                 ip: str | None, method: str, path: str, action: str, target: str | None,
+                 status: int, detail: str | None, now: datetime | None = None) -> None:
+    now = now or system_clock()
+    with uow:
+        IdentityStore(uow.session).add(AuditRow(
+            at=now, actor=actor, role=role, via=via, ip=(ip or "")[:64] or None, method=method,
+            path=path[:300], action=action[:80], target=target[:120] if target else None,
+            status=status, detail=detail[:2000] if detail else None))
+        uow.commit()
+
+
+def audit_page(uow: UoW, *, actor: str | None = None, action: str | None = None,
+               offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    with uow:
+        rows, total = IdentityStore(uow.session).audit_page(actor=actor, action=action,
+                                                            offset=offset, limit=limit)
+        return dict(total=total, offset=offset, limit=limit, items=[
+            dict(id=r.id, at=_iso(r.at), actor=r.actor, role=r.role, via=r.via, ip=r.ip,
+                 method=r.method, path=r.path, action=r.action, target=r.target,
+                 status=r.status, detail=r.detail) for r in rows])
+
+
+# second-officer approvals ------------------------------------------------------------------
+
+#: bureau actions that move rights or money, by ledger transaction type
+APPROVABLE = ("confirmation", "recovery", "reserve_release", "reserve_buyback",
+              "cancellation", "negotiated_transfer")
+
+
+def _known_type(tx_type: str) -> str:
+    if tx_type not in APPROVABLE:
+        raise UnknownTransactionType(f"no approvable transaction type {tx_type!r}",
+                                     field="tx_type")
+    return tx_type
+
+
+def _default_required(tx_type: str) -> bool:
+    """The ledger's table says which types need a second officer by default; approving a
+    negotiated transfer (not a ledger type) needs one officer unless configured."""
+    t = TYPES.get(tx_type)
+    return bool(t.needs_approval) if t is not None else False
+
+
+def approval_policy(uow: UoW) -> list[dict[str, Any]]:
+    with uow:
+        rows = IdentityStore(uow.session).policies()
+        out = []
+        for t in APPROVABLE:
+            r = rows.get(t)
+            out.append(dict(tx_type=t, required=r.required if r else _default_required(t),
+                            default=_default_required(t),
+                            updated_by=r.updated_by if r else None,
+                            updated_at=_iso(r.updated_at) if r else None))
+        return out
+
+
+def set_approval_policy(uow: UoW, *, tx_type: str, required: bool, actor: str,
+                        now: datetime | None = None) -> dict[str, Any]:
+    now = now or system_clock()
+    _known_type(tx_type)
+    with uow:
+        store = IdentityStore(uow.session)
+        r = store.policy(tx_type)
+        if r is None:
+            store.add(ApprovalPolicyRow(tx_type=tx_type, required=required, updated_by=actor,
+                                        updated_at=now))
+        else:
+            r.required, r.updated_by, r.updated_at = required, actor, now
+        uow.commit()
+    return dict(tx_type=tx_type, required=required, default=_default_required(tx_type),
+                updated_by=actor, updated_at=now.isoformat())
+
+
+def approval_required(uow: UoW, tx_type: str) -> bool:
+    with uow:
+        r = IdentityStore(uow.session).policy(_known_type(tx_type))
+        return r.required if r is not None else _default_required(tx_type)
+
+
+def _approval_dict(r: ApprovalRow) -> dict[str, Any]:
+    return dict(id=r.id, tx_type=r.tx_type, action=r.action, target=r.target,
+                payload=json.loads(r.payload), summary=r.summary,
+                requested_by=r.requested_by, requested_at=_iso(r.requested_at),
+                status=r.status, decided_by=r.decided_by, decided_at=_iso(r.decided_at),
+                result=r.result)
+
+
+def request_approval(uow: UoW, *, tx_type: str, action: str, target: str,
+                     payload: dict[str, Any], summary: str, requested_by: str,
+                     now: datetime | None = None) -> dict[str, Any]:
+    now = now or system_clock()
+    with uow:
+        store = IdentityStore(uow.session)
+        row = ApprovalRow(tx_type=_known_type(tx_type), action=action[:40], target=target[:120],
+                          payload=json.dumps(payload, sort_keys=True), summary=summary[:300],
+                          requested_by=requested_by, requested_at=now, status="pending")
+        store.add(row)
+        store.flush()
+        out = _approval_dict(row)
+        uow.commit()
+        return out
+
+
+def claim_approval(uow: UoW, *, approval_id: int, approver: str,
+                   now: datetime | None = None) -> dict[str, Any]:
+    """The second officer approves: pending → executing, committed before the action runs."""
+    now = now or system_clock()
+    with uow:
+        store = IdentityStore(uow.session)
+        r = store.approval(approval_id, lock=True)
+        if r is None:
+            raise ApprovalNotFound(f"no approval request {approval_id}", field="approval_id")
+        if r.status != "pending":
+            raise ApprovalNotPending(f"approval request {approval_id} is {r.status}")
+        if r.requested_by == approver:
+            raise SelfApproval("a second officer, not the requester, must approve")
+        r.status, r.decided_by, r.decided_at = "executing", approver, now
+        out = _approval_dict(r)
+        uow.commit()
+        return out
+
+
+def finish_approval(uow: UoW, *, approval_id: int, ok: bool, result: str) -> dict[str, Any]:
+    with uow:
+        r = IdentityStore(uow.session).approval(approval_id, lock=True)
+        if r is None or r.status != "executing":
+            raise ApprovalNotPending(f"approval request {approval_id} is not executing")
+        r.status = "executed" if ok else "failed"
+        r.result = result[:2000]
+        out = _approval_dict(r)
+        uow.commit()
+        return out
+
+
+def reject_approval(uow: UoW, *, approval_id: int, decider: str, reason: str,
+                    now: datetime | None = None) -> dict[str, Any]:
+    """Reject (a second officer) or withdraw (the requester) a pending request."""
+    now = now or system_clock()
+    with uow:
+        r = IdentityStore(uow.session).approval(approval_id, lock=True)
+        if r is None:
+            raise ApprovalNotFound(f"no approval request {approval_id}", field="approval_id")
+        if r.status != "pending":
+            raise ApprovalNotPending(f"approval request {approval_id} is {r.status}")
+        r.status, r.decided_by, r.decided_at = "rejected", decider, now
+        r.result = (reason or "rejected")[:2000]
+        out = _approval_dict(r)
+        uow.commit()
+        return out
+
+
+def approvals(uow: UoW, *, status: str | None = None, offset: int = 0, limit: int = 50
+              ) -> dict[str, Any]:
+    with uow:
+        rows, total = IdentityStore(uow.session).approvals(status, offset, limit)
+        return dict(total=total, offset=offset, limit=limit,
+                    items=[_approval_dict(r) for r in rows])
+
+
+def approval(uow: UoW, approval_id: int) -> dict[str, Any]:
+    with uow:
+        r = IdentityStore(uow.session).approval(approval_id)
+        if r is None:
+            raise ApprovalNotFound(f"no approval request {approval_id}", field="approval_id")
+        return _approval_dict(r)
+
+
+# idempotency -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    content_type: str
+    body: str
+
+
+def begin_idempotent(uow: UoW, *, principal: str, key: str, request_hash: str,
+                     now: datetime | None = None) -> Replay | None:
+    """None: this request is the first with the key (a placeholder is committed). A Replay:
+    the stored response of the same earlier request. Raises when the key was used for a
+    different request or the first request is still running."""
+    now = now or system_clock()
+    with uow:
+        store = IdentityStore(uow.session)
+        row = store.idempotency(principal, key, lock=True)
+        if row is None:
+            if not store.claim_idempotency(IdempotencyRow(
+                    principal=principal, key=key, request_hash=request_hash, status=None,
+                    created_at=now)):
+                raise IdempotencyKeyReused("a request with this Idempotency-Key is running")
+            uow.commit()
+            return None
+        if row.request_hash != request_hash:
+            raise IdempotencyKeyReused("this Idempotency-Key was used for another request")
+        if row.status is None:
+            raise IdempotencyKeyReused("a request with this Idempotency-Key is running")
+        return Replay(row.status, row.content_type or "application/json", row.body or "")
+
+
+def finish_idempotent(uow: UoW, *, principal: str, key: str, status: int, content_type: str,
+                      body: str) -> None:
+    with uow:
+        row = IdentityStore(uow.session).idempotency(principal, key, lock=True)
+        if row is not None:
+            row.status, row.content_type, row.body = status, content_type[:80], body
+        uow.commit()
+
+
+def abandon_idempotent(uow: UoW, *, principal: str, key: str) -> None:
+    """The first request failed with a 5xx: free the key so a retry runs again."""
+    with uow:
+        IdentityStore(uow.session).delete_idempotency(principal, key)
+        uow.commit()

@@ -1,0 +1,166 @@
+"""Identity repository: all SQL of the identity context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from identity.tables import (
+    ApiTokenRow,
+    ApprovalPolicyRow,
+    ApprovalRow,
+    AuditRow,
+    IdempotencyRow,
+    LoginAttemptRow,
+    SessionRow,
+    UserRow,
+)
+
+
+class IdentityStore:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @property
+    def postgres(self) -> bool:
+        return self.s.get_bind().dialect.name == "postgresql"
+
+    def add(self, row: object) -> None:
+        self.s.add(row)
+
+    def flush(self) -> None:
+        self.s.flush()
+
+    # users
+    def user(self, username: str) -> UserRow | None:
+        return self.s.get(UserRow, username)
+
+    def add_user(self, row: UserRow) -> bool:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.s.begin_nested():
+                self.s.add(row)
+                self.s.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def users(self, offset: int = 0, limit: int = 100) -> tuple[list[UserRow], int]:
+        total = int(self.s.scalar(select(func.count()).select_from(UserRow)) or 0)
+        rows = self.s.scalars(select(UserRow).order_by(UserRow.username)
+                              .offset(offset).limit(limit))
+        return list(rows), total
+
+    # sessions
+    def session_with_user(self, id_hash: str) -> tuple[SessionRow, UserRow] | None:
+        row = self.s.execute(select(SessionRow, UserRow)
+                             .join(UserRow, UserRow.username == SessionRow.username)
+                             .where(SessionRow.id_hash == id_hash)).first()
+        return None if row is None else (row[0], row[1])
+
+    def revoke_session(self, id_hash: str) -> None:
+        self.s.execute(update(SessionRow).where(SessionRow.id_hash == id_hash)
+                       .values(revoked=True))
+
+    def revoke_sessions_of(self, username: str) -> None:
+        self.s.execute(update(SessionRow).where(SessionRow.username == username)
+                       .values(revoked=True))
+
+    # tokens
+    def token_with_user(self, token_hash: str) -> tuple[ApiTokenRow, UserRow] | None:
+        row = self.s.execute(select(ApiTokenRow, UserRow)
+                             .join(UserRow, UserRow.username == ApiTokenRow.username)
+                             .where(ApiTokenRow.token_hash == token_hash)).first()
+        return None if row is None else (row[0], row[1])
+
+    def token(self, token_id: int) -> ApiTokenRow | None:
+        return self.s.get(ApiTokenRow, token_id)
+
+    def tokens(self, username: str | None) -> list[ApiTokenRow]:
+        q = select(ApiTokenRow).order_by(ApiTokenRow.id.desc())
+        if username is not None:
+            q = q.where(ApiTokenRow.username == username)
+        return list(self.s.scalars(q.limit(500)))
+
+    # log-in attempts
+    def failures_since(self, *, username: str | None = None, ip: str | None = None,
+                       since: datetime) -> tuple[int, datetime | None]:
+        """Failed attempts since `since` for a username or an IP, and the oldest of them."""
+        q = select(func.count(), func.min(LoginAttemptRow.at)).where(
+            LoginAttemptRow.success.is_(False), LoginAttemptRow.at >= since)
+        if username is not None:
+            q = q.where(LoginAttemptRow.username == username)
+        if ip is not None:
+            q = q.where(LoginAttemptRow.ip == ip)
+        n, oldest = self.s.execute(q).one()
+        return int(n or 0), oldest
+
+    def prune_attempts(self, before: datetime) -> None:
+        self.s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < before))
+
+    # audit
+    def audit_page(self, *, actor: str | None, action: str | None, offset: int, limit: int
+                   ) -> tuple[list[AuditRow], int]:
+        q = select(AuditRow)
+        if actor:
+            q = q.where(AuditRow.actor == actor)
+        if action:
+            q = q.where(AuditRow.action == action)
+        total = int(self.s.scalar(select(func.count()).select_from(q.subquery())) or 0)
+        rows = self.s.scalars(q.order_by(AuditRow.id.desc()).offset(offset).limit(limit))
+        return list(rows), total
+
+    # approvals
+    def policies(self) -> dict[str, ApprovalPolicyRow]:
+        return {r.tx_type: r for r in self.s.scalars(select(ApprovalPolicyRow))}
+
+    def policy(self, tx_type: str) -> ApprovalPolicyRow | None:
+        return self.s.get(ApprovalPolicyRow, tx_type)
+
+    def approval(self, approval_id: int, *, lock: bool = False) -> ApprovalRow | None:
+        q = select(ApprovalRow).where(ApprovalRow.id == approval_id).execution_options(
+            populate_existing=True)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def approvals(self, status: str | None, offset: int, limit: int
+                  ) -> tuple[list[ApprovalRow], int]:
+        q = select(ApprovalRow)
+        if status:
+            q = q.where(ApprovalRow.status == status)
+        total = int(self.s.scalar(select(func.count()).select_from(q.subquery())) or 0)
+        rows = self.s.scalars(q.order_by(ApprovalRow.id.desc()).offset(offset).limit(limit))
+        return list(rows), total
+
+    # idempotency
+    def idempotency(self, principal: str, key: str, *, lock: bool = False
+                    ) -> IdempotencyRow | None:
+        q = select(IdempotencyRow).where(IdempotencyRow.principal == principal,
+                                         IdempotencyRow.key == key)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def delete_idempotency(self, principal: str, key: str) -> None:
+        self.s.execute(delete(IdempotencyRow).where(IdempotencyRow.principal == principal,
+                                                    IdempotencyRow.key == key))
+
+    def add_all(self, rows: Sequence[object]) -> None:
+        self.s.add_all(rows)
+
+    def claim_idempotency(self, row: IdempotencyRow) -> bool:
+        """Insert the placeholder; False when another request holds the same key."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.s.begin_nested():
+                self.s.add(row)
+                self.s.flush()
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,306 @@
+"""JSON API of the trading venues beyond plain orders: replace, market OHLC, reserve
+auctions, listings and negotiated transfers. Mounted under /api/v1 next to `web.api.v1`.
+
+Access (web.auth): traders act for their own enterprise only (`order:place`); the bureau
+runs auctions, lists from the reserve and approves or rejects negotiated transfers; public
+data (OHLC, auction results, open listings) needs no credentials. Routes never commit: each
+calls one use case. Fees come from `Settings.fee_bps`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.wiring import Platform
+from identity.roles import BUREAU, Principal
+from trading import auction_service as auctions
+from trading import listing_service as listings
+from trading import service as trading
+from trading import transfer_service as transfers
+from web.api.models import ErrorBody
+from web.auth import csrf_protect, current_user, require, require_role
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
+
+WRITE: dict[int | str, dict[str, Any]] = {c: {"model": ErrorBody}
+                                          for c in (401, 403, 404, 409, 422)}
+PUBLIC: dict[int | str, dict[str, Any]] = {c: {"model": ErrorBody} for c in (404, 422)}
+Kg = Annotated[int, Field(ge=1, le=10**12, description="kilograms")]
+Price = Annotated[int, Field(ge=1, le=10**12, description="fen per tonne")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReplaceIn(Strict):
+    qty: Kg | None = Field(default=None, description="new open quantity")
+    price: Price | None = None
+
+
+class AuctionIn(Strict):
+    market: str = Field(max_length=40, examples=["SO2/ZA1/2026"])
+    offered: Kg
+    reserve_price: Price
+    rule: Literal["uniform", "pay_as_bid"] = "uniform"
+    bidder_cap_pct: float | None = Field(default=None, gt=0, le=100)
+    tie_seed: int | None = Field(default=None, ge=0, le=2**62,
+                                 description="default: drawn at random and published")
+    auction_id: str | None = Field(default=None, min_length=1, max_length=24)
+
+
+class BidIn(Strict):
+    permit: str = Field(min_length=22, max_length=22)
+    qty: Kg
+    price: Price
+    bid_id: str | None = Field(default=None, min_length=1, max_length=24)
+
+
+class ListingIn(Strict):
+    market: str = Field(max_length=40)
+    permit: str | None = Field(default=None, min_length=22, max_length=22,
+                               description="the selling permit; omitted by the bureau, "
+                                           "which lists from the reserve")
+    qty: Kg
+    price: Price
+    listing_id: str | None = Field(default=None, min_length=1, max_length=24)
+
+
+class TakeIn(Strict):
+    permit: str = Field(min_length=22, max_length=22)
+    qty: Kg
+
+
+class TransferIn(Strict):
+    market: str = Field(max_length=40)
+    seller_permit: str = Field(min_length=22, max_length=22)
+    buyer: str = Field(min_length=18, max_length=18)
+    buyer_permit: str = Field(min_length=22, max_length=22)
+    qty: Kg
+    price: Price
+    expires_at: datetime | None = None
+    transfer_id: str | None = Field(default=None, min_length=1, max_length=24)
+
+
+class RejectIn(Strict):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+def _p(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def _fee(request: Request) -> int:
+    return int(getattr(request.app.state.settings, "fee_bps", 0) or 0)
+
+
+def _audit(request: Request, action: str, target: str | None = None,
+           detail: str | None = None) -> None:
+    request.state.audit = {"action": action, "target": target, "detail": detail}
+
+
+def _enterprise(user: Principal) -> str:
+    assert user.enterprise is not None  # order:place is a trader's permission
+    return user.enterprise
+
+
+def _mid(pollutant: str, zone: str, vintage: int) -> str:
+    return f"{pollutant}/{zone}/{vintage}"
+
+
+# orders and market data --------------------------------------------------------------------
+
+@router.post("/orders/{order_id}/replace", tags=["trading"], responses=WRITE)
+def replace_order(request: Request, order_id: str, body: ReplaceIn,
+                  user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
+    """Amend a resting order: a smaller quantity keeps time priority; a new price or a
+    larger quantity loses it (and may trade at once)."""
+    _audit(request, "replace_order", order_id, f"qty={body.qty} price={body.price}")
+    p = _p(request)
+    r = trading.replace_order(p.uow(), enterprise=_enterprise(user), order_id=order_id,
+                              qty=body.qty, price=body.price, permits=p.permits,
+                              actor=user.username, fee_bps=_fee(request))
+    return dict(r.__dict__, trades=[t.__dict__ for t in r.trades])
+
+
+@router.get("/markets/{pollutant}/{zone}/{vintage}/ohlc", tags=["trading"], responses=PUBLIC)
+def market_ohlc(request: Request, pollutant: str, zone: str, vintage: int,
+                days: Annotated[int, Query(ge=1, le=366)] = 30,
+                _user: Principal | None = Depends(current_user)) -> list[dict[str, Any]]:
+    """Daily open, high, low, close and volume per trading day (China Standard Time)."""
+    return trading.ohlc(_p(request).uow(), _mid(pollutant, zone, vintage), days=days)
+
+
+# reserve auctions --------------------------------------------------------------------------
+
+@router.get("/auctions", tags=["auctions"], responses=PUBLIC)
+def list_auctions(request: Request, market: str | None = Query(None, max_length=40),
+                  _user: Principal | None = Depends(current_user)) -> list[dict[str, Any]]:
+    return auctions.list_auctions(_p(request).uow(), market)
+
+
+@router.get("/auctions/{auction_id}", tags=["auctions"], responses=PUBLIC)
+def get_auction(request: Request, auction_id: str,
+                user: Principal | None = Depends(current_user)) -> dict[str, Any]:
+    """Public results (anonymised); the bureau sees every bid, a trader its own."""
+    return auctions.auction_view(_p(request).uow(), auction_id,
+                                 reveal=bool(user and user.is_bureau),
+                                 enterprise=user.enterprise if user else None)
+
+
+@router.post("/auctions", tags=["auctions"], status_code=201, responses=WRITE)
+def create_auction(request: Request, body: AuctionIn,
+                   user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
+    _audit(request, "create_auction", body.market, f"{body.offered} kg >= {body.reserve_price}")
+    return auctions.create_auction(
+        _p(request).uow(), market=body.market, offered=body.offered,
+        reserve_price=body.reserve_price, rule=body.rule, bidder_cap_pct=body.bidder_cap_pct,
+        tie_seed=body.tie_seed, actor=user.username, auction_id=body.auction_id)
+
+
+def _step(name: str) -> Any:
+    def route(request: Request, auction_id: str,
+              user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
+        _audit(request, f"{name}_auction", auction_id)
+        p = _p(request)
+        if name == "settle":
+            return auctions.settle_auction(p.uow(), auction_id, permits=p.permits,
+                                           actor=user.username)
+        fn = {"open": auctions.open_auction, "close": auctions.close_auction,
+              "clear": auctions.clear_auction}[name]
+        return fn(p.uow(), auction_id, actor=user.username)  # type: ignore[no-any-return]
+
+    route.__name__ = f"{name}_auction"
+    route.__doc__ = {"open": "Hold the offer in the reserve and take bids.",
+                     "close": "Stop taking bids.",
+                     "clear": "Clear the bids (uniform price or pay-as-bid); release losers.",
+                     "settle": "Deliver rights to winners, pay the bureau."}[name]
+    return route
+
+
+for _name in ("open", "close", "clear", "settle"):
+    router.add_api_route(f"/auctions/{{auction_id}}/{_name}", _step(_name), methods=["POST"],
+                         tags=["auctions"], responses=WRITE)
+
+
+@router.post("/auctions/{auction_id}/bids", tags=["auctions"], status_code=201,
+             responses=WRITE)
+def place_bid(request: Request, auction_id: str, body: BidIn,
+              user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
+    """A sealed bid; holds a deposit of its full value and headroom under the permit cap."""
+    _audit(request, "place_bid", auction_id, f"{body.qty} kg @ {body.price}")
+    p = _p(request)
+    return auctions.place_bid(p.uow(), auction_id=auction_id, enterprise=_enterprise(user),
+                              permit=body.permit, qty=body.qty, price=body.price,
+                              permits=p.permits, actor=user.username, bid_id=body.bid_id)
+
+
+# listings ----------------------------------------------------------------------------------
+
+@router.get("/listings", tags=["listings"], responses=PUBLIC)
+def open_listings(request: Request, market: str | None = Query(None, max_length=40),
+                  _user: Principal | None = Depends(current_user)) -> list[dict[str, Any]]:
+    return listings.listings(_p(request).uow(), market)
+
+
+@router.post("/listings", tags=["listings"], status_code=201, responses=WRITE)
+def create_listing(request: Request, body: ListingIn,
+                   user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
+    """A trader lists its permit's tradable rights; the bureau lists from the reserve."""
+    p = _p(request)
+    _audit(request, "create_listing", body.market, f"{body.qty} kg @ {body.price}")
+    seller = None if user.is_bureau else _enterprise(user)
+    return listings.create_listing(p.uow(), market=body.market, seller=seller,
+                                   permit=None if seller is None else body.permit,
+                                   qty=body.qty, price=body.price, permits=p.permits,
+                                   actor=user.username, listing_id=body.listing_id)
+
+
+@router.post("/listings/{listing_id}/take", tags=["listings"], responses=WRITE)
+def take_listing(request: Request, listing_id: str, body: TakeIn,
+                 user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
+    _audit(request, "take_listing", listing_id, f"{body.qty} kg")
+    p = _p(request)
+    return listings.take_listing(p.uow(), listing_id=listing_id, enterprise=_enterprise(user),
+                                 permit=body.permit, qty=body.qty, permits=p.permits,
+                                 actor=user.username, fee_bps=_fee(request))
+
+
+@router.post("/listings/{listing_id}/withdraw", tags=["listings"], responses=WRITE)
+def withdraw_listing(request: Request, listing_id: str,
+                     user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
+    _audit(request, "withdraw_listing", listing_id)
+    seller = None if user.is_bureau else _enterprise(user)
+    return listings.withdraw_listing(_p(request).uow(), listing_id=listing_id, seller=seller,
+                                     actor=user.username)
+
+
+# negotiated transfers ----------------------------------------------------------------------
+
+@router.get("/transfers", tags=["transfers"], responses=WRITE)
+def list_transfers(request: Request,
+                   status: str | None = Query(None, pattern="^(proposed|accepted|settled|"
+                                                            "rejected|expired)$"),
+                   user: Principal = Depends(require("enterprise:read"))) -> list[dict[str, Any]]:
+    """The bureau sees every transfer; a trader its own enterprise's."""
+    who = None if user.is_bureau else _enterprise(user)
+    return transfers.transfers_of(_p(request).uow(), who, status)
+
+
+@router.get("/transfers/{transfer_id}", tags=["transfers"], responses=WRITE)
+def get_transfer(request: Request, transfer_id: str,
+                 user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
+    return transfers.transfer_view(_p(request).uow(), transfer_id,
+                                   party=None if user.is_bureau else _enterprise(user))
+
+
+@router.post("/transfers", tags=["transfers"], status_code=201, responses=WRITE)
+def propose_transfer(request: Request, body: TransferIn,
+                     user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
+    """The seller proposes quantity and price to a named buyer; its rights are held."""
+    _audit(request, "propose_transfer", body.market, f"{body.qty} kg @ {body.price} to "
+                                                     f"{body.buyer}")
+    p = _p(request)
+    return transfers.propose_transfer(
+        p.uow(), market=body.market, seller=_enterprise(user), seller_permit=body.seller_permit,
+        buyer=body.buyer, buyer_permit=body.buyer_permit, qty=body.qty, price=body.price,
+        permits=p.permits, actor=user.username, expires_at=body.expires_at,
+        transfer_id=body.transfer_id)
+
+
+@router.post("/transfers/{transfer_id}/accept", tags=["transfers"], responses=WRITE)
+def accept_transfer(request: Request, transfer_id: str,
+                    user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
+    _audit(request, "accept_transfer", transfer_id)
+    return transfers.accept_transfer(_p(request).uow(), transfer_id=transfer_id,
+                                     buyer=_enterprise(user), actor=user.username,
+                                     fee_bps=_fee(request))
+
+
+@router.post("/transfers/{transfer_id}/approve", tags=["transfers"], responses=WRITE)
+def approve_transfer(request: Request, transfer_id: str,
+                     user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
+    _audit(request, "approve_transfer", transfer_id)
+    p = _p(request)
+    return transfers.approve_transfer(p.uow(), transfer_id=transfer_id, permits=p.permits,
+                                      actor=user.username, fee_bps=_fee(request))
+
+
+@router.post("/transfers/{transfer_id}/reject", tags=["transfers"], responses=WRITE)
+def reject_transfer(request: Request, transfer_id: str, body: RejectIn,
+                    user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
+    _audit(request, "reject_transfer", transfer_id, body.reason)
+    return transfers.reject_transfer(_p(request).uow(), transfer_id=transfer_id,
+                                     reason=body.reason, actor=user.username)
+
+
+@router.post("/transfers/expire", tags=["transfers"], responses=WRITE)
+def expire_transfers(request: Request,
+                     user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
+    """The expiry sweep (also safe to run from a scheduler)."""
+    _audit(request, "expire_transfers")
+    return {"expired": transfers.expire_transfers(_p(request).uow(), actor=user.username)}

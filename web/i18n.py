@@ -1,0 +1,158 @@
+"""Languages of the pages: Chinese by default, English switchable (cookie `erts_lang`).
+
+Templates write `{{ _("English text") }}`; `ZH` maps it to Chinese. Codes shown to people
+(sectors, roles, states, kinds) are translated through the same table. A text missing from
+`ZH` shows in English (tests check that every template text has a Chinese entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGS = ("zh", "en")
+
+ZH: dict[str, str] = {
+    "A second officer must approve each confirmation.": "每次确权须经第二名经办人审批。",
+    "A token acts with your role and scope. Send it as: Authorization: Bearer <token>":
+        "令牌以您的角色和范围行事。请求头：Authorization: Bearer <令牌>",
+    "API tokens": "API 令牌", "Action": "操作", "Activate": "启用",
+    "Approval policy": "审批策略", "Approvals": "审批", "Approve": "批准",
+    "Ask kg": "卖量 kg", "Ask yuan/t": "卖价 元/吨",
+    "Asset (pollutant/zone/vintage)": "资产（污染物/交易区/年度）", "Audit log": "审计日志",
+    "Band %": "涨跌幅 %", "Bid kg": "买量 kg", "Bid yuan/t": "买价 元/吨",
+    "Binding basis": "约束依据", "Bureau": "生态环境局", "Bureau workspace": "生态环境局工作台",
+    "Cap kg": "上限 kg", "Cap t": "上限 吨", "Cash": "资金", "Change kg": "变动 kg",
+    "Changed by": "修改人", "Confirm": "确权",
+    "Confirmations take effect at once.": "确权立即生效。", "Confirmed kg": "确权 kg",
+    "Counterparty": "对方", "Create token": "创建令牌", "Create user": "创建用户",
+    "Created": "创建时间", "Credit code": "统一社会信用代码", "Daily price limits": "涨跌幅限制",
+    "Deactivate": "停用", "Decided by": "审批人", "Default": "默认", "Depth and tape": "盘口与成交",
+    "Detail": "详情", "Display name": "显示名称", "District": "区县", "EIA t": "环评 吨",
+    "Emission rights allocation and trading": "排污权分配与交易平台",
+    "Emission rights platform": "排污权交易平台", "Empty book": "暂无挂单",
+    "Enterprise": "企业", "Enterprise (traders)": "所属企业（交易员）", "Enterprises": "排污单位",
+    "Error": "错误", "Every asset sums to zero": "全部资产余额合计为零", "Expires": "到期",
+    "Expires in days (empty: never)": "有效天数（留空：永久）", "Filled": "成交",
+    "Filter": "筛选", "From": "来源", "Halt": "暂停交易", "Holdings": "持有",
+    "Holdings statement (CSV)": "持有对账单（CSV）", "Home": "首页",
+    "Indicator share t": "总量分配 吨", "Kind": "类型", "Last": "最新价",
+    "Last price (yuan/t)": "最新价 元/吨", "Ledger conservation": "账本守恒",
+    "Live updates off: htmx is not installed": "实时刷新未启用（未安装 htmx）",
+    "Log in": "登录", "Log out": "退出", "Market": "市场", "Market surveillance": "市场监管",
+    "Markets": "交易市场", "My enterprise": "我的企业", "My orders": "我的委托",
+    "My trades": "我的成交", "Name": "名称",
+    "New token (shown once, copy it now)": "新令牌（仅显示一次，请立即复制）", "Next": "下一页",
+    "No approval requests": "暂无审批申请", "No confirmed rights yet": "尚未确权",
+    "No markets yet.": "暂无市场。", "No orders": "暂无委托", "No permits": "暂无许可证",
+    "No records": "暂无记录", "No results": "无结果", "No tokens": "暂无令牌",
+    "No trades": "暂无成交", "On hold kg": "冻结中 kg", "Order": "委托", "Page": "页",
+    "Password": "密码", "Permit": "排污许可证", "Permit code": "许可证编号",
+    "Permit history": "许可证记录", "Permit holder": "持证单位",
+    "Permits carry the rights; every trade is written into both permits.":
+        "许可证是排污权的凭证和交易载体，每笔交易都记入双方许可证。",
+    "Permits, their permitted quantities and every confirmation and trade are published.":
+        "公开排污许可证、许可排放量以及每一笔确权和交易。",
+    "Permitted after kg": "变动后许可量 kg", "Permitted quantity t": "许可排放量 吨",
+    "Place an order": "委托下单", "Pollutant": "污染物", "Pollutant/year": "污染物/年度",
+    "Prefix": "前缀", "Previous": "上一页",
+    "Price limits are set per market by its reference price and band.":
+        "各市场的涨跌幅限制由基准价和幅度决定。",
+    "Price yuan/t": "价格 元/吨", "Prices": "成交价格", "Public disclosure": "信息公开",
+    "Public disclosure: permits": "信息公开：排污许可证", "Quantity": "数量",
+    "Quantity kg": "数量 kg", "Quantity kg (default: the allocation)": "数量 kg（默认为分配量）",
+    "Reason": "理由", "Reference price": "基准价", "Reject": "驳回", "Remaining": "剩余",
+    "Requested by": "申请人", "Result": "结果", "Results": "结果数", "Resume": "恢复交易",
+    "Revoke": "吊销", "Rights confirmation": "排污权确权", "Role": "角色", "Search": "查询",
+    "Second officer required": "需第二人审批", "Second-officer approvals": "双人审批",
+    "Sector": "行业", "Show": "显示", "Side": "方向", "Something went wrong": "出错了",
+    "Specification t": "规范核算 吨", "State": "状态", "Status": "状态", "Submit": "提交",
+    "Summary": "摘要", "Surveillance": "市场监管", "Target": "对象",
+    "The public disclosure pages need no log-in.": "信息公开页面无需登录。", "Time": "时间",
+    "Tradable kg": "可交易 kg", "Trade prices over time": "成交价格走势",
+    "Trade statement (CSV)": "成交对账单（CSV）", "Transaction type": "业务类型",
+    "Turn off": "关闭", "Turn on": "开启", "Type": "类型", "Unbalanced assets": "不平衡资产",
+    "User": "用户", "Username": "用户名", "Users": "用户管理", "Valid": "有效期",
+    "Value yuan": "金额 元", "Verify": "核定", "Verify surplus": "富余核定", "Vintage": "年度",
+    "Withdraw": "撤回", "Year": "年度",
+    "Your session has expired. Please log in again.": "会话已过期，请重新登录。",
+    "Zone": "交易区", "action": "操作", "active": "有效", "all": "全部",
+    "all sectors": "全部行业", "buy": "买入", "cancel": "撤单", "district code": "区县代码",
+    "districts": "区县", "enterprises": "排污单位", "inactive": "已停用",
+    "name or credit code": "名称或信用代码", "never": "永久", "no": "否",
+    "not confirmed": "未确权", "on hold": "冻结", "permits": "排污许可证", "reason": "理由",
+    "revoked": "已吊销", "sell": "卖出", "trading zones": "交易区", "user": "用户",
+    "verified reduction": "核定减排", "yes": "是", "yuan": "元", "yuan/t": "元/吨",
+    # codes shown to people
+    "thermal_power": "火电", "steel": "钢铁", "cement": "水泥", "chemicals": "化工",
+    "paper": "造纸", "industrial_boiler": "工业锅炉", "sewage": "污水处理",
+    "bureau_officer": "生态环境局经办人", "bureau_admin": "生态环境局管理员",
+    "trader": "企业交易员", "analyst": "分析员",
+    "open": "交易中", "halted": "暂停", "closed": "已关闭", "filled": "已成交",
+    "cancelled": "已撤单", "valid": "有效", "expired": "已过期",
+    "pending": "待审批", "executing": "执行中", "executed": "已执行", "failed": "失败",
+    "rejected": "已驳回",
+    "confirmation": "确权", "verified_surplus": "富余核定", "trade_in": "买入",
+    "trade_out": "卖出", "reserve_release": "储备出让", "recovery": "收回",
+    "reserve_buyback": "储备回购", "cancellation": "注销", "negotiated_transfer": "协议转让",
+    "specification": "规范核算", "eia": "环评批复", "indicator_share": "总量分配",
+    # analyst pages, reserve dashboard, standard changes
+    "A scenario changes the baseline of one year; running it recomputes permitted quantities "
+    "and the reserve plan.":
+        "情景在某一年度基线上作出调整；运行后重新计算许可排放量和储备出让方案。",
+    "A second officer must approve each release.": "每次储备出让须经第二名经办人审批。",
+    "Alert days": "预警天数", "All or nothing": "全额或不分配", "Allocated kg": "分配量 kg",
+    "Applicants": "申请对象", "Apply this standard": "执行该标准", "Available kg": "可用 kg",
+    "Balance kg": "余额 kg", "By pollutant": "按污染物", "By sector": "按行业",
+    "By zone": "按交易区", "Changes against the baseline": "相对基线的调整",
+    "Compare": "对比", "Compare scenarios": "情景对比", "Compare two scenarios": "对比两个情景",
+    "Compare with": "对比对象", "Created by": "创建人", "Description": "说明",
+    "Effective date": "生效日期", "Excluded": "已排除",
+    "Flagged permit quantities": "受影响的许可排放量",
+    "Granted kg": "分配 kg", "Grants": "分配结果", "Guaranteed minimum %": "保底比例 %",
+    "Heavy-pollution alert": "重污染天气预警", "Indicator change %": "总量指标调整 %",
+    "Infeasible": "无可行解", "Left kg": "剩余 kg", "Limit mg/Nm3 (mg/L)": "限值 mg/Nm3（mg/L）",
+    "New scenario": "新建情景", "No flags": "暂无标记", "No grants": "暂无分配",
+    "No reserve yet": "暂无储备", "No scenarios yet": "暂无情景", "Not run yet.": "尚未运行。",
+    "Note": "备注", "Objective": "目标", "Objective value": "目标值",
+    "Parameter version": "参数版本", "Permits": "许可证",
+    "Permitted change vs baseline kg": "许可量较基线变化 kg", "Permitted kg": "许可量 kg",
+    "Permitted kg by zone": "各交易区许可量 kg", "Permitted kg by sector": "各行业许可量 kg",
+    "Permitted kg by pollutant": "各污染物许可量 kg", "Priority": "优先级",
+    "Record request": "登记申请",
+    "Register a new standard before its effective date: every permit quantity it changes is "
+    "flagged with the old and new quantity.":
+        "在新标准生效前登记：其改变的每一项许可排放量都会标记新旧数量。",
+    "Register standard": "登记标准", "Release this plan": "出让该方案",
+    "Released by": "出让人", "Released kg": "已出让 kg",
+    "Releases take effect at once.": "出让立即生效。", "Reserve": "储备",
+    "Reserve balances": "储备余额", "Reserve dashboard": "储备管理",
+    "Reserve plan": "储备出让方案", "Reserve request": "储备申请",
+    "Reserve use and shadow prices": "储备使用与影子价格",
+    "Reserve-release optimiser": "储备出让优化", "Results of run": "运行结果",
+    "Retained kg": "留存 kg", "Retained share (0–1)": "留存比例（0–1）",
+    "Run scenario": "运行情景", "Run the optimiser": "运行优化", "Runs": "运行记录",
+    "Save scenario": "保存情景", "Scenario": "情景", "Scenarios": "情景分析",
+    "Sectors adopting ultra-low limits": "执行超低排放限值的行业",
+    "Shadow price": "影子价格", "Share kg": "总量分配 kg", "Source": "排放源",
+    "Standard": "标准", "Standard changes": "标准变更", "Standards": "标准变更",
+    "Total": "合计", "Usable kg": "可出让 kg",
+    "Utilisation hours (thermal power)": "利用小时数（火电）", "days": "天",
+    "latest": "最新", "limit": "限值", "new": "新", "none": "无", "old": "原",
+    "required": "所需", "run": "运行",
+    "indicator_kg": "总量指标 kg", "reserve_kg": "储备 kg", "spec_kg": "规范核算 kg",
+    "cap_kg": "上限 kg", "share_kg": "总量分配 kg", "permitted_kg": "许可量 kg",
+    "granted_kg": "储备分配 kg", "alert_cut_kg": "预警削减 kg",
+    "yellow": "黄色", "orange": "橙色", "red": "红色", "requests": "储备申请",
+    "headroom": "上限余量", "priority": "按优先级", "max_min": "最大最小公平",
+    "planned": "已规划", "infeasible": "无可行解", "not_optimal": "未证明最优",
+    "released": "已出让", "superseded": "已取代", "skipped": "已跳过", "optimal": "最优",
+    "national": "国家标准", "local": "地方标准", "ultra_low": "超低排放",
+    "applied": "已执行", "held_back": "暂缓", "not applied": "未执行",
+    "Open plan": "查看方案", "Plan": "方案",
+}
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    if lang == "en":
+        return lambda text: text
+    return lambda text: ZH.get(text, text)

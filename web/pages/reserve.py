@@ -1,0 +1,214 @@
+"""Bureau reserve dashboard and standard changes: reserve balances per pollutant and zone (from
+the ledger), reserve requests, the reserve-release optimiser (plan, shadow prices, the
+diagnosis of an infeasible problem), release of a plan (second-officer approval when the
+policy asks for it), and new standards with the permit quantities they flag."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from allocation import service as alloc
+from allocation.parameters import STANDARD_KINDS, get_parameters
+from identity import service as identity
+from identity.roles import BUREAU, Principal
+from kernel.errors import DomainError
+from ledger import service as ledger_service
+from web import approvals
+from web.auth import csrf_protect, require_role
+from web.errors import status_of
+from web.pages import forms
+from web.pages.render import POLLUTANTS, render
+from web.pages.routes import _p, audit, see_other
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+Bureau = Depends(require_role(*BUREAU))
+Id = Annotated[int, Path(ge=1, le=2**53)]
+QueryId = Annotated[int | None, Query(ge=1, le=2**53)]
+APPLICANTS = ("requests", "headroom")
+OBJECTIVES = ("priority", "max_min")
+#: a flag's status as shown ("open" alone would read as a market's state)
+FLAG_STATUS = {"open": "not applied", "applied": "applied", "held_back": "held_back"}
+
+
+def reserve_balances(request: Request) -> list[dict[str, Any]]:
+    """The bureau reserve's accounts: pollutant, zone, vintage, balance, on hold, available."""
+    out = []
+    for h in ledger_service.holdings(_p(request).uow(), [ledger_service.BUREAU]):
+        if h["kind"] != "reserve":
+            continue
+        pollutant, zone, vintage = str(h["asset"]).split("/")
+        out.append({"pollutant": pollutant, "zone": zone, "vintage": int(vintage),
+                    "balance": h["balance"], "on_hold": h["on_hold"],
+                    "available": h["available"], "frozen": h["frozen"]})
+    return sorted(out, key=lambda r: (-r["vintage"], r["zone"], r["pollutant"]))
+
+
+def _reserve_page(request: Request, status: int = 200, *, plan_id: int | None = None,
+                  **ctx: Any) -> HTMLResponse:
+    p = _p(request)
+    plan = alloc.reserve_plan_view(p.uow(), plan_id) if plan_id is not None else None
+    ctx.setdefault("forms", {"plan": {}, "request": {}})
+    ctx.setdefault("errors", {})
+    return render(request, "reserve.html", status_code=status,
+                  balances=reserve_balances(request), plan=plan,
+                  release_needs_approval=identity.approval_required(p.uow(),
+                                                                    "reserve_release"),
+                  APPLICANTS=APPLICANTS, OBJECTIVES=OBJECTIVES, **ctx)
+
+
+@router.get("/bureau/reserve", response_class=HTMLResponse)
+def reserve(request: Request, plan: QueryId = None,
+            user: Principal = Bureau) -> HTMLResponse:
+    return _reserve_page(request, plan_id=plan)
+
+
+@router.post("/bureau/reserve/requests", response_model=None)
+def reserve_request(request: Request, permit: Annotated[str, Form()] = "",
+                    pollutant: Annotated[str, Form()] = "", year: Annotated[str, Form()] = "",
+                    qty_kg: Annotated[str, Form()] = "", priority: Annotated[str, Form()] = "",
+                    min_pct: Annotated[str, Form()] = "",
+                    all_or_nothing: Annotated[str, Form()] = "",
+                    user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(permit=permit, pollutant=pollutant, year=year, qty_kg=qty_kg,
+                priority=priority, min_pct=min_pct, all_or_nothing=all_or_nothing)
+    errors = forms.FieldErrors()
+    permit = forms.text(permit, "permit", errors, max_len=22)
+    forms.choice(pollutant, "pollutant", errors, tuple(POLLUTANTS))
+    y = forms.whole(year, "year", errors, lo=1990, hi=2200)
+    qty = forms.whole(qty_kg, "qty_kg", errors)
+    prio = forms.whole(priority, "priority", errors, lo=1, hi=100, required=False) or 1
+    pct = forms.whole(min_pct, "min_pct", errors, lo=0, hi=100, required=False) or 0
+    audit(request, "request_reserve", permit, f"{qty_kg} kg {pollutant} {year}")
+    status = 422
+    if not errors and y is not None and qty is not None:
+        try:
+            out = alloc.request_reserve(_p(request).uow(), permit=permit, pollutant=pollutant,
+                                        year=y, qty_kg=qty, priority=prio, min_pct=pct,
+                                        all_or_nothing=all_or_nothing == "on",
+                                        actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/reserve", msg=f"request #{out['id']}: {qty} kg "
+                                                    f"{pollutant} {y} → {permit}")
+    return _reserve_page(request, status, forms={"plan": {}, "request": form},
+                         errors={"request": errors})
+
+
+@router.post("/bureau/reserve/plans", response_model=None)
+def reserve_plan(request: Request, year: Annotated[str, Form()] = "",
+                 applicants: Annotated[str, Form()] = "requests",
+                 retained_share: Annotated[str, Form()] = "0",
+                 objective: Annotated[str, Form()] = "priority",
+                 user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(year=year, applicants=applicants, retained_share=retained_share,
+                objective=objective)
+    errors = forms.FieldErrors()
+    y = forms.whole(year, "year", errors, lo=1990, hi=2200)
+    forms.choice(applicants, "applicants", errors, APPLICANTS)
+    forms.choice(objective, "objective", errors, OBJECTIVES)
+    share = (retained_share or "0").strip()
+    audit(request, "plan_reserve_release", year, applicants)
+    status = 422
+    if not errors and y is not None:
+        try:
+            out = alloc.plan_reserve_release(
+                _p(request).uow, year=y, applicants=applicants, retained_share=share,
+                objective=objective, actor=user.username)
+        except DomainError as exc:
+            errors.add("form", f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            request.state.audit["target"] = str(out["id"])
+            return see_other(f"/bureau/reserve?plan={out['id']}",
+                             msg=f"reserve plan #{out['id']}: {out['status']}")
+    return _reserve_page(request, status, forms={"plan": form, "request": {}},
+                         errors={"plan": errors})
+
+
+@router.post("/bureau/reserve/plans/{plan_id}/release", response_model=None)
+def release(request: Request, plan_id: Id, user: Principal = Bureau) -> RedirectResponse:
+    p = _p(request)
+    summary = f"release reserve plan {plan_id}"
+    audit(request, "release_reserve_plan", str(plan_id), summary)
+    alloc.reserve_plan_view(p.uow(), plan_id)
+    outcome, result = approvals.run_or_request(
+        p, user, tx_type="reserve_release", action="release_reserve_plan",
+        target=str(plan_id), payload={"plan": plan_id}, summary=summary)
+    if outcome == "pending":
+        request.state.audit["action"] = "request_approval"
+        return see_other(f"/bureau/reserve?plan={plan_id}",
+                         msg=f"approval #{result['id']} pending: {summary}")
+    return see_other(f"/bureau/reserve?plan={plan_id}", msg=f"plan {plan_id} released")
+
+
+# standards ---------------------------------------------------------------------------------
+
+def _standards_page(request: Request, status: int = 200, *, standard: int | None = None,
+                    flag_status: str | None = None, form: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None) -> HTMLResponse:
+    flags = alloc.standard_flags(_p(request).uow(), standard=standard, status=flag_status,
+                                 limit=500)
+    return render(request, "standards.html", status_code=status, flags=flags,
+                  standard=standard, flag_status=flag_status or "",
+                  SOURCES=list(get_parameters().sources), KINDS=STANDARD_KINDS,
+                  FLAG_STATUS=FLAG_STATUS, form=form or {}, errors=errors or {})
+
+
+@router.get("/bureau/standards", response_class=HTMLResponse)
+def standards(request: Request, standard: QueryId = None,
+              status: Annotated[str | None, Query(pattern="^(open|applied|held_back)?$")]
+              = None, user: Principal = Bureau) -> HTMLResponse:
+    return _standards_page(request, standard=standard, flag_status=status or None)
+
+
+@router.post("/bureau/standards", response_model=None)
+def register_standard(request: Request, name: Annotated[str, Form()] = "",
+                      effective: Annotated[str, Form()] = "",
+                      source: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
+                      pollutant: Annotated[str, Form()] = "",
+                      limit: Annotated[str, Form()] = "",
+                      user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(name=name, effective=effective, source=source, kind=kind,
+                pollutant=pollutant, limit=limit)
+    errors = forms.FieldErrors()
+    name = forms.text(name, "name", errors, max_len=80)
+    effective = forms.text(effective, "effective", errors, max_len=10)
+    forms.choice(source, "source", errors, tuple(get_parameters().sources))
+    forms.choice(kind, "kind", errors, tuple(STANDARD_KINDS))
+    forms.choice(pollutant, "pollutant", errors, tuple(POLLUTANTS))
+    value = forms.text(limit, "limit", errors, max_len=20)
+    audit(request, "register_standard", name, effective)
+    status = 422
+    if not errors:
+        try:
+            out = alloc.register_standard(
+                _p(request).uow(), name=name, effective=effective,
+                limits={source: {kind: {pollutant: value}}}, actor=user.username)
+        except DomainError as exc:
+            fld = exc.field or ""
+            errors.add("effective" if fld == "effective" else "name" if fld == "name"
+                       else "limit" if fld.startswith("limits") else "form",
+                       f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            request.state.audit["target"] = str(out["id"])
+            return see_other(f"/bureau/standards?standard={out['id']}",
+                             msg=f"standard #{out['id']} {out['name']}: {out['flagged']} "
+                                 f"quantities of {out['permits']} permits flagged")
+    return _standards_page(request, status, form=form, errors=errors)
+
+
+@router.post("/bureau/standards/{standard_id}/apply", response_model=None)
+def apply_standard(request: Request, standard_id: Id,
+                   user: Principal = Bureau) -> RedirectResponse:
+    audit(request, "apply_standard", str(standard_id))
+    out = alloc.apply_standard(_p(request).uow(), standard_id=standard_id,
+                               actor=user.username)
+    return see_other(f"/bureau/standards?standard={standard_id}",
+                     msg=f"standard {out['name']}: {out['applied']} applied, "
+                         f"{out['held_back']} held back")
