@@ -2,29 +2,56 @@
 
 One deterministic stream (seeded) of limit GTC orders (70 %) and cancels of live orders (30 %),
 prices around a mid, is generated before timing; every implementation then processes the same
-stream in the same run, building its own order objects inside the timed loop. Prints one JSON
-line per implementation:
+stream in the same run, each through its own API, with whatever objects that API needs built
+inside the timed loop (liquibook: a SimpleOrder per order; our value API: an Order per order).
+Implementations:
 
-    {"bench":"book","impl":...,"events":...,"seconds":...,"events_per_s":...}
+- ``trading.book.OrderBook.submit_fast[service]``: the engine as the service runs it
+  (`trading.service` places every order with `submit_fast` on a book made with
+  ``unique_ids=False``, since the database keeps ids unique, and reads ``book.fills``);
+- the same on a book configured like a market with a minimum lot and daily price limits
+  (every order then goes through the full rule check);
+- ``submit_fast[unique_ids]``: the default book, which remembers every id it ever saw (the
+  lifetime duplicate-id rule): at a million events that is a dict of ~700 000 ids, and the
+  cost of its lookups shows;
+- ``trading.book.OrderBook.submit``: the value API (Order in, Outcome of Fill values out);
+- ``minimal_pure_python``: the least a price-time book needs, no rules at all (a floor);
+- ``liquibook_swig``: the `liquibook` package (C++ under a SWIG binding), whose Python-level
+  throughput is bounded by the binding (an object per order and a callback per fill).
 
-Usage: python bench/bench_book.py [--events N] [--seed S]
+Each run is a fresh process that unpickles the same stream before timing, so no
+implementation runs on a heap another one left behind; each implementation runs
+``--repeat`` times interleaved with the others, and the best run counts (the machine is
+shared, so the best run is the least disturbed). Prints one JSON line per
+implementation, then one line of ratios:
+
+    {"bench":"book","impl":...,"events":...,"seconds":...,"events_per_s":...,"fills":...}
+    {"bench":"book","summary":{"submit_fast_vs_minimal":...,"submit_fast_vs_liquibook":...}}
+
+Usage: python bench/bench_book.py [--events N] [--seed S] [--repeat R]
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import gc
 import json
+import pickle
 import random
+import subprocess
+import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from trading.book import Order, OrderBook
 
 MID = 100_000  # fen per tonne
-# An event is ("L", id, is_buy, price, qty, owner) or ("C", id).
+# An event is ("L", id, is_buy, price, qty, owner, side) or ("C", id); side is "buy"/"sell".
 Event = tuple[Any, ...]
 
 
@@ -140,7 +167,7 @@ def generate(n: int, seed: int) -> list[Event]:
         price = MID + offset - 20 if is_buy else MID + offset + 20
         qty = rng.randint(1, 100) * 10
         owner = f"t{next_id}"  # distinct owners: no self-trade prevention in play
-        events.append(("L", oid, is_buy, price, qty, owner))
+        events.append(("L", oid, is_buy, price, qty, owner, "buy" if is_buy else "sell"))
         for maker, _taker, _px, _q in sim.limit(oid, is_buy, price, qty):
             if sim.index.get(maker) is None and maker in pos:
                 drop(maker)
@@ -150,6 +177,34 @@ def generate(n: int, seed: int) -> list[Event]:
     return events
 
 
+def run_submit_fast(events: Sequence[Event], book: OrderBook | None = None) -> int:
+    """The service's engine: plain values in, fills read from the book's flat list."""
+    book = book or OrderBook(unique_ids=False)
+    submit = book.submit_fast
+    cancel = book.cancel_fast
+    fl = book.fills
+    fills = 0
+    for ev in events:
+        if ev[0] == "L":
+            submit(ev[1], ev[5], ev[6], ev[4], ev[3])
+            fills += len(fl)
+        else:
+            cancel(ev[1])
+    return fills
+
+
+def run_submit_fast_market_rules(events: Sequence[Event]) -> int:
+    """As a market is configured: lot of 10 kg and a daily band of +-10 % around the mid."""
+    return run_submit_fast(events, OrderBook(min_lot=10, price_band=(MID * 9 // 10,
+                                                                     MID * 11 // 10),
+                                             unique_ids=False))
+
+
+def run_submit_fast_unique(events: Sequence[Event]) -> int:
+    """The default book: every id ever seen is remembered."""
+    return run_submit_fast(events, OrderBook())
+
+
 def run_orderbook(events: Sequence[Event]) -> int:
     book = OrderBook()
     submit = book.submit
@@ -157,32 +212,10 @@ def run_orderbook(events: Sequence[Event]) -> int:
     fills = 0
     for ev in events:
         if ev[0] == "L":
-            _, oid, is_buy, price, qty, owner = ev
-            out = submit(Order(oid, owner, "buy" if is_buy else "sell", qty, price))
+            out = submit(Order(ev[1], ev[5], ev[6], ev[4], ev[3]))
             fills += len(out.fills)
         else:
             cancel(ev[1])
-    return fills
-
-
-def prebuild_orders(events: Sequence[Event]) -> list[Any]:
-    """Orders built ahead (untimed), to show the engine's own share of the time."""
-    return [
-        Order(ev[1], ev[5], "buy" if ev[2] else "sell", ev[4], ev[3]) if ev[0] == "L" else ev[1]
-        for ev in events
-    ]
-
-
-def run_orderbook_prebuilt(items: Sequence[Any]) -> int:
-    book = OrderBook()
-    submit = book.submit
-    cancel = book.cancel
-    fills = 0
-    for item in items:
-        if item.__class__ is str:
-            cancel(item)
-        else:
-            fills += len(submit(item).fills)
     return fills
 
 
@@ -253,43 +286,75 @@ def make_liquibook_runner() -> Callable[[Sequence[Event]], int] | None:
     return run
 
 
+def _impls() -> list[tuple[str, Callable[[Sequence[Event]], int] | None]]:
+    return [
+        ("trading.book.OrderBook.submit_fast[service]", run_submit_fast),
+        ("trading.book.OrderBook.submit_fast[service,lot+band]", run_submit_fast_market_rules),
+        ("trading.book.OrderBook.submit_fast[unique_ids]", run_submit_fast_unique),
+        ("trading.book.OrderBook.submit[Order->Outcome]", run_orderbook),
+        ("minimal_pure_python", run_minimal),
+        ("liquibook_swig", make_liquibook_runner()),
+    ]
+
+
+def _time_one(name: str, stream: str) -> None:
+    """Child process: load the stream, run one implementation once, print seconds and fills."""
+    with open(stream, "rb") as f:
+        events = pickle.load(f)
+    run = dict(_impls())[name]
+    assert run is not None
+    gc.collect()
+    t0 = time.perf_counter()
+    fills = run(events)
+    dt = time.perf_counter() - t0
+    print(json.dumps({"seconds": dt, "fills": fills}))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("IMPL", "STREAM"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        _time_one(*args.child)
+        return
     events = generate(args.events, args.seed)
-    impls: list[tuple[str, Callable[[Sequence[Any]], int] | None, Callable[..., Any] | None]] = [
-        ("trading.book.OrderBook", run_orderbook, None),
-        ("trading.book.OrderBook[orders_prebuilt]", run_orderbook_prebuilt, prebuild_orders),
-        ("minimal_pure_python", run_minimal, None),
-        ("liquibook_swig", make_liquibook_runner(), None),
-    ]
-    for name, run, prepare in impls:
+    impls = _impls()
+    best: dict[str, float] = {}
+    fills: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        stream = str(Path(tmp) / "events.pickle")
+        with open(stream, "wb") as f:
+            pickle.dump(events, f, protocol=pickle.HIGHEST_PROTOCOL)
+        # Each run in a fresh process (the same stream, unpickled before timing), so no
+        # implementation runs on a heap another one left behind; runs are interleaved.
+        for _ in range(max(1, args.repeat)):
+            for name, run in impls:
+                if run is None:
+                    continue
+                out = subprocess.run([sys.executable, __file__, "--child", name, stream],
+                                     check=True, capture_output=True, text=True)
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                fills[name] = r["fills"]
+                best[name] = min(r["seconds"], best.get(name, r["seconds"]))
+    rates: dict[str, float] = {}
+    for name, run in impls:
         if run is None:
-            print(
-                json.dumps({"bench": "book", "impl": name, "skipped": "liquibook not importable"})
-            )
+            print(json.dumps({"bench": "book", "impl": name,
+                              "skipped": "liquibook not importable"}))
             continue
-        payload = events if prepare is None else prepare(events)
-        t0 = time.perf_counter()
-        fills = run(payload)
-        dt = time.perf_counter() - t0
-        del payload
-        print(
-            json.dumps(
-                {
-                    "bench": "book",
-                    "impl": name,
-                    "events": len(events),
-                    "seconds": round(dt, 4),
-                    "events_per_s": round(len(events) / dt),
-                    "fills": fills,
-                },
-                separators=(",", ":"),
-            ),
-            flush=True,
-        )
+        rates[name] = len(events) / best[name]
+        print(json.dumps({"bench": "book", "impl": name, "events": len(events),
+                          "seconds": round(best[name], 4), "events_per_s": round(rates[name]),
+                          "fills": fills[name]}, separators=(",", ":")), flush=True)
+    fast = rates["trading.book.OrderBook.submit_fast[service]"]
+    summary = {"submit_fast_vs_minimal": round(fast / rates["minimal_pure_python"], 3)}
+    if "liquibook_swig" in rates:
+        summary["submit_fast_vs_liquibook"] = round(fast / rates["liquibook_swig"], 3)
+        summary["goal_vs_liquibook"] = 2.0
+    print(json.dumps({"bench": "book", "summary": summary}, separators=(",", ":")))
 
 
 if __name__ == "__main__":

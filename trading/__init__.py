@@ -1,1 +1,4 @@
-"""Trading: continuous order book, sealed-bid auctions, replay of order streams."""
+"""Trading: the continuous order book (pure core, `book`), its service with ledger holds and
+atomic settlement (`service`), reserve auctions (`auction` core, `auction_service`),
+listings (`listing_service`), negotiated transfers (`transfer_service`) and replay of order
+streams (`replay`)."""

@@ -87,7 +87,7 @@ def clear(
     *,
     rule: Rule = "uniform",
     tie_seed: int = 0,
-    bidder_cap_pct: float | None = None,
+    bidder_cap_pct: float | int | str | Decimal | None = None,
 ) -> AuctionResult:
     """Clear one sealed-bid auction. See the module docstring for the rules."""
     if not _is_int(offered) or offered <= 0:

@@ -20,7 +20,10 @@ Order rules:
   inside ``price_band`` inclusive (``price_limit``). Market orders (``price is None``) are not
   subject to the band.
 - Order ids are unique for the lifetime of a book: an id seen before (live or not) is rejected
-  with ``duplicate_order_id``.
+  with ``duplicate_order_id``. With ``unique_ids=False`` only a resting order's id is
+  refused, and an id may be used again once its order left the book: for a caller that keeps
+  ids unique itself (the service's database does), so that a long-lived book's memory and
+  lookups stay proportional to its resting orders rather than to its history.
 - ``post_only`` needs a GTC limit order (``invalid_order`` otherwise); a post-only order that
   would cross the opposite best (any owner) is cancelled whole: ``post_only_would_cross``.
 - Market orders never rest: their unfilled remainder is cancelled (``market_remainder``).
@@ -41,12 +44,32 @@ be cancelled during execution, and are, if the FOK fills). With ``cancel_newest`
 ``cancel_both`` meeting an own order before the quantity is complete would stop the taker, so
 the FOK is unfillable and nothing happens (no own order is cancelled either).
 
+Two interfaces over one engine:
+
+- the fast path, `submit_fast(oid, owner, side, qty, price, tif, post_only, stp)` and
+  `cancel_fast(oid)`, takes plain values and returns the resting quantity (or `REJECTED`);
+  what the command did is left in two lists owned by the book and cleared by the next
+  command: ``book.fills`` holds ``(maker_id, maker_owner, price, qty)`` tuples in execution
+  order (the taker is the submitted order; the maker's side is the other side) and
+  ``book.cancels`` holds ``(order_id, qty, reason)`` tuples; after `REJECTED`,
+  ``book.reject`` is ``(code, message)``. Copy the lists if you keep them. The service and
+  the benchmark use this path;
+- the value interface, `submit(Order) -> Outcome`, `cancel(id) -> Cancelled | None` and
+  `replace`, is a thin wrapper that turns those lists into `Fill`, `Cancelled` and `Rejected`
+  values. The state-machine tests drive both against the reference book.
+
 Implementation: each side keeps a dict ``key -> level`` and a sorted list of keys with the best
 at the end (bid key = price, ask key = -price), so the best level is ``keys[-1]`` and removing
-it is ``list.pop()``. A level is a deque of entries (small mutable lists) in arrival order plus
-its live quantity. Cancels are lazy: the entry's remaining goes to 0 and it is dropped when it
-reaches the front, or when dead entries outnumber live ones and the level is compacted.
-Rejections, fills and cancellations are returned in an `Outcome`; nothing is raised for them.
+it is ``list.pop()``. A level is a deque of entries (small mutable lists) in arrival order;
+its first entry is always live, so a level is empty exactly when its deque is. One dict maps
+each resting order's id to its entry (an order leaving the book leaves it), and, with
+``unique_ids``, a set holds every id ever accepted; checking an id and finding an order to
+cancel are one hash lookup each. Departed entries are not kept: a book that retained every
+order would make each pass of the garbage collector longer as history grows (that alone
+halved throughput). Cancels are lazy: the entry's remaining goes to 0 and it is dropped
+when it reaches the front of its level, or when the level is compacted after many cancels
+behind its front.
+Rejections, fills and cancellations are outcomes, never exceptions.
 Not thread-safe: one writer per book (the service holds the market's lock).
 """
 
@@ -56,7 +79,6 @@ import bisect
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
-from dataclasses import replace as _dc_replace
 from typing import Any, Literal
 
 from kernel.errors import IntegrityFault
@@ -175,37 +197,43 @@ _fast_frozen_init(Cancelled)
 
 
 # A resting entry is a list, the cheapest mutable record in CPython:
-#   [order: Order, rem: int, key: int, side: _BookSide]
-# rem == 0 marks an entry that left the book (filled or cancelled) but may still sit in a deque.
+#   [rem, id, owner, key, side: _BookSide, qty (of this version), stp, post_only]
+# rem == 0 marks an entry that left the book (filled or cancelled) but may still sit in a deque
+# or in the id index.
 _Entry = list[Any]
-
-
-class _Level:
-    __slots__ = ("q", "qty", "dead")
-
-    def __init__(self) -> None:
-        self.q: deque[_Entry] = deque()
-        self.qty = 0  # live quantity; 0 means no live entry (every live entry has rem > 0)
-        self.dead = 0  # departed entries still in q
+_REM, _ID, _OWNER, _KEY, _SIDE, _QTY, _STP, _PO = range(8)
+#: `submit_fast` returns this when the order is rejected (see ``book.reject``).
+REJECTED = -1
 
 
 class _BookSide:
-    __slots__ = ("keys", "levels", "sign", "name")
+    """One side: price levels, each a deque of entries in arrival order.
+
+    Invariant: the first entry of every level is live, so a level is empty exactly when its
+    deque is, and the best price is always a live one. Dead entries further back are dropped
+    when they reach the front; `dead` counts cancels behind the front per level (an upper
+    bound: it is reset, not decremented), and a level is compacted when they pile up.
+    """
+
+    __slots__ = ("keys", "levels", "dead", "sign", "name")
 
     def __init__(self, sign: int, name: Side) -> None:
         self.keys: list[int] = []  # ascending; best at the end
-        self.levels: dict[int, _Level] = {}
+        self.levels: dict[int, deque[_Entry]] = {}
+        self.dead: dict[int, int] = {}
         self.sign = sign  # price = sign * key
         self.name: Side = name
 
-    def add_level(self, key: int) -> _Level:
-        level = self.levels[key] = _Level()
+    def add_level(self, key: int) -> deque[_Entry]:
+        q: deque[_Entry] = deque()
+        self.levels[key] = q
+        self.dead[key] = 0
         keys = self.keys
         if not keys or key > keys[-1]:
             keys.append(key)
         else:
             bisect.insort(keys, key)
-        return level
+        return q
 
     def remove_level(self, key: int) -> None:
         del self.levels[key]
@@ -223,79 +251,110 @@ def _reject(order_id: str, code: str, message: str) -> Outcome:
 class OrderBook:
     """One instrument's continuous book. See the module docstring for the rules."""
 
-    __slots__ = ("tick", "min_lot", "price_band", "_plain", "_bids", "_asks", "_live", "_seen")
+    __slots__ = (
+        "tick", "min_lot", "price_band", "unique_ids", "_plain", "_bids", "_asks", "_ids", "_seen",
+        "fills", "cancels", "reject",
+    )
 
     def __init__(
-        self, *, tick: int = 1, min_lot: int = 1, price_band: tuple[int, int] | None = None
+        self,
+        *,
+        tick: int = 1,
+        min_lot: int = 1,
+        price_band: tuple[int, int] | None = None,
+        unique_ids: bool = True,
     ) -> None:
         if tick < 1 or min_lot < 1:
             raise ValueError("tick and min_lot must be >= 1")
+        #: remember every id ever seen (the lifetime rule); False: only resting ids, for a
+        #: caller that keeps ids unique itself (the service: the database does) and a book
+        #: that lives long (memory and lookups stay proportional to the resting orders)
+        self.unique_ids = unique_ids
         if price_band is not None and price_band[0] > price_band[1]:
             raise ValueError("price_band must be (lowest, highest)")
         self.tick = tick
         self.min_lot = min_lot
         self.price_band = price_band
-        # No tick, lot or band rule beyond "positive int": lets submit skip _check.
+        # No tick, lot or band rule beyond "positive int": lets submit_fast skip _check.
         self._plain = tick == 1 and min_lot == 1 and price_band is None
         self._bids = _BookSide(1, "buy")
         self._asks = _BookSide(-1, "sell")
-        self._live: dict[str, _Entry] = {}
-        self._seen: set[str] = set()
+        self._ids: dict[str, _Entry] = {}  # resting orders only
+        self._seen: set[str] = set()  # every id accepted (unique_ids only)
+        #: what the last fast command did (see the module docstring)
+        self.fills: list[tuple[str, str, int, int]] = []
+        self.cancels: list[tuple[str, int, str]] = []
+        self.reject: tuple[str, str] | None = None
 
     # ------------------------------------------------------------------ validation
 
-    def _check(self, order_id: str, qty: int, price: int | None) -> Outcome | None:
-        """Return a rejection for bad qty/price, else None."""
+    def _check(self, qty: object, price: object) -> tuple[str, str] | None:
+        """(code, message) for a bad qty or price, else None."""
         if type(qty) is not int or qty <= 0:
-            return _reject(order_id, "invalid_qty", f"quantity must be a positive integer: {qty!r}")
+            return "invalid_qty", f"quantity must be a positive integer: {qty!r}"
         lot = self.min_lot
         if qty < lot or qty % lot:
-            return _reject(
-                order_id, "below_min_lot", f"quantity {qty} is not a whole number of lots of {lot}"
-            )
+            return "below_min_lot", f"quantity {qty} is not a whole number of lots of {lot}"
         if price is not None:
             if type(price) is not int or price <= 0:
-                return _reject(
-                    order_id, "invalid_price", f"price must be a positive integer: {price!r}"
-                )
+                return "invalid_price", f"price must be a positive integer: {price!r}"
             if price % self.tick:
-                return _reject(
-                    order_id, "off_tick", f"price {price} is not a multiple of {self.tick}"
-                )
+                return "off_tick", f"price {price} is not a multiple of {self.tick}"
             band = self.price_band
             if band is not None and not band[0] <= price <= band[1]:
-                return _reject(
-                    order_id, "price_limit", f"price {price} is outside [{band[0]}, {band[1]}]"
-                )
+                return "price_limit", f"price {price} is outside [{band[0]}, {band[1]}]"
         return None
 
-    # ------------------------------------------------------------------ commands
+    # ------------------------------------------------------------------ the fast path
 
-    def submit(self, order: Order) -> Outcome:
-        """Validate, match, then rest or cancel the remainder of one order."""
-        oid = order.id
-        seen = self._seen
-        if oid in seen:
-            return _reject(oid, "duplicate_order_id", f"order id {oid!r} already used")
-        qty = order.qty
-        price = order.price
-        # Fast path: plain book, positive int qty and price, no post-only.
+    def submit_fast(
+        self,
+        oid: str,
+        owner: str,
+        side: str,
+        qty: int,
+        price: int | None,
+        tif: str = "gtc",
+        post_only: bool = False,
+        stp: str = "cancel_newest",
+    ) -> int:
+        """Validate, match, then rest or cancel the remainder of one order.
+
+        Returns the quantity left resting (0 if none), or `REJECTED`. Fills and cancellations
+        are in ``self.fills`` and ``self.cancels`` until the next command.
+        """
+        fills = self.fills
+        if fills:
+            fills.clear()
+        cancels = self.cancels
+        if cancels:
+            cancels.clear()
+        ids = self._ids
+        unique = self.unique_ids
+        if oid in (self._seen if unique else ids):
+            self.reject = ("duplicate_order_id", f"order id {oid!r} already used")
+            return REJECTED
+        # Plain book (tick 1, lot 1, no band) and a positive int qty and price: nothing more
+        # to check. Otherwise the full rules, in the order of the module docstring.
         if not (
             self._plain
             and type(qty) is int
             and qty > 0
             and type(price) is int
             and price > 0
-            and not order.post_only
+            and not post_only
         ):
-            bad = self._check(oid, qty, price)
+            bad = self._check(qty, price)
             if bad is not None:
-                return bad
-            if order.post_only and (price is None or order.tif != "gtc"):
-                return _reject(oid, "invalid_order", "post-only needs a GTC limit order")
-        seen.add(oid)
+                self.reject = bad
+                return REJECTED
+            if post_only and (price is None or tif != "gtc"):
+                self.reject = ("invalid_order", "post-only needs a GTC limit order")
+                return REJECTED
+        if unique:
+            self._seen.add(oid)
 
-        if order.side == "buy":
+        if side == "buy":
             own, opp = self._bids, self._asks
             thr = _ANY if price is None else -price
         else:
@@ -303,24 +362,57 @@ class OrderBook:
             thr = _ANY if price is None else price
         keys = opp.keys
         rem = qty
-        fills: list[Fill] = []
-        cancelled: list[Cancelled] = []
 
         if keys and keys[-1] >= thr:
             # The order crosses.
-            if order.post_only:
-                cancelled.append(Cancelled(oid, rem, "post_only_would_cross"))
-                return Outcome(oid, fills, cancelled, None, 0)
-            if order.tif == "fok" and not self._fok_fillable(order, opp, thr):
-                cancelled.append(Cancelled(oid, rem, "fok_unfillable"))
-                return Outcome(oid, fills, cancelled, None, 0)
-            rem = self._match(order, opp, thr, fills, cancelled)
-            if rem < 0:  # stopped by self-trade prevention
-                cancelled.append(Cancelled(oid, -rem, "self_trade"))
-                return Outcome(oid, fills, cancelled, None, 0)
-            if not rem:
-                return Outcome(oid, fills, cancelled, None, 0)
-        tif = order.tif
+            if post_only:
+                cancels.append((oid, rem, "post_only_would_cross"))
+                return 0
+            if tif == "fok" and not self._fok_fillable(owner, qty, stp, opp, thr):
+                cancels.append((oid, rem, "fok_unfillable"))
+                return 0
+            levels = opp.levels
+            sign = opp.sign
+            while keys:
+                key = keys[-1]
+                if key < thr:
+                    break
+                q = levels[key]
+                px = key * sign
+                while True:
+                    e = q[0]  # live: the front of a level always is
+                    er = e[0]
+                    if e[2] == owner:
+                        if stp == "cancel_newest":
+                            cancels.append((oid, rem, "self_trade"))
+                            return 0
+                        # cancel_oldest / cancel_both: the resting order goes.
+                        cancels.append((e[1], er, "self_trade"))
+                        e[0] = 0
+                        del ids[e[1]]
+                        if stp == "cancel_both":
+                            cancels.append((oid, rem, "self_trade"))
+                            rem = 0
+                    elif er <= rem:
+                        fills.append((e[1], e[2], px, er))
+                        rem -= er
+                        e[0] = 0
+                        del ids[e[1]]
+                    else:
+                        fills.append((e[1], e[2], px, rem))
+                        e[0] = er - rem
+                        return 0
+                    q.popleft()
+                    while q and not q[0][0]:
+                        q.popleft()
+                    if not q:
+                        del levels[key]
+                        keys.pop()
+                        break
+                    if not rem:
+                        break
+                if not rem:
+                    return 0
         if price is None or tif != "gtc":
             if tif == "fok":
                 reason = "fok_unfillable"
@@ -328,34 +420,31 @@ class OrderBook:
                 reason = "market_remainder"
             else:
                 reason = "ioc_remainder"
-            cancelled.append(Cancelled(oid, rem, reason))
-            return Outcome(oid, fills, cancelled, None, 0)
-        # Rest at the back of its level.
-        key = price * own.sign
-        level = own.levels.get(key)
-        if level is None:
-            level = own.add_level(key)
-        entry = [order, rem, key, own]
-        level.q.append(entry)
-        level.qty += rem
-        self._live[oid] = entry
-        return Outcome(oid, fills, cancelled, None, rem)
+            cancels.append((oid, rem, reason))
+            return 0
+        # Rest at the back of its level: its key is -thr (bid key = price, ask key = -price).
+        key = -thr
+        lq = own.levels.get(key)
+        if lq is None:
+            lq = own.add_level(key)
+        entry = [rem, oid, owner, key, own, qty, stp, post_only]
+        lq.append(entry)
+        ids[oid] = entry
+        return rem
 
-    def _fok_fillable(self, order: Order, opp: _BookSide, thr: int) -> bool:
-        need = order.qty
-        owner = order.owner
-        skip_own = order.stp == "cancel_oldest"
+    def _fok_fillable(self, owner: str, need: int, stp: str, opp: _BookSide, thr: int) -> bool:
+        skip_own = stp == "cancel_oldest"
         keys = opp.keys
         levels = opp.levels
         for i in range(len(keys) - 1, -1, -1):
             key = keys[i]
             if key < thr:
                 return False
-            for e in levels[key].q:
-                r = e[1]
+            for e in levels[key]:
+                r = e[0]
                 if not r:
                     continue
-                if e[0].owner == owner:
+                if e[2] == owner:
                     if skip_own:
                         continue
                     return False
@@ -364,114 +453,97 @@ class OrderBook:
                     return True
         return False
 
-    def _match(
-        self,
-        order: Order,
-        opp: _BookSide,
-        thr: int,
-        fills: list[Fill],
-        cancelled: list[Cancelled],
-    ) -> int:
-        """Take liquidity from `opp` at keys >= `thr`.
-
-        Returns the taker's remaining quantity, negated if self-trade prevention stopped the
-        taker with quantity left (the caller cancels it).
-        """
-        taker = order.id
-        owner = order.owner
-        stp = order.stp
-        rem = order.qty
-        keys = opp.keys
-        levels = opp.levels
-        sign = opp.sign
-        maker_side = opp.name
-        live = self._live
-        stopped = False
-        while keys:
-            key = keys[-1]
-            if key < thr:
-                break
-            level = levels[key]
-            q = level.q
-            px = key * sign
-            while q:
-                e = q[0]
-                er = e[1]
-                if not er:
-                    q.popleft()
-                    level.dead -= 1
-                    continue
-                mo = e[0]
-                if mo.owner == owner:
-                    if stp == "cancel_newest":
-                        stopped = True
-                        break
-                    # cancel_oldest / cancel_both: the resting order goes.
-                    cancelled.append(Cancelled(mo.id, er, "self_trade"))
-                    q.popleft()
-                    e[1] = 0
-                    level.qty -= er
-                    del live[mo.id]
-                    if stp == "cancel_both":
-                        stopped = True
-                        break
-                    continue
-                if er <= rem:
-                    fills.append(Fill(mo.id, taker, mo.owner, owner, px, er, maker_side))
-                    rem -= er
-                    e[1] = 0
-                    q.popleft()
-                    level.qty -= er
-                    del live[mo.id]
-                    if not rem:
-                        break
-                else:
-                    fills.append(Fill(mo.id, taker, mo.owner, owner, px, rem, maker_side))
-                    e[1] = er - rem
-                    level.qty -= rem
-                    rem = 0
-                    break
-            if not level.qty:
-                del levels[key]
-                keys.pop()
-            if stopped:
-                return -rem
-            if not rem:
-                break
-        return rem
-
-    def cancel(self, order_id: str) -> Cancelled | None:
-        entry = self._live.pop(order_id, None)
+    def cancel_fast(self, order_id: str) -> int:
+        """Cancel a resting order; returns the quantity cancelled (0: it was not resting)."""
+        entry = self._ids.pop(order_id, None)
         if entry is None:
-            return None
-        rem = entry[1]
-        self._unlink(entry)
-        return Cancelled(order_id, rem, "user")
-
-    def _unlink(self, entry: _Entry) -> None:
-        """Take a resting entry, already out of the live index, out of its level.
-
-        Lazy: the entry is marked dead (rem 0) and left in the deque unless it is at the front;
-        a level holding many dead entries is compacted.
-        """
-        rem = entry[1]
-        entry[1] = 0
-        level = entry[3].levels[entry[2]]
-        level.qty -= rem
-        if not level.qty:
-            entry[3].remove_level(entry[2])
-            return
-        q = level.q
+            return 0
+        rem: int = entry[0]
+        entry[0] = 0
+        side: _BookSide = entry[4]
+        key = entry[3]
+        q = side.levels[key]
         if q[0] is entry:
             q.popleft()
-            while not q[0][1]:  # a live entry remains (qty > 0), so this stops
+            while q and not q[0][0]:
                 q.popleft()
-                level.dead -= 1
-            return
-        level.dead += 1
-        if level.dead > _COMPACT_AT and 2 * level.dead > len(q):
-            level.q = deque(e for e in q if e[1])
-            level.dead = 0
+            if not q:
+                side.remove_level(key)
+            return rem
+        dead = side.dead
+        n = dead[key] + 1
+        if n > _COMPACT_AT and 2 * n > len(q):
+            side.levels[key] = deque(e for e in q if e[0])
+            n = 0
+        dead[key] = n
+        return rem
+
+    def restore_fast(
+        self,
+        oid: str,
+        owner: str,
+        side: str,
+        qty: int,
+        price: int | None,
+        remaining: int,
+        tif: str = "gtc",
+        post_only: bool = False,
+        stp: str = "cancel_newest",
+    ) -> None:
+        """Put a persisted resting order back at the back of its level, without matching.
+
+        Call in priority order (as `orders()` yields them). Raises `IntegrityFault` if the
+        order could not have been resting: id already used, market or non-GTC order, remaining
+        outside (0, qty], or a price that would cross the book. Tick, lot and band rules are
+        not re-checked: the order was valid when it was accepted.
+        """
+        if oid in self._ids or oid in self._seen:
+            raise IntegrityFault(f"restore: order id {oid!r} already used in this book")
+        if price is None or tif != "gtc":
+            raise IntegrityFault(f"restore: order {oid!r} cannot rest (market or not GTC)")
+        if not 0 < remaining <= qty:
+            raise IntegrityFault(f"restore: remaining {remaining} outside (0, {qty}]")
+        if side == "buy":
+            own = self._bids
+            best = self.best_ask()
+            crosses = best is not None and price >= best
+        else:
+            own = self._asks
+            best = self.best_bid()
+            crosses = best is not None and price <= best
+        if crosses:
+            raise IntegrityFault(f"restore: order {oid!r} at {price} would cross the book")
+        key = price * own.sign
+        q = own.levels.get(key)
+        if q is None:
+            q = own.add_level(key)
+        entry = [remaining, oid, owner, key, own, qty, stp, post_only]
+        q.append(entry)
+        self._ids[oid] = entry
+        if self.unique_ids:
+            self._seen.add(oid)
+
+    # ------------------------------------------------------------------ value interface
+
+    def _outcome(self, oid: str, owner: str, side: str, result: int) -> Outcome:
+        if result == REJECTED:
+            code, message = self.reject or ("invalid_order", "rejected")
+            return _reject(oid, code, message)
+        maker_side: Side = "sell" if side == "buy" else "buy"
+        fills = [Fill(m, oid, mo, owner, px, q, maker_side) for m, mo, px, q in self.fills]
+        cancelled = [Cancelled(i, q, r) for i, q, r in self.cancels]
+        return Outcome(oid, fills, cancelled, None, result)
+
+    def submit(self, order: Order) -> Outcome:
+        """`submit_fast` with an `Order` in and an `Outcome` out."""
+        oid, owner, side = order.id, order.owner, order.side
+        r = self.submit_fast(oid, owner, side, order.qty, order.price, order.tif,
+                             order.post_only, order.stp)
+        return self._outcome(oid, owner, side, r)
+
+    def cancel(self, order_id: str) -> Cancelled | None:
+        rem = self.cancel_fast(order_id)
+        return Cancelled(order_id, rem, "user") if rem else None
 
     def replace(
         self, order_id: str, *, qty: int | None = None, price: int | None = None
@@ -488,73 +560,53 @@ class OrderBook:
         same quantity): an empty Outcome. A rejected amendment leaves the order untouched; an
         order that is not resting is rejected with code ``not_live``.
         """
-        entry = self._live.get(order_id)
+        entry = self._ids.get(order_id)
         if entry is None:
             return _reject(order_id, "not_live", f"order {order_id!r} is not resting")
-        order: Order = entry[0]
-        rem: int = entry[1]
-        old_price = order.price
+        rem: int = entry[0]
+        side: _BookSide = entry[4]
+        old_price = entry[3] * side.sign
         new_qty = rem if qty is None else qty
         new_price = old_price if price is None else price
-        bad = self._check(order_id, new_qty, new_price)
+        bad = self._check(new_qty, new_price)
         if bad is not None:
-            return bad
+            return _reject(order_id, *bad)
         if new_price == old_price and new_qty <= rem:
             if new_qty == rem:
                 return Outcome(order_id, [], [], None, rem)
             d = rem - new_qty
-            entry[1] = new_qty
-            entry[3].levels[entry[2]].qty -= d
+            entry[0] = new_qty
             return Outcome(order_id, [], [Cancelled(order_id, d, "replaced")], None, new_qty)
-        del self._live[order_id]
-        self._unlink(entry)
+        self.cancel_fast(order_id)
         # The new version goes through submit like a new order; only its id is not new.
         self._seen.discard(order_id)
-        out = self.submit(_dc_replace(order, qty=new_qty, price=new_price))
+        owner: str = entry[2]
+        r = self.submit_fast(order_id, owner, side.name, new_qty, new_price, "gtc", entry[7],
+                             entry[6])
+        out = self._outcome(order_id, owner, side.name, r)
         out.cancelled.insert(0, Cancelled(order_id, rem, "replaced"))
         return out
 
     def restore(self, order: Order, remaining: int) -> None:
-        """Put a persisted resting order back at the back of its level, without matching.
-
-        Call in priority order (as `orders()` yields them). Raises `IntegrityFault` if the
-        order could not have been resting: id already used, market or non-GTC order, remaining
-        outside (0, qty], or a price that would cross the book. Tick, lot and band rules are
-        not re-checked: the order was valid when it was accepted.
-        """
-        oid = order.id
-        if oid in self._seen:
-            raise IntegrityFault(f"restore: order id {oid!r} already used in this book")
-        price = order.price
-        if price is None or order.tif != "gtc":
-            raise IntegrityFault(f"restore: order {oid!r} cannot rest (market or not GTC)")
-        if not 0 < remaining <= order.qty:
-            raise IntegrityFault(f"restore: remaining {remaining} outside (0, {order.qty}]")
-        if order.side == "buy":
-            own = self._bids
-            best = self.best_ask()
-            crosses = best is not None and price >= best
-        else:
-            own = self._asks
-            best = self.best_bid()
-            crosses = best is not None and price <= best
-        if crosses:
-            raise IntegrityFault(f"restore: order {oid!r} at {price} would cross the book")
-        self._seen.add(oid)
-        key = price * own.sign
-        level = own.levels.get(key)
-        if level is None:
-            level = own.add_level(key)
-        entry = [order, remaining, key, own]
-        level.q.append(entry)
-        level.qty += remaining
-        self._live[oid] = entry
+        """`restore_fast` with an `Order`."""
+        self.restore_fast(order.id, order.owner, order.side, order.qty, order.price, remaining,
+                          order.tif, order.post_only, order.stp)
 
     # ------------------------------------------------------------------ queries
 
     def live(self, order_id: str) -> int:
-        entry = self._live.get(order_id)
-        return 0 if entry is None else int(entry[1])
+        entry = self._ids.get(order_id)
+        return 0 if entry is None else int(entry[0])
+
+    def owner_of(self, order_id: str) -> str | None:
+        """The owner of a resting order, or None if it is not resting."""
+        entry = self._ids.get(order_id)
+        return None if entry is None else str(entry[2])
+
+    @staticmethod
+    def _order(e: _Entry) -> Order:
+        side: _BookSide = e[4]
+        return Order(e[1], e[2], side.name, e[5], e[3] * side.sign, "gtc", e[7], e[6])
 
     def orders(self) -> Iterator[tuple[Order, int]]:
         """Resting orders with remaining qty: bids best-first, then asks best-first, FIFO.
@@ -565,7 +617,7 @@ class OrderBook:
         for side in (self._bids, self._asks):
             levels = side.levels
             for key in reversed(side.keys):
-                snapshot.extend((e[0], e[1]) for e in levels[key].q if e[1])
+                snapshot.extend((self._order(e), e[0]) for e in levels[key] if e[0])
         return iter(snapshot)
 
     def depth(self, levels: int = 10) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -576,7 +628,9 @@ class OrderBook:
             lv = side.levels
             sign = side.sign
             n = min(levels, len(keys))
-            out.append([(keys[-1 - i] * sign, lv[keys[-1 - i]].qty) for i in range(n)])
+            out.append(
+                [(keys[-1 - i] * sign, sum(e[0] for e in lv[keys[-1 - i]])) for i in range(n)]
+            )
         return out[0], out[1]
 
     def best_bid(self) -> int | None:
@@ -589,7 +643,7 @@ class OrderBook:
 
     def __len__(self) -> int:
         """Number of resting orders."""
-        return len(self._live)
+        return len(self._ids)
 
     def check_invariants(self) -> None:
         """Verify internal consistency; raise `IntegrityFault` on any breach (tests, debugging)."""
@@ -599,29 +653,27 @@ class OrderBook:
                 raise IntegrityFault("level keys not strictly ascending")
             if set(side.keys) != set(side.levels):
                 raise IntegrityFault("level keys and levels differ")
-            for key, level in side.levels.items():
-                live = [e for e in level.q if e[1]]
-                if not live:
-                    raise IntegrityFault(f"empty level {key} kept")
-                if level.qty != sum(e[1] for e in live):
-                    raise IntegrityFault(f"level {key} totals wrong")
-                if level.dead != len(level.q) - len(live):
-                    raise IntegrityFault(f"level {key} dead count wrong")
-                for e in live:
-                    o: Order = e[0]
-                    if e[2] != key or e[3] is not side or o.side != side.name:
-                        raise IntegrityFault(f"entry {o.id} misplaced")
-                    if o.price is None or o.price * side.sign != key:
-                        raise IntegrityFault(f"entry {o.id} at the wrong price")
-                    if not 0 < e[1] <= o.qty:
-                        raise IntegrityFault(f"entry {o.id} remaining out of range")
-                    if o.id in seen_live:
-                        raise IntegrityFault(f"entry {o.id} rests twice")
-                    seen_live[o.id] = e[1]
-        if {k: e[1] for k, e in self._live.items()} != seen_live:
-            raise IntegrityFault("live index differs from the levels")
-        if any(e[1] == 0 for e in self._live.values()):
-            raise IntegrityFault("dead entry in the live index")
+            for key, q in side.levels.items():
+                if not q or not q[0][0]:
+                    raise IntegrityFault(f"level {key} is empty or starts with a dead entry")
+                for e in q:
+                    if not e[0]:
+                        continue
+                    oid = e[1]
+                    if e[3] != key or e[4] is not side:
+                        raise IntegrityFault(f"entry {oid} misplaced")
+                    if not 0 < e[0] <= e[5]:
+                        raise IntegrityFault(f"entry {oid} remaining out of range")
+                    if oid in seen_live:
+                        raise IntegrityFault(f"entry {oid} rests twice")
+                    if self._ids.get(oid) is not e:
+                        raise IntegrityFault(f"entry {oid} not in the id index")
+                    seen_live[oid] = e[0]
+        indexed = {k: e[0] for k, e in self._ids.items()}
+        if indexed != seen_live:
+            raise IntegrityFault("id index differs from the levels")
+        if self.unique_ids and not set(indexed) <= self._seen:
+            raise IntegrityFault("a resting id is missing from the seen ids")
         bid, ask = self.best_bid(), self.best_ask()
         if bid is not None and ask is not None and bid >= ask:
             raise IntegrityFault(f"book crossed: {bid} >= {ask}")

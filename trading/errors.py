@@ -1,8 +1,11 @@
 """Errors of the trading context.
 
 Order-book rejections are values (`trading.book.Rejected`), not exceptions: a rejected order is
-a normal outcome of matching. Exceptions here are for malformed input to the batch tools
-(replay, auction clearing), each with a stable `code` and, where known, the offending `field`.
+a normal outcome of matching; the service raises them as `trading.market.OrderRejected` with
+the book's code. Exceptions here: malformed input to the batch tools (replay, auction
+clearing) and the rules of the venues (auctions, listings, negotiated transfers), each with a
+stable `code`, a `kind` for the web's status table and, where known, the offending `field`.
+The continuous market's rejections are in `trading.market`.
 """
 
 from __future__ import annotations
@@ -29,3 +32,58 @@ class AuctionInputError(TradingError):
 
     code = "bad_auction_input"
     kind = "invalid"
+
+
+class AuctionNotFound(TradingError):
+    code = "auction_not_found"
+    kind = "not_found"
+
+
+class AuctionWrongState(TradingError):
+    """The auction is not in the state this step needs (draft→open→closed→cleared|cancelled
+    →settled)."""
+
+    code = "auction_wrong_state"
+    kind = "conflict"
+
+
+class ReserveBelowBasePrice(TradingError):
+    """Reserve sales never clear below the pollutant's base price (DOMAIN.md §4)."""
+
+    code = "reserve_below_base_price"
+    kind = "invalid"
+
+
+class InsufficientReserve(TradingError):
+    code = "insufficient_reserve"
+    kind = "conflict"
+
+
+class ListingNotFound(TradingError):
+    code = "listing_not_found"
+    kind = "not_found"
+
+
+class ListingNotOpen(TradingError):
+    code = "listing_not_open"
+    kind = "conflict"
+
+
+class ListingQtyExceeded(TradingError):
+    code = "listing_qty_exceeded"
+    kind = "conflict"
+
+
+class TransferNotFound(TradingError):
+    code = "transfer_not_found"
+    kind = "not_found"
+
+
+class TransferWrongState(TradingError):
+    code = "transfer_wrong_state"
+    kind = "conflict"
+
+
+class TransferExpired(TradingError):
+    code = "transfer_expired"
+    kind = "conflict"

@@ -97,3 +97,25 @@ def parse_market_id(market_id: str) -> tuple[str, str, int]:
     if len(parts) != 3 or not parts[2].isdigit():
         raise MarketNotFound(f"no market {market_id!r}", field="market")
     return parts[0], parts[1], int(parts[2])
+
+
+class ProtectivePriceRequired(TradingError, InvalidInput):
+    """A buy market order needs a price to hold cash against: its own protective price or
+    the market's upper daily limit."""
+
+    code = "protective_price_required"
+    kind = "invalid"
+
+
+class BoughtTodayNotResellable(TradingError, Conflict):
+    """Rights bought today cannot be resold today (DOMAIN.md §4)."""
+
+    code = "bought_today_not_resellable"
+    kind = "conflict"
+
+
+class SelfDealing(TradingError, InvalidInput):
+    """A listing taken, or a transfer proposed, by the seller itself."""
+
+    code = "self_dealing"
+    kind = "invalid"

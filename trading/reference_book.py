@@ -25,8 +25,14 @@ class _Resting:
 
 class ReferenceBook:
     def __init__(
-        self, *, tick: int = 1, min_lot: int = 1, price_band: tuple[int, int] | None = None
+        self,
+        *,
+        tick: int = 1,
+        min_lot: int = 1,
+        price_band: tuple[int, int] | None = None,
+        unique_ids: bool = True,
     ) -> None:
+        self.unique_ids = unique_ids
         self.tick = tick
         self.min_lot = min_lot
         self.price_band = price_band
@@ -56,6 +62,12 @@ class ReferenceBook:
                 return "price_limit"
         return None
 
+    def _used(self, order_id: str) -> bool:
+        """Is the id taken: ever seen, or (``unique_ids=False``) resting now."""
+        if self.unique_ids:
+            return order_id in self._seen
+        return self._find(order_id) is not None
+
     def _find(self, order_id: str) -> _Resting | None:
         for r in self._resting:
             if r.order.id == order_id:
@@ -84,7 +96,7 @@ class ReferenceBook:
     # ------------------------------------------------------------------ commands
 
     def submit(self, order: Order) -> Outcome:
-        if order.id in self._seen:
+        if self._used(order.id):
             return self._reject(order.id, "duplicate_order_id")
         code = self._invalid(order.qty, order.price)
         if code is not None:
@@ -186,7 +198,7 @@ class ReferenceBook:
         return out
 
     def restore(self, order: Order, remaining: int) -> None:
-        if order.id in self._seen:
+        if self._used(order.id):
             raise IntegrityFault("id already used")
         if order.price is None or order.tif != "gtc":
             raise IntegrityFault("cannot rest")

@@ -30,7 +30,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from trading.book import Order, OrderBook
+from trading.book import OrderBook
 from trading.errors import ReplayInputError
 
 _SIDES = ("buy", "sell")
@@ -70,7 +70,7 @@ def _choice(cmd: dict[str, Any], key: str, allowed: tuple[str, ...], lineno: int
     return value
 
 
-def _order(cmd: dict[str, Any], op: str, oid: str, lineno: int) -> Order:
+def _order(cmd: dict[str, Any], op: str, oid: str, lineno: int) -> tuple[Any, ...]:
     if "side" not in cmd:
         raise _bad(lineno, "missing 'side'", "side")
     side = _choice(cmd, "side", _SIDES, lineno)
@@ -95,7 +95,7 @@ def _order(cmd: dict[str, Any], op: str, oid: str, lineno: int) -> Order:
     if type(post_only) is not bool:
         raise _bad(lineno, f"'post_only' must be true or false, got {post_only!r}", "post_only")
     stp: Any = _choice(cmd, "stp", _STPS, lineno) if "stp" in cmd else "cancel_newest"
-    return Order(oid, owner, side, qty, price, tif, post_only, stp)
+    return (oid, owner, side, qty, price, tif, post_only, stp)
 
 
 def replay(
@@ -106,7 +106,8 @@ def replay(
 ) -> Iterator[str]:
     """Yield one JSON line (without newline) per fill, lazily, as the input is read."""
     book = OrderBook(min_lot=min_lot or 1, price_band=price_band)
-    submit = book.submit
+    submit = book.submit_fast
+    fills = book.fills
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -122,6 +123,8 @@ def replay(
             continue
         if op != "limit" and op != "market":
             raise _bad(lineno, f"'op' must be limit, market or cancel; got {op!r}", "op")
-        out = submit(_order(cmd, op, _id(cmd, lineno), lineno))
-        for f in out.fills:
-            yield f'{{"maker":{f.maker},"taker":{f.taker},"price":{f.price},"qty":{f.qty}}}'
+        order = _order(cmd, op, _id(cmd, lineno), lineno)
+        submit(*order)
+        taker = order[0]
+        for maker, _owner, price, qty in fills:
+            yield f'{{"maker":{maker},"taker":{taker},"price":{price},"qty":{qty}}}'

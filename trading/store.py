@@ -1,13 +1,23 @@
-"""Trading repository: markets, orders and trades. All SQL of trading lives here."""
+"""Trading repository: markets, orders, trades, auctions, listings and negotiated transfers.
+All SQL of trading lives here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from trading.tables import MarketRow, OrderRow, TradeRow
+from trading.tables import (
+    AuctionBidRow,
+    AuctionRow,
+    ListingRow,
+    MarketRow,
+    NegotiatedTransferRow,
+    OrderRow,
+    TradeRow,
+)
 
 
 class TradingStore:
@@ -39,10 +49,42 @@ class TradingStore:
     def order(self, order_id: str) -> OrderRow | None:
         return self.s.scalar(select(OrderRow).where(OrderRow.id == order_id))
 
+    def orders_by_id(self, ids: Iterable[str]) -> list[OrderRow]:
+        return list(self.s.scalars(select(OrderRow).where(OrderRow.id.in_(sorted(ids)))))
+
     def open_orders(self, market_id: str) -> list[OrderRow]:
-        """Resting orders in priority (arrival) order: the book is rebuilt from these."""
+        """Resting orders in time priority: arrival (seq), or the priority a replace that
+        lost priority gave them. The book is rebuilt from these."""
         return list(self.s.scalars(select(OrderRow).where(
-            OrderRow.market == market_id, OrderRow.status == "open").order_by(OrderRow.seq)))
+            OrderRow.market == market_id, OrderRow.status == "open")
+            .order_by(func.coalesce(OrderRow.priority, OrderRow.seq), OrderRow.seq)))
+
+    def next_priority(self, market_id: str) -> int:
+        """A time priority behind every resting order of the market (under its lock). Orders
+        placed later get a larger seq, so they still come after it (ties go to the seq)."""
+        top = self.s.scalar(select(func.max(func.coalesce(OrderRow.priority, OrderRow.seq)))
+                            .where(OrderRow.market == market_id))
+        return int(top or 0) + 1
+
+    def depth(self, market_id: str, levels: int) -> tuple[list[tuple[int, int]],
+                                                          list[tuple[int, int]]]:
+        """(bids, asks) as (price, open qty), best first, from the resting orders."""
+        out: list[list[tuple[int, int]]] = []
+        for side, order in (("buy", OrderRow.price.desc()), ("sell", OrderRow.price.asc())):
+            if not levels:
+                out.append([])
+                continue
+            rows = self.s.execute(select(OrderRow.price, func.sum(OrderRow.remaining)).where(
+                OrderRow.market == market_id, OrderRow.status == "open", OrderRow.side == side)
+                .group_by(OrderRow.price).order_by(order).limit(levels)).all()
+            out.append([(int(p or 0), int(q or 0)) for p, q in rows])
+        return out[0], out[1]
+
+    def bought_between(self, permit: str, market_id: str, start: datetime, end: datetime
+                       ) -> int:
+        return int(self.s.scalar(select(func.coalesce(func.sum(TradeRow.qty), 0)).where(
+            TradeRow.buyer_permit == permit, TradeRow.market == market_id,
+            TradeRow.at >= start, TradeRow.at < end)) or 0)
 
     def orders_of(self, enterprise: str, limit: int = 100) -> list[OrderRow]:
         return list(self.s.scalars(select(OrderRow).where(OrderRow.enterprise == enterprise)
@@ -57,10 +99,20 @@ class TradingStore:
             q = q.where((TradeRow.buyer == enterprise) | (TradeRow.seller == enterprise))
         return list(self.s.scalars(q.order_by(TradeRow.id.desc()).limit(limit)))
 
-    def trades_between(self, market_id: str, start: datetime, end: datetime) -> list[TradeRow]:
-        return list(self.s.scalars(select(TradeRow).where(
-            TradeRow.market == market_id, TradeRow.at >= start, TradeRow.at < end)
-            .order_by(TradeRow.id)))
+    def trades_between(self, market_id: str, start: datetime, end: datetime,
+                       venue: str | None = None) -> list[TradeRow]:
+        q = select(TradeRow).where(TradeRow.market == market_id, TradeRow.at >= start,
+                                   TradeRow.at < end)
+        if venue is not None:
+            q = q.where(TradeRow.venue == venue)
+        return list(self.s.scalars(q.order_by(TradeRow.id)))
+
+    def last_trade_before(self, market_id: str, before: datetime, venue: str | None = None
+                          ) -> TradeRow | None:
+        q = select(TradeRow).where(TradeRow.market == market_id, TradeRow.at < before)
+        if venue is not None:
+            q = q.where(TradeRow.venue == venue)
+        return self.s.scalar(q.order_by(TradeRow.at.desc(), TradeRow.id.desc()).limit(1))
 
     def bump(self, market_id: str, last_price: int | None) -> None:
         values: dict[str, object] = {"version": MarketRow.version + 1}
@@ -73,3 +125,67 @@ class TradingStore:
 
     def trade_count(self) -> int:
         return int(self.s.scalar(select(func.count()).select_from(TradeRow)) or 0)
+
+    # -- auctions ---------------------------------------------------------------------------
+    def auction(self, auction_id: str, *, lock: bool = False) -> AuctionRow | None:
+        q = select(AuctionRow).where(AuctionRow.id == auction_id).execution_options(
+            populate_existing=True)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def auctions(self, market_id: str | None = None, limit: int = 100) -> list[AuctionRow]:
+        q = select(AuctionRow)
+        if market_id:
+            q = q.where(AuctionRow.market == market_id)
+        return list(self.s.scalars(q.order_by(AuctionRow.created_at.desc()).limit(limit)))
+
+    def bids(self, auction_id: str) -> list[AuctionBidRow]:
+        """Bids in arrival order: the order the tie-break permutation is applied to."""
+        return list(self.s.scalars(select(AuctionBidRow).where(
+            AuctionBidRow.auction == auction_id).order_by(AuctionBidRow.seq)))
+
+    def bid(self, bid_id: str) -> AuctionBidRow | None:
+        return self.s.scalar(select(AuctionBidRow).where(AuctionBidRow.id == bid_id))
+
+    # -- listings ---------------------------------------------------------------------------
+    def listing(self, listing_id: str, *, lock: bool = False) -> ListingRow | None:
+        q = select(ListingRow).where(ListingRow.id == listing_id).execution_options(
+            populate_existing=True)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def listings(self, market_id: str | None = None, status: str | None = "open",
+                 limit: int = 100) -> list[ListingRow]:
+        q = select(ListingRow)
+        if market_id:
+            q = q.where(ListingRow.market == market_id)
+        if status:
+            q = q.where(ListingRow.status == status)
+        return list(self.s.scalars(q.order_by(ListingRow.created_at).limit(limit)))
+
+    # -- negotiated transfers ---------------------------------------------------------------
+    def transfer(self, transfer_id: str, *, lock: bool = False
+                 ) -> NegotiatedTransferRow | None:
+        q = select(NegotiatedTransferRow).where(
+            NegotiatedTransferRow.id == transfer_id).execution_options(populate_existing=True)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def transfers_of(self, enterprise: str | None = None, status: str | None = None,
+                     limit: int = 100) -> list[NegotiatedTransferRow]:
+        q = select(NegotiatedTransferRow)
+        if enterprise:
+            q = q.where((NegotiatedTransferRow.seller == enterprise)
+                        | (NegotiatedTransferRow.buyer == enterprise))
+        if status:
+            q = q.where(NegotiatedTransferRow.status == status)
+        return list(self.s.scalars(q.order_by(NegotiatedTransferRow.created_at.desc())
+                                   .limit(limit)))
+
+    def expired_transfers(self, now: datetime, limit: int = 500) -> list[str]:
+        return list(self.s.scalars(select(NegotiatedTransferRow.id).where(
+            NegotiatedTransferRow.status == "proposed", NegotiatedTransferRow.expires_at <= now)
+            .order_by(NegotiatedTransferRow.id).limit(limit)))

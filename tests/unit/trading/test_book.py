@@ -18,7 +18,7 @@ from hypothesis.stateful import (
 )
 
 from kernel.errors import IntegrityFault
-from trading.book import Cancelled, Fill, Order, OrderBook, Outcome
+from trading.book import REJECTED, Cancelled, Fill, Order, OrderBook, Outcome, Rejected
 from trading.reference_book import ReferenceBook
 
 
@@ -494,6 +494,16 @@ def _norm(out: Outcome) -> tuple[object, ...]:
     return (out.order_id, out.fills, out.cancelled, code, out.resting_qty)
 
 
+def _fast_outcome(book: OrderBook, oid: str, owner: str, side: str, result: int) -> Outcome:
+    """An Outcome built by hand from what `submit_fast` left in the book's flat lists."""
+    if result == REJECTED:
+        assert book.reject is not None
+        return Outcome(oid, [], [], Rejected(oid, book.reject[0], book.reject[1]), 0)
+    maker_side = "sell" if side == "buy" else "buy"
+    fills = [Fill(m, oid, mo, owner, px, q, maker_side) for m, mo, px, q in book.fills]  # type: ignore[arg-type]
+    return Outcome(oid, fills, [Cancelled(*c) for c in book.cancels], None, result)
+
+
 class BookMachine(RuleBasedStateMachine):
     """Fast book vs reference book; invariants after every command."""
 
@@ -514,10 +524,15 @@ class BookMachine(RuleBasedStateMachine):
         tick=st.sampled_from([1, 2]),
         min_lot=st.sampled_from([1, 5]),
         band=st.sampled_from([None, (90, 110)]),
+        unique_ids=st.booleans(),
     )
-    def configure(self, tick: int, min_lot: int, band: tuple[int, int] | None) -> None:
-        self.fast = OrderBook(tick=tick, min_lot=min_lot, price_band=band)
-        self.ref = ReferenceBook(tick=tick, min_lot=min_lot, price_band=band)
+    def configure(
+        self, tick: int, min_lot: int, band: tuple[int, int] | None, unique_ids: bool
+    ) -> None:
+        self.fast = OrderBook(tick=tick, min_lot=min_lot, price_band=band, unique_ids=unique_ids)
+        self.ref = ReferenceBook(
+            tick=tick, min_lot=min_lot, price_band=band, unique_ids=unique_ids
+        )
 
     # -- helpers
 
@@ -584,7 +599,16 @@ class BookMachine(RuleBasedStateMachine):
         oid = self._new_id(reuse, pick)
         order = Order(oid, owner, side, qty, price, tif, post_only, stp)  # type: ignore[arg-type]
         prices = self._prices()
-        out = self.fast.submit(order)
+        if pick % 2:
+            out = self.fast.submit(order)
+        else:  # the fast path, as the service calls it: plain values in, flat lists out
+            out = _fast_outcome(
+                self.fast,
+                oid,
+                owner,
+                side,
+                self.fast.submit_fast(oid, owner, side, qty, price, tif, post_only, stp),
+            )
         assert _norm(out) == _norm(self.ref.submit(order))
         if out.rejected is None:
             self._record(out, qty, prices)
@@ -597,7 +621,11 @@ class BookMachine(RuleBasedStateMachine):
         oid = self._target(pick)
         if oid is None:
             return
-        c = self.fast.cancel(oid)
+        if pick % 2:
+            c = self.fast.cancel(oid)
+        else:
+            n = self.fast.cancel_fast(oid)
+            c = Cancelled(oid, n, "user") if n else None
         assert c == self.ref.cancel(oid)
         if c is not None:
             assert c.reason == "user" and c.order_id == oid
@@ -634,10 +662,16 @@ class BookMachine(RuleBasedStateMachine):
         snapshot = list(self.fast.orders())
         assert snapshot == list(self.ref.orders())
         fast = OrderBook(
-            tick=self.fast.tick, min_lot=self.fast.min_lot, price_band=self.fast.price_band
+            tick=self.fast.tick,
+            min_lot=self.fast.min_lot,
+            price_band=self.fast.price_band,
+            unique_ids=self.fast.unique_ids,
         )
         ref = ReferenceBook(
-            tick=self.fast.tick, min_lot=self.fast.min_lot, price_band=self.fast.price_band
+            tick=self.fast.tick,
+            min_lot=self.fast.min_lot,
+            price_band=self.fast.price_band,
+            unique_ids=self.fast.unique_ids,
         )
         for order, rem in snapshot:
             fast.restore(order, rem)
@@ -684,3 +718,48 @@ BookMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestBookMachine = BookMachine.TestCase
+
+
+# ---------------------------------------------------------------------------- fast path
+
+
+def test_fast_path_flat_lists_are_per_command() -> None:
+    book = OrderBook(min_lot=5)
+    assert book.submit_fast("s1", "ann", "sell", 10, 100) == 10
+    assert book.submit_fast("s2", "bob", "sell", 10, 101) == 10
+    assert book.submit_fast("b1", "cat", "buy", 15, 101) == 0
+    assert book.fills == [("s1", "ann", 100, 10), ("s2", "bob", 101, 5)]
+    assert book.cancels == []
+    # the next command clears what the last one left
+    assert book.submit_fast("b2", "cat", "buy", 5, 90, "ioc") == 0
+    assert (book.fills, book.cancels) == ([], [("b2", 5, "ioc_remainder")])
+    assert book.submit_fast("b3", "cat", "buy", 7, 90) == REJECTED
+    assert book.reject is not None and book.reject[0] == "below_min_lot"
+    assert (book.fills, book.cancels) == ([], [])
+    assert book.submit_fast("s1", "ann", "sell", 5, 100) == REJECTED  # ids are never reused
+    assert book.reject is not None and book.reject[0] == "duplicate_order_id"
+    assert book.owner_of("s2") == "bob" and book.owner_of("s1") is None
+    assert book.cancel_fast("s2") == 5 and book.cancel_fast("s2") == 0
+    assert len(book) == 0
+    book.check_invariants()
+
+
+def test_fast_path_stp_reports_maker_and_taker() -> None:
+    book = OrderBook()
+    book.submit_fast("s1", "ann", "sell", 10, 100)
+    book.submit_fast("s2", "bob", "sell", 10, 100)
+    assert book.submit_fast("b1", "ann", "buy", 15, 100, "gtc", False, "cancel_oldest") == 5
+    assert book.cancels == [("s1", 10, "self_trade")]
+    assert book.fills == [("s2", "bob", 100, 10)]
+    assert book.depth() == ([(100, 5)], [])
+    book.check_invariants()
+
+
+def test_unique_ids_false_forgets_departed_ids() -> None:
+    for book in (OrderBook(unique_ids=False), ReferenceBook(unique_ids=False)):
+        book.submit(sell("s1", 10, 100))
+        assert book.submit(sell("s1", 10, 100)).rejected is not None  # resting: refused
+        book.submit(buy("b1", 10, 100))  # s1 and b1 leave the book
+        assert book.submit(sell("s1", 5, 101)).resting_qty == 5  # may be used again
+        assert book.submit(buy("b1", 5, 99)).resting_qty == 5
+        assert book.cancel("s1") is not None and book.submit(sell("s1", 1, 102)).resting_qty == 1

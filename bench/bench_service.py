@@ -1,0 +1,188 @@
+"""End-to-end order throughput through `trading.service.place_order`: hold, match, settle,
+commit, one transaction per order, exactly as the API places them.
+
+Builds a fresh, migrated database (PostgreSQL from ``--pg`` as an admin URL, a new database
+created and dropped; or a SQLite file), a zone with ``--traders`` enterprises (each a permit
+with confirmed and verified-surplus rights and cash), one market per ``--markets``, then
+places ``--orders`` GTC limit orders (random side, price around a mid, so about half trade)
+from ``--threads`` threads, and cancels a tenth of them along the way. Prints one JSON line
+per run:
+
+    {"bench":"service","db":...,"threads":...,"orders":...,"seconds":...,"orders_per_s":...,
+     "p50_ms":...,"p99_ms":...,"trades":...,"cancels":...}
+
+Usage: python bench/bench_service.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+       [--orders N] [--threads T] [--markets M] [--traders K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from allocation import service as alloc
+from app.migrate import upgrade
+from app.settings import Settings
+from app.wiring import Platform, build
+from kernel.errors import DomainError
+from kernel.ids import make_credit_code
+from trading import service as trading
+from trading.tables import TradeRow
+
+MID = 300_000
+VINTAGE = 2026
+POLLUTANTS = ("SO2", "NOx", "COD", "NH3-N", "VOCs", "PM")
+
+
+def _setup(platform: Platform, traders: int, markets: int
+           ) -> tuple[list[str], list[tuple[str, str]]]:
+    pols = POLLUTANTS[:markets]
+    alloc.register_area(platform.uow(), zones=[("BZ", "Bench zone", "air")],
+                        districts=[("BD", "Bench district", "BZ", "BZ")])
+    for pol in pols:
+        alloc.set_indicator(platform.uow(), zone="BZ", pollutant=pol, year=VINTAGE,
+                            total_kg=10**12, reserve_share_pct=10)
+        alloc.issue_indicator(platform.uow(), zone="BZ", pollutant=pol, year=VINTAGE,
+                              actor="bench")
+    people: list[tuple[str, str]] = []
+    for i in range(traders):
+        code = make_credit_code(f"91500000BENCH{i:04d}")
+        alloc.register_enterprise(platform.uow(), credit_code=code, name=f"Bench {i}",
+                                  sector="bench", district="BD")
+        permit = alloc.issue_permit(
+            platform.uow(), enterprise=code, site_seq=1, site_name="site", district="BD",
+            capacity=1, capacity_unit="MW", valid_from=date(2025, 1, 1),
+            valid_to=date(2029, 12, 31), parameter_version="bench",
+            bases=[alloc.QuantityBasis(pol, VINTAGE, "BZ", 10**9, None, None) for pol in pols])
+        for pol in pols:
+            alloc.confirm_rights(platform.uow(), permit=permit, pollutant=pol, year=VINTAGE,
+                                 qty_kg=10**8, actor="bench")
+            alloc.verify_surplus(platform.uow(), permit=permit, pollutant=pol, year=VINTAGE,
+                                 qty_kg=5 * 10**7, actor="bench")
+        alloc.deposit_cash(platform.uow(), enterprise=code, amount_fen=10**13, actor="bench",
+                           reference=f"bench-{i}")
+        people.append((code, permit))
+    mids = []
+    with platform.uow() as uow:
+        for pol in pols:
+            mids.append(trading.ensure_market(uow, pollutant=pol, zone="BZ", vintage=VINTAGE))
+        uow.commit()
+    return mids, people
+
+
+def _run(platform: Platform, mids: list[str], people: list[tuple[str, str]], orders: int,
+         threads: int) -> dict[str, object]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(orders))
+    cancels = [0]
+    errors: list[str] = []
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        mine: list[tuple[str, str]] = []
+        local: list[float] = []
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                break
+            ent, permit = people[rng.randrange(len(people))]
+            side = "buy" if rng.random() < 0.5 else "sell"
+            price = MID + int(rng.gauss(0, 300)) + (-100 if side == "buy" else 100)
+            cmd = trading.PlaceOrder(ent, permit, mids[n % len(mids)], side,
+                                     rng.randint(1, 50) * 10, price)
+            t0 = time.perf_counter()
+            try:
+                r = trading.place_order(platform.uow(), cmd, permits=platform.permits,
+                                        actor="bench", fee_bps=5)
+                if r.status == "open":
+                    mine.append((ent, r.order_id))
+            except DomainError as exc:
+                errors.append(exc.code)
+            except Exception as exc:  # a database error the use case did not absorb
+                errors.append(type(exc).__name__)
+            local.append(time.perf_counter() - t0)
+            if mine and rng.random() < 0.1:
+                e, oid = mine.pop(rng.randrange(len(mine)))
+                try:
+                    trading.cancel_order(platform.uow(), enterprise=e, order_id=oid,
+                                         actor="bench")
+                    cancels[0] += 1
+                except DomainError:
+                    pass
+        with lock:
+            latencies.extend(local)
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    seconds = time.perf_counter() - started
+    latencies.sort()
+    with platform.uow() as uow:
+        trades = int(uow.session.scalar(select(func.count()).select_from(TradeRow)) or 0)
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return dict(orders=len(latencies), seconds=round(seconds, 3),
+                orders_per_s=round(len(latencies) / seconds, 1),
+                p50_ms=round(q[49] * 1000, 2), p99_ms=round(q[98] * 1000, 2),
+                trades=trades, cancels=cancels[0], rejected=len(errors),
+                errors=sorted(set(errors)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--pg", help="PostgreSQL admin URL; default: SQLite in a temp dir")
+    ap.add_argument("--orders", type=int, default=2000)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--markets", type=int, default=1)
+    ap.add_argument("--traders", type=int, default=10)
+    args = ap.parse_args(argv)
+    tmp = None
+    admin = None
+    name = None
+    if args.pg:
+        admin_url = make_url(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        name = f"erts_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        db = "postgresql"
+    else:
+        tmp = tempfile.TemporaryDirectory()
+        url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
+        db = "sqlite"
+    try:
+        upgrade(url)
+        platform = build(Settings(DATABASE_URL=url))  # type: ignore[call-arg]
+        mids, people = _setup(platform, args.traders, args.markets)
+        out = _run(platform, mids, people, args.orders, args.threads)
+        platform.close()
+        print(json.dumps(dict(bench="service", db=db, threads=args.threads,
+                              markets=args.markets, traders=args.traders, **out),
+                         separators=(",", ":")), flush=True)
+    finally:
+        if admin is not None:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        if tmp is not None:
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
