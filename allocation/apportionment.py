@@ -158,3 +158,42 @@ def apportion(
     if pool and (not weights or not any(weights)):
         raise ApportionmentError("no entry has a positive weight", field="entries")
     return dict(zip(ids, largest_remainder(pool, weights), strict=True))
+
+
+def largest_remainder_array(total: int, weights: Any) -> Any:
+    """`largest_remainder` for a numpy array of non-negative integer weights (int64 result).
+
+    The same parts, exactly: integer division and remainders in int64 when
+    ``total × max(weight)`` and ``Σ weights`` stay below 2^62, else the exact Python path.
+    Ties go to the lower index (a stable sort on the remainders).
+    """
+    import numpy as np
+
+    w = np.asarray(weights)
+    if w.ndim != 1 or (w.size and not np.issubdtype(w.dtype, np.integer)):
+        raise ApportionmentError("weights must be a 1-d integer array", field="weights")
+    if isinstance(total, bool) or not isinstance(total, int | np.integer) or total < 0:
+        raise ApportionmentError("total must be a non-negative whole number", field="total")
+    total = int(total)
+    if w.size == 0:
+        if total:
+            raise ApportionmentError("nothing to apportion to", field="weights")
+        return np.zeros(0, dtype=np.int64)
+    if int(w.min()) < 0:
+        raise ApportionmentError("weights must not be negative", field="weights")
+    whole = int(w.sum(dtype=object)) if w.size else 0
+    if whole == 0:
+        if total:
+            raise ApportionmentError("all weights are zero", field="weights")
+        return np.zeros(w.size, dtype=np.int64)
+    limit = 2**62
+    if total * int(w.max()) >= limit or whole >= limit:
+        return np.array(largest_remainder(total, [int(x) for x in w]), dtype=np.int64)
+    prod = w.astype(np.int64) * np.int64(total)
+    parts = prod // whole
+    rems = prod - parts * whole
+    left = total - int(parts.sum())
+    if left:
+        order = np.argsort(-rems, kind="stable")[:left]
+        parts[order] += 1
+    return parts

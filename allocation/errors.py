@@ -7,7 +7,7 @@ them to 4xx, the CLI to exit code 2. `field` is a JSON path into the submitted d
 
 from __future__ import annotations
 
-from kernel.errors import InvalidInput
+from kernel.errors import Conflict, InvalidInput, NotFound
 
 
 class SheetError(InvalidInput):
@@ -32,3 +32,51 @@ class ReserveInputError(InvalidInput):
     """A reserve-release problem is malformed."""
 
     code = "bad_reserve_problem"
+
+
+class ScenarioError(InvalidInput):
+    """A scenario, sweep or standard change is malformed."""
+
+    code = "bad_scenario"
+
+
+class ScenarioNotFound(NotFound):
+    code = "scenario_not_found"
+
+
+class ScenarioRunNotFound(NotFound):
+    code = "scenario_run_not_found"
+
+
+class ComputationNotFound(NotFound):
+    code = "computation_not_found"
+
+
+class StandardNotFound(NotFound):
+    code = "standard_not_found"
+
+
+class ReservePlanNotFound(NotFound):
+    code = "reserve_plan_not_found"
+
+
+class NameTaken(Conflict):
+    """A scenario or standard of that name exists."""
+
+    code = "name_taken"
+
+
+class PlanNotReleasable(Conflict):
+    """The plan was released already, is infeasible, not proven optimal, or superseded."""
+
+    code = "plan_not_releasable"
+
+
+class StandardAlreadyApplied(Conflict):
+    code = "standard_already_applied"
+
+
+class NothingToCompute(Conflict):
+    """No permitted-quantity rows (or no indicator) match the request."""
+
+    code = "nothing_to_compute"

@@ -251,3 +251,60 @@ def select_parameters(
 def get_parameters(version: str | None = None, on: date | None = None) -> ParameterSet:
     """A bundled table by version, or the one in force on `on` (default: today)."""
     return select_parameters(bundled_parameter_sets(), version, on)
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def with_changes(
+    params: ParameterSet,
+    *,
+    limits: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    ultra_low_sectors: Iterable[str] | None = None,
+    utilisation_hours: Mapping[str, Decimal] | None = None,
+    label: str = "changed",
+) -> ParameterSet:
+    """A copy of `params` with concentration limits replaced, sectors added to the ultra-low
+    set and/or utilisation hours replaced; the copy's version is ``<version>+<label>``.
+
+    ``limits``: source -> kind (national | local | ultra_low) -> pollutant -> decimal text
+    (None removes the limit). Unknown sources, kinds or pollutants raise ValueError naming the
+    path, so callers can turn them into a rejection naming the field.
+    """
+    from dataclasses import replace
+
+    sources = dict(params.sources)
+    for name, kinds in (limits or {}).items():
+        if name not in sources:
+            raise ValueError(f"limits.{name}: unknown source")
+        src = sources[name]
+        new_limits = {k: dict(v) for k, v in src.limits.items()}
+        for kind, values in kinds.items():
+            if kind not in STANDARD_KINDS:
+                raise ValueError(f"limits.{name}.{kind}: kind must be one of "
+                                 f"{', '.join(STANDARD_KINDS)}")
+            if not isinstance(values, Mapping):
+                raise ValueError(f"limits.{name}.{kind}: must be an object")
+            for key, value in values.items():
+                where = f"limits.{name}.{kind}.{key}"
+                try:
+                    p = Pollutant(key)
+                except ValueError:
+                    raise ValueError(f"{where}: unknown pollutant") from None
+                if value is None:
+                    new_limits.setdefault(kind, {}).pop(p, None)
+                else:
+                    new_limits.setdefault(kind, {})[p] = _dec(value, where)
+        sources[name] = replace(src, limits=new_limits)
+    ultra = params.ultra_low_sectors
+    if ultra_low_sectors is not None:
+        extra = frozenset(ultra_low_sectors)
+        unknown = sorted(extra - set(params.sectors))
+        if unknown:
+            raise ValueError(f"ultra_low_sectors: unknown sector {unknown[0]!r}")
+        ultra = ultra | extra
+    hours = dict(params.utilisation_hours)
+    if utilisation_hours:
+        hours.update(utilisation_hours)
+    return replace(params, version=f"{params.version}+{label}", sources=sources,
+                   ultra_low_sectors=ultra, utilisation_hours=hours)

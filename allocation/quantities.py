@@ -170,8 +170,19 @@ def permit_caps(
         )
     kg = np.where(present, np.rint(val), 0.0)
     rows, cols = np.nonzero(unsafe)
-    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-        kg[i, j] = float(_exact_row_kg(int(m[i]), a[i], v[i], x[i], r[i, j]))
+    if len(rows):
+        # many rows share their inputs (one profile, one capacity): compute each distinct
+        # (method, activity, volume, extra, rate) once in Decimal
+        keys = (m[rows].astype(np.float64), a[rows], v[rows], x[rows], r[rows, cols])
+        order = np.lexsort(keys[::-1])
+        ks = [k[order] for k in keys]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = np.any([k[1:] != k[:-1] for k in ks], axis=0)
+        group = np.cumsum(first) - 1
+        exact = np.array([float(_exact_row_kg(int(ks[0][i]), ks[1][i], ks[2][i], ks[3][i],
+                                              ks[4][i])) for i in np.nonzero(first)[0]],
+                         dtype=np.float64)
+        kg[rows[order], cols[order]] = exact[group]
 
     # --- per-facility sums (whole kg below 2^53 in float64: exact)
     spec = np.empty((f_count, p_count), dtype=np.int64)

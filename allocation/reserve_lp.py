@@ -1,13 +1,21 @@
 """Solving reserve-release problems (the one solver module: PuLP and highspy live here).
 
-Engines (``solver.engine`` in the JSON; `optimise(engine=...)`); ``auto`` is ``highs``:
+Engines (``solver.engine`` in the JSON; `optimise(engine=...)`); ``auto`` is ``highs`` below
+``FIXING_FROM`` applicants (or with all-or-nothing grants or applicant-level receptor
+coefficients) and ``fixing`` from there:
 
-- ``highs`` (default): the whole LP (MILP when some applicant is all-or-nothing) built
+- ``highs``: the whole LP (MILP when some applicant is all-or-nothing) built
   column-wise with numpy and passed to highspy. The model is reformulated to stay sparse: a
   variable s_pz carries each zone's granted total, and zone-level source-receptor coefficients
   act on s instead of on every applicant, so an applicant column has one entry per pollutant
   it asks for. Receptor rows are scaled to a largest coefficient of 1. ``method`` picks HiGHS's
   ``simplex`` (dual simplex, presolve off: measured fastest here), ``ipm`` or ``pdlp``.
+- ``fixing`` (``auto`` from ``FIXING_FROM`` applicants, plain LPs): sample, fix, verify (see
+  `solve_fixing`): HiGHS on a random sample gives zone prices, every column is priced in
+  numpy, all but a band of a few per cent are fixed at the bound their reduced cost says, the
+  band is solved by HiGHS with the fixed use on the right-hand side, and the loop ends when
+  pricing every column with the band's prices finds none on the wrong side - a certificate of
+  optimality for the whole LP. 1,000,000 applicants: ~6-11 s against ~79 s for ``highs``.
 - ``sifting``: exploits that the LP has few rows (pollutants × zones + receptors) and one
   bounded column per applicant, so at an optimum all but at most m columns sit at a bound.
   Each round solves a restricted LP (candidate columns, plus aggregate columns that move the
@@ -52,7 +60,9 @@ from allocation.reserve import (
     row_activity,
 )
 
-ENGINES = ("auto", "sifting", "highs", "pulp_highs", "pulp_cbc")
+ENGINES = ("auto", "fixing", "sifting", "highs", "pulp_highs", "pulp_cbc")
+#: from this many applicants, ``auto`` uses ``fixing`` (an LP without all-or-nothing grants)
+FIXING_FROM = 150_000
 HIGHS_METHODS = ("simplex", "ipm", "pdlp", "choose")
 
 
@@ -65,6 +75,7 @@ class Solution:
     objective: float | None
     detail: dict[str, Any]
     col_duals: FloatArray | None = None
+    zone_prices: FloatArray | None = None
 
 
 _HIGHS_STATUS = {
@@ -78,6 +89,65 @@ _HIGHS_STATUS = {
 }
 
 
+_BANNER_SHOWN = False
+
+
+def _new_highs() -> Any:
+    """A quiet `highspy.Highs`. HiGHS prints its banner on stdout (C level) when the first
+    instance of a process is built, which would corrupt the JSON the CLI prints: that one
+    construction runs with file descriptor 1 pointed at /dev/null."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        import os
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class HighsSession:
+    """One HiGHS instance reused across solves (a batch of scenarios in one task).
+
+    Each solve passes the new model into the same object; when the previous model had the same
+    shape, its optimal basis is set as the starting basis (a warm start: scenarios of one
+    municipality differ in bounds and coefficients, rarely in which columns are basic).
+    Not thread-safe: one per task.
+    """
+
+    def __init__(self) -> None:
+        self.highs = _new_highs()
+        self._shape: tuple[int, int] | None = None
+        self._basis: Any = None
+        self.solves = 0
+        self.warm = 0
+
+    def warm_start(self, h: Any, n: int, m: int, mip: bool) -> bool:
+        self.solves += 1
+        if mip or self._basis is None or self._shape != (n, m):
+            return False
+        status = h.setBasis(self._basis)
+        ok = status == highspy.HighsStatus.kOk
+        self.warm += int(ok)
+        return bool(ok)
+
+    def remember(self, h: Any, n: int, m: int) -> None:
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            self._basis = h.getBasis()
+            self._shape = (n, m)
+
+
 # --------------------------------------------------------------------------- HiGHS, whole model
 
 
@@ -85,6 +155,7 @@ def _highs(
     cost: FloatArray, lower: FloatArray, upper: FloatArray, start: Any, index: Any, value: Any,
     row_upper: FloatArray, *, integer: Any = None, method: str = "choose",
     time_limit_s: float | None = None, presolve: bool = True, row_lower: Any = None,
+    session: HighsSession | None = None,
 ) -> Solution:
     n, m = len(cost), len(row_upper)
     lp = highspy.HighsLp()
@@ -105,7 +176,7 @@ def _highs(
     if mip:
         lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
                            for b in integer]
-    h = highspy.Highs()
+    h = session.highs if session is not None else _new_highs()
     h.setOptionValue("output_flag", False)
     if not mip:
         h.setOptionValue("solver", method)
@@ -116,7 +187,10 @@ def _highs(
     if not presolve:
         h.setOptionValue("presolve", "off")
     h.passModel(lp)
+    warm = session is not None and session.warm_start(h, n, m, mip)
     h.run()
+    if session is not None and not mip:
+        session.remember(h, n, m)
     model_status = h.getModelStatus()
     status = _HIGHS_STATUS.get(model_status, "not_solved")
     info = h.getInfo()
@@ -128,6 +202,8 @@ def _highs(
     col_duals = (np.array(sol.col_dual, dtype=np.float64) if duals is not None else None)
     detail: dict[str, Any] = {"highs_status": h.modelStatusToString(model_status),
                               "simplex_iterations": int(info.simplex_iteration_count)}
+    if session is not None:
+        detail["warm_start"] = warm
     if mip:
         detail["mip_gap"] = float(info.mip_gap)
     return Solution(status, status == "optimal", x, duals,
@@ -135,7 +211,8 @@ def _highs(
 
 
 def solve_highs(problem: ReserveProblem, cols: Columns, lower: FloatArray, upper: FloatArray,
-                *, method: str = "simplex", time_limit_s: float | None = None) -> Solution:
+                *, method: str = "simplex", time_limit_s: float | None = None,
+                session: HighsSession | None = None) -> Solution:
     """The whole model to HiGHS (MILP when some applicant is all-or-nothing).
 
     Reformulated to keep the matrix sparse: one variable s_pz per reserve row carries the
@@ -144,28 +221,50 @@ def solve_highs(problem: ReserveProblem, cols: Columns, lower: FloatArray, upper
     column has one entry per pollutant it asks for (the dense receptor rows made HiGHS's
     simplex iterations ~10x slower). The shadow price of usable_pz is s_pz's reduced cost.
     """
-    n, n_p, n_z = problem.n, len(problem.pollutants), len(problem.zones)
-    n_r = len(problem.receptor_ids)
+    n, n_r = problem.n, len(problem.receptor_ids)
+    extra = None
+    if problem.applicant_coef:
+        ex = np.zeros((n, n_r))
+        for r, i, j, c in problem.applicant_coef:
+            ex[i, r] += float(c) * float(problem.demand_kg[i, j])
+        ei, er = np.nonzero(ex)
+        extra = (ei, er, ex[ei, er])
+    integer = problem.all_or_nothing if problem.all_or_nothing.any() else None
+    return _structured(problem.zone, problem.demand_kg, cols.cost, lower, upper,
+                       problem.usable_kg.astype(np.float64), problem.zone_coef,
+                       np.array([float(h) for h in problem.receptor_headroom]),
+                       extra=extra, integer=integer, method=method,
+                       time_limit_s=time_limit_s, session=session)
+
+
+def _structured(zone: Any, demand: Any, cost: FloatArray, lower: FloatArray,
+                upper: FloatArray, usable: FloatArray, coef: FloatArray, headroom: FloatArray,
+                *, extra: Any = None, integer: Any = None, method: str = "simplex",
+                time_limit_s: float | None = None,
+                session: HighsSession | None = None) -> Solution:
+    """`solve_highs` on arrays: applicants' zone (n,), demand (n, P), cost and bounds; the
+    usable reserve (P, Z); zone-level receptor coefficients (R, Z, P) and headroom (R,);
+    optional applicant-level receptor entries (rows i, receptors r, values). The solution's
+    ``zone_prices`` are the row duals of sum_i d_ip x_i - s_pz = 0: the price of a kg of p
+    in zone z, receptors included (what an applicant's reduced cost is priced with)."""
+    n = len(cost)
+    n_p, n_z = usable.shape
+    n_r = len(headroom)
     n_s = n_p * n_z
-    d = problem.demand_kg
-    # applicant columns: reserve entries, plus any applicant-level receptor coefficients
-    res_rows = np.arange(n_p)[None, :] * n_z + problem.zone[:, None]
+    d = np.asarray(demand)
+    res_rows = np.arange(n_p)[None, :] * n_z + np.asarray(zone)[:, None]
     keep = d > 0
     col = np.nonzero(keep)[0]
     row = res_rows[keep]
     val = d[keep].astype(np.float64)
-    if problem.applicant_coef:
-        extra = np.zeros((n, n_r))
-        for r, i, j, c in problem.applicant_coef:
-            extra[i, r] += float(c) * float(d[i, j])
-        ei, er = np.nonzero(extra)
+    if extra is not None:
+        ei, er, ev = extra
         col = np.concatenate([col, ei])
         row = np.concatenate([row, n_s + er])
-        val = np.concatenate([val, extra[ei, er]])
+        val = np.concatenate([val, ev])
         order = np.argsort(col, kind="stable")
         col, row, val = col[order], row[order], val[order]
     # s columns: -1 in their own row, zone coefficients in the receptor rows
-    coef = problem.zone_coef  # (R, Z, P)
     sc, sr, sv = [np.arange(n_s)], [np.arange(n_s)], [np.full(n_s, -1.0)]
     if n_r:
         rr, zz, pp = np.nonzero(coef)
@@ -192,24 +291,147 @@ def solve_highs(problem: ReserveProblem, cols: Columns, lower: FloatArray, upper
     np.cumsum(np.concatenate([counts, s_counts]), out=start[1:])
     index = np.concatenate([row, srow]).astype(np.int32)
     value = np.concatenate([val, sval])
-    cost = np.concatenate([cols.cost, np.zeros(n_s)])
+    all_cost = np.concatenate([cost, np.zeros(n_s)])
     col_lower = np.concatenate([lower, np.zeros(n_s)])
-    col_upper = np.concatenate([upper, problem.usable_kg.astype(np.float64).ravel()])
+    col_upper = np.concatenate([upper, np.maximum(usable, 0.0).ravel()])
     row_lower = np.concatenate([np.zeros(n_s), np.full(n_r, -highspy.kHighsInf)])
-    row_upper = np.concatenate([np.zeros(n_s),
-                                np.array([float(h) for h in problem.receptor_headroom])
-                                * rec_scale])
-    integer = None
-    if problem.all_or_nothing.any():
-        integer = np.concatenate([problem.all_or_nothing, np.zeros(n_s, dtype=bool)])
-    sol = _highs(cost, col_lower, col_upper, start, index, value, row_upper,
-                 row_lower=row_lower, integer=integer, method=method,
-                 time_limit_s=time_limit_s, presolve=False)
+    row_upper = np.concatenate([np.zeros(n_s), headroom * rec_scale])
+    mip = None
+    if integer is not None:
+        mip = np.concatenate([integer, np.zeros(n_s, dtype=bool)])
+    sol = _highs(all_cost, col_lower, col_upper, start, index, value, row_upper,
+                 row_lower=row_lower, integer=mip, method=method,
+                 time_limit_s=time_limit_s, presolve=False, session=session)
     if sol.x is not None:
         sol.x = sol.x[:n]
     if sol.duals is not None and sol.col_duals is not None:
+        sol.zone_prices = sol.duals[:n_s].copy()
         sol.duals = np.concatenate([sol.col_duals[n:], sol.duals[n_s:] * rec_scale])
     return sol
+
+
+# --------------------------------------------------------------------------- fixing
+
+
+def _zone_totals(zone: Any, d: FloatArray, x: FloatArray, n_z: int) -> FloatArray:
+    """(P, Z): sum over applicants of d_ip x_i per zone."""
+    return np.stack([np.bincount(zone, weights=d[:, j] * x, minlength=n_z)
+                     for j in range(d.shape[1])]) if d.shape[1] else np.zeros((0, n_z))
+
+
+def solve_fixing(problem: ReserveProblem, cols: Columns, lower: FloatArray, upper: FloatArray,
+                 *, time_limit_s: float | None = None, sample: int = 100_000,
+                 band: float = 0.03, max_rounds: int = 12) -> Solution:
+    """Exact LP optimum for many applicants: sample, fix, verify.
+
+    At an optimum all but a few columns sit at a bound, and which bound follows from the sign
+    of the reduced cost c_i - d_i·pi with the zone prices pi (receptors included). So:
+    (1) solve the LP on a random sample with the reserve and receptor headroom scaled to the
+    sample's share: approximate prices; (2) price every column in O(nnz) numpy, keep the band
+    of columns whose reduced cost is nearest zero (relative to their cost) free, fix the rest
+    at the bound their sign says, and solve the LP of the band with the fixed columns' use
+    moved to the right-hand side; (3) price every column with the band LP's prices: when no
+    fixed column is priced to the other side, the combined point is primal feasible, dual
+    feasible and complementary - optimal for the whole LP (the duality gap is reported); else
+    the wrongly fixed columns join the band and (2) repeats. Whole-model HiGHS on the band is
+    what makes each round fast; the band is a few per cent of the columns.
+    """
+    t_start = time.perf_counter()
+    n, n_p, n_z = problem.n, len(problem.pollutants), len(problem.zones)
+    n_r = len(problem.receptor_ids)
+    d = problem.demand_kg.astype(np.float64)
+    usable = problem.usable_kg.astype(np.float64)
+    headroom = np.array([float(h) for h in problem.receptor_headroom])
+    coef = problem.zone_coef
+    zone = problem.zone
+    width = np.maximum(upper - lower, 0.0)
+    movable = width > 0
+    scale = np.maximum(1.0, np.abs(cols.cost))
+    tol = 1e-9 * scale
+
+    def remaining() -> float | None:
+        if time_limit_s is None:
+            return None
+        return max(0.01, time_limit_s - (time.perf_counter() - t_start))
+
+    # (1) prices from a sample
+    rng = np.random.default_rng(0)
+    idx = np.sort(rng.choice(n, size=min(sample, max(n // 3, 1)), replace=False))
+    share = len(idx) / n
+    base_use = _zone_totals(zone, d, lower, n_z)
+    sub = _structured(zone[idx], d[idx], cols.cost[idx], lower[idx], upper[idx],
+                      (usable - base_use) * share + _zone_totals(zone[idx], d[idx], lower[idx],
+                                                                 n_z),
+                      coef, headroom * share, method="simplex", time_limit_s=remaining())
+    if sub.zone_prices is None:  # the scaled sample is no guide: solve the whole model
+        return solve_highs(problem, cols, lower, upper, time_limit_s=remaining())
+    prices = sub.zone_prices.reshape(n_p, n_z)
+
+    def reduced(pz: FloatArray) -> FloatArray:
+        return np.asarray(cols.cost - (d * pz[:, zone].T).sum(axis=1), dtype=np.float64)
+
+    r = reduced(prices)
+    k = int(min(n, max(20 * (n_p * n_z + n_r), band * n, 2000)))
+    key = np.where(movable, np.abs(r) / scale, np.inf)
+    free = np.zeros(n, dtype=bool)
+    free[np.argpartition(key, min(k, n - 1))[:k]] = True
+    free &= movable
+    rounds = 0
+    iterations = int(sub.detail.get("simplex_iterations", 0))
+    while True:
+        rounds += 1
+        up = movable & ~free & (r > 0)
+        x = np.where(up, upper, lower)
+        fixed = ~free
+        use = _zone_totals(zone[fixed], d[fixed], x[fixed], n_z)
+        rec_use = (np.einsum("rzp,pz->r", coef, use) if n_r else np.zeros(0))
+        left, left_rec = usable - use, headroom - rec_use
+        if (left < -1e-9 * np.maximum(1.0, usable)).any() or (left_rec < -1e-12).any():
+            # the columns fixed at their upper bound overfill a row: free that row's zone
+            bad_z = np.nonzero((left < 0).any(axis=0))[0]
+            add = up & np.isin(zone, bad_z) if len(bad_z) else up
+            if not add.any() or rounds >= max_rounds:
+                return solve_highs(problem, cols, lower, upper, time_limit_s=remaining())
+            free |= add
+            continue
+        fi = np.nonzero(free)[0]
+        band_sol = _structured(zone[fi], d[fi], cols.cost[fi], lower[fi], upper[fi],
+                               left, coef, left_rec, method="simplex", time_limit_s=remaining())
+        iterations += int(band_sol.detail.get("simplex_iterations", 0))
+        if band_sol.x is None or band_sol.zone_prices is None:
+            status = band_sol.status if band_sol.status != "optimal" else "not_solved"
+            return Solution(status, False, None, None, None,
+                            {"rounds": rounds, "engine_note": "band LP failed",
+                             **band_sol.detail})
+        x[fi] = band_sol.x
+        prices = band_sol.zone_prices.reshape(n_p, n_z)
+        r = reduced(prices)
+        at_low = x <= lower + 1e-12
+        at_up = x >= upper - 1e-12
+        wrong = movable & (((r > tol) & ~at_up) | ((r < -tol) & ~at_low))
+        if not wrong.any():
+            primal = float(cols.cost @ x)
+            y_rows = band_sol.duals if band_sol.duals is not None else np.zeros(0)
+            s_price = y_rows[: n_p * n_z]
+            w = y_rows[n_p * n_z:]
+            dual = float(usable.ravel() @ np.maximum(s_price, 0) + headroom @ w
+                         + np.maximum(r, 0.0) @ width + cols.cost @ lower
+                         - (d * prices[:, zone].T).sum(axis=1) @ lower)
+            return Solution("optimal", True, x, np.concatenate([s_price, w]), primal, {
+                "rounds": rounds, "band": int(free.sum()), "sample": int(len(idx)),
+                "simplex_iterations": iterations,
+                "duality_gap": abs(dual - primal) / max(1.0, abs(primal)),
+                "seconds": time.perf_counter() - t_start})
+        if rounds >= max_rounds or (time_limit_s is not None
+                                    and time.perf_counter() - t_start > time_limit_s):
+            return Solution("iteration_limit" if rounds >= max_rounds else "time_limit",
+                            False, x, None, float(cols.cost @ x),
+                            {"rounds": rounds, "wrong_sign_columns": int(wrong.sum())})
+        free |= wrong
+        key = np.where(movable & ~free, np.abs(r) / scale, np.inf)
+        extra = min(k // 2, int((movable & ~free).sum()))
+        if extra > 0:
+            free[np.argpartition(key, extra - 1)[:extra]] = True
 
 
 # --------------------------------------------------------------------------- sifting
@@ -443,7 +665,13 @@ def optimise(problem: ReserveProblem, *, engine: str = "auto", method: str = "si
         report["seconds"] = time.perf_counter() - t0
         return report
     mip = bool(problem.all_or_nothing.any())
-    chosen = "highs" if engine == "auto" or (engine == "sifting" and mip) else engine
+    plain_lp = not mip and not problem.applicant_coef
+    if engine == "auto":
+        chosen = "fixing" if plain_lp and problem.n >= FIXING_FROM else "highs"
+    elif (engine == "sifting" and mip) or (engine == "fixing" and not plain_lp):
+        chosen = "highs"
+    else:
+        chosen = engine
     cols = build_columns(problem, matrix=chosen == "sifting")
     lower, upper = problem.bounds()
     if problem.objective == "max_min":
@@ -454,6 +682,8 @@ def optimise(problem: ReserveProblem, *, engine: str = "auto", method: str = "si
     t_build = time.perf_counter() - t0
     if chosen == "sifting":
         sol = solve_sifting(problem, cols, lower, upper, time_limit_s=time_limit_s)
+    elif chosen == "fixing":
+        sol = solve_fixing(problem, cols, lower, upper, time_limit_s=time_limit_s)
     elif chosen == "highs":
         sol = solve_highs(problem, cols, lower, upper, method=method, time_limit_s=time_limit_s)
     else:
@@ -538,3 +768,43 @@ def optimise_json(doc: Mapping[str, Any]) -> dict[str, Any]:
     return optimise(problem, engine=opts.get("engine", "auto"),
                     method=opts.get("method", "simplex"),
                     time_limit_s=float(limit) if limit is not None else None)
+
+
+@dataclass
+class PlanArrays:
+    """A solved, rounded and re-checked plan as arrays (scenario runs and sweeps)."""
+
+    status: str
+    proven_optimal: bool
+    grants: Any  # (n, P) int64 kg, or None without a plan
+    check_ok: bool
+    detail: dict[str, Any]
+
+
+def plan_arrays(problem: ReserveProblem, *, solver: HighsSession | None = None,
+                time_limit_s: float | None = None) -> PlanArrays:
+    """`optimise` without the JSON report: HiGHS (reusing `solver` when given), rounding to
+    kg and the exact re-check. An infeasible problem returns its diagnosis in ``detail``."""
+    conflicts = diagnose(problem)
+    if conflicts:
+        return PlanArrays("infeasible", False, None, False,
+                          {"diagnosis": "; ".join(c.message for c in conflicts)})
+    cols = build_columns(problem, matrix=False)
+    lower, upper = problem.bounds()
+    detail: dict[str, Any] = {}
+    if problem.objective == "max_min":
+        share = max_min_share(problem, cols)
+        fair = ~problem.all_or_nothing
+        lower = np.where(fair, np.maximum(lower, share * upper), lower)
+        detail["fair_share"] = share
+    sol = solve_highs(problem, cols, lower, upper, time_limit_s=time_limit_s, session=solver)
+    detail |= {"objective_value": sol.objective, **sol.detail}
+    if sol.x is None:
+        return PlanArrays(sol.status, False, None, False, detail)
+    x = np.clip(sol.x, lower, upper)
+    grants, taken = round_plan(problem, x)
+    violations = check_plan(problem, grants)
+    detail["kg_taken_back_in_rounding"] = taken
+    if violations:
+        detail["violations"] = [v.__dict__ for v in violations[:20]]
+    return PlanArrays(sol.status, sol.proven_optimal, grants, not violations, detail)

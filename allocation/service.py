@@ -360,3 +360,858 @@ def registry_summary(uow: UoW) -> dict[str, int]:
         s = RegistryStore(uow.session)
         return dict(enterprises=s.count(EnterpriseRow), permits=s.count(PermitRow),
                     districts=s.count(DistrictRow), zones=s.count(ZoneRow))
+
+
+# =========================================================================== issue 5
+# Whole-municipality computation, apportionment, standards, scenarios and reserve plans.
+# Each use case runs in one unit of work; the heavy arithmetic is in the pure modules
+# (facilities, quantities, scenario, apportionment, reserve, reserve_lp).
+
+from collections.abc import Mapping, Sequence  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from typing import Any  # noqa: E402
+
+from allocation import errors as alloc_errors  # noqa: E402
+from allocation.facilities import PROFILE_VERSION, Site, derive, infer_fuels  # noqa: E402
+from allocation.parameters import ParameterSet, get_parameters  # noqa: E402
+from allocation.permits import cap_and_allocation  # noqa: E402
+from allocation.scenario import (  # noqa: E402
+    Baseline,
+    Changes,
+    Quantity,
+    build_baseline,
+    parse_changes,
+    parse_standard,
+    specification,
+)
+from allocation.store import AllocationStore  # noqa: E402
+from allocation.tables import ScenarioRow, ScenarioRunRow, StandardRow  # noqa: E402
+from kernel.errors import DomainError  # noqa: E402
+from kernel.pollutants import Pollutant  # noqa: E402
+
+
+def _params(version: str | None, now: datetime) -> ParameterSet:
+    return get_parameters(version, on=None if version else trading_day(now))
+
+
+def _usable_in(status: str, valid_from: date, valid_to: date, year: int) -> bool:
+    return status == "valid" and valid_from.year <= year <= valid_to.year
+
+
+@dataclass
+class _Municipality:
+    """Facilities (one per permit) and the stored quantity rows, as loaded."""
+
+    sites: list[Site]
+    index: dict[str, int]
+    info: dict[str, tuple[str, date, date, str]]  # permit -> status, from, to, version
+    rows: list[Any]  # PermitQuantityRow
+
+
+def _load(store: AllocationStore, params: ParameterSet, years: Sequence[int] | None,
+          *, lock: bool = False) -> _Municipality:
+    facilities = store.facilities()
+    rows = store.quantity_rows(years, lock=lock)
+    stored: dict[str, dict[Pollutant, int]] = {}
+    for q in rows:
+        stored.setdefault(q.permit, {}).setdefault(Pollutant(q.pollutant), q.spec_kg)
+    sites = [Site(code, sector, Decimal(capacity), unit)
+             for code, _st, sector, _f, _t, _v, capacity, unit in facilities]
+    fuels = infer_fuels(sites, [stored.get(s.permit, {}) for s in sites], params)
+    sites = [Site(s.permit, s.sector, s.capacity, s.capacity_unit, f)
+             for s, f in zip(sites, fuels, strict=True)]
+    info = {code: (st, vf, vt, ver) for code, st, _s, vf, vt, ver, _c, _u in facilities}
+    return _Municipality(sites, {s.permit: i for i, s in enumerate(sites)}, info, rows)
+
+
+def _confirmed_holdings(uow: UoW, keys: set[tuple[str, str, str, int]]
+                        ) -> dict[tuple[str, str, str, int], tuple[int, int]]:
+    """(permit, pollutant, zone, year) -> (confirmed account id, balance + pending credits)."""
+    from ledger.service import asset_code
+
+    store = LedgerStore(uow.session)
+    holders = sorted({k[0] for k in keys})
+    wanted = {(k[0], asset_code(k[1], k[2], k[3])): k for k in keys}
+    out: dict[tuple[str, str, str, int], tuple[int, int]] = {}
+    for i in range(0, len(holders), 500):
+        for a in store.accounts_of(holders[i:i + 500]):
+            if a.kind != AccountKind.CONFIRMED:
+                continue
+            key = wanted.get((a.holder, a.asset))
+            if key is not None:
+                out[key] = (a.id, a.balance + a.credits_pending)
+    return out
+
+
+def _write_changes(uow: UoW, store: AllocationStore, changes: list[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Apply quantity changes, holding back any whose cap would fall below the confirmed
+    rights (the bureau recovers rights first). Caps reach the ledger as the confirmed
+    account's upper limit. Returns (applied, held back)."""
+    keys = {(c["permit"], c["pollutant"], c["zone"], c["year"]) for c in changes
+            if c["new_cap_kg"] != c["old_cap_kg"]}
+    holdings = _confirmed_holdings(uow, keys) if keys else {}
+    applied, held = [], []
+    ledger_store = LedgerStore(uow.session)
+    for c in changes:
+        key = (c["permit"], c["pollutant"], c["zone"], c["year"])
+        acct = holdings.get(key)
+        if acct is not None and c["new_cap_kg"] < acct[1]:
+            c["status"], c["note"] = "held_back", (
+                f"the new cap {c['new_cap_kg']} kg is below the {acct[1]} kg of confirmed "
+                "rights: recover rights first")
+            held.append(c)
+            continue
+        c["status"] = "applied"
+        applied.append(c)
+        if acct is not None and c["new_cap_kg"] != c["old_cap_kg"]:
+            ledger_store.set_upper_limit(acct[0], c["new_cap_kg"])
+    store.update_quantities([dict(permit=c["permit"], pollutant=c["pollutant"], year=c["year"],
+                                  spec_kg=c["new_spec_kg"], share_kg=c["new_share_kg"],
+                                  cap_kg=c["new_cap_kg"], allocated_kg=c["new_allocated_kg"],
+                                  binding=c["new_binding"]) for c in applied])
+    return applied, held
+
+
+def _change(q: Any, spec: int, share: int | None) -> dict[str, Any] | None:
+    cap, allocated, binding = cap_and_allocation(spec, q.eia_kg, share)
+    if (spec, share, cap, allocated, binding) == (q.spec_kg, q.share_kg, q.cap_kg,
+                                                   q.allocated_kg, q.binding):
+        return None
+    return dict(permit=q.permit, pollutant=q.pollutant, year=q.year, zone=q.zone,
+                old_spec_kg=q.spec_kg, new_spec_kg=spec, old_share_kg=q.share_kg,
+                new_share_kg=share, old_cap_kg=q.cap_kg, new_cap_kg=cap,
+                old_allocated_kg=q.allocated_kg, new_allocated_kg=allocated,
+                old_binding=q.binding, new_binding=binding, note=None)
+
+
+def _record(store: AllocationStore, *, kind: str, actor: str, started: datetime,
+            version: str, scenario: int | None, facilities: int, quantities: int,
+            applied: list[dict[str, Any]], held: list[dict[str, Any]], skipped: int,
+            summary: dict[str, Any]) -> int:
+    run = store.add_run(kind=kind, actor=actor, started_at=started, finished_at=system_clock(),
+                        parameter_version=version, scenario=scenario, facilities=facilities,
+                        quantities=quantities, changed=len(applied), held_back=len(held),
+                        skipped=skipped, summary=summary)
+    cols = ("permit", "pollutant", "year", "status", "old_spec_kg", "new_spec_kg",
+            "old_share_kg", "new_share_kg", "old_cap_kg", "new_cap_kg", "old_allocated_kg",
+            "new_allocated_kg", "old_binding", "new_binding", "note")
+    store.add_changes([{"run": run.id, **{k: c[k] for k in cols}} for c in applied + held])
+    return int(run.id)
+
+
+def compute_permitted_quantities(uow: UoW, *, actor: str, parameter_version: str | None = None,
+                                 scenario: int | None = None,
+                                 changes: Mapping[str, Any] | None = None,
+                                 years: Sequence[int] | None = None,
+                                 now: datetime | None = None) -> dict[str, Any]:
+    """Recompute every permit's specification basis (vectorised), then cap, permitted
+    quantity and binding basis, and write them in one unit of work with a `computation_run`
+    recording who ran it, the parameter version, the scenario and every changed row.
+
+    The parameter changes of a scenario (ultra-low sectors, standards, utilisation hours)
+    apply; its indicator and alert changes do not (they are not permit bases). Shares and EIA
+    bases are kept. Rows whose facility has no profile keep their stored basis (counted as
+    skipped); a cap that would fall below the confirmed rights is held back, not written.
+    """
+    now = now or system_clock()
+    params = _params(parameter_version, now)
+    with uow:
+        store = AllocationStore(uow.session)
+        doc: Mapping[str, Any] | None = changes
+        if scenario is not None:
+            row = store.scenario(scenario)
+            if row is None:
+                raise alloc_errors.ScenarioNotFound(f"no scenario {scenario}",
+                                                    field="scenario")
+            doc = row.changes
+        ch = parse_changes(doc, params) if doc else Changes()
+        if ch.parameter_version and ch.parameter_version != params.version:
+            params = get_parameters(ch.parameter_version)
+        town = _load(store, params, years, lock=True)
+        if not town.rows:
+            raise alloc_errors.NothingToCompute("no permitted-quantity rows to compute",
+                                                field="years")
+        rows = derive(town.sites, params)
+        pollutants = tuple(Pollutant)
+        specs = {y: specification(rows, params, pollutants, year=y, changes=ch)
+                 for y in sorted({q.year for q in town.rows})}
+        found: list[dict[str, Any]] = []
+        kept = 0
+        for q in town.rows:
+            f = town.index[q.permit]
+            spec = int(specs[q.year][f, pollutants.index(Pollutant(q.pollutant))])
+            if spec < 0:
+                kept += 1
+                continue
+            c = _change(q, spec, q.share_kg)
+            if c is not None:
+                found.append(c)
+        applied, held = _write_changes(uow, store, found)
+        binding: dict[str, int] = {}
+        for q in town.rows:
+            binding[q.binding] = binding.get(q.binding, 0) + 1
+        summary = {"years": sorted(specs), "binding_before": binding,
+                   "skipped_facilities": [{"permit": town.sites[f].permit, "reason": r}
+                                          for f, r in rows.skipped][:100],
+                   "scenario_changes_ignored": [k for k in ("indicators", "alert")
+                                                if doc and doc.get(k)],
+                   "facility_profiles": PROFILE_VERSION}
+        run_id = _record(store, kind="compute", actor=actor, started=now,
+                         version=params.version, scenario=scenario,
+                         facilities=len(town.sites), quantities=len(town.rows),
+                         applied=applied, held=held, skipped=kept, summary=summary)
+        uow.commit()
+        return computation_summary(run_id, params.version, len(town.sites), len(town.rows),
+                                   applied, held, kept, summary, actor, now)
+
+
+def computation_summary(run_id: int, version: str, facilities: int, quantities: int,
+                        applied: list[dict[str, Any]], held: list[dict[str, Any]], kept: int,
+                        summary: dict[str, Any], actor: str, now: datetime) -> dict[str, Any]:
+    def total(rows: list[dict[str, Any]], a: str, b: str) -> int:
+        return sum(int(r[b] or 0) - int(r[a] or 0) for r in rows)
+
+    return {"id": run_id, "actor": actor, "started_at": now.isoformat(),
+            "parameter_version": version, "facilities": facilities, "quantities": quantities,
+            "changed": len(applied), "held_back": len(held), "skipped": kept,
+            "delta_allocated_kg": total(applied, "old_allocated_kg", "new_allocated_kg"),
+            "delta_cap_kg": total(applied, "old_cap_kg", "new_cap_kg"),
+            "held_back_rows": [{k: c[k] for k in ("permit", "pollutant", "year", "new_cap_kg",
+                                                  "note")} for c in held[:50]],
+            "summary": summary}
+
+
+def computation_view(uow: UoW, run_id: int, *, offset: int = 0, limit: int = 100
+                     ) -> dict[str, Any]:
+    with uow:
+        store = AllocationStore(uow.session)
+        run = store.run(run_id)
+        if run is None:
+            raise alloc_errors.ComputationNotFound(f"no computation run {run_id}", field="id")
+        rows, total = store.changes(run_id, offset, limit)
+        return {"id": run.id, "kind": run.kind, "actor": run.actor,
+                "started_at": run.started_at.isoformat(),
+                "finished_at": run.finished_at.isoformat(),
+                "parameter_version": run.parameter_version, "scenario": run.scenario,
+                "facilities": run.facilities, "quantities": run.quantities,
+                "changed": run.changed, "held_back": run.held_back, "skipped": run.skipped,
+                "summary": run.summary,
+                "changes": {"total": total, "offset": offset, "limit": limit, "items": [
+                    {k: getattr(c, k) for k in (
+                        "permit", "pollutant", "year", "status", "old_spec_kg", "new_spec_kg",
+                        "old_share_kg", "new_share_kg", "old_cap_kg", "new_cap_kg",
+                        "old_allocated_kg", "new_allocated_kg", "old_binding", "new_binding",
+                        "note")} for c in rows]}}
+
+
+# --------------------------------------------------------------------------- apportionment
+
+
+def apportion_indicator(uow: UoW, *, zone: str, pollutant: str, year: int,
+                        method: str = "pro_rata",
+                        entries: Sequence[Mapping[str, Any]] | None = None, actor: str,
+                        now: datetime | None = None) -> dict[str, Any]:
+    """Apportion a zone's stored indicator, net of its reserve share, to the permits usable
+    in that year: ``pro_rata`` to their calculated cap (stored), or ``grandfathering`` /
+    ``benchmark`` on weights given per permit in `entries` ({permit, historical_kg} or
+    {permit, performance_value, activity}). The parts are whole kg summing exactly to the
+    indicator net of the reserve; share, permitted quantity and binding basis are rewritten
+    in one unit of work and recorded as a computation run."""
+    from allocation.apportionment import METHODS, apportion, reserve_kg
+
+    now = now or system_clock()
+    pol = parse_pollutant(pollutant).value
+    if method not in METHODS:
+        raise alloc_errors.ApportionmentError(
+            f"unknown method {method!r} (use one of: {', '.join(METHODS)})", field="method")
+    with uow:
+        store = AllocationStore(uow.session)
+        reg = RegistryStore(uow.session)
+        ind = reg.indicator(zone, pol, year, lock=True)
+        if ind is None:
+            raise IndicatorNotFound(f"no indicator for {zone} {pol} {year}", field="zone")
+        info = {code: (st, vf, vt) for code, st, _s, vf, vt, _v, _c, _u in store.facilities()}
+        rows = store.quantity_rows([year], zone=zone, pollutant=pol, lock=True)
+        members = [q for q in rows if _usable_in(*info[q.permit], year)]
+        if not members:
+            raise alloc_errors.NothingToCompute(
+                f"no permit usable in {year} carries {pol} in zone {zone}", field="zone")
+        given: dict[str, Mapping[str, Any]] = {}
+        if method != "pro_rata":
+            if not entries:
+                raise alloc_errors.ApportionmentError(
+                    f"{method} needs entries with a weight for every permit", field="entries")
+            for i, e in enumerate(entries):
+                if not isinstance(e, Mapping) or not isinstance(e.get("permit"), str):
+                    raise alloc_errors.ApportionmentError("each entry needs a permit",
+                                                          field=f"entries[{i}].permit")
+                given[e["permit"]] = e
+            codes = {q.permit for q in members}
+            extra = sorted(set(given) - codes)
+            if extra:
+                raise alloc_errors.ApportionmentError(
+                    f"permit {extra[0]} is not in zone {zone} for {pol} {year}",
+                    field="entries")
+            missing = sorted(codes - set(given))
+            if missing:
+                raise alloc_errors.ApportionmentError(
+                    f"no weight for permit {missing[0]}", field="entries")
+        weights = []
+        for q in members:
+            if method == "pro_rata":
+                weights.append({"id": q.permit, "calculated_cap_kg": q.cap_kg})
+            else:
+                weights.append({**{k: v for k, v in given[q.permit].items()
+                                   if k not in ("permit", "id")}, "id": q.permit})
+        share_pct = Decimal(ind.reserve_share_pct) / 100
+        parts = apportion(ind.total_kg, share_pct, weights, method)
+        found = [c for q in members if (c := _change(q, q.spec_kg, parts[q.permit]))]
+        applied, held = _write_changes(uow, store, found)
+        reserve = reserve_kg(ind.total_kg, share_pct)
+        summary = {"zone": zone, "pollutant": pol, "year": year, "method": method,
+                   "indicator_kg": ind.total_kg, "reserve_kg": reserve,
+                   "apportioned_kg": sum(parts.values()), "permits": len(members),
+                   "excluded_permits": len(rows) - len(members)}
+        run_id = _record(store, kind="apportionment", actor=actor, started=now,
+                         version="-", scenario=None, facilities=len(members),
+                         quantities=len(members), applied=applied, held=held, skipped=0,
+                         summary=summary)
+        uow.commit()
+        return {"id": run_id, **summary, "changed": len(applied), "held_back": len(held),
+                "shares": [{"permit": p, "share_kg": kg} for p, kg in parts.items()]}
+
+
+# --------------------------------------------------------------------------- standards
+
+
+def register_standard(uow: UoW, *, name: str, effective: str | date,
+                      limits: Mapping[str, Any], actor: str,
+                      parameter_version: str | None = None,
+                      now: datetime | None = None) -> dict[str, Any]:
+    """Register a new standard (concentration limits from an effective date) before that
+    date: every permitted-quantity row of a year the standard reaches whose cap or permitted
+    quantity it changes is flagged with the old and new quantity (a year it enters part-way
+    takes the day-weighted mean). Returns the standard and its flags."""
+    now = now or system_clock()
+    params = _params(parameter_version, now)
+    eff = effective.isoformat() if isinstance(effective, date) else effective
+    std = parse_standard({"name": name, "effective": eff, "limits": limits}, "", params)
+    today = trading_day(now)
+    if std.effective <= today:
+        raise alloc_errors.ScenarioError(
+            f"the effective date {std.effective} must be after today ({today}): permits are "
+            "flagged before a standard takes effect", field="effective")
+    with uow:
+        store = AllocationStore(uow.session)
+        if store.standard_named(std.name) is not None:
+            raise alloc_errors.NameTaken(f"a standard named {std.name!r} exists", field="name")
+        years = [y for y in store.years() if y >= std.effective.year]
+        town = _load(store, params, years)
+        row = StandardRow(name=std.name, effective=std.effective, limits=dict(limits),
+                             parameter_version=params.version, registered_by=actor,
+                             registered_at=now, status="registered", applied_run=None)
+        store.add(row)
+        flags = _standard_flags(town, params, std, int(row.id))
+        store.add_flags(flags)
+        uow.commit()
+        return {"id": row.id, "name": std.name, "effective": std.effective.isoformat(),
+                "parameter_version": params.version, "flagged": len(flags),
+                "permits": len({f["permit"] for f in flags}),
+                "flags": [{k: v for k, v in f.items() if k != "standard"} for f in flags]}
+
+
+def _standard_flags(town: _Municipality, params: ParameterSet, std: Any, standard_id: int
+                    ) -> list[dict[str, Any]]:
+    if not town.rows:
+        return []
+    rows = derive(town.sites, params)
+    pollutants = tuple(Pollutant)
+    years = sorted({q.year for q in town.rows})
+    before = {y: specification(rows, params, pollutants, year=y) for y in years}
+    after = {y: specification(rows, params, pollutants, year=y,
+                              changes=Changes(standards=(std,))) for y in years}
+    flags = []
+    for q in town.rows:
+        f, j = town.index[q.permit], pollutants.index(Pollutant(q.pollutant))
+        old, new = int(before[q.year][f, j]), int(after[q.year][f, j])
+        if old < 0 or new < 0 or old == new:
+            continue
+        old_cap, old_alloc, _ = cap_and_allocation(old, q.eia_kg, q.share_kg)
+        cap, alloc, binding = cap_and_allocation(new, q.eia_kg, q.share_kg)
+        if (cap, alloc) == (old_cap, old_alloc):
+            continue
+        flags.append(dict(standard=standard_id, permit=q.permit, pollutant=q.pollutant,
+                          year=q.year, zone=q.zone, old_spec_kg=q.spec_kg, new_spec_kg=new,
+                          old_cap_kg=q.cap_kg, new_cap_kg=cap, old_allocated_kg=q.allocated_kg,
+                          new_allocated_kg=alloc, new_binding=binding,
+                          permitted_kg=q.permitted_kg, status="open", note=None))
+    return flags
+
+
+def apply_standard(uow: UoW, *, standard_id: int, actor: str, now: datetime | None = None
+                   ) -> dict[str, Any]:
+    """Change the flagged permits' quantities to the standard's (before its effective date),
+    in one unit of work recorded as a computation run; caps below confirmed rights are held
+    back and their flags say so."""
+    now = now or system_clock()
+    with uow:
+        store = AllocationStore(uow.session)
+        std = store.standard(standard_id, lock=True)
+        if std is None:
+            raise alloc_errors.StandardNotFound(f"no standard {standard_id}", field="id")
+        if std.status == "applied":
+            raise alloc_errors.StandardAlreadyApplied(f"standard {std.name} was applied")
+        flags, _ = store.flags(standard=standard_id, status="open", limit=10**9)
+        reg = RegistryStore(uow.session)
+        found: list[dict[str, Any]] = []
+        by_key: dict[tuple[str, str, int], int] = {}
+        for fl in flags:
+            q = reg.quantity(fl.permit, fl.pollutant, fl.year, lock=True)
+            if q is None:
+                continue
+            c = _change(q, fl.new_spec_kg, q.share_kg)
+            if c is not None:
+                found.append(c)
+                by_key[(fl.permit, fl.pollutant, fl.year)] = fl.id
+        applied, held = _write_changes(uow, store, found)
+        store.set_flag_status([by_key[(c["permit"], c["pollutant"], c["year"])]
+                               for c in applied], "applied")
+        for c in held:
+            store.set_flag_status([by_key[(c["permit"], c["pollutant"], c["year"])]],
+                                  "held_back", c["note"])
+        summary = {"standard": std.name, "effective": std.effective.isoformat()}
+        run_id = _record(store, kind="standard", actor=actor, started=now,
+                         version=f"{std.parameter_version}+{std.name}", scenario=None,
+                         facilities=len({f.permit for f in flags}), quantities=len(flags),
+                         applied=applied, held=held, skipped=0, summary=summary)
+        std.status = "applied"
+        std.applied_run = run_id
+        uow.commit()
+        return {"id": std.id, "name": std.name, "run": run_id, "applied": len(applied),
+                "held_back": len(held)}
+
+
+def standard_flags(uow: UoW, *, standard: int | None = None, status: str | None = None,
+                   permit: str | None = None, offset: int = 0, limit: int = 100
+                   ) -> dict[str, Any]:
+    with uow:
+        rows, total = AllocationStore(uow.session).flags(
+            standard=standard, status=status, permit=permit, offset=offset, limit=limit)
+        return {"total": total, "offset": offset, "limit": limit, "items": [
+            {k: getattr(r, k) for k in (
+                "id", "standard", "permit", "pollutant", "year", "zone", "old_spec_kg",
+                "new_spec_kg", "old_cap_kg", "new_cap_kg", "old_allocated_kg",
+                "new_allocated_kg", "new_binding", "permitted_kg", "status", "note")}
+            for r in rows]}
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def load_baseline(uow: UoW, *, year: int | None = None,
+                  parameter_version: str | None = None,
+                  now: datetime | None = None) -> Baseline:
+    """The baseline of a year from the database: permits usable in that year, their stored
+    quantities, the derived outlet rows and the year's indicators (default: the latest year
+    with indicators)."""
+    now = now or system_clock()
+    params = _params(parameter_version, now)
+    with uow:
+        store = AllocationStore(uow.session)
+        if year is None:
+            years = sorted({i.year for i in store.indicator_rows()}) or store.years()
+            if not years:
+                raise alloc_errors.NothingToCompute("the registry holds no quantities yet",
+                                                    field="year")
+            year = years[-1]
+        town = _load(store, params, [year])
+        keep = sorted({q.permit for q in town.rows if _usable_in(*town.info[q.permit][:3],
+                                                                 year)})
+        if not keep:
+            raise alloc_errors.NothingToCompute(f"no permit is usable in {year}", field="year")
+        pos = {code: i for i, code in enumerate(keep)}
+        quantities: list[dict[Pollutant, Quantity]] = [{} for _ in keep]
+        for q in town.rows:
+            if q.permit in pos:
+                quantities[pos[q.permit]][Pollutant(q.pollutant)] = Quantity(
+                    q.zone, q.spec_kg, q.eia_kg, q.share_kg, q.permitted_kg)
+        indicators = {(i.zone, Pollutant(i.pollutant)): (i.total_kg, i.reserve_share_pct)
+                      for i in store.indicator_rows(year)}
+        zones = [z.code for z in RegistryStore(uow.session).zones()]
+        sites = [town.sites[town.index[code]] for code in keep]
+    return build_baseline(year, params, sites, quantities, indicators, zones=zones)
+
+
+def _scenario_dict(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "description": row.description,
+            "changes": row.changes, "created_by": row.created_by,
+            "created_at": row.created_at.isoformat()}
+
+
+def create_scenario(uow: UoW, *, doc: Mapping[str, Any], actor: str,
+                    now: datetime | None = None) -> dict[str, Any]:
+    """Store a named scenario after checking its changes (`ScenarioError` names the field)."""
+    now = now or system_clock()
+    changes = parse_changes(doc)
+    with uow:
+        store = AllocationStore(uow.session)
+        if store.scenario_named(changes.name) is not None:
+            raise alloc_errors.NameTaken(f"a scenario named {changes.name!r} exists",
+                                         field="name")
+        desc = doc.get("description")
+        row = ScenarioRow(name=changes.name, description=desc if isinstance(desc, str) else None,
+                          changes=dict(doc), created_by=actor, created_at=now)
+        store.add(row)
+        uow.commit()
+        return _scenario_dict(row)
+
+
+def list_scenarios(uow: UoW, *, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    with uow:
+        rows, total = AllocationStore(uow.session).scenarios(offset, limit)
+        return {"total": total, "offset": offset, "limit": limit,
+                "items": [_scenario_dict(r) for r in rows]}
+
+
+def scenario_view(uow: UoW, scenario_id: int) -> dict[str, Any]:
+    with uow:
+        store = AllocationStore(uow.session)
+        row = store.scenario(scenario_id)
+        if row is None:
+            raise alloc_errors.ScenarioNotFound(f"no scenario {scenario_id}", field="id")
+        runs = [{"id": r.id, "run_at": r.run_at.isoformat(), "actor": r.actor, "year": r.year,
+                 "parameter_version": r.parameter_version}
+                for r in store.scenario_runs(scenario_id)]
+        return {**_scenario_dict(row), "runs": runs}
+
+
+def delete_scenario(uow: UoW, scenario_id: int) -> None:
+    with uow:
+        store = AllocationStore(uow.session)
+        if store.scenario(scenario_id) is None:
+            raise alloc_errors.ScenarioNotFound(f"no scenario {scenario_id}", field="id")
+        store.delete_scenario(scenario_id)
+        uow.commit()
+
+
+def run_scenario(uow_factory: Any, *, scenario_id: int, actor: str, permits: bool = False,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """Run a stored scenario against the database baseline of its year and store the run:
+    permitted quantities, the reserve plan and the deltas by zone, sector and pollutant."""
+    from allocation.scenario import run_json
+
+    now = now or system_clock()
+    with uow_factory() as uow:
+        row = AllocationStore(uow.session).scenario(scenario_id)
+        if row is None:
+            raise alloc_errors.ScenarioNotFound(f"no scenario {scenario_id}", field="id")
+        doc = dict(row.changes)
+    year = doc.get("year") if isinstance(doc.get("year"), int) else None
+    base = load_baseline(uow_factory(), year=year, parameter_version=doc.get(
+        "parameter_version"), now=now)
+    result = run_json(base, doc, permits=permits)
+    with uow_factory() as uow:
+        store = AllocationStore(uow.session)
+        run = ScenarioRunRow(scenario=scenario_id, actor=actor, run_at=now, year=base.year,
+                             parameter_version=base.params.version, result=result)
+        store.add(run)
+        uow.commit()
+        return {"id": run.id, "scenario": scenario_id, "run_at": now.isoformat(), **result}
+
+
+def scenario_run_view(uow: UoW, run_id: int) -> dict[str, Any]:
+    with uow:
+        run = AllocationStore(uow.session).scenario_run(run_id)
+        if run is None:
+            raise alloc_errors.ScenarioRunNotFound(f"no scenario run {run_id}", field="id")
+        return {"id": run.id, "scenario": run.scenario, "run_at": run.run_at.isoformat(),
+                "actor": run.actor, **run.result}
+
+
+def compare_scenarios(uow_factory: Any, *, a: int, b: int, actor: str,
+                      now: datetime | None = None) -> dict[str, Any]:
+    """Two scenarios side by side, from their latest runs (a scenario never run is run)."""
+    from allocation.scenario import compare
+
+    results = []
+    for which, sid in (("a", a), ("b", b)):
+        with uow_factory() as uow:
+            store = AllocationStore(uow.session)
+            if store.scenario(sid) is None:
+                raise alloc_errors.ScenarioNotFound(f"no scenario {sid}", field=which)
+            latest = store.latest_scenario_run(sid)
+            result = dict(latest.result) if latest is not None else None
+            run_id = latest.id if latest is not None else None
+        if result is None:
+            out = run_scenario(uow_factory, scenario_id=sid, actor=actor, now=now)
+            run_id, result = out["id"], out
+        results.append((run_id, result))
+    if results[0][1].get("year") != results[1][1].get("year"):
+        raise alloc_errors.ScenarioError("the two scenarios are for different years",
+                                         field="b")
+    out = compare(results[0][1], results[1][1])
+    out["runs"] = {"a": results[0][0], "b": results[1][0]}
+    return out
+
+
+# --------------------------------------------------------------------------- reserve
+
+
+def request_reserve(uow: UoW, *, permit: str, pollutant: str, year: int, qty_kg: int,
+                    priority: int = 1, min_pct: int = 0, all_or_nothing: bool = False,
+                    actor: str, note: str | None = None,
+                    now: datetime | None = None) -> dict[str, Any]:
+    """A permit asks for reserve rights (planned by `plan_reserve_release`)."""
+    from allocation.tables import ReserveRequestRow
+
+    now = now or system_clock()
+    pol = parse_pollutant(pollutant).value
+    qty = _positive(qty_kg)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 100:
+        raise InvalidInput("priority must be a whole number from 1 to 100", field="priority")
+    if isinstance(min_pct, bool) or not isinstance(min_pct, int) or not 0 <= min_pct <= 100:
+        raise InvalidInput("min_pct must be a whole percentage", field="min_pct")
+    with uow:
+        store = RegistryStore(uow.session)
+        _p, q = _usable_quantity(store, permit, pol, year, trading_day(now), lock=False)
+        row = ReserveRequestRow(permit=permit, pollutant=pol, year=year, qty_kg=qty,
+                                priority=priority, min_pct=min_pct,
+                                all_or_nothing=bool(all_or_nothing), status="open",
+                                created_by=actor, created_at=now, note=note)
+        AllocationStore(uow.session).add(row)
+        uow.commit()
+        return {"id": row.id, "permit": permit, "pollutant": pol, "year": year,
+                "zone": q.zone, "qty_kg": qty, "priority": priority, "min_pct": min_pct,
+                "all_or_nothing": bool(all_or_nothing), "status": "open",
+                "cap_headroom_kg": max(q.cap_kg - q.permitted_kg, 0)}
+
+
+def _reserve_balances(uow: UoW, year: int) -> dict[tuple[str, str], int]:
+    """(pollutant, zone) -> available kg of the bureau reserve for vintage `year`."""
+    out: dict[tuple[str, str], int] = {}
+    for a in LedgerStore(uow.session).accounts_of([ledger.BUREAU]):
+        if a.kind != AccountKind.RESERVE:
+            continue
+        pol, zone, vintage = a.asset.split("/")
+        if int(vintage) == year:
+            out[(pol, zone)] = max(a.available, 0)
+    return out
+
+
+def build_reserve_problem(uow: UoW, *, year: int, applicants: str = "requests",
+                          zones: Sequence[str] | None = None,
+                          pollutants: Sequence[str] | None = None,
+                          retained_share: str = "0", objective: str = "priority",
+                          now: datetime | None = None) -> dict[str, Any]:
+    """The reserve-release problem (its JSON form, `allocation.reserve.parse_problem`) from
+    the database: the bureau's reserve balances of the vintage, and applicants per permit and
+    zone: open requests (``requests``) or every usable permit's headroom (``headroom``),
+    bounded by cap headroom = cap - permitted quantity."""
+    now = now or system_clock()
+    if applicants not in ("requests", "headroom"):
+        raise InvalidInput("applicants must be requests or headroom", field="applicants")
+    pols = {parse_pollutant(p).value for p in pollutants} if pollutants else None
+    zone_set = set(zones) if zones else None
+    today = trading_day(now)
+    with uow:
+        store = AllocationStore(uow.session)
+        balances = _reserve_balances(uow, year)
+        rows = {(q.permit, q.pollutant): q for q in store.quantity_rows([year])}
+        info = {code: (st, vf, vt) for code, st, _s, vf, vt, _v, _c, _u in store.facilities()}
+        apps: dict[tuple[str, str], dict[str, Any]] = {}
+        request_ids: dict[str, list[int]] = {}
+        excluded: list[str] = []
+
+        def usable(code: str) -> bool:
+            st, vf, vt = info[code]
+            return st == "valid" and vf <= today <= vt and vf.year <= year <= vt.year
+
+        def want(q: Any) -> bool:
+            return ((pols is None or q.pollutant in pols)
+                    and (zone_set is None or q.zone in zone_set))
+
+        if applicants == "requests":
+            for r in store.open_requests(year):
+                q = rows.get((r.permit, r.pollutant))
+                if q is None or not want(q):
+                    continue
+                if not usable(r.permit):
+                    excluded.append(f"request {r.id}: permit {r.permit} is not usable")
+                    continue
+                a = apps.setdefault((r.permit, q.zone), {
+                    "id": f"{r.permit}@{q.zone}", "zone": q.zone, "demand_kg": {},
+                    "cap_headroom_kg": {}, "priority": 1, "min_fraction": "0",
+                    "all_or_nothing": False})
+                a["demand_kg"][r.pollutant] = a["demand_kg"].get(r.pollutant, 0) + r.qty_kg
+                a["cap_headroom_kg"][r.pollutant] = max(q.cap_kg - q.permitted_kg, 0)
+                a["priority"] = max(a["priority"], r.priority)
+                a["min_fraction"] = str(max(Decimal(a["min_fraction"]),
+                                            Decimal(r.min_pct) / 100))
+                a["all_or_nothing"] = a["all_or_nothing"] or r.all_or_nothing
+                request_ids.setdefault(a["id"], []).append(r.id)
+        else:
+            for (code, pol), q in rows.items():
+                head = q.cap_kg - q.permitted_kg
+                if head <= 0 or not want(q) or not usable(code):
+                    continue
+                a = apps.setdefault((code, q.zone), {
+                    "id": f"{code}@{q.zone}", "zone": q.zone, "demand_kg": {},
+                    "cap_headroom_kg": {}})
+                a["demand_kg"][pol] = head
+                a["cap_headroom_kg"][pol] = head
+        needed = {(p, a["zone"]) for a in apps.values() for p in a["demand_kg"]}
+        reserve = [{"pollutant": p, "zone": z, "available_kg": balances.get((p, z), 0)}
+                   for p, z in sorted(needed | {k for k in balances if (
+                       pols is None or k[0] in pols) and (zone_set is None or k[1] in zone_set)})]
+    return {"name": f"reserve release {year} ({applicants})", "objective": objective,
+            "retained_share": retained_share, "reserve": reserve,
+            "applicants": [apps[k] for k in sorted(apps)],
+            "_requests": request_ids, "_excluded": excluded}
+
+
+def plan_reserve_release(uow_factory: Any, *, year: int, applicants: str = "requests",
+                         zones: Sequence[str] | None = None,
+                         pollutants: Sequence[str] | None = None,
+                         retained_share: str = "0", objective: str = "priority",
+                         engine: str = "auto", actor: str,
+                         now: datetime | None = None) -> dict[str, Any]:
+    """Build the problem from the database, optimise it, store the plan and its grants.
+
+    An infeasible problem is stored with its diagnosis (status ``infeasible``); a solver that
+    stops without proof of optimality gives status ``not_optimal``; neither can be released.
+    """
+    from allocation.reserve import parse_problem
+    from allocation.reserve_lp import optimise
+    from allocation.tables import ReservePlanRow
+
+    now = now or system_clock()
+    doc = build_reserve_problem(uow_factory(), year=year, applicants=applicants, zones=zones,
+                                pollutants=pollutants, retained_share=retained_share,
+                                objective=objective, now=now)
+    requests = doc.pop("_requests")
+    excluded = doc.pop("_excluded")
+    if not doc["applicants"]:
+        raise alloc_errors.NothingToCompute(f"no applicant for reserve in {year}",
+                                            field="applicants")
+    report = optimise(parse_problem(doc), engine=engine)
+    grants = report.pop("grants", None) or []
+    if report["status"] == "infeasible":
+        status = "infeasible"
+    elif report.get("proven_optimal") and report.get("check", {}).get("ok"):
+        status = "planned"
+    else:
+        status = "not_optimal"
+    report["excluded"] = excluded
+    report["requests"] = requests
+    with uow_factory() as uow:
+        store = AllocationStore(uow.session)
+        plan = ReservePlanRow(year=year, applicants=applicants, status=status,
+                              created_by=actor, created_at=now, problem=doc, report=report)
+        store.add(plan)
+        rows = []
+        for g in grants:
+            permit, zone = g["id"].rsplit("@", 1)
+            for pol, kg in g["granted_kg"].items():
+                if kg > 0:
+                    rows.append(dict(plan=plan.id, permit=permit, pollutant=pol, zone=zone,
+                                     year=year, granted_kg=kg, released_kg=0,
+                                     status="planned", note=None))
+        store.add_grants(rows)
+        uow.commit()
+        plan_id = plan.id
+    return reserve_plan_view(uow_factory(), plan_id)
+
+
+def reserve_plan_view(uow: UoW, plan_id: int) -> dict[str, Any]:
+    with uow:
+        store = AllocationStore(uow.session)
+        plan = store.plan(plan_id)
+        if plan is None:
+            raise alloc_errors.ReservePlanNotFound(f"no reserve plan {plan_id}", field="id")
+        return {"id": plan.id, "year": plan.year, "applicants": plan.applicants,
+                "status": plan.status, "created_by": plan.created_by,
+                "created_at": plan.created_at.isoformat(), "released_by": plan.released_by,
+                "released_at": plan.released_at.isoformat() if plan.released_at else None,
+                "report": plan.report,
+                "grants": [{"permit": g.permit, "pollutant": g.pollutant, "zone": g.zone,
+                            "year": g.year, "granted_kg": g.granted_kg,
+                            "released_kg": g.released_kg, "status": g.status, "note": g.note}
+                           for g in store.grants(plan_id)]}
+
+
+def release_reserve_plan(uow: UoW, *, plan_id: int, actor: str,
+                         now: datetime | None = None) -> dict[str, Any]:
+    """Release a plan's grants from the bureau reserve into the permits' confirmed accounts
+    (ledger type ``reserve_release``) in one unit of work: each grant never above the permit's
+    cap (clipped to the headroom left at release), the permit's permitted quantity and
+    history updated with it. The plan's requests become granted; other plans of the year
+    still planned become superseded (the balances they used changed)."""
+    from ledger.entries import MAX_BATCH
+
+    now = now or system_clock()
+    today = trading_day(now)
+    with uow:
+        store = AllocationStore(uow.session)
+        reg = RegistryStore(uow.session)
+        plan = store.plan(plan_id, lock=True)
+        if plan is None:
+            raise alloc_errors.ReservePlanNotFound(f"no reserve plan {plan_id}", field="id")
+        if plan.status != "planned":
+            raise alloc_errors.PlanNotReleasable(
+                f"reserve plan {plan_id} is {plan.status}: only a planned plan (feasible, "
+                "proven optimal, re-checked) can be released", field="id")
+        grants = store.grants(plan_id)
+        transfers: list[Transfer] = []
+        after: list[tuple[Any, int, int, str]] = []
+        for g in grants:
+            p = reg.permit(g.permit)
+            q = reg.quantity(g.permit, g.pollutant, g.year, lock=True)
+            if p is None or q is None:
+                g.status, g.note = "skipped", "permit or quantity no longer exists"
+                continue
+            try:
+                check_usable(p, g.year, today)
+            except DomainError as exc:
+                g.status, g.note = "skipped", exc.message
+                continue
+            accts = ledger.ensure_rights_accounts(
+                uow, holder=g.permit, pollutant=g.pollutant, zone=g.zone, vintage=g.year,
+                kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=now,
+                upper_limit=q.cap_kg)
+            reserve = ledger.ensure_rights_accounts(
+                uow, holder=ledger.BUREAU, pollutant=g.pollutant, zone=g.zone, vintage=g.year,
+                kinds=[AccountKind.RESERVE], now=now)[AccountKind.RESERVE]
+            held = LedgerStore(uow.session).get_account(accts[AccountKind.CONFIRMED])
+            assert held is not None
+            room = q.cap_kg - held.balance - held.credits_pending
+            qty = min(g.granted_kg, room)
+            if qty <= 0:
+                g.status, g.note = "skipped", f"no headroom left under the cap of {q.cap_kg} kg"
+                continue
+            tid = f"release:{plan_id}:{g.permit}:{g.pollutant}:{g.year}"
+            transfers.append(Transfer(tid, "reserve_release", reserve,
+                                      accts[AccountKind.CONFIRMED], qty,
+                                      reference=f"reserve_plan:{plan_id}"))
+            after.append((g, qty, held.balance + qty, tid))
+            if qty < g.granted_kg:
+                g.note = f"clipped to the cap: {g.granted_kg - qty} kg not released"
+        for i in range(0, len(transfers), MAX_BATCH):
+            ledger.execute(uow, transfers[i:i + MAX_BATCH], initiator=Initiator.BUREAU,
+                           actor=actor, now=now)
+        released = 0
+        for g, qty, permitted_after, tid in after:
+            reg.set_permitted(g.permit, g.pollutant, g.year, permitted_after, confirmed=True)
+            reg.add_event(permit=g.permit, pollutant=g.pollutant, year=g.year,
+                          kind="reserve_release", qty_kg=qty, counterparty="RESERVE",
+                          price=None, reference=tid, permitted_after_kg=permitted_after,
+                          at=now, note=f"reserve plan {plan_id}")
+            g.released_kg, g.status = qty, "released"
+            released += qty
+        ids = [i for lst in (plan.report or {}).get("requests", {}).values() for i in lst]
+        store.set_request_status(ids, "granted")
+        plan.status, plan.released_by, plan.released_at = "released", actor, now
+        store.supersede_plans(plan.year, plan.id)
+        uow.commit()
+        return {"id": plan_id, "status": "released", "released_kg": released,
+                "grants": len(after), "skipped": sum(g.status == "skipped" for g in grants)}

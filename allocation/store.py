@@ -118,3 +118,200 @@ class RegistryStore:
     def count(self, model: type) -> int:
         return int(self.s.scalar(select(func.count()).select_from(model)) or 0)
 
+
+
+# --------------------------------------------------------------------------- issue 5
+
+from datetime import date  # noqa: E402
+
+from sqlalchemy import delete, insert  # noqa: E402
+
+from allocation.tables import (  # noqa: E402
+    ComputationChangeRow,
+    ComputationRunRow,
+    ReserveGrantRow,
+    ReservePlanRow,
+    ReserveRequestRow,
+    ScenarioRow,
+    ScenarioRunRow,
+    StandardFlagRow,
+    StandardRow,
+)
+
+
+class AllocationStore:
+    """Computation inputs and results: facilities, quantity rows in bulk, computation runs,
+    scenarios, standards and their flags, reserve requests, plans and grants."""
+
+    CHUNK = 500
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @property
+    def postgres(self) -> bool:
+        return self.s.get_bind().dialect.name == "postgresql"
+
+    # -- facilities and quantities --------------------------------------------------------
+    def facilities(self) -> list[tuple[str, str, str, date, date, str, int, str]]:
+        """(permit, status, sector, valid_from, valid_to, parameter_version, capacity, unit),
+        one per permit, in permit order."""
+        q = (select(PermitRow.code, PermitRow.status, EnterpriseRow.sector,
+                    PermitRow.valid_from, PermitRow.valid_to, PermitRow.parameter_version,
+                    SiteRow.capacity, SiteRow.capacity_unit)
+             .join(SiteRow, SiteRow.id == PermitRow.site)
+             .join(EnterpriseRow, EnterpriseRow.credit_code == PermitRow.enterprise)
+             .order_by(PermitRow.code))
+        return [tuple(r) for r in self.s.execute(q)]  # type: ignore[misc]
+
+    def quantity_rows(self, years: Sequence[int] | None = None, *, zone: str | None = None,
+                      pollutant: str | None = None, lock: bool = False
+                      ) -> list[PermitQuantityRow]:
+        q = select(PermitQuantityRow).order_by(PermitQuantityRow.permit,
+                                               PermitQuantityRow.pollutant,
+                                               PermitQuantityRow.year)
+        if years:
+            q = q.where(PermitQuantityRow.year.in_(list(years)))
+        if zone is not None:
+            q = q.where(PermitQuantityRow.zone == zone)
+        if pollutant is not None:
+            q = q.where(PermitQuantityRow.pollutant == pollutant)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return list(self.s.scalars(q))
+
+    def update_quantities(self, values: Sequence[dict[str, object]]) -> None:
+        """Bulk UPDATE by primary key (permit, pollutant, year)."""
+        for i in range(0, len(values), 5000):
+            self.s.execute(update(PermitQuantityRow), list(values[i:i + 5000]))
+
+    def indicator_rows(self, year: int | None = None) -> list[IndicatorRow]:
+        q = select(IndicatorRow)
+        if year is not None:
+            q = q.where(IndicatorRow.year == year)
+        return list(self.s.scalars(q.order_by(IndicatorRow.zone, IndicatorRow.pollutant)))
+
+    def years(self) -> list[int]:
+        return [int(y) for y in self.s.scalars(
+            select(PermitQuantityRow.year).distinct().order_by(PermitQuantityRow.year))]
+
+    # -- runs -----------------------------------------------------------------------------
+    def add_run(self, **values: object) -> ComputationRunRow:
+        row = ComputationRunRow(**values)
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def add_changes(self, rows: Sequence[dict[str, object]]) -> None:
+        for i in range(0, len(rows), 5000):
+            self.s.execute(insert(ComputationChangeRow), list(rows[i:i + 5000]))
+
+    def run(self, run_id: int) -> ComputationRunRow | None:
+        return self.s.get(ComputationRunRow, run_id)
+
+    def changes(self, run_id: int, offset: int, limit: int) -> tuple[list[ComputationChangeRow],
+                                                                     int]:
+        q = select(ComputationChangeRow).where(ComputationChangeRow.run == run_id)
+        total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = self.s.scalars(q.order_by(ComputationChangeRow.id).offset(offset).limit(limit))
+        return list(rows), int(total)
+
+    # -- scenarios ------------------------------------------------------------------------
+    def add(self, row: object) -> None:
+        self.s.add(row)
+        self.s.flush()
+
+    def scenario(self, scenario_id: int) -> ScenarioRow | None:
+        return self.s.get(ScenarioRow, scenario_id)
+
+    def scenario_named(self, name: str) -> ScenarioRow | None:
+        return self.s.scalar(select(ScenarioRow).where(ScenarioRow.name == name))
+
+    def scenarios(self, offset: int, limit: int) -> tuple[list[ScenarioRow], int]:
+        total = self.s.scalar(select(func.count()).select_from(ScenarioRow)) or 0
+        rows = self.s.scalars(select(ScenarioRow).order_by(ScenarioRow.id).offset(offset)
+                              .limit(limit))
+        return list(rows), int(total)
+
+    def delete_scenario(self, scenario_id: int) -> None:
+        self.s.execute(delete(ScenarioRunRow).where(ScenarioRunRow.scenario == scenario_id))
+        self.s.execute(update(ComputationRunRow).where(ComputationRunRow.scenario == scenario_id)
+                       .values(scenario=None))
+        self.s.execute(delete(ScenarioRow).where(ScenarioRow.id == scenario_id))
+
+    def scenario_run(self, run_id: int) -> ScenarioRunRow | None:
+        return self.s.get(ScenarioRunRow, run_id)
+
+    def latest_scenario_run(self, scenario_id: int) -> ScenarioRunRow | None:
+        return self.s.scalar(select(ScenarioRunRow).where(ScenarioRunRow.scenario == scenario_id)
+                             .order_by(ScenarioRunRow.id.desc()).limit(1))
+
+    def scenario_runs(self, scenario_id: int, limit: int = 20) -> list[ScenarioRunRow]:
+        return list(self.s.scalars(select(ScenarioRunRow)
+                                   .where(ScenarioRunRow.scenario == scenario_id)
+                                   .order_by(ScenarioRunRow.id.desc()).limit(limit)))
+
+    # -- standards ------------------------------------------------------------------------
+    def standard(self, standard_id: int, *, lock: bool = False) -> StandardRow | None:
+        q = select(StandardRow).where(StandardRow.id == standard_id)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def standard_named(self, name: str) -> StandardRow | None:
+        return self.s.scalar(select(StandardRow).where(StandardRow.name == name))
+
+    def add_flags(self, rows: Sequence[dict[str, object]]) -> None:
+        for i in range(0, len(rows), 5000):
+            self.s.execute(insert(StandardFlagRow), list(rows[i:i + 5000]))
+
+    def flags(self, *, standard: int | None = None, status: str | None = None,
+              permit: str | None = None, offset: int = 0, limit: int = 100
+              ) -> tuple[list[StandardFlagRow], int]:
+        q = select(StandardFlagRow)
+        if standard is not None:
+            q = q.where(StandardFlagRow.standard == standard)
+        if status is not None:
+            q = q.where(StandardFlagRow.status == status)
+        if permit is not None:
+            q = q.where(StandardFlagRow.permit == permit)
+        total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = self.s.scalars(q.order_by(StandardFlagRow.id).offset(offset).limit(limit))
+        return list(rows), int(total)
+
+    def set_flag_status(self, ids: Sequence[int], status: str, note: str | None = None) -> None:
+        for i in range(0, len(ids), self.CHUNK):
+            self.s.execute(update(StandardFlagRow).where(
+                StandardFlagRow.id.in_(list(ids[i:i + self.CHUNK])))
+                .values(status=status, note=note))
+
+    # -- reserve --------------------------------------------------------------------------
+    def open_requests(self, year: int) -> list[ReserveRequestRow]:
+        return list(self.s.scalars(select(ReserveRequestRow).where(
+            ReserveRequestRow.year == year, ReserveRequestRow.status == "open")
+            .order_by(ReserveRequestRow.id)))
+
+    def set_request_status(self, ids: Sequence[int], status: str) -> None:
+        for i in range(0, len(ids), self.CHUNK):
+            self.s.execute(update(ReserveRequestRow).where(
+                ReserveRequestRow.id.in_(list(ids[i:i + self.CHUNK]))).values(status=status))
+
+    def plan(self, plan_id: int, *, lock: bool = False) -> ReservePlanRow | None:
+        q = select(ReservePlanRow).where(ReservePlanRow.id == plan_id)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def add_grants(self, rows: Sequence[dict[str, object]]) -> None:
+        for i in range(0, len(rows), 5000):
+            self.s.execute(insert(ReserveGrantRow), list(rows[i:i + 5000]))
+
+    def grants(self, plan_id: int) -> list[ReserveGrantRow]:
+        return list(self.s.scalars(select(ReserveGrantRow).where(ReserveGrantRow.plan == plan_id)
+                                   .order_by(ReserveGrantRow.id)))
+
+    def supersede_plans(self, year: int, released: int) -> None:
+        """Plans of `year` still planned when another is released are superseded."""
+        self.s.execute(update(ReservePlanRow).where(
+            ReservePlanRow.year == year, ReservePlanRow.status == "planned",
+            ReservePlanRow.id != released).values(status="superseded"))

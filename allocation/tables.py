@@ -118,3 +118,170 @@ class IndicatorRow(Base):
     total_kg: Mapped[int] = mapped_column(BigInteger)
     reserve_share_pct: Mapped[int] = mapped_column(Integer)  # reserve share, percent
     issued: Mapped[bool] = mapped_column(default=False)
+
+
+# --------------------------------------------------------------------------- computation runs
+# (issue 5: whole-municipality computation, apportionment, scenarios, standards, reserve plans)
+
+from typing import Any  # noqa: E402
+
+from sqlalchemy import JSON, Boolean  # noqa: E402
+
+
+class ComputationRunRow(Base):
+    """One run that rewrote stored quantities: who, when, with which parameters, what changed.
+
+    kind: compute (permitted quantities from the parameter table), apportionment (an
+    indicator's shares), standard (a registered standard applied).
+    """
+
+    __tablename__ = "computation_run"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    parameter_version: Mapped[str] = mapped_column(String(40))
+    scenario: Mapped[int | None] = mapped_column(ForeignKey("scenario.id"), nullable=True)
+    facilities: Mapped[int] = mapped_column(Integer)
+    quantities: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    held_back: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ComputationChangeRow(Base):
+    """A permitted-quantity row a run changed (applied) or would have changed (held back)."""
+
+    __tablename__ = "computation_change"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    run: Mapped[int] = mapped_column(ForeignKey("computation_run.id"), index=True)
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    pollutant: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # applied | held_back
+    old_spec_kg: Mapped[int] = mapped_column(BigInteger)
+    new_spec_kg: Mapped[int] = mapped_column(BigInteger)
+    old_share_kg: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    new_share_kg: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    old_cap_kg: Mapped[int] = mapped_column(BigInteger)
+    new_cap_kg: Mapped[int] = mapped_column(BigInteger)
+    old_allocated_kg: Mapped[int] = mapped_column(BigInteger)
+    new_allocated_kg: Mapped[int] = mapped_column(BigInteger)
+    old_binding: Mapped[str] = mapped_column(String(20))
+    new_binding: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ScenarioRow(Base):
+    """A named set of changes against the baseline (the JSON form of allocation.scenario)."""
+
+    __tablename__ = "scenario"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScenarioRunRow(Base):
+    """A scenario run's results: permitted quantities, reserve plan and deltas (JSON)."""
+
+    __tablename__ = "scenario_run"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    scenario: Mapped[int] = mapped_column(ForeignKey("scenario.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    year: Mapped[int] = mapped_column(Integer)
+    parameter_version: Mapped[str] = mapped_column(String(40))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class StandardRow(Base):
+    """A new standard (concentration limits) registered before its effective date."""
+
+    __tablename__ = "standard"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    effective: Mapped[date] = mapped_column(Date)
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameter_version: Mapped[str] = mapped_column(String(40))
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(12), default="registered")  # | applied
+    applied_run: Mapped[int | None] = mapped_column(ForeignKey("computation_run.id"),
+                                                    nullable=True)
+
+
+class StandardFlagRow(Base):
+    """A permitted-quantity row a registered standard changes, with the old and new values."""
+
+    __tablename__ = "standard_flag"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    standard: Mapped[int] = mapped_column(ForeignKey("standard.id"), index=True)
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    pollutant: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(Integer)
+    zone: Mapped[str] = mapped_column(String(20))
+    old_spec_kg: Mapped[int] = mapped_column(BigInteger)
+    new_spec_kg: Mapped[int] = mapped_column(BigInteger)
+    old_cap_kg: Mapped[int] = mapped_column(BigInteger)
+    new_cap_kg: Mapped[int] = mapped_column(BigInteger)
+    old_allocated_kg: Mapped[int] = mapped_column(BigInteger)
+    new_allocated_kg: Mapped[int] = mapped_column(BigInteger)
+    new_binding: Mapped[str] = mapped_column(String(20))
+    permitted_kg: Mapped[int] = mapped_column(BigInteger)  # confirmed rights when flagged
+    status: Mapped[str] = mapped_column(String(12), default="open")  # | applied | held_back
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReserveRequestRow(Base):
+    """A permit's (or project's) request for reserve rights."""
+
+    __tablename__ = "reserve_request"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    pollutant: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(Integer)
+    qty_kg: Mapped[int] = mapped_column(BigInteger)
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    min_pct: Mapped[int] = mapped_column(Integer, default=0)  # guaranteed minimum, percent
+    all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # | planned | granted
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReservePlanRow(Base):
+    """An optimised reserve-release plan built from the database, and its report."""
+
+    __tablename__ = "reserve_plan"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer)
+    applicants: Mapped[str] = mapped_column(String(10))  # requests | headroom
+    status: Mapped[str] = mapped_column(String(16))  # planned | infeasible | not_optimal | released
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    released_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    problem: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReserveGrantRow(Base):
+    """One permit's grant of one pollutant in a plan; released_kg once released."""
+
+    __tablename__ = "reserve_grant"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    plan: Mapped[int] = mapped_column(ForeignKey("reserve_plan.id"), index=True)
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    pollutant: Mapped[str] = mapped_column(String(10))
+    zone: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    granted_kg: Mapped[int] = mapped_column(BigInteger)
+    released_kg: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="planned")  # | released | skipped
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

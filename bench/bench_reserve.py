@@ -1,8 +1,10 @@
 """Benchmark: reserve release end to end (build, solve, round to kg, integer re-check).
 
 Usage: .venv/bin/python bench/bench_reserve.py [--n 100000 1000000] [--engines highs sifting]
-Engines: highs (the default path: numpy-built sparse model, HiGHS dual simplex), sifting,
-pulp_highs, pulp_cbc (the idiomatic PuLP model), highs_ipm, highs_pdlp.
+Engines: auto (the default path: highs below 150 000 applicants, fixing from there), highs
+(numpy-built sparse model, HiGHS dual simplex), fixing (sample, fix, verify: HiGHS on a band
+of columns, optimality certified by pricing every column), sifting, pulp_highs, pulp_cbc (the
+idiomatic PuLP model), highs_ipm, highs_pdlp.
 Prints one JSON line per figure: {"bench": ..., "n": ..., "seconds": ..., ...}.
 """
 
@@ -60,6 +62,7 @@ def problem(n: int, n_p: int = 4, n_z: int = 40, n_r: int = 8, seed: int = 0) ->
 ENGINES = {
     "highs": ("highs", "simplex"), "highs_ipm": ("highs", "ipm"),
     "highs_pdlp": ("highs", "pdlp"), "sifting": ("sifting", "simplex"),
+    "fixing": ("fixing", "simplex"), "auto": ("auto", "simplex"),
     "pulp_highs": ("pulp_highs", "simplex"), "pulp_cbc": ("pulp_cbc", "simplex"),
 }
 
@@ -87,7 +90,8 @@ def main() -> None:
                 "status": rep["status"], "check_ok": rep.get("check", {}).get("ok"),
                 "objective": rep.get("objective_value"),
                 "timing": {k: round(v, 3) for k, v in rep.get("timing", {}).items()},
-                "rounds": solver.get("rounds"),
+                "rounds": solver.get("rounds"), "band": solver.get("band"),
+                "duality_gap": solver.get("duality_gap"),
                 "simplex_iterations": solver.get("simplex_iterations"),
                 "generate_seconds": round(gen, 3),
             }), flush=True)

@@ -139,3 +139,16 @@ def test_apportion_rejects(kwargs: dict, field: str) -> None:
     with pytest.raises(ApportionmentError) as e:
         apportion(**args)
     assert e.value.field == field
+
+
+@given(st.integers(0, 10**13), st.lists(st.integers(0, 10**12), min_size=1, max_size=40))
+def test_vectorised_largest_remainder_is_the_same(total: int, weights: list[int]) -> None:
+    import numpy as np
+
+    from allocation.apportionment import largest_remainder_array
+
+    if not any(weights):
+        return
+    got = largest_remainder_array(total, np.array(weights, dtype=np.int64))
+    assert got.tolist() == largest_remainder(total, weights)
+    assert int(got.sum()) == total

@@ -200,8 +200,8 @@ def test_plans_pass_the_integer_recheck(doc: dict[str, Any]) -> None:
 def test_engines_agree_on_continuous_problems(doc: dict[str, Any]) -> None:
     for a in doc["applicants"]:
         a["all_or_nothing"] = False
-    reps = {e: optimise_json({**doc, "solver": {"engine": e}}) for e in ["highs", "sifting",
-                                                                        "pulp_highs"]}
+    reps = {e: optimise_json({**doc, "solver": {"engine": e}})
+            for e in ["highs", "sifting", "fixing", "pulp_highs"]}
     statuses = {r["status"] for r in reps.values()}
     assert len(statuses) == 1
     if statuses == {"optimal"}:
