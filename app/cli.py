@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from app import allocation_cli, ledger_cli
 from kernel.errors import DomainError
 
 
@@ -150,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     ro = rs.add_parser("optimise", help="optimise a reserve release problem")
     ro.add_argument("--input", required=True)
     ro.set_defaults(func=cmd_reserve_optimise)
+    ledger_cli.register(sub)
+    allocation_cli.register(sub)
     return p
 
 

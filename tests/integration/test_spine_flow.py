@@ -8,7 +8,7 @@ from allocation import service as alloc
 from allocation.store import RegistryStore
 from kernel.errors import DomainError
 from ledger.store import LedgerStore
-from tests.integration.spine import A, B, NOW, build_spine
+from tests.integration.spine import NOW, A, B, build_spine
 from trading import service as trading
 
 pytestmark = pytest.mark.db
