@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from app.schema import target_metadata
 from storage.db import make_engine
 
