@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import allocation.tables  # noqa: F401
+import compliance.tables  # noqa: F401
 import identity.tables  # noqa: F401
 import ledger.tables  # noqa: F401
 import trading.tables  # noqa: F401

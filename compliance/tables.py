@@ -1,0 +1,102 @@
+"""Compliance tables: outlets of permits, execution reports and their lines, true-ups and
+their lines, and violations. Quantities in kg, money in fen (integers)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.metadata import Base
+
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class OutletRow(Base):
+    """A discharge outlet of a permit (e.g. DA001 for air, DW001 for water)."""
+
+    __tablename__ = "compliance_outlet"
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    medium: Mapped[str] = mapped_column(String(5))  # air | water
+
+
+class ExecutionReportRow(Base):
+    """One execution report: a permit's actual emissions for a year (period "Y") or quarter
+    ("Q1".."Q4"). At most one per permit, year and period."""
+
+    __tablename__ = "execution_report"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(2))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due: Mapped[date] = mapped_column(Date)
+    late: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(8))  # api | csv
+    submitted_by: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("permit", "year", "period",
+                                       name="uq_execution_report_permit_year_period"),)
+
+
+class ReportLineRow(Base):
+    __tablename__ = "execution_report_line"
+    report: Mapped[int] = mapped_column(ForeignKey("execution_report.id"), primary_key=True)
+    outlet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(10), primary_key=True)
+    actual_kg: Mapped[int] = mapped_column(BigInteger)
+    flags: Mapped[str] = mapped_column(String(120), default="")  # comma-separated
+
+
+class TrueUpRow(Base):
+    """A permit's compliance true-up for a year; the primary key makes it run once."""
+
+    __tablename__ = "true_up"
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise: Mapped[str] = mapped_column(String(18), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # compliant | violation
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrueUpLineRow(Base):
+    __tablename__ = "true_up_line"
+    permit: Mapped[str] = mapped_column(String(22), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(10), primary_key=True)
+    actual_kg: Mapped[int] = mapped_column(BigInteger)
+    held_kg: Mapped[int] = mapped_column(BigInteger)
+    surrendered_kg: Mapped[int] = mapped_column(BigInteger)
+    shortfall_kg: Mapped[int] = mapped_column(BigInteger)
+    transfer_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ViolationRow(Base):
+    """Emissions beyond the rights held: Regulation Art. 34, penalty range in fen."""
+
+    __tablename__ = "violation"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    enterprise: Mapped[str] = mapped_column(String(18), index=True)
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    pollutant: Mapped[str] = mapped_column(String(10))
+    shortfall_kg: Mapped[int] = mapped_column(BigInteger)
+    penalty_min_fen: Mapped[int] = mapped_column(BigInteger)
+    penalty_max_fen: Mapped[int] = mapped_column(BigInteger)
+    basis: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)

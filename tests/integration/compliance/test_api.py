@@ -1,0 +1,77 @@
+"""The compliance API: a trader reports for its own enterprise only; the bureau imports,
+drafts tax returns, exports statistics and runs the true-up once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.spine import A, B
+
+pytestmark = pytest.mark.db
+
+
+def test_compliance_api(client, auth, spine) -> None:  # type: ignore[no-untyped-def]
+    pa, pb = spine["A"], spine["B"]
+    officer, ta, tb = auth("officer"), auth("trader_a"), auth("trader_b")
+    for permit in (pa, pb):
+        r = client.post("/api/v1/compliance/outlets", headers=officer,
+                        json={"permit": permit, "outlet": "DA001", "medium": "air"})
+        assert r.status_code == 201, r.text
+    r = client.post("/api/v1/compliance/outlets", headers=officer,
+                    json={"permit": pa, "outlet": "DA001", "medium": "air"})
+    assert r.status_code == 409 and r.json()["error"] == "outlet_exists"
+    r = client.post("/api/v1/compliance/outlets", headers=ta,
+                    json={"permit": pa, "outlet": "DA002", "medium": "air"})
+    assert r.status_code == 403
+
+    report = {"permit": pa, "year": 2026, "period": "Q2",
+              "lines": [{"outlet": "DA001", "pollutant": "SO2", "quantity": "0.95", "unit": "t"}]}
+    r = client.post("/api/v1/compliance/reports", headers=tb, json=report)
+    assert r.status_code == 404 and r.json()["error"] == "permit_not_found"
+    r = client.post("/api/v1/compliance/reports", headers=ta, json=report)
+    assert r.status_code == 201, r.text
+    assert r.json()["lines"][0]["actual_kg"] == 950
+    r = client.post("/api/v1/compliance/reports", headers=ta, json=report)
+    assert r.status_code == 409 and r.json()["error"] == "duplicate_report"
+    bad = {**report, "period": "Q3", "lines": [{"outlet": "DA009", "pollutant": "SO2",
+                                                "quantity": "1"}]}
+    r = client.post("/api/v1/compliance/reports", headers=ta, json=bad)
+    assert r.status_code == 422 and r.json()["field"] == "lines[0].outlet"
+
+    # trader B may not import for A's permit: the row is an unknown permit, line 2
+    csv_a = f"permit,year,period,outlet,pollutant,quantity,unit\n{pa},2026,Y,DA001,SO2,4000,kg\n"
+    r = client.post("/api/v1/compliance/reports/import", headers=tb, json={"csv": csv_a})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [{"line": 2, "field": "permit",
+                                   "detail": f"unknown permit {pa!r}"}]
+    r = client.post("/api/v1/compliance/reports/import", headers=officer, json={"csv": csv_a})
+    assert r.status_code == 201 and r.json()["stored_lines"] == 1
+
+    r = client.get(f"/api/v1/compliance/enterprises/{A}/reports", headers=tb)
+    assert r.status_code == 404
+    r = client.get(f"/api/v1/compliance/enterprises/{A}/reports", headers=ta)
+    assert [x["period"] for x in r.json()["items"]] == ["Q2", "Y"]
+
+    r = client.get(f"/api/v1/compliance/enterprises/{A}/tax-return?year=2026&quarter=2",
+                   headers=officer)
+    assert r.status_code == 200
+    assert (r.json()["total_kg"], r.json()["total_fen"]) == (950, 240_000)
+    r = client.get(f"/api/v1/compliance/enterprises/{A}/tax-return?year=2026&quarter=2",
+                   headers=ta)
+    assert r.status_code == 403
+    r = client.get("/api/v1/compliance/statistics.csv?year=2026&period=Q2", headers=officer)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.text.splitlines()[1] == f"{A},{pa},2026,Q2,DA001,SO2,950"
+
+    r = client.post("/api/v1/compliance/true-ups", headers=officer,
+                    json={"permit": pa, "year": 2026})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "violation"  # nothing confirmed: all 4000 kg short
+    r = client.post("/api/v1/compliance/true-ups", headers=officer,
+                    json={"permit": pa, "year": 2026})
+    assert r.status_code == 409 and r.json()["error"] == "true_up_already_run"
+    r = client.get(f"/api/v1/compliance/enterprises/{A}/status?year=2026", headers=ta)
+    assert r.json()["status"] == "violation"
+    assert r.json()["violations"][0]["shortfall_kg"] == 4000
+    r = client.get(f"/api/v1/compliance/enterprises/{B}/status?year=2026", headers=tb)
+    assert r.json()["status"] == "pending"

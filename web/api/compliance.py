@@ -1,0 +1,171 @@
+"""JSON API of compliance under /api/v1: outlets, execution reports (entered or imported from
+CSV sent inside JSON), compliance status, the quarterly tax return draft, the statistics
+export and the annual true-up.
+
+Access: a trader submits, imports and reads the reports of its own enterprise only (another
+enterprise's permit or enterprise answers 404); the bureau does everything, including
+outlets, true-ups, tax return drafts and the statistics export. Routes never commit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.wiring import Platform
+from compliance import service as compliance
+from compliance.errors import ImportRejected
+from identity.roles import BUREAU, Principal
+from web.api.models import ErrorBody
+from web.auth import csrf_protect, ensure_enterprise_access, require, require_role
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["compliance"])
+
+Bureau = Depends(require_role(*BUREAU))
+Enterprise = Depends(require("enterprise:read"))
+Year = Annotated[int, Field(ge=1990, le=2200)]
+YearQ = Annotated[int, Query(ge=1990, le=2200)]
+Period = Literal["Y", "Q1", "Q2", "Q3", "Q4"]
+
+
+def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": ErrorBody} for c in codes}
+
+
+READ = _err(401, 403, 404, 422)
+WRITE = _err(401, 403, 404, 409, 413, 415, 422)
+
+
+def _p(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def _audit(request: Request, action: str, target: str | None = None,
+           detail: str | None = None) -> None:
+    request.state.audit = {"action": action, "target": target, "detail": detail}
+
+
+def _own(user: Principal) -> str | None:
+    """The enterprise a caller is restricted to: None for the bureau."""
+    return None if user.is_bureau else (user.enterprise or "")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OutletIn(Strict):
+    permit: str = Field(min_length=1, max_length=22)
+    outlet: str = Field(min_length=1, max_length=20, examples=["DA001"])
+    medium: Literal["air", "water"]
+
+
+@router.post("/compliance/outlets", status_code=201, responses=WRITE)
+def register_outlet(request: Request, body: OutletIn,
+                    _user: Principal = Bureau) -> dict[str, str]:
+    """Register a discharge outlet of a permit; reports may only name registered outlets."""
+    _audit(request, "register_outlet", body.permit, body.outlet)
+    return compliance.register_outlet(_p(request).uow(), permit=body.permit,
+                                      outlet=body.outlet, medium=body.medium)
+
+
+class LineIn(Strict):
+    outlet: str = Field(min_length=1, max_length=20)
+    pollutant: str = Field(min_length=1, max_length=10)
+    quantity: str = Field(min_length=1, max_length=30, examples=["1234", "1.234"],
+                          description="a decimal number, as text (no float)")
+    unit: Literal["kg", "t"] = "kg"
+
+
+class ReportIn(Strict):
+    permit: str = Field(min_length=1, max_length=22)
+    year: Year
+    period: Period = Field(description='"Y" (annual) or "Q1".."Q4"')
+    lines: list[LineIn] = Field(min_length=1, max_length=1000)
+
+
+@router.post("/compliance/reports", status_code=201, responses=WRITE)
+def submit_report(request: Request, body: ReportIn,
+                  user: Principal = Enterprise) -> dict[str, Any]:
+    """Submit an execution report: actual emissions per outlet and pollutant, in kg or t
+    (converted to whole kg exactly). Flags: late, above_permitted, change_over_50pct."""
+    _audit(request, "submit_report", body.permit, f"{body.year} {body.period}")
+    return compliance.submit_report(
+        _p(request).uow(), permit=body.permit, year=body.year, period=body.period,
+        lines=[ln.model_dump() for ln in body.lines], actor=user.username,
+        enterprise=_own(user))
+
+
+class ImportIn(Strict):
+    csv: str = Field(min_length=1, max_length=5_000_000,
+                     description="CSV text; header permit,year,period,outlet,pollutant,"
+                                 "quantity,unit")
+    partial: bool = Field(False, description="store the valid rows even if others are not")
+
+
+@router.post("/compliance/reports/import", status_code=201, responses=WRITE)
+def import_reports(request: Request, body: ImportIn,
+                   user: Principal = Enterprise) -> Any:
+    """Import execution reports from CSV. Invalid rows are listed with their line number
+    (`errors`); without `partial` nothing is stored when any row is invalid (422)."""
+    _audit(request, "import_reports", None, f"partial={body.partial}")
+    try:
+        return compliance.import_reports(_p(request).uow(), csv_text=body.csv,
+                                         partial=body.partial, actor=user.username,
+                                         enterprise=_own(user))
+    except ImportRejected as exc:
+        return JSONResponse({"error": exc.code, "detail": exc.message,
+                             "errors": exc.details.get("errors", [])}, status_code=422)
+
+
+@router.get("/compliance/enterprises/{code}/reports", responses=READ)
+def reports(request: Request, code: str, year: YearQ | None = None,
+            user: Principal = Enterprise) -> dict[str, Any]:
+    ensure_enterprise_access(user, code)
+    return compliance.reports_of(_p(request).uow(), enterprise=code, year=year)
+
+
+@router.get("/compliance/enterprises/{code}/status", responses=READ)
+def status(request: Request, code: str, year: YearQ | None = None,
+           user: Principal = Enterprise) -> dict[str, Any]:
+    """Compliance status for a year (default: last year): per permit compliant, violation
+    or pending, with open violations and late reports."""
+    ensure_enterprise_access(user, code)
+    return compliance.compliance_status(_p(request).uow(), enterprise=code, year=year)
+
+
+@router.get("/compliance/enterprises/{code}/tax-return", responses=READ)
+def tax_return(request: Request, code: str, year: YearQ,
+               quarter: Annotated[int, Query(ge=1, le=4)],
+               _user: Principal = Bureau) -> dict[str, Any]:
+    """The quarterly environmental protection tax return draft, in fen."""
+    return compliance.tax_return(_p(request).uow(), enterprise=code, year=year,
+                                 quarter=quarter)
+
+
+@router.get("/compliance/statistics.csv", responses={
+    **READ, 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def statistics(request: Request, year: YearQ, period: Period = "Y",
+               _user: Principal = Bureau) -> Response:
+    """Environmental statistics export: the execution-report figures, in kg."""
+    text = compliance.statistics_export(_p(request).uow(), year=year, period=period)
+    return Response(text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="statistics-{year}-{period}.csv"'})
+
+
+class TrueUpIn(Strict):
+    permit: str = Field(min_length=1, max_length=22)
+    year: Year
+
+
+@router.post("/compliance/true-ups", status_code=201, responses=WRITE)
+def true_up(request: Request, body: TrueUpIn, user: Principal = Bureau) -> dict[str, Any]:
+    """Surrender rights equal to the year's actual emissions; a shortfall becomes a
+    violation (Regulation Art. 34). Runs once per permit and year (409
+    `true_up_already_run`)."""
+    _audit(request, "true_up", body.permit, str(body.year))
+    return compliance.true_up(_p(request).uow(), permit=body.permit, year=body.year,
+                              actor=user.username)
