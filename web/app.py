@@ -12,13 +12,14 @@ from app.settings import Settings
 from app.wiring import Platform, build
 from web import errors
 from web.api import allocation as allocation_api
+from web.api import compliance as compliance_api
 from web.api import ledger as ledger_api
 from web.api import trading as trading_api
 from web.api import v1
 from web.api.models import ErrorBody
 from web.auth import SAFE_METHODS, Principal, csrf_protect, require
 from web.middleware import Audit, Idempotency, RequestGuard
-from web.pages import account, analyst, bureau, public, reserve
+from web.pages import account, analyst, bureau, public, reserve, trading_pages
 from web.pages import routes as pages
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(v1.router, prefix="/api/v1")
     app.include_router(allocation_api.router, prefix="/api/v1")
     app.include_router(trading_api.router, prefix="/api/v1")
+    app.include_router(compliance_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1", tags=["ledger"],
                        dependencies=[Depends(csrf_protect), Depends(ledger_access)],
                        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(bureau.router)
     app.include_router(reserve.router)
     app.include_router(analyst.router)
+    app.include_router(trading_pages.router)
     app.include_router(public.router)
     app.include_router(pages.router)
     return app

@@ -149,6 +149,44 @@ ZH: dict[str, str] = {
     "national": "国家标准", "local": "地方标准", "ultra_low": "超低排放",
     "applied": "已执行", "held_back": "暂缓", "not applied": "未执行",
     "Open plan": "查看方案", "Plan": "方案",
+    # trading venue pages (web/pages/trading_pages.py): auctions, listings, transfers
+    "A transfer the buyer has accepted waits for the bureau: approval settles it at once; "
+    "a rejection needs a reason and releases both parties' holds.":
+        "买方已接受的协议转让等待生态环境局审核：批准后立即交割；驳回须说明理由并解除双方冻结。",
+    "Accept": "接受", "Auction": "拍卖", "Auctions": "储备拍卖", "Bid": "报价",
+    "Bidder cap %": "单个竞买人上限 %",
+    "Bids are sealed: you see only your own bids. A bid holds its full value as a deposit "
+    "until the auction clears.":
+        "密封报价：您只能看到本企业的报价。每笔报价按全额冻结保证金，直至拍卖出清。",
+    "Buyer": "买方", "Buyer credit code": "买方统一社会信用代码", "Buyer permit": "买方许可证",
+    "Clear": "出清", "Clearing price yuan/t": "成交价 元/吨", "Close bidding": "截止报价",
+    "Create": "创建", "Deposit yuan": "保证金 元", "Listing": "挂牌", "My bids": "我的报价",
+    "My permit": "我的许可证", "My transfers": "我的协议转让",
+    "Negotiated transfers": "协议转让",
+    "Negotiated transfers and listings": "协议转让与挂牌", "No auctions": "暂无拍卖",
+    "No bids": "暂无报价", "No open listings": "暂无挂牌", "No transfers": "暂无协议转让",
+    "Offered kg": "拍卖量 kg", "Open bidding": "开始报价", "Open listings": "挂牌中",
+    "Pay price yuan/t": "支付价 元/吨", "Place sealed bid": "提交密封报价",
+    "Propose": "发起", "Propose a transfer (you sell)": "发起协议转让（本企业出让）",
+    "Reserve auctions": "储备拍卖", "Reserve price yuan/t": "保留价 元/吨", "Rule": "规则",
+    "Seller": "卖方", "Set up an auction": "设立拍卖", "Settle": "交割", "Sold kg": "成交量 kg",
+    "Take": "摘牌",
+    "The reserve price may not be below the pollutant's base price. The tie-break seed is "
+    "published when the auction is created (empty: drawn at random).":
+        "保留价不得低于该污染物的基准价。同价排序种子在创建拍卖时公布（留空则随机生成）。",
+    "Tie-break seed": "同价排序种子", "Transfer": "转让", "Transfers": "协议转让",
+    "Won kg": "中标量 kg", "draft": "草稿", "cleared": "已出清", "settled": "已交割",
+    "proposed": "待接受", "accepted": "待审核", "sold": "已售出", "withdrawn": "已撤回",
+    "won": "中标", "lost": "未中标", "uniform": "统一价格", "pay_as_bid": "按报价支付",
+    "Unusual trades": "异常交易", "Deviation threshold %": "偏离阈值 %", "Flag": "标记",
+    "Trade": "交易", "Parties": "交易双方", "Deviation %": "偏离 %",
+    "No unusual trades": "暂无异常交易",
+    "Trades and negotiated transfers priced far from the reference price (the base price "
+    "when a market has none), and negotiated transfers between the same parties in both "
+    "directions.":
+        "价格明显偏离基准价（市场未设基准价时采用基础价格）的交易和协议转让，以及同一双方之间"
+        "双向进行的协议转让。",
+    "price_deviation": "价格偏离", "self_dealing": "自我交易", "round_trip": "对倒交易",
 }
 
 

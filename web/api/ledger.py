@@ -8,12 +8,12 @@ table decides what each initiator may do. Auth will bind both to the signed-in p
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from app.wiring import Platform
 from ledger import service as ledger
@@ -32,6 +32,11 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody},
     422: {"model": ErrorBody}}
+#: writes answer 201 when they create entries and 200 when an idempotent repeat (or an
+#: unlinked batch with rejections) returns what exists
+WRITES: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 200: {"description": "a repeat of an existing id, or an unlinked batch with "
+                                   "rejections: per-transfer results"}}
 
 
 #: account ids are positive 64-bit integers; anything else is a 422, never a database error
@@ -40,6 +45,12 @@ AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 def _p(request: Request) -> Platform:
     return request.app.state.platform  # type: ignore[no-any-return]
+
+
+I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+#: SQLite hands back naive UTC datetimes; every time this API answers carries its zone
+UtcDatetime = Annotated[datetime, AfterValidator(
+    lambda d: d if d.tzinfo is not None else d.replace(tzinfo=UTC))]
 
 
 class Strict(BaseModel):
@@ -58,15 +69,20 @@ class Who(Strict):
 class TransferIn(Strict):
     id: str = Field(min_length=1, max_length=64, description="client id; idempotent")
     type: str = Field(max_length=24, examples=["transfer"])
-    debit_account: StrictInt = Field(0, description="0 on post/void/reversal")
-    credit_account: StrictInt = Field(0, description="0 on post/void/reversal")
-    amount: StrictInt = Field(0, description="kg or fen; 0 on post = the rest")
+    debit_account: StrictInt = Field(0, ge=I64_MIN, le=I64_MAX,
+                                     description="0 on post/void/reversal")
+    credit_account: StrictInt = Field(0, ge=I64_MIN, le=I64_MAX,
+                                      description="0 on post/void/reversal")
+    # signed 64-bit: a non-positive amount reaches the ledger and gets its own code
+    amount: StrictInt = Field(0, ge=I64_MIN, le=I64_MAX,
+                              description="kg or fen; 0 on post = the rest")
     phase: Literal["single", "pending", "post", "void"] = "single"
     pending_id: str | None = Field(None, max_length=64,
                                    description="post/void: the pending transfer; "
                                                "reversal: the transfer reversed")
     reference: str | None = Field(None, max_length=120)
-    timeout_s: StrictInt | None = Field(None, description="pending: expire after")
+    timeout_s: StrictInt | None = Field(None, ge=1, le=10 * 366 * 86_400,
+                                        description="pending: expire after, seconds")
 
     def transfer(self) -> Transfer:
         return Transfer(self.id, self.type, self.debit_account, self.credit_account,
@@ -93,8 +109,8 @@ class EntryOut(BaseModel):
     amount: int
     reference: str | None
     initiator: str
-    created_at: datetime
-    timeout_at: datetime | None
+    created_at: UtcDatetime
+    timeout_at: UtcDatetime | None
     hash: str
 
 
@@ -145,7 +161,7 @@ class FlagOut(BaseModel):
     reason: str
     actor: str
     run: int | None
-    at: datetime
+    at: UtcDatetime
 
 
 class AccountOut(BaseModel):
@@ -169,7 +185,7 @@ class AccountOut(BaseModel):
 class BalanceOut(BaseModel):
     account: int
     asset: str
-    as_of: datetime
+    as_of: UtcDatetime
     balance: int
     debits_posted: int
     credits_posted: int
@@ -197,7 +213,7 @@ class StatementLine(BaseModel):
     on_hold: int
     pending_in: int
     reference: str | None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class StatementOut(BaseModel):
@@ -205,8 +221,8 @@ class StatementOut(BaseModel):
     holder: str
     kind: str
     asset: str
-    start: datetime | None
-    end: datetime | None
+    start: UtcDatetime | None
+    end: UtcDatetime | None
     opening: Figures
     lines: list[StatementLine]
     closing: Figures
@@ -258,7 +274,7 @@ def _batch_out(result: ledger.BatchResult) -> BatchOut:
                              for e in result.entries])
 
 
-@router.post("/ledger/transfers", status_code=201, responses=ERRORS)
+@router.post("/ledger/transfers", status_code=201, responses=WRITES)
 def create_transfers(request: Request, response: Response, body: BatchIn) -> BatchOut:
     """A batch of up to 8,000 transfers. Linked (default): all or nothing, and a rejection
     answers with the failing transfer's code. Unlinked: each succeeds or fails on its own
@@ -282,7 +298,7 @@ def create_transfers(request: Request, response: Response, body: BatchIn) -> Bat
                              for o in outcomes])
 
 
-@router.post("/ledger/pending/{pending_id}/post", status_code=201, responses=ERRORS)
+@router.post("/ledger/pending/{pending_id}/post", status_code=201, responses=WRITES)
 def post_pending(request: Request, response: Response, pending_id: str,
                  body: PostIn) -> BatchOut:
     """Post a pending transfer in full (amount 0) or in part."""
@@ -294,7 +310,7 @@ def post_pending(request: Request, response: Response, pending_id: str,
     return _batch_out(result)
 
 
-@router.post("/ledger/pending/{pending_id}/void", status_code=201, responses=ERRORS)
+@router.post("/ledger/pending/{pending_id}/void", status_code=201, responses=WRITES)
 def void_pending(request: Request, response: Response, pending_id: str,
                  body: VoidIn) -> BatchOut:
     """Release what a pending transfer still holds."""
@@ -306,7 +322,7 @@ def void_pending(request: Request, response: Response, pending_id: str,
     return _batch_out(result)
 
 
-@router.post("/ledger/transfers/{transfer_id}/reversal", status_code=201, responses=ERRORS)
+@router.post("/ledger/transfers/{transfer_id}/reversal", status_code=201, responses=WRITES)
 def reverse_transfer(request: Request, response: Response, transfer_id: str,
                      body: ReverseIn) -> BatchOut:
     """Reverse a finished transfer (all of it, or `amount`) inside its type's window."""

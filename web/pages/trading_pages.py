@@ -1,0 +1,410 @@
+"""Pages of the trading venues beyond the continuous market: reserve auctions (sealed bid),
+listings and negotiated transfers, for enterprises and for the bureau.
+
+Enterprise pages (`/enterprises/{code}/auctions`, `/enterprises/{code}/transfers`) show a
+trader its own enterprise only: its own bids (other bidders stay sealed, public results once
+cleared), the transfers it sells or buys; another enterprise's objects answer 404 like
+missing ones (web.auth.ensure_enterprise_access, and the use cases check the party). The
+bureau (`/bureau/auctions`, `/bureau/transfers`) sets up and runs auctions and approves or
+rejects accepted transfers. Object ids travel as form fields, so a malformed form re-renders
+with 422 and its field errors. Pages work without JavaScript; each POST carries the CSRF
+token; routes never commit (each calls one use case).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from allocation import service as alloc
+from identity.roles import Principal
+from kernel.errors import DomainError
+from trading import auction_service as auctions
+from trading import listing_service as listings
+from trading import service as trading
+from trading import transfer_service as transfers
+from trading.prices import base_price
+from web.auth import csrf_protect, ensure_enterprise_access, require
+from web.errors import status_of
+from web.pages import forms
+from web.pages.render import render
+from web.pages.routes import _p, audit, see_other
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+AUCTION_STEPS = ("open", "close", "clear", "settle")
+RULES = ("uniform", "pay_as_bid")
+ID_MAX = 40
+
+
+def _fee(request: Request) -> int:
+    return int(getattr(_p(request).settings, "fee_bps", 0) or 0)
+
+
+def _permit_codes(request: Request, code: str) -> list[str]:
+    view = alloc.enterprise_view(_p(request).uow(), code)
+    return [str(x["code"]) for x in view["permits"]]  # type: ignore[attr-defined]
+
+
+# enterprise: auctions ----------------------------------------------------------------------
+
+def _auctions_page(request: Request, code: str, user: Principal, status: int = 200,
+                   **ctx: Any) -> HTMLResponse:
+    p = _p(request)
+    rows = []
+    for a in auctions.list_auctions(p.uow()):
+        if a["status"] == "draft":
+            continue  # not announced yet
+        rows.append(auctions.auction_view(p.uow(), str(a["id"]), reveal=False,
+                                          enterprise=code))
+    ctx.setdefault("errors", {})
+    ctx.setdefault("form", {})
+    return render(request, "enterprise_auctions.html", status_code=status, code=code,
+                  auctions=rows, permits=_permit_codes(request, code),
+                  can_trade=user.enterprise == code, **ctx)
+
+
+@router.get("/enterprises/{code}/auctions", response_class=HTMLResponse)
+def enterprise_auctions(request: Request, code: str,
+                        user: Principal = Depends(require("enterprise:read"))) -> HTMLResponse:
+    ensure_enterprise_access(user, code)
+    return _auctions_page(request, code, user)
+
+
+@router.post("/enterprises/{code}/auctions/bids", response_model=None)
+def enterprise_bid(request: Request, code: str, auction: Annotated[str, Form()] = "",
+                   permit: Annotated[str, Form()] = "", qty: Annotated[str, Form()] = "",
+                   price_yuan: Annotated[str, Form()] = "",
+                   user: Principal = Depends(require("order:place"))
+                   ) -> RedirectResponse | HTMLResponse:
+    ensure_enterprise_access(user, code)
+    form = dict(auction=auction, permit=permit, qty=qty, price_yuan=price_yuan)
+    errors = forms.FieldErrors()
+    auction = forms.text(auction, "auction", errors, max_len=ID_MAX)
+    permit = forms.text(permit, "permit", errors, max_len=22)
+    n = forms.whole(qty, "qty", errors)
+    price = forms.yuan_to_fen(price_yuan, "price", errors)
+    audit(request, "place_bid", auction, f"{qty} kg @ {price_yuan} yuan/t")
+    status = 422
+    if not errors and n is not None and price is not None:
+        p = _p(request)
+        try:
+            r = auctions.place_bid(p.uow(), auction_id=auction, enterprise=code, permit=permit,
+                                   qty=n, price=price, permits=p.permits,
+                                   actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other(f"/enterprises/{code}/auctions",
+                             msg=f"bid {r['id']}: {n} kg @ {price_yuan} yuan/t")
+    return _auctions_page(request, code, user, status, errors=errors, form=form)
+
+
+# enterprise: transfers and listings --------------------------------------------------------
+
+def _transfers_page(request: Request, code: str, user: Principal, status: int = 200,
+                    **ctx: Any) -> HTMLResponse:
+    p = _p(request)
+    ctx.setdefault("errors", {})
+    ctx.setdefault("forms", {})
+    return render(request, "enterprise_transfers.html", status_code=status, code=code,
+                  transfers=transfers.transfers_of(p.uow(), code),
+                  listings=listings.listings(p.uow()),
+                  markets=[str(m["id"]) for m in trading.list_markets(p.uow())],
+                  permits=_permit_codes(request, code),
+                  can_trade=user.enterprise == code, **ctx)
+
+
+@router.get("/enterprises/{code}/transfers", response_class=HTMLResponse)
+def enterprise_transfers(request: Request, code: str,
+                         user: Principal = Depends(require("enterprise:read"))
+                         ) -> HTMLResponse:
+    ensure_enterprise_access(user, code)
+    return _transfers_page(request, code, user)
+
+
+@router.post("/enterprises/{code}/transfers", response_model=None)
+def enterprise_propose(request: Request, code: str, market: Annotated[str, Form()] = "",
+                       seller_permit: Annotated[str, Form()] = "",
+                       buyer: Annotated[str, Form()] = "",
+                       buyer_permit: Annotated[str, Form()] = "",
+                       qty: Annotated[str, Form()] = "",
+                       price_yuan: Annotated[str, Form()] = "",
+                       user: Principal = Depends(require("order:place"))
+                       ) -> RedirectResponse | HTMLResponse:
+    ensure_enterprise_access(user, code)
+    form = dict(market=market, seller_permit=seller_permit, buyer=buyer,
+                buyer_permit=buyer_permit, qty=qty, price_yuan=price_yuan)
+    errors = forms.FieldErrors()
+    market = forms.text(market, "market", errors, max_len=40)
+    seller_permit = forms.text(seller_permit, "seller_permit", errors, max_len=22)
+    buyer = forms.text(buyer, "buyer", errors, max_len=18)
+    buyer_permit = forms.text(buyer_permit, "buyer_permit", errors, max_len=22)
+    n = forms.whole(qty, "qty", errors)
+    price = forms.yuan_to_fen(price_yuan, "price", errors)
+    audit(request, "propose_transfer", market, f"{qty} kg @ {price_yuan} yuan/t to {buyer}")
+    status = 422
+    if not errors and n is not None and price is not None:
+        p = _p(request)
+        try:
+            r = transfers.propose_transfer(
+                p.uow(), market=market, seller=code, seller_permit=seller_permit, buyer=buyer,
+                buyer_permit=buyer_permit, qty=n, price=price, permits=p.permits,
+                actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            request.state.audit["target"] = r["id"]
+            return see_other(f"/enterprises/{code}/transfers",
+                             msg=f"transfer {r['id']} proposed")
+    return _transfers_page(request, code, user, status, errors={"propose": errors},
+                           forms={"propose": form})
+
+
+@router.post("/enterprises/{code}/transfers/accept", response_model=None)
+def enterprise_accept(request: Request, code: str, transfer: Annotated[str, Form()] = "",
+                      user: Principal = Depends(require("order:place"))
+                      ) -> RedirectResponse | HTMLResponse:
+    ensure_enterprise_access(user, code)
+    errors = forms.FieldErrors()
+    transfer = forms.text(transfer, "transfer", errors, max_len=ID_MAX)
+    audit(request, "accept_transfer", transfer)
+    status = 422
+    if not errors:
+        try:
+            transfers.accept_transfer(_p(request).uow(), transfer_id=transfer, buyer=code,
+                                      actor=user.username, fee_bps=_fee(request))
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other(f"/enterprises/{code}/transfers",
+                             msg=f"transfer {transfer} accepted")
+    return _transfers_page(request, code, user, status, errors={"accept": errors})
+
+
+@router.post("/enterprises/{code}/listings/take", response_model=None)
+def enterprise_take(request: Request, code: str, listing: Annotated[str, Form()] = "",
+                    permit: Annotated[str, Form()] = "", qty: Annotated[str, Form()] = "",
+                    user: Principal = Depends(require("order:place"))
+                    ) -> RedirectResponse | HTMLResponse:
+    ensure_enterprise_access(user, code)
+    form = dict(listing=listing, permit=permit, qty=qty)
+    errors = forms.FieldErrors()
+    listing = forms.text(listing, "listing", errors, max_len=ID_MAX)
+    permit = forms.text(permit, "permit", errors, max_len=22)
+    n = forms.whole(qty, "qty", errors)
+    audit(request, "take_listing", listing, f"{qty} kg")
+    status = 422
+    if not errors and n is not None:
+        p = _p(request)
+        try:
+            r = listings.take_listing(p.uow(), listing_id=listing, enterprise=code,
+                                      permit=permit, qty=n, permits=p.permits,
+                                      actor=user.username, fee_bps=_fee(request))
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other(f"/enterprises/{code}/transfers",
+                             msg=f"listing {listing}: took {n} kg ({r['status']})")
+    return _transfers_page(request, code, user, status, errors={"take": errors},
+                           forms={"take": form})
+
+
+# bureau: auctions --------------------------------------------------------------------------
+
+def _bureau_auctions(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+    p = _p(request)
+    rows = [auctions.auction_view(p.uow(), str(a["id"]), reveal=True)
+            for a in auctions.list_auctions(p.uow())]
+    ctx.setdefault("errors", {})
+    ctx.setdefault("forms", {})
+    return render(request, "bureau_auctions.html", status_code=status, auctions=rows,
+                  markets=[str(m["id"]) for m in trading.list_markets(p.uow())],
+                  rules=RULES, next_step=_next_step, **ctx)
+
+
+def _next_step(status: str) -> str | None:
+    return {"draft": "open", "open": "close", "closed": "clear",
+            "cleared": "settle"}.get(status)
+
+
+@router.get("/bureau/auctions", response_class=HTMLResponse)
+def bureau_auctions(request: Request,
+                    user: Principal = Depends(require("market:state"))) -> HTMLResponse:
+    return _bureau_auctions(request)
+
+
+@router.post("/bureau/auctions", response_model=None)
+def bureau_create_auction(request: Request, market: Annotated[str, Form()] = "",
+                          offered: Annotated[str, Form()] = "",
+                          reserve_yuan: Annotated[str, Form()] = "",
+                          rule: Annotated[str, Form()] = "uniform",
+                          tie_seed: Annotated[str, Form()] = "",
+                          bidder_cap_pct: Annotated[str, Form()] = "",
+                          user: Principal = Depends(require("market:state"))
+                          ) -> RedirectResponse | HTMLResponse:
+    form = dict(market=market, offered=offered, reserve_yuan=reserve_yuan, rule=rule,
+                tie_seed=tie_seed, bidder_cap_pct=bidder_cap_pct)
+    errors = forms.FieldErrors()
+    market = forms.text(market, "market", errors, max_len=40)
+    n = forms.whole(offered, "offered", errors)
+    reserve = forms.yuan_to_fen(reserve_yuan, "reserve_price", errors)
+    forms.choice(rule, "rule", errors, RULES)
+    seed = forms.whole(tie_seed, "tie_seed", errors, lo=0, hi=2**62, required=False)
+    cap: int | None = None
+    if bidder_cap_pct.strip():
+        cap = forms.whole(bidder_cap_pct, "bidder_cap_pct", errors, lo=1, hi=100)
+    audit(request, "create_auction", market, f"{offered} kg >= {reserve_yuan} yuan/t {rule}")
+    status = 422
+    if not errors and n is not None and reserve is not None:
+        try:
+            r = auctions.create_auction(_p(request).uow(), market=market, offered=n,
+                                        reserve_price=reserve, rule=rule,
+                                        bidder_cap_pct=cap, tie_seed=seed,
+                                        actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            request.state.audit["target"] = r["id"]
+            return see_other("/bureau/auctions", msg=f"auction {r['id']} created")
+    return _bureau_auctions(request, status, errors={"create": errors},
+                            forms={"create": form})
+
+
+@router.post("/bureau/auctions/step", response_model=None)
+def bureau_auction_step(request: Request, auction: Annotated[str, Form()] = "",
+                        action: Annotated[str, Form()] = "",
+                        user: Principal = Depends(require("market:state"))
+                        ) -> RedirectResponse | HTMLResponse:
+    errors = forms.FieldErrors()
+    auction = forms.text(auction, "auction", errors, max_len=ID_MAX)
+    forms.choice(action, "action", errors, AUCTION_STEPS)
+    audit(request, f"{action[:10]}_auction", auction)
+    status = 422
+    if not errors:
+        p = _p(request)
+        try:
+            if action == "settle":
+                r = auctions.settle_auction(p.uow(), auction, permits=p.permits,
+                                            actor=user.username)
+            else:
+                step = {"open": auctions.open_auction, "close": auctions.close_auction,
+                        "clear": auctions.clear_auction}[action]
+                r = step(p.uow(), auction, actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/auctions", msg=f"auction {auction}: {r['status']}")
+    return _bureau_auctions(request, status, errors={"step": errors})
+
+
+# bureau: negotiated transfers --------------------------------------------------------------
+
+def _bureau_transfers(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+    ctx.setdefault("errors", {})
+    return render(request, "bureau_transfers.html", status_code=status,
+                  transfers=transfers.transfers_of(_p(request).uow(), None), **ctx)
+
+
+@router.get("/bureau/transfers", response_class=HTMLResponse)
+def bureau_transfers(request: Request,
+                     user: Principal = Depends(require("market:state"))) -> HTMLResponse:
+    return _bureau_transfers(request)
+
+
+@router.post("/bureau/transfers/decide", response_model=None)
+def bureau_decide_transfer(request: Request, transfer: Annotated[str, Form()] = "",
+                           decision: Annotated[str, Form()] = "",
+                           reason: Annotated[str, Form()] = "",
+                           user: Principal = Depends(require("market:state"))
+                           ) -> RedirectResponse | HTMLResponse:
+    errors = forms.FieldErrors()
+    transfer = forms.text(transfer, "transfer", errors, max_len=ID_MAX)
+    forms.choice(decision, "decision", errors, ("approve", "reject"))
+    why = forms.text(reason, "reason", errors, max_len=200, required=decision == "reject")
+    audit(request, f"{decision[:10]}_transfer", transfer, why or None)
+    status = 422
+    if not errors:
+        p = _p(request)
+        try:
+            if decision == "approve":
+                r = transfers.approve_transfer(p.uow(), transfer_id=transfer,
+                                               permits=p.permits, actor=user.username,
+                                               fee_bps=_fee(request))
+            else:
+                r = transfers.reject_transfer(p.uow(), transfer_id=transfer, reason=why,
+                                              actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/transfers", msg=f"transfer {transfer}: {r['status']}")
+    return _bureau_transfers(request, status, errors=errors,
+                             form=dict(transfer=transfer, decision=decision, reason=reason))
+
+
+# bureau: unusual trades --------------------------------------------------------------------
+
+def _deviation_pct(price: int, ref: int) -> float:
+    return abs(price - ref) * 100 / ref
+
+
+def unusual_trades(markets: list[dict[str, Any]], tapes: dict[str, list[dict[str, Any]]],
+                   deals: list[dict[str, Any]], pct: int) -> list[dict[str, Any]]:
+    """Flags (pure): trades and negotiated transfers priced more than `pct` % from the
+    market's reference price (the pollutant's base price when the market has none), and
+    self-dealing in negotiated transfers: one enterprise on both sides, or a round trip (A
+    sells to B and B to A in the same market)."""
+    refs = {str(m["id"]): int(m["reference_price"] or base_price(str(m["pollutant"])))
+            for m in markets}
+    flags: list[dict[str, Any]] = []
+    for mid, tape in tapes.items():
+        ref = refs[mid]
+        for t in tape:
+            if t["venue"] == "negotiated":
+                continue  # flagged below with its parties
+            dev = _deviation_pct(int(t["price"]), ref)
+            if dev > pct:
+                flags.append(dict(kind="price_deviation", market=mid,
+                                  what=f"{t['venue']} #{t['id']}", at=str(t["at"])[:16],
+                                  qty=t["qty"], price=t["price"], ref=ref,
+                                  dev=round(dev, 1), parties=""))
+    pairs = {(d["market"], d["seller"], d["buyer"]) for d in deals
+             if d["status"] not in ("rejected", "expired")}
+    for d in deals:
+        if d["status"] in ("rejected", "expired"):
+            continue
+        parties = f"{d['seller']} → {d['buyer']}"
+        common = dict(market=d["market"], what=f"transfer {d['id']}", at=str(d["created_at"])[:16],
+                      qty=d["qty"], price=d["price"], parties=parties)
+        dref = refs.get(str(d["market"]))
+        if dref:
+            dev = _deviation_pct(int(d["price"]), dref)
+            if dev > pct:
+                flags.append(dict(common, kind="price_deviation", ref=dref, dev=round(dev, 1)))
+        if d["seller"] == d["buyer"]:
+            flags.append(dict(common, kind="self_dealing", ref=dref, dev=None))
+        elif (d["market"], d["buyer"], d["seller"]) in pairs:
+            flags.append(dict(common, kind="round_trip", ref=dref, dev=None))
+    return flags
+
+
+@router.get("/bureau/markets/flags", response_class=HTMLResponse)
+def bureau_flags(request: Request, pct: Annotated[int, Query(ge=1, le=1000)] = 20,
+                 user: Principal = Depends(require("market:state"))) -> HTMLResponse:
+    p = _p(request)
+    markets = trading.list_markets(p.uow())
+    tapes = {str(m["id"]): list(trading.market_view(p.uow(), str(m["id"]), levels=1,
+                                                    tape=200)["trades"])  # type: ignore[call-overload]
+             for m in markets}
+    deals = transfers.transfers_of(p.uow(), None)
+    return render(request, "bureau_flags.html", pct=pct,
+                  flags=unusual_trades(markets, tapes, deals, pct))
