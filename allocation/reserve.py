@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from allocation.errors import ReserveInputError
-from kernel.pollutants import Pollutant
+from kernel.pollutants import Pollutant, find_pollutant
 
 OBJECTIVES = ("priority", "max_min")
 IntArray = npt.NDArray[np.int64]
@@ -143,11 +143,10 @@ def _list(value: Any, fld: str) -> Sequence[Any]:
 
 
 def _pollutant(text: Any, fld: str) -> Pollutant:
-    if isinstance(text, str):
-        for p in Pollutant:
-            if text == p.value or text.upper() == p.value.upper() or text.upper() == p.name:
-                return p
-    raise _err(f"unknown pollutant {text!r}", fld)
+    found = find_pollutant(text)
+    if found is None:
+        raise _err(f"unknown pollutant {text!r}", fld)
+    return found
 
 
 def _share_retained(available: int, share: Decimal) -> int:

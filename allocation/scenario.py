@@ -45,7 +45,7 @@ from allocation.facilities import OutletRows, activity_volume, rates
 from allocation.parameters import ALERT_LEVELS, ParameterSet, get_parameters, with_changes
 from allocation.quantities import ABSENT, BASES, permit_caps
 from allocation.reserve import ReserveProblem
-from kernel.pollutants import Pollutant
+from kernel.pollutants import Pollutant, find_pollutant
 
 IntArray = npt.NDArray[np.int64]
 APPORTIONMENT = ("pro_rata", "keep")
@@ -141,11 +141,10 @@ def _decimal(value: Any, fld: str, lo: Decimal | None = None, hi: Decimal | None
 
 
 def _pollutant(text: Any, fld: str) -> Pollutant:
-    if isinstance(text, str):
-        for p in Pollutant:
-            if text == p.value or text.upper() == p.value.upper() or text.upper() == p.name:
-                return p
-    raise _err(f"unknown pollutant {text!r}", fld)
+    found = find_pollutant(text)
+    if found is None:
+        raise _err(f"unknown pollutant {text!r}", fld)
+    return found
 
 
 def parse_standard(raw: Any, fld: str, params: ParameterSet) -> Standard:

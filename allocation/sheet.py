@@ -43,7 +43,7 @@ from typing import Any
 
 from allocation.errors import SheetError
 from allocation.parameters import ParameterSet, get_parameters
-from kernel.pollutants import Pollutant
+from kernel.pollutants import Pollutant, find_pollutant
 from kernel.quantities import kg_to_tonnes
 
 METHODS = (
@@ -163,11 +163,10 @@ def _mapping(value: Any, field: str) -> Mapping[str, Any]:
 
 
 def _pollutant(text: Any, field: str) -> Pollutant:
-    if isinstance(text, str):
-        for p in Pollutant:
-            if text == p.value or text.upper() == p.value.upper() or text.upper() == p.name:
-                return p
-    raise SheetError(f"unknown pollutant {text!r}", field=field)
+    found = find_pollutant(text)
+    if found is None:
+        raise SheetError(f"unknown pollutant {text!r}", field=field)
+    return found
 
 
 def _pollutant_values(raw: Any, field: str) -> dict[Pollutant, Decimal]:

@@ -34,8 +34,17 @@ _ZH = {
 }
 
 
+def find_pollutant(text: object) -> Pollutant | None:
+    """The pollutant a text names (its code, any case, or its enum name), or None."""
+    if isinstance(text, str):
+        for p in Pollutant:
+            if text == p.value or text.upper() == p.value.upper() or text.upper() == p.name:
+                return p
+    return None
+
+
 def parse_pollutant(text: str, field: str = "pollutant") -> Pollutant:
-    for p in Pollutant:
-        if text == p.value or text.upper() == p.value.upper() or text.upper() == p.name:
-            return p
-    raise InvalidInput(f"unknown pollutant {text!r}", field=field)
+    p = find_pollutant(text)
+    if p is None:
+        raise InvalidInput(f"unknown pollutant {text!r}", field=field)
+    return p

@@ -71,6 +71,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         shutil.copy(tpl, path)
         yield f"sqlite:///{path}"
         return
+    yield from _pg_copy(request)
+
+
+def _pg_copy(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database copied from the migrated template, dropped afterwards."""
     name, admin_url = request.getfixturevalue("pg_template")
     db = f"erts_t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -83,10 +88,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def platform(db_url: str):  # type: ignore[no-untyped-def]
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database (PostgreSQL-only tests). Skips with the reason
+    outside CI when PostgreSQL is missing; fails inside CI (through `pg_template`)."""
+    yield from _pg_copy(request)
+
+
+def _platform(url: str):  # type: ignore[no-untyped-def]
     from app.settings import Settings
     from app.wiring import build
 
-    p = build(Settings(DATABASE_URL=db_url))  # type: ignore[call-arg]
+    p = build(Settings(DATABASE_URL=url))  # type: ignore[call-arg]
     yield p
     p.close()
+
+
+@pytest.fixture
+def platform(db_url: str):  # type: ignore[no-untyped-def]
+    yield from _platform(db_url)
+
+
+@pytest.fixture
+def pg_platform(pg_url: str):  # type: ignore[no-untyped-def]
+    yield from _platform(pg_url)

@@ -115,11 +115,7 @@ class EntryOut(BaseModel):
 
 
 def _entry(e: Entry) -> EntryOut:
-    return EntryOut(seq=e.seq, id=e.id, batch=e.batch, type=e.type, phase=e.phase,
-                    pending_id=e.pending_id, debit_account=e.debit_account,
-                    credit_account=e.credit_account, asset=e.asset, amount=e.amount,
-                    reference=e.reference, initiator=e.initiator, created_at=e.created_at,
-                    timeout_at=e.timeout_at, hash=e.hash)
+    return EntryOut.model_validate(e, from_attributes=True)
 
 
 class ResultOut(BaseModel):

@@ -4,14 +4,12 @@ tamper with the journal as an attacker with DDL rights would."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from ledger import service as ledger
 from ledger.entries import Transfer
@@ -99,28 +97,3 @@ def tamper(url: str, *statements: str) -> None:
         for s in statements:
             c.execute(text(s))
     eng.dispose()
-
-
-@pytest.fixture
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh migrated PostgreSQL database (PostgreSQL-only tests). Skips with the reason
-    outside CI when PostgreSQL is missing; fails inside CI (through `pg_template`)."""
-    name, admin_url = request.getfixturevalue("pg_template")
-    db = f"erts_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{db}" TEMPLATE "{name}"'))
-    yield make_url(admin_url).set(database=db).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture
-def pg_platform(pg_url: str):  # type: ignore[no-untyped-def]
-    from app.settings import Settings
-    from app.wiring import build
-
-    p = build(Settings(DATABASE_URL=pg_url))  # type: ignore[call-arg]
-    yield p
-    p.close()
