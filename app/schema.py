@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import allocation.tables  # noqa: F401
+import compliance.alert_tables  # noqa: F401
+import compliance.disclosure_tables  # noqa: F401
+import compliance.supervision_tables  # noqa: F401
 import compliance.tables  # noqa: F401
 import identity.tables  # noqa: F401
 import ledger.tables  # noqa: F401

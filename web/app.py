@@ -11,16 +11,22 @@ from sqlalchemy import text
 from app.settings import Settings
 from app.wiring import Platform, build
 from web import errors
+from web.api import alerts as alerts_api
 from web.api import allocation as allocation_api
 from web.api import compliance as compliance_api
+from web.api import disclosure as disclosure_api
 from web.api import ledger as ledger_api
+from web.api import supervision as supervision_api
 from web.api import trading as trading_api
 from web.api import v1
 from web.api.models import ErrorBody
 from web.auth import SAFE_METHODS, Principal, csrf_protect, require
 from web.middleware import Audit, Idempotency, RequestGuard
-from web.pages import account, analyst, bureau, public, reserve, trading_pages
+from web.pages import account, analyst, bureau, compliance_pages, public, reserve, trading_pages
+from web.pages import alerts as alerts_pages
+from web.pages import disclosure as disclosure_pages
 from web.pages import routes as pages
+from web.pages import supervision as supervision_pages
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -70,6 +76,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(allocation_api.router, prefix="/api/v1")
     app.include_router(trading_api.router, prefix="/api/v1")
     app.include_router(compliance_api.router, prefix="/api/v1")
+    app.include_router(supervision_api.router, prefix="/api/v1")
+    app.include_router(alerts_api.router, prefix="/api/v1")
+    app.include_router(disclosure_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1", tags=["ledger"],
                        dependencies=[Depends(csrf_protect), Depends(ledger_access)],
                        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
@@ -78,6 +87,10 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(reserve.router)
     app.include_router(analyst.router)
     app.include_router(trading_pages.router)
+    app.include_router(supervision_pages.router)
+    app.include_router(alerts_pages.router)
+    app.include_router(compliance_pages.router)
+    app.include_router(disclosure_pages.router)
     app.include_router(public.router)
     app.include_router(pages.router)
     return app

@@ -190,6 +190,26 @@ ZH: dict[str, str] = {
 }
 
 
+# supervision (monitoring imports, anomaly clues): web/pages/supervision.py
+ZH.update({
+})
+
+# heavy-pollution alerts: web/pages/alerts.py
+ZH.update({
+})
+
+# true-up, deduction, vintages and standard-change recovery: web/pages/compliance_pages.py
+ZH.update({
+})
+
+# disclosure and penalty decisions: web/pages/disclosure.py, web/pages/public.py
+ZH.update({
+})
+
+# market surveillance of continuous trades
+ZH.update({
+})
+
 def translator(lang: str) -> Callable[[str], str]:
     if lang == "en":
         return lambda text: text

@@ -79,6 +79,11 @@ API = [
     ("GET", "/api/v1/compliance/enterprises/{code}/tax-return", "rights:confirm", None),
     ("GET", "/api/v1/compliance/statistics.csv", "rights:confirm", None),
     ("POST", "/api/v1/compliance/true-ups", "rights:confirm", {"permit": "nope", "year": 2026}),
+    # api: supervision (monitoring, clues)
+    # api: alerts
+    # api: true-up, recovery
+    # api: disclosure
+    # api: surveillance
 ]
 
 PAGES = [
@@ -141,6 +146,11 @@ PAGES = [
     ("POST", "/admin/users/{username}/active", "user:manage"),
     ("POST", "/login", "public"),
     ("POST", "/logout", "public"),
+    # pages: supervision (monitoring, clues)
+    # pages: alerts
+    # pages: true-up, recovery
+    # pages: disclosure
+    # pages: surveillance
 ]
 SKIP = {"/healthz", "/openapi.json", "/static", "/vendor"}
 

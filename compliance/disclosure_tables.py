@@ -1,0 +1,3 @@
+"""Placeholder: filled by the disclosure_tables work."""
+
+from __future__ import annotations
