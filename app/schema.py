@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import allocation.tables  # noqa: F401
 import compliance.alert_tables  # noqa: F401
+import compliance.clue_tables  # noqa: F401
 import compliance.disclosure_tables  # noqa: F401
 import compliance.supervision_tables  # noqa: F401
 import compliance.tables  # noqa: F401

@@ -44,3 +44,12 @@ class RateOutOfBounds(InvalidInput):
 
 class NotTaxable(InvalidInput):
     code = "pollutant_not_taxable"
+
+
+# --- supervision (monitoring imports, screening): errors below this line
+
+# --- alerts and problem clues: errors below this line
+
+# --- true-up, deduction, vintages and recovery: errors below this line
+
+# --- disclosure and penalty decisions: errors below this line

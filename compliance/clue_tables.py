@@ -1,0 +1,3 @@
+"""Placeholder: problem clues tables (filled by the alerts and clues work)."""
+
+from __future__ import annotations
