@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 from allocation.errors import ReserveInputError
 from kernel.pollutants import Pollutant, find_pollutant
+from kernel.quantities import decimal_field
 
 OBJECTIVES = ("priority", "max_min")
 IntArray = npt.NDArray[np.int64]
@@ -107,19 +108,7 @@ def _err(message: str, field: str) -> ReserveInputError:
 
 def _dec(value: Any, fld: str, *, lo: Decimal | None = Decimal(0), hi: Decimal | None = None,
          ) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _err(f"{fld} must be a number, got {value!r}", fld)
-    try:
-        d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        raise _err(f"{fld} must be a number, got {value!r}", fld) from None
-    if not d.is_finite():
-        raise _err(f"{fld} must be finite", fld)
-    if lo is not None and d < lo:
-        raise _err(f"{fld} must be at least {lo}", fld)
-    if hi is not None and d > hi:
-        raise _err(f"{fld} must be at most {hi}", fld)
-    return d
+    return decimal_field(value, fld, _err, lo=lo, hi=hi)
 
 
 def _kg(value: Any, fld: str) -> int:

@@ -33,7 +33,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ from allocation.parameters import ALERT_LEVELS, ParameterSet, get_parameters, wi
 from allocation.quantities import ABSENT, BASES, permit_caps
 from allocation.reserve import ReserveProblem
 from kernel.pollutants import Pollutant, find_pollutant
+from kernel.quantities import decimal_field
 
 IntArray = npt.NDArray[np.int64]
 APPORTIONMENT = ("pro_rata", "keep")
@@ -125,19 +126,7 @@ def _err(message: str, fld: str) -> ScenarioError:
 
 def _decimal(value: Any, fld: str, lo: Decimal | None = None, hi: Decimal | None = None
              ) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _err(f"{fld} must be a number", fld)
-    try:
-        d = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _err(f"{fld} must be a number, got {value!r}", fld) from None
-    if not d.is_finite():
-        raise _err(f"{fld} must be finite", fld)
-    if lo is not None and d < lo:
-        raise _err(f"{fld} must be at least {lo}", fld)
-    if hi is not None and d > hi:
-        raise _err(f"{fld} must be at most {hi}", fld)
-    return d
+    return decimal_field(value, fld, _err, lo=lo, hi=hi)
 
 
 def _pollutant(text: Any, fld: str) -> Pollutant:

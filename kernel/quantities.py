@@ -6,8 +6,9 @@ quantised once, half-even.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import NewType
+from collections.abc import Callable
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any, NewType
 
 from kernel.errors import InvalidInput
 
@@ -58,3 +59,23 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     a = abs(fen)
     return f"{sign}{a // 100:,}.{a % 100:02d}"
+
+
+def decimal_field(value: Any, fld: str, error: Callable[[str, str], Exception], *,
+                  lo: Decimal | None = None, hi: Decimal | None = None) -> Decimal:
+    """A number from an input document (int, float or text) as a finite Decimal within
+    [lo, hi]; anything else raises `error(message, fld)`. Floats go through `repr` so 0.1
+    stays 0.1."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise error(f"{fld} must be a number, got {value!r}", fld)
+    try:
+        d = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise error(f"{fld} must be a number, got {value!r}", fld) from None
+    if not d.is_finite():
+        raise error(f"{fld} must be finite", fld)
+    if lo is not None and d < lo:
+        raise error(f"{fld} must be at least {lo}", fld)
+    if hi is not None and d > hi:
+        raise error(f"{fld} must be at most {hi}", fld)
+    return d
