@@ -1,7 +1,8 @@
 """`erts ledger …`: verify the journal, reconcile, export for auditors, expire pendings.
 
 Exit codes: 0 intact (or done), 1 the journal or a balance was tampered with (verify names
-the first bad entry's seq; reconcile found and froze disagreeing accounts), 2 bad input.
+the first bad entry's seq; reconcile found and froze disagreeing accounts; resolve left the
+account frozen), 2 bad input.
 """
 
 from __future__ import annotations
@@ -92,6 +93,25 @@ def cmd_expire(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from ledger import errors as E
+    from ledger import service as ledger
+    from ledger.transactions import Initiator
+
+    platform = _platform()
+    try:
+        view = ledger.resolve(platform.uow, args.account, reason=args.reason,
+                              initiator=Initiator.BUREAU, actor=args.actor,
+                              restore=args.restore)
+    except E.DiscrepancyUnresolved as exc:  # other rejections are bad input: exit 2
+        print(f"erts: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        platform.close()
+    print(json.dumps(view, ensure_ascii=False, default=str))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     lp = sub.add_parser("ledger", help="the ledger: verify, reconcile, export, expire")
     ls = lp.add_subparsers(dest="ledger_cmd", required=True)
@@ -107,6 +127,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--format", choices=["csv", "json"], required=True)
     e.add_argument("--output", default="-", help="file, or - for stdout")
     e.set_defaults(func=cmd_export)
+    f = ls.add_parser("resolve", help="reconcile a frozen account again and unfreeze it "
+                                      "once it agrees with the journal (exit 1 while not)")
+    f.add_argument("account", type=int)
+    f.add_argument("--reason", required=True)
+    f.add_argument("--actor", required=True, help="the bureau administrator resolving it")
+    f.add_argument("--restore", action="store_true",
+                   help="with an intact chain, set the stored figures to the journal's")
+    f.set_defaults(func=cmd_resolve)
     x = ls.add_parser("expire", help="expire pending transfers whose timeout has passed")
     x.add_argument("--actor", default="system")
     x.set_defaults(func=cmd_expire)

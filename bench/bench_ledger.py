@@ -9,7 +9,9 @@ Figures, each with transfers per second and p50/p99 latency of one call:
   the transactions);
 - on PostgreSQL, the locking strategies side by side for single transfers with 1 and 8
   clients: sorted row locks (the default) vs SERIALIZABLE with bounded retry (no row
-  locks), with the give-ups (retries exhausted) counted.
+  locks), with the give-ups (retries exhausted) counted;
+- single transfers with 8 clients as 8 processes (`"clients_as": "processes"`, row locks,
+  each process its own connection and interpreter, so no shared GIL and no group commit).
 Every transfer moves money between two of `--accounts` cash accounts chosen at random
 (seeded), so concurrent clients rarely want the same account; all of them append to the
 one hash-chained journal, whose head row every writer locks until it commits.
@@ -27,12 +29,14 @@ rates count the time inside `submit` only (building the request objects is exclu
 
 Usage: python bench/bench_ledger.py [--db postgresql|sqlite|both] [--seconds S] [--repeat R]
        [--pg-url URL] (default $TEST_DATABASE_URL or postgresql://postgres@127.0.0.1/postgres)
+       [--figures single,processes,batch] (default: all)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -150,10 +154,48 @@ def run_single(db: Database, kind: str, accounts: list[int], clients: int, secon
         writer.close()
         groups = writer.groups
     all_lat = [x for xs in lat for x in xs]
-    return dict(db=kind, figure="single", clients=clients, strategy=strategy, commits=groups,
+    return dict(db=kind, figure="single", clients=clients, clients_as="threads",
+                strategy=strategy, commits=groups,
                 transfers=len(all_lat), gave_up=sum(failed), seconds=round(elapsed, 2),
                 transfers_per_s=round(len(all_lat) / elapsed, 1), p50_ms=pct(all_lat, 0.50),
                 p99_ms=pct(all_lat, 0.99))
+
+
+def _process_client(url: str, accounts: list[int], k: int, start: float,
+                    seconds: float) -> list[float]:
+    """One client process: single transfers on its own connection until `start + seconds`
+    (wall clock, shared by every process); returns the latencies."""
+    db = Database(url)
+    rnd = random.Random(k)
+    run = uuid.uuid4().hex[:6]
+    lat: list[float] = []
+    while time.time() < start:
+        time.sleep(0.001)
+    n = 0
+    while time.time() < start + seconds:
+        a, b = rnd.sample(accounts, 2)
+        t = Transfer(f"p{run}-{k}-{n}", "transfer", a, b, rnd.randint(1, 1000))
+        n += 1
+        t0 = time.perf_counter()
+        ledger.submit(db.uow, [t], initiator=Initiator.ENTERPRISE, actor="bench")
+        lat.append(time.perf_counter() - t0)
+    db.dispose()
+    return lat
+
+
+def run_processes(url: str, kind: str, accounts: list[int], clients: int,
+                  seconds: float) -> dict[str, object]:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(clients) as pool:
+        pool.map(time.sleep, [0.2] * clients)  # every worker started and imported
+        start = time.time() + 1.0  # every process connected by then
+        lats = pool.starmap(_process_client, [(url, accounts, k, start, seconds)
+                                              for k in range(clients)])
+    all_lat = [x for xs in lats for x in xs]
+    return dict(db=kind, figure="single", clients=clients, clients_as="processes",
+                strategy="locks", commits=None, transfers=len(all_lat), gave_up=0,
+                seconds=round(seconds, 2), transfers_per_s=round(len(all_lat) / seconds, 1),
+                p50_ms=pct(all_lat, 0.50), p99_ms=pct(all_lat, 0.99))
 
 
 def run_batches(db: Database, kind: str, accounts: list[int], size: int,
@@ -191,18 +233,21 @@ def best_of(repeat: int, run: Callable[[], dict[str, object]]) -> None:
          load_avg_1m=round(os.getloadavg()[0], 2))
 
 
-def bench(kind: str, pg_url: str, seconds: float, n_accounts: int, repeat: int) -> None:
+def bench(kind: str, pg_url: str, seconds: float, n_accounts: int, repeat: int,
+          figures: set[str]) -> None:
     with fresh_database(kind, pg_url) as url:
         db = Database(url)
         try:
             accounts = setup_accounts(db, n_accounts)
-            singles = [(1, "locks"), (8, "locks"), (8, "group_commit")]
+            singles = [(1, "locks"), (1, "group_commit"), (8, "locks"), (8, "group_commit")]
             if kind == "postgresql":
                 singles += [(1, "serializable"), (8, "serializable")]
-            for clients, strategy in singles:
+            for clients, strategy in singles if "single" in figures else []:
                 best_of(repeat, lambda c=clients, s=strategy: run_single(  # type: ignore[misc]
                     db, kind, accounts, c, seconds, s))
-            for size in (1000, 8000):
+            if "processes" in figures:
+                best_of(repeat, lambda: run_processes(url, kind, accounts, 8, seconds))
+            for size in (1000, 8000) if "batch" in figures else ():
                 best_of(repeat, lambda n=size: run_batches(  # type: ignore[misc]
                     db, kind, accounts, n, seconds))
             report = ledger.verify(db.uow())
@@ -219,10 +264,13 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best counts")
     ap.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL", PG_DEFAULT))
+    ap.add_argument("--figures", default="single,processes,batch",
+                    help="comma-separated: single, processes, batch")
     args = ap.parse_args()
+    figures = set(args.figures.split(","))
     kinds = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
     for kind in kinds:
-        bench(kind, args.pg_url, args.seconds, args.accounts, args.repeat)
+        bench(kind, args.pg_url, args.seconds, args.accounts, args.repeat, figures)
 
 
 if __name__ == "__main__":

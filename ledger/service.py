@@ -102,17 +102,34 @@ class Outcome:
 
 # -- writing -------------------------------------------------------------------------------
 class _Loaded:
-    """Pending and finished transfers and the locked accounts a set of transfers touches."""
+    """Pending and finished transfers and the locked accounts a set of transfers touches,
+    and the entries that already exist with the ids in `lookup` (`seen`, for idempotency).
 
-    def __init__(self, store: LedgerStore, transfers: Sequence[Transfer]) -> None:
+    New single and pending transfers (no post, void, expire or reversal: the common case)
+    take the fast path: the existing entries, the account locks and, unless a pending row
+    must be inserted first, the head lock, in one round trip (`LedgerStore.open_group`)."""
+
+    def __init__(self, store: LedgerStore, transfers: Sequence[Transfer],
+                 lookup: Sequence[str] = ()) -> None:
         resolving = {t.pending_id for t in transfers if t.pending_id and t.phase in RESOLVING}
         reversing = {t.pending_id for t in transfers if t.pending_id and t.type == "reversal"}
-        pendings = store.load_pendings(resolving)
-        finished = store.load_finished(reversing) if reversing else {}
         ids: set[int] = set()
         for t in transfers:
             ids.add(t.debit_account)
             ids.add(t.credit_account)
+        self.head: tuple[int, str] | None = None
+        if not resolving and not reversing:
+            ids.discard(0)
+            # pending rows are inserted before the head is locked, as on the general path
+            early_head = not any(t.phase == "pending" for t in transfers)
+            self.seen, accounts, self.head = store.open_group(list(lookup), ids,
+                                                              head=early_head)
+            self.known: set[str] = set()
+            self.ledger = Ledger(accounts)
+            return
+        self.seen = store.existing(lookup) if lookup else {}
+        pendings = store.load_pendings(resolving)
+        finished = store.load_finished(reversing) if reversing else {}
         for p in pendings.values():
             ids.update((p.debit_account, p.credit_account))
         for f in finished.values():
@@ -149,7 +166,7 @@ def _write(store: LedgerStore, loaded: _Loaded, parts: Sequence[Part]) -> list[l
     if pend:
         store.save_pendings([ledger.pendings[i] for i in sorted(pend) if i in ledger.pendings],
                             new_ids=pend - loaded.known)
-    seq, prev = store.lock_head()
+    seq, prev = loaded.head if loaded.head is not None else store.lock_head()
     out = []
     for p in parts:
         entries = seal(p.transfers, p.moved, ledger, seq=seq, prev_hash=prev, batch=p.batch,
@@ -170,10 +187,10 @@ def _execute(uow: UoW, transfers: Sequence[Transfer], *, initiator: Initiator, a
         raise E.BatchTooLarge(f"a batch takes at most {MAX_BATCH} transfers", field="transfers")
     if not transfers:
         return BatchResult([], False)
-    again = replayed(transfers, store.existing([t.id for t in transfers]))
+    loaded = _Loaded(store, transfers, [t.id for t in transfers])
+    again = replayed(transfers, loaded.seen)
     if again is not None:
         return BatchResult(again, True)
-    loaded = _Loaded(store, transfers)
     moved = loaded.ledger.apply_batch(transfers, initiator, now)
     return BatchResult(_write(store, loaded, [Part(transfers, moved, batch, actor, now)])[0],
                        False)
@@ -424,6 +441,71 @@ def unfreeze(uow_factory: UoWFactory, account_id: int, *, reason: str, initiator
         store.set_frozen(account_id, False, None)
         store.add_flag(account_id, "unfreeze", reason, actor, now)
         uow.commit()
+    return account_view(uow_factory(), account_id)
+
+
+_FIGURES = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
+
+
+def resolve(uow_factory: UoWFactory, account_id: int, *, reason: str, initiator: Initiator,
+            actor: str, restore: bool = False, now: datetime | None = None
+            ) -> dict[str, object]:
+    """The bureau resolves a frozen account: reconciliation is run again for it (the whole
+    chain is verified, then the account's stored figures are compared with its journal
+    sums under its lock), the run is recorded, and the account is unfrozen only when it
+    agrees with the journal and no entry failing the chain touches it. The unfreeze flag
+    records who resolved it, why, and the run.
+
+    `restore`: when the chain is intact, the journal is the truth, so disagreeing stored
+    figures are set to the journal's first (recorded as a `restore` flag with both values).
+    Otherwise nothing is changed but the recorded run, and DiscrepancyUnresolved is raised."""
+    _bureau(initiator)
+    reason, now = _reason(reason), _utc(now)
+    report = verify(uow_factory())
+    with uow_factory() as uow:
+        store = LedgerStore(uow.session)
+        a = store.lock_accounts([account_id]).get(account_id)
+        if a is None:
+            raise E.AccountNotFound(f"no account {account_id}", field="account")
+        if not a.frozen:
+            raise E.NotFrozen(f"account {account_id} is not frozen")
+        journal = store.account_totals(account_id)  # under the lock: no writer moves it
+        stored = [a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending]
+        problem = None
+        if report.first_bad_seq is not None:
+            bad = store.existing_by_seq([report.first_bad_seq])
+            if restore or not bad or any(account_id in (e.debit_account, e.credit_account)
+                                         for e in bad):
+                problem = (f"journal entry {report.first_bad_seq} fails verification "
+                           f"({report.reason})")
+        restored = restore and problem is None and journal != stored
+        if problem is None and journal != stored and not restored:
+            problem = (f"stored {dict(zip(_FIGURES, stored, strict=True))} disagree with "
+                       f"the journal's {dict(zip(_FIGURES, journal, strict=True))}")
+        run = store.add_run(started_at=now, finished_at=_utc(None), actor=actor,
+                            head_seq=report.head_seq, entries=report.entries, accounts=1,
+                            chain_ok=report.first_bad_seq is None,
+                            first_bad_seq=report.first_bad_seq,
+                            reason=(f"resolution of account {account_id}: "
+                                    + (problem or "agrees with the journal"))[:2000],
+                            discrepancies=sum(x != y for x, y in zip(stored, journal,
+                                                                     strict=True)),
+                            frozen=0)
+        store.add_discrepancies(run.id, [(account_id, f, x, y) for f, x, y in zip(
+            _FIGURES, stored, journal, strict=True) if x != y])
+        if restored:
+            store.set_balances(account_id, journal)
+            store.add_flag(account_id, "restore", f"{reason} (stored {stored} set to the "
+                                                  f"journal's {journal})", actor, now,
+                           run=run.id)
+        if problem is None:
+            store.set_frozen(account_id, False, None)
+            store.add_flag(account_id, "unfreeze", f"resolved: {reason}", actor, now,
+                           run=run.id)
+        uow.commit()
+    if problem is not None:
+        raise E.DiscrepancyUnresolved(f"account {account_id} stays frozen "
+                                      f"(reconciliation run {run.id}): {problem}")
     return account_view(uow_factory(), account_id)
 
 

@@ -9,6 +9,17 @@ or nothing on its own, each repeat or rejection answered on its own, with its au
 commits once, then wakes every client. A client is answered only after the commit, so an
 acknowledged transfer is durable exactly as with `submit`.
 
+Forming a group: the clients a commit answers come back a moment later with their next
+transfer. Taking only what is queued the instant the writer is free would split them into
+a group of one and a group of the rest, alternately (measured with 8 clients: groups of 1
+and 7, 14 ms per group, 549/s). So the writer waits up to `linger` (2 ms) for as many
+requests as it just answered plus those that queued meanwhile, and no longer: one client
+alone never waits, and a commit is never delayed by more than `linger`.
+
+Each group costs a fixed number of round trips whatever its size (the existing-id check,
+the account locks and the head lock in one pipeline, the write in one statement, the
+commit), so transfers per second grow with the group.
+
 If a group's transaction fails for a reason other than a rejection (a database error, a
 unique-key race with a writer in another process), every batch of the group is retried
 alone through `submit`, so one bad batch never fails the others.
@@ -18,6 +29,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,9 +57,10 @@ class Writer:
     """`submit` for many threads at once, with one commit per group of waiting batches."""
 
     def __init__(self, uow_factory: UoWFactory, *, max_transfers: int = MAX_BATCH,
-                 threads: int = 1) -> None:
+                 threads: int = 1, linger: float = 0.002) -> None:
         self._uow = uow_factory
         self._max = max_transfers
+        self._linger = linger
         self._q: queue.Queue[_Request | None] = queue.Queue()
         self._lock = threading.Lock()
         self.groups = 0  # how many transactions committed (for benchmarks)
@@ -86,19 +99,27 @@ class Writer:
     # -- the writer threads -----------------------------------------------------------------
     def _run(self) -> None:
         carry: _Request | None = None
+        expect, closing = 1, False
         while True:
             first = carry if carry is not None else self._q.get()
             carry = None
             if first is None:
                 return
             group, ids, n = [first], {t.id for t in first.transfers}, len(first.transfers)
+            deadline = time.perf_counter() + self._linger
             while n < self._max:
                 try:
-                    r = self._q.get_nowait()
+                    if len(group) < expect:  # the clients just answered are coming back
+                        r = self._q.get(timeout=max(0.0, deadline - time.perf_counter()))
+                    else:
+                        r = self._q.get_nowait()
                 except queue.Empty:
                     break
-                mine = {t.id for t in r.transfers} if r is not None else set()
-                if r is None or ids & mine or n + len(r.transfers) > self._max:
+                if r is None:  # close(): this group is the last
+                    closing = True
+                    break
+                mine = {t.id for t in r.transfers}
+                if ids & mine or n + len(r.transfers) > self._max:
                     carry = r  # next group: keeps order, and repeats see the original
                     break
                 group.append(r)
@@ -109,15 +130,20 @@ class Writer:
             except Exception:
                 for r in group:
                     self._alone(r)
+            # who sends next: the clients answered now, once they have made their next
+            # request, and those that queued while this group committed
+            expect = len(group) + self._q.qsize()
             for r in group:
                 r.done.set()
+            if closing:
+                return
 
     def _commit(self, group: list[_Request]) -> None:
         with self._uow() as uow:
             store = LedgerStore(uow.session)
             everything = [t for r in group for t in r.transfers]
-            seen = store.existing([t.id for t in everything])
-            loaded = _Loaded(store, everything)
+            loaded = _Loaded(store, everything, [t.id for t in everything])
+            seen = loaded.seen
             parts, owners = [], []
             results: dict[int, BatchResult] = {}
             errors: dict[int, E.LedgerRejection] = {}

@@ -381,6 +381,20 @@ def unfreeze(request: Request, account_id: AccountId, body: FlagIn) -> AccountOu
                                         actor=body.actor))
 
 
+class ResolveIn(FlagIn):
+    restore: bool = Field(False, description="when the hash chain is intact, set the "
+                                             "stored figures to the journal's first")
+
+
+@router.post("/ledger/accounts/{account_id}/resolve", responses=ERRORS)
+def resolve(request: Request, account_id: AccountId, body: ResolveIn) -> AccountOut:
+    """Bureau only: reconcile a frozen account again (recorded as a run) and unfreeze it
+    once it agrees with the journal; `discrepancy_unresolved` (409) while it does not."""
+    return AccountOut(**ledger.resolve(_p(request).uow, account_id, reason=body.reason,  # type: ignore[arg-type]
+                                       initiator=Initiator(body.initiator), actor=body.actor,
+                                       restore=body.restore))
+
+
 @router.get("/ledger/verify", responses=ERRORS)
 def verify(request: Request) -> VerifyOut:
     """Recompute the hash chain and every balance from the journal."""

@@ -5,7 +5,13 @@ run as root), loaded by `crash_loader`, then the postmaster and every backend ar
 with SIGKILL at once and the server is restarted (crash recovery replays the WAL). Every
 acknowledged transfer must be there, no linked batch half-applied, and verify must pass.
 Off by default: it needs the server binaries and ~15 s (the shared test server is never
-touched).
+touched); the app-server crash test (`test_server_crash.py`) runs by default.
+
+Why `pg_ctl start` used to fail after the kill: the killed postmaster is not our child
+(pg_ctl daemonises it), so it is reaped by PID 1, which here takes a second or more; until
+then it is a zombie, `kill(pid, 0)` still succeeds, and the new postmaster refuses to start
+("lock file postmaster.pid already exists ... Is another postmaster (PID n) running"). The
+test now waits until every killed process is gone before restarting.
 """
 
 from __future__ import annotations
@@ -42,6 +48,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _gone(pid: int) -> bool:
+    """True once the process no longer exists (a zombie, not yet reaped, still counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _wait_gone(pids: list[int], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(_gone(p) for p in pids):
+        assert time.monotonic() < deadline, f"killed processes still exist: {pids}"
+        time.sleep(0.1)
+
+
 def test_server_killed_mid_load_keeps_every_ack() -> None:
     from app.migrate import upgrade
     from app.settings import Settings
@@ -73,11 +95,12 @@ def test_server_killed_mid_load_keeps_every_ack() -> None:
         pm = int((data / "postmaster.pid").read_text().split()[0])
         kids = subprocess.run(["pgrep", "-P", str(pm)], capture_output=True,
                               text=True).stdout.split()
-        for pid in [pm, *map(int, kids)]:
+        killed = [pm, *map(int, kids)]
+        for pid in killed:
             os.kill(pid, signal.SIGKILL)
         lines += proc.stdout.read().splitlines()
         proc.wait()
-        time.sleep(1)
+        _wait_gone(killed)
         subprocess.run(_as_pg([*ctl, "start"]), check=True, capture_output=True)
         acks = [ln.split()[1:] for ln in lines if ln.startswith("ACK")]
         p = build(Settings(DATABASE_URL=url))  # type: ignore[call-arg]
