@@ -18,6 +18,9 @@ class Platform:
     def uow(self) -> UnitOfWork:
         return self.db.uow()
 
+    def read_uow(self) -> UnitOfWork:
+        return self.db.read_uow()
+
     def close(self) -> None:
         self.db.dispose()
 

@@ -5,6 +5,9 @@ Guarantees:
   leaving the block without commit rolls back, so a failed use case leaves nothing behind;
 - on SQLite, a write transaction starts with BEGIN IMMEDIATE, so writers are serialised and a
   read-then-write never fails half-way with "database is locked" mid-transaction;
+- a read-only unit of work (`Database.read_uow()`) starts with a plain BEGIN on SQLite, so
+  concurrent page reads share the WAL snapshot instead of queueing for the write lock; it
+  refuses to commit;
 - on PostgreSQL, row locks (SELECT ... FOR UPDATE) taken by store modules serialise writers of
   one market or one set of accounts.
 """
@@ -17,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+READ_ONLY = "erts_read_only"  # execution option of the engine behind read-only units of work
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -42,7 +47,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -57,10 +63,12 @@ def is_postgres(engine: Engine) -> bool:
 class UnitOfWork:
     """One database transaction. Use cases do `with uow: ...; uow.commit()`."""
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(self, session_factory: Callable[[], Session], *, read_only: bool = False
+                 ) -> None:
         self._factory = session_factory
         self._session: Session | None = None
         self.committed = False
+        self.read_only = read_only
 
     @property
     def session(self) -> Session:
@@ -88,6 +96,8 @@ class UnitOfWork:
             self._session = None
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
         self.committed = True
 
@@ -102,9 +112,15 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._reads = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
+                                   expire_on_commit=False, autoflush=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)
+
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work for use cases that only read (pages, lists): never commits."""
+        return UnitOfWork(self._reads, read_only=True)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -101,7 +101,7 @@ def _resolve(request: Request) -> tuple[Principal | None, DomainError | None]:
             error = NotAuthenticated("use 'Authorization: Bearer <token>'")
         else:
             try:
-                principal = identity.token_principal(platform.uow(), raw.strip())
+                principal = identity.token_principal(platform.read_uow(), raw.strip())
             except NotAuthenticated as exc:
                 error = exc
     else:
@@ -114,7 +114,7 @@ def _resolve(request: Request) -> tuple[Principal | None, DomainError | None]:
                 error = SessionExpired("the session has expired; please log in again")
             else:
                 try:
-                    principal = identity.session_principal(platform.uow(), raw_sid)
+                    principal = identity.session_principal(platform.read_uow(), raw_sid)
                 except NotAuthenticated as exc:
                     error = exc
     state.auth = (principal, error)

@@ -32,12 +32,12 @@ POLLUTANTS = tuple(p.value for p in Pollutant)
 
 def _bureau_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
     p = _p(request)
-    sums = ledger_service.asset_sums(p.uow())
+    sums = ledger_service.asset_sums(p.read_uow())
     ctx.setdefault("forms", {"confirm": {}, "verify": {}})
     ctx.setdefault("errors", {})
     return render(request, "bureau.html", status_code=status, sums=sums,
                   nonzero=[a for a, v in sums.items() if v != 0],
-                  confirm_needs_approval=identity.approval_required(p.uow(), "confirmation"),
+                  confirm_needs_approval=identity.approval_required(p.read_uow(), "confirmation"),
                   **ctx)
 
 
@@ -65,7 +65,7 @@ def bureau_confirm(request: Request, permit: Annotated[str, Form()] = "",
     if not errors and y is not None:
         p = _p(request)
         try:
-            alloc.permit_view(p.uow(), permit, events=0)
+            alloc.permit_view(p.read_uow(), permit, events=0)
             outcome, result = approvals.run_or_request(
                 p, user, tx_type="confirmation", action="confirm_rights", target=permit,
                 payload=dict(permit=permit, pollutant=pollutant, year=y, qty_kg=qty),
@@ -115,7 +115,8 @@ def bureau_verify(request: Request, permit: Annotated[str, Form()] = "",
 @router.get("/bureau/markets", response_class=HTMLResponse)
 def surveillance(request: Request,
                  user: Principal = Depends(require("market:state"))) -> HTMLResponse:
-    return render(request, "bureau_markets.html", markets=trading.list_markets(_p(request).uow()))
+    return render(request, "bureau_markets.html",
+                  markets=trading.list_markets(_p(request).read_uow()))
 
 
 @router.post("/bureau/markets/{pollutant}/{zone}/{vintage}/state", response_model=None)
@@ -140,9 +141,9 @@ def approvals_page(request: Request,
     size = 50
     p = _p(request)
     st = status if status in ("pending", "executing", "executed", "failed", "rejected") else None
-    res = identity.approvals(p.uow(), status=st, offset=(page - 1) * size, limit=size)
+    res = identity.approvals(p.read_uow(), status=st, offset=(page - 1) * size, limit=size)
     return render(request, "approvals.html", res=res, status=st or "",
-                  policy=identity.approval_policy(p.uow()), page=page,
+                  policy=identity.approval_policy(p.read_uow()), page=page,
                   pages=_pages(res["total"], size),
                   pager_base="?" + urlencode({"status": st or ""}) + "&")
 
@@ -182,7 +183,7 @@ def audit_page(request: Request, actor: Annotated[str | None, Query(max_length=4
                page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                user: Principal = Depends(require("audit:read"))) -> HTMLResponse:
     size = 50
-    res = identity.audit_page(_p(request).uow(), actor=actor or None, action=action or None,
+    res = identity.audit_page(_p(request).read_uow(), actor=actor or None, action=action or None,
                               offset=(page - 1) * size, limit=size)
     return render(request, "audit.html", res=res, actor=actor or "", action=action or "",
                   page=page, pages=_pages(res["total"], size),

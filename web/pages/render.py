@@ -46,6 +46,7 @@ def _pollutant_zh(code: str) -> str:
 @lru_cache(maxsize=1)
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES))
+    t.env.auto_reload = False  # templates ship with the package; skip the mtime check per render
     t.env.filters.update(kg=_kg, t=_t, yuan=_yuan, price=_yuan, pollutant_zh=_pollutant_zh)
     t.env.globals.update(SECTORS=SECTORS, POLLUTANTS=POLLUTANTS)
     return t
