@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernel.errors import Conflict, InvalidInput, NotFound
+from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class BadReport(InvalidInput):
@@ -48,8 +48,120 @@ class NotTaxable(InvalidInput):
 
 # --- supervision (monitoring imports, screening): errors below this line
 
+class MonitoringImportRejected(InvalidInput):
+    """A monitoring CSV had invalid rows (or a bad header) and the caller did not ask for a
+    partial import. `details["errors"]` lists `{line, field, detail}` (the first 1,000),
+    `details["error_count"]` counts them all; nothing was stored."""
+
+    code = "monitoring_import_rejected"
+
+
+class DuplicateMonitoringImport(Conflict):
+    """The same file (by SHA-256) was imported before."""
+
+    code = "duplicate_monitoring_import"
+
+
+class BadMonitoringQuery(InvalidInput):
+    """A monitoring or report-check request is out of range (period, tolerance, dates)."""
+
+    code = "bad_monitoring_query"
+
+
 # --- alerts and problem clues: errors below this line
+
+class ClueUnknownPermit(InvalidInput):
+    """A finding names a permit the registry does not know."""
+
+    code = "clue_unknown_permit"
+
+
+class ClueNotFound(NotFound):
+    """No such clue, or (for an enterprise) a clue of another enterprise."""
+
+    code = "clue_not_found"
+
+
+class ClueTransitionRefused(Conflict):
+    """The clue's lifecycle does not allow this step from its current state
+    (found → sent → rectified → verified → closed; verify may instead reject back to sent)."""
+
+    code = "clue_transition_refused"
+
+
+class ClueActionNotAllowed(Forbidden):
+    """This role may not take this step (the bureau sends, verifies, rejects and closes; the
+    enterprise rectifies)."""
+
+    code = "clue_action_not_allowed"
+
+
+class BadClue(InvalidInput):
+    """A clue action's input is missing or out of range (due date, message, note, reason)."""
+
+    code = "bad_clue"
+
+
+class BadAlert(InvalidInput):
+    """An alert declaration is incomplete or out of range (level, zones, days)."""
+
+    code = "bad_alert"
+
+
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+
+
+class AlertNotActive(Conflict):
+    """The alert was already lifted or has ended: it cannot be lifted again."""
+
+    code = "alert_not_active"
+
 
 # --- true-up, deduction, vintages and recovery: errors below this line
 
 # --- disclosure and penalty decisions: errors below this line
+
+class BadPenaltyDecision(InvalidInput):
+    """A penalty decision's number, date, legal basis, summary or reason is missing or out of
+    range."""
+
+    code = "bad_penalty_decision"
+
+
+class PenaltyOutOfRange(InvalidInput):
+    """The amount lies outside the violation's statutory range (Regulation Art. 34)."""
+
+    code = "penalty_out_of_range"
+
+
+class DuplicateDecisionNumber(Conflict):
+    """Decision numbers are unique: another decision already carries this one."""
+
+    code = "duplicate_decision_number"
+
+
+class ViolationNotFound(NotFound):
+    code = "violation_not_found"
+
+
+class ViolationNotOpen(Conflict):
+    """Only an open violation (no decision in force) can be decided."""
+
+    code = "violation_not_open"
+
+
+class DecisionNotFound(NotFound):
+    code = "penalty_decision_not_found"
+
+
+class DecisionWithdrawn(Conflict):
+    """A withdrawn decision is final: it cannot be corrected or withdrawn again."""
+
+    code = "penalty_decision_withdrawn"
+
+
+class BadWorkbook(InvalidInput):
+    """An uploaded Excel workbook (or CSV file) cannot be read."""
+
+    code = "bad_workbook"

@@ -1,22 +1,63 @@
-"""Supervision tables: monitoring imports and the daily emissions computed from hourly
+"""Supervision tables: monitoring imports, the daily emissions computed from hourly
 monitoring data (per permit, outlet, pollutant and day, in grams so that a year sums to kg
-with one rounding)."""
+with one rounding), and the checks of execution reports against them.
+
+The raw hourly rows are not stored (8.76 million rows a year for 1,000 outlets): the daily
+aggregates and the anomaly evidence (problem clues) are what supervision uses. The import
+record keeps the file's SHA-256, its counts and the first row errors."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.metadata import Base
+
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class MonitoringImportRow(Base):
+    """One stored import of a monitoring CSV (a rejected all-or-nothing import stores
+    nothing, not even this row). A file (by SHA-256) is imported once."""
+
+    __tablename__ = "monitoring_import"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    enterprise: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    partial: Mapped[bool] = mapped_column(Boolean)
+    rows: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    outlets: Mapped[int] = mapped_column(Integer)
+    daily_rows: Mapped[int] = mapped_column(Integer)
+    anomalies: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the first row errors
+
+    __table_args__ = (UniqueConstraint("sha256", name="uq_monitoring_import_sha256"),)
 
 
 class MonitoringDailyRow(Base):
     """Emissions of one outlet and pollutant on one day (CST), computed from the hourly
     monitoring data: sum over the hours of concentration × flow. `hours` counts the hours
     with a valid reading; `power_kwh` is the day's power use of the outlet's unit (0 when not
-    reported)."""
+    reported). `import_id`: the import that stored it (None for rows written otherwise)."""
 
     __tablename__ = "monitoring_daily"
     permit: Mapped[str] = mapped_column(String(22), primary_key=True)
@@ -26,3 +67,31 @@ class MonitoringDailyRow(Base):
     emitted_g: Mapped[int] = mapped_column(BigInteger)
     hours: Mapped[int] = mapped_column(Integer)
     power_kwh: Mapped[int] = mapped_column(BigInteger)
+    import_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ReportCheckRow(Base):
+    """An execution-report line compared with the monitored emissions of its period: the
+    latest check of a permit, year and period replaces the previous one. Percentages are
+    decimal text (no floats stored); `monitored_kg` is None when there is no monitoring
+    data for the outlet and pollutant in the period."""
+
+    __tablename__ = "report_check"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(2))
+    outlet: Mapped[str] = mapped_column(String(20))
+    pollutant: Mapped[str] = mapped_column(String(10))
+    reported_kg: Mapped[int] = mapped_column(BigInteger)
+    monitored_kg: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    hours: Mapped[int] = mapped_column(Integer)
+    period_hours: Mapped[int] = mapped_column(Integer)
+    deviation_pct: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    tolerance_pct: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(20))  # ok | deviation | no_monitoring_data
+    actor: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("permit", "year", "period", "outlet", "pollutant",
+                                       name="uq_report_check_line"),)

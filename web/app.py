@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(supervision_api.router, prefix="/api/v1")
     app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(disclosure_api.router, prefix="/api/v1")
+    from web.api import surveillance as surveillance_api  # market surveillance
+    app.include_router(surveillance_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1", tags=["ledger"],
                        dependencies=[Depends(csrf_protect), Depends(ledger_access)],
                        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
@@ -91,6 +93,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(alerts_pages.router)
     app.include_router(compliance_pages.router)
     app.include_router(disclosure_pages.router)
+    from web.pages import reports_pages  # execution-report pages (issue 7)
+
+    app.include_router(reports_pages.router)
     app.include_router(public.router)
     app.include_router(pages.router)
     return app

@@ -192,22 +192,173 @@ ZH: dict[str, str] = {
 
 # supervision (monitoring imports, anomaly clues): web/pages/supervision.py
 ZH.update({
+    "Monitoring": "在线监测", "Monitoring data": "在线监测数据",
+    "Hourly online-monitoring data (CST): actual emissions are computed per outlet, "
+    "pollutant and day; exceedances, flat-lined signals, missing data and emissions dropping "
+    "while power use stays high each open a problem clue.":
+        "小时在线监测数据（北京时间）：按排放口、污染物和日计算实际排放量；超标、数据恒值、"
+        "数据缺失以及用电量保持高位而排放量下降，均生成问题线索。",
+    "Import monitoring data": "导入监测数据", "CSV file": "CSV 文件",
+    "or paste the CSV text": "或粘贴 CSV 文本",
+    "Partial import: keep the valid rows": "部分导入：保留有效行",
+    "Columns: permit, outlet, hour (YYYY-MM-DD HH:MM), flow_nm3_h or flow_m3_h, "
+    "concentrations as SO2_mg_m3, NOx_mg_m3, PM_mg_m3 (air) or COD_mg_l, NH3-N_mg_l (water), "
+    "power_kwh. The unit is part of the column name.":
+        "列：permit（许可证）、outlet（排放口）、hour（YYYY-MM-DD HH:MM）、flow_nm3_h 或 "
+        "flow_m3_h（流量），浓度列如 SO2_mg_m3、NOx_mg_m3、PM_mg_m3（废气）或 COD_mg_l、"
+        "NH3-N_mg_l（废水），power_kwh（用电量）。单位写在列名中。",
+    "Invalid rows": "无效行", "Nothing was stored.": "未保存任何数据。", "Line": "行号",
+    "Field": "字段", "Import": "导入", "Recent imports": "最近导入", "Imported at": "导入时间",
+    "By": "操作人", "Rows": "行数", "Accepted": "接受", "Rejected": "拒绝",
+    "Outlets": "排放口数", "Daily rows": "日数据行", "Anomalies": "异常",
+    "No imports": "暂无导入", "Execution reports against monitoring": "执行报告与监测数据比对",
+    "Tolerance %": "容差 %", "Check report": "比对报告", "Deviations": "偏差",
+    "Reported kg": "报告 kg", "Monitored kg": "监测 kg", "Monitored hours": "监测小时数",
+    "Checked at": "比对时间", "No deviations": "暂无偏差",
+    "Daily emissions of a permit": "许可证日排放量", "To": "至", "Show": "显示",
+    "Emitted kg": "排放 kg", "Emitted g": "排放 g", "Hours": "小时数", "Days": "天数",
+    "Day": "日期", "Power kWh": "用电 kWh", "No monitoring data": "暂无监测数据",
+    "Shown": "已显示",
 })
 
 # heavy-pollution alerts: web/pages/alerts.py
 ZH.update({
+    "Actor": "操作人", "Alert": "预警", "Alert level": "预警级别", "Alerts": "预警列表",
+    "Alert levels cut emissions by at least: yellow 10 %, orange 20 %, red 30 %. Each "
+    "affected permit gets, per pollutant with a permitted quantity that year, a daily cap "
+    "(permitted quantity × (1 − cut) ÷ days in the year, rounded down to whole kg) and a "
+    "monthly cap (daily cap × alert days in the month).":
+        "预警级别对应的减排比例不低于：黄色 10%、橙色 20%、红色 30%。受影响的排污许可证按当年有"
+        "许可排放量的每种污染物获得日排放上限（许可排放量 ×（1 − 减排比例）÷ 当年天数，向下取整"
+        "到千克）和月排放上限（日上限 × 当月预警天数）。",
+    "Breaches": "超限记录", "Bureau's request": "生态环境局要求", "Caps": "排放上限",
+    "Check monitoring data against the caps": "用监测数据核对排放上限",
+    "Check this alert": "核对本次预警", "Close the clue": "关闭线索", "Closed": "已关闭",
+    "Clue": "线索", "Cut %": "减排比例 %",
+    "Cut % (optional, at least the level's)": "减排比例 %（可选，不低于级别要求）",
+    "Daily cap kg": "日上限 kg", "Declare": "发布", "Declare an alert": "发布预警",
+    "Declared by": "发布人",
+    "Each finding of off-site supervision (screening anomalies, alert breaches, manual "
+    "entries) is followed up: found → sent to the enterprise → rectified → verified → "
+    "closed; a rejected rectification goes back to the enterprise.":
+        "非现场监管发现的每个问题（筛查异常、预警超限、人工录入）都要跟踪办理：发现 → 交办企业 → "
+        "整改 → 核查 → 销号；核查不通过的整改退回企业重新整改。",
+    "Emitted kg": "排放量 kg", "Evidence": "证据",
+    "Findings the bureau follows up with your enterprise. When a clue is sent to you, record "
+    "what you rectified before its due date; the bureau then verifies it.":
+        "生态环境局交办贵企业的问题线索。收到交办后，请在截止日期前填报整改情况，由生态环境局"
+        "核查。",
+    "First day": "开始日期", "First rows shown; the API lists all.":
+        "仅显示前若干行；完整列表请使用 API。",
+    "Found by": "来源", "Heavy-pollution alerts": "重污染天气预警", "History": "办理记录",
+    "Last checked": "最近核对", "Last day": "结束日期", "Lift this alert now": "立即解除预警",
+    "Lifted by": "解除人", "Message to the enterprise": "交办要求", "Month": "月份",
+    "Monthly cap kg": "月上限 kg", "No alerts": "暂无预警", "No breaches": "暂无超限",
+    "No clues": "暂无线索", "No permit is affected": "无受影响的许可证",
+    "No such alert": "没有该预警", "No such clue": "没有该线索",
+    "Open a clue by hand": "人工录入问题线索", "Open clue": "录入线索", "Opened": "发现",
+    "Problem clue": "问题线索", "Problem clues": "问题线索",
+    "Record the rectification": "提交整改情况", "Rectification recorded": "已填报整改",
+    "Reject: back to the enterprise": "不通过：退回企业", "Rejected": "核查不通过",
+    "Remark": "附注", "Run the check": "开始核对", "Send to the enterprise": "交办企业",
+    "Sent to the enterprise": "已交办企业", "Verified": "已核查",
+    "Verify the rectification": "核查通过", "What was rectified": "整改情况",
+    "Window": "时段", "Zones or districts": "交易区或区县",
+    "all started alerts": "所有已开始的预警", "overdue": "已逾期",
+    # states, kinds, alert statuses, breach periods, sides
+    "found": "已发现", "sent": "已交办", "rectified": "已整改", "verified": "已核查",
+    "exceedance": "超标排放", "flat_line": "数据恒值", "missing_data": "数据缺失",
+    "emission_power_mismatch": "排放与用电不符", "alert_breach": "预警超限",
+    "manual": "人工录入", "declared": "已发布", "lifted": "已解除", "ended": "已结束",
+    "day": "日", "month": "月", "bureau": "生态环境局", "enterprise": "企业",
+    "system": "系统",
 })
 
 # true-up, deduction, vintages and standard-change recovery: web/pages/compliance_pages.py
 ZH.update({
+    "Compliance": "履约", "Compliance true-up": "履约清缴", "Run true-up": "执行清缴",
+    "True-up status per permit": "各许可证清缴状态", "Annual report": "年度执行报告",
+    "Actual kg": "实际排放 kg", "Surrendered kg": "清缴 kg", "Vintages": "年度份额",
+    "Deducted kg": "次年扣减 kg", "Outstanding kg": "未抵扣 kg",
+    "Penalty range, yuan": "罚款幅度（元）", "Basis": "依据",
+    "Regulation Art. 34": "《排污许可管理条例》第三十四条",
+    "Deduct the shortfall from next year": "从次年排污权中扣减缺口",
+    "Each year's emissions are settled from that year's confirmed rights first, then from "
+    "banked rights of the five earlier vintages already trued up (oldest first); later "
+    "vintages are never used, and tradable rights are never surrendered. A shortfall is a "
+    "violation under Regulation Art. 34; it can also be deducted from next year's rights.":
+        "每年的排放先以当年度确认的排污权清缴，再以此前五个已完成清缴年度的结余排污权（由早到晚）"
+        "补足；不得使用以后年度的排污权，可交易排污权不予清缴。缺口按《排污许可管理条例》"
+        "第三十四条记为违法，并可从次年排污权中扣减。",
+    "compliant": "履约", "violation": "违法", "deduction": "次年扣减",
+    "not trued up": "未清缴", "open violation": "待处理",
+    "Recovery kg": "应收回 kg", "Decision": "决定", "Decision on flag": "处理标记",
+    "Buy-back price, yuan/t": "回购价格（元/吨）",
+    "recover": "收回至储备", "buy_back": "回购至储备", "recovered": "已收回",
+    "bought_back": "已回购", "second officer": "需复核",
 })
 
 # disclosure and penalty decisions: web/pages/disclosure.py, web/pages/public.py
 ZH.update({
+    "A shortfall found by the true-up is a violation (Regulation Art. 34: 200,000 to "
+    "1,000,000 yuan). A decision is published when it is made; corrections and withdrawals "
+    "are recorded, never deleted.":
+        "年度核算发现的排放量缺口即为违法行为（《排污许可管理条例》第三十四条：二十万元以上"
+        "一百万元以下罚款）。处罚决定作出即公开；更正和撤回均留有记录，从不删除。",
+    "After the annual true-up an enterprise is compliant when its rights covered its actual "
+    "emissions, in violation when they fell short, and pending until every permit is trued "
+    "up.":
+        "年度核算后，排污权足以覆盖实际排放量的企业为合规，不足的为违法；所有许可证核算完成前"
+        "为待核算。",
+    "Annual": "年度", "Compliance status": "合规状态", "Compliant": "合规",
+    "Continuous market": "连续竞价", "Correct a decision": "更正处罚决定",
+    "Corrected": "已更正", "Decide": "作出决定", "Decide and publish": "作出决定并公开",
+    "Decision date": "决定日期", "Decision number": "决定书文号", "Decisions": "处罚决定",
+    "Due": "截止日期", "Enter a report": "填报执行报告",
+    "Every trade as the exchange publishes it: market, quantity, price and time.":
+        "按交易所公开口径公布每笔成交：市场、数量、价格和时间。",
+    "Execution reports": "执行报告", "Field": "字段", "Flags": "标记",
+    "Header row: permit, year, period, outlet, pollutant, quantity, unit. Excel: the first "
+    "sheet, row n is line n.":
+        "表头：permit, year, period, outlet, pollutant, quantity, unit。Excel 读取第一个工作表，"
+        "错误提示的行号即表格行号。",
+    "Import": "导入", "Import CSV or Excel": "导入 CSV 或 Excel", "In violation": "违法",
+    "Late reports": "逾期报告", "Legal basis": "法律依据", "Line": "行", "Lines": "明细",
+    "Negotiated transfer": "协议转让", "No penalty decisions": "暂无处罚决定",
+    "No reports": "暂无报告", "No violations": "暂无违法记录",
+    "No violations await a decision": "暂无待处罚的违法行为",
+    "Nothing was stored.": "未保存任何数据。",
+    "Outlet": "排放口", "Partial import: keep the valid rows": "部分导入：保留有效行",
+    "Penalties": "行政处罚", "Penalty decisions": "行政处罚决定",
+    "Penalty decisions on emissions beyond the rights held (Regulation Art. 34). A withdrawn "
+    "decision shows the reason of its withdrawal.":
+        "对超出所持排污权排放的行政处罚决定（《排污许可管理条例》第三十四条）。已撤回的决定"
+        "公开撤回理由。",
+    "Penalty range yuan": "罚款幅度 元", "Penalty yuan": "罚款 元", "Pending true-up": "待核算",
+    "Period": "期间", "Public disclosure: compliance status": "信息公开：合规状态",
+    "Public disclosure: penalty decisions": "信息公开：行政处罚决定",
+    "Public disclosure: trades": "信息公开：成交记录", "Published": "已公开",
+    "Record correction": "记录更正", "Reports": "报告", "Reserve auction": "储备拍卖",
+    "Shortfall kg": "缺口 kg", "Stored": "已保存", "Submit report": "提交报告",
+    "Submitted": "提交时间", "Trades": "成交记录", "Unit": "单位", "Updated": "更新于",
+    "Venue": "交易方式", "Violation": "违法行为", "Violations": "违法行为",
+    "Violations awaiting a decision": "待作出处罚决定的违法行为",
+    "Withdraw (the reason is published)": "撤回（公开撤回理由）",
+    "Withdraw a decision": "撤回处罚决定", "Withdrawn": "已撤回", "all markets": "全部市场",
+    "late": "逾期", "unchanged": "不变", "Awaiting decision": "待作出决定",
+    "Decided": "已作出处罚决定", "above_permitted": "超过许可排放量",
+    "change_over_50pct": "同比变化超过 50%",
 })
 
 # market surveillance of continuous trades
 ZH.update({
+    "Trades of every venue and negotiated transfers priced far from the reference price (the "
+    "base price when a market has none); one enterprise on both sides; round trips: A sells "
+    "to B and B sells back to A in the same market within the window, at similar "
+    "quantities.": "各交易方式的成交及协议转让中价格远离参考价（市场无参考价时用基准价）的交易；"
+    "买卖双方为同一企业的交易；对倒交易：同一市场内、窗口期内，A 卖给 B 且 B 以相近数量卖回给 A。",
+    "Round-trip window (trading days)": "对倒窗口（交易日）",
+    "Quantity tolerance %": "数量容差 %", "Other leg": "另一笔",
 })
 
 def translator(lang: str) -> Callable[[str], str]:

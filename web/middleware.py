@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -102,9 +103,21 @@ def _replaying(body: bytes) -> Receive:
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-#: routes whose bodies are legitimately large: the ledger batch API takes up to 8,000
-#: transfers per call (about 2 MB of JSON)
-LARGE_BODY_PATHS = {"/api/v1/ledger/transfers": 4 * 1024 * 1024}
+MIB = 1024 * 1024
+#: routes whose bodies are legitimately large (pattern → limit): the ledger batch API takes up
+#: to 8,000 transfers per call (about 2 MB of JSON); report imports (CSV or Excel, from the
+#: API or the enterprise's upload form) and monitoring imports (a year of hourly readings of
+#: one outlet is about 0.5 MB; a bureau upload covers many) carry files
+LARGE_BODY_PATHS: list[tuple[re.Pattern[str], int]] = [
+    (re.compile(r"/api/v1/ledger/transfers"), 4 * MIB),
+    (re.compile(r"/api/v1/compliance/reports/import(-xlsx)?"), 8 * MIB),
+    (re.compile(r"/enterprises/[^/]+/reports/import"), 8 * MIB),
+    (re.compile(r"/api/v1/monitoring/imports|/bureau/monitoring(/imports)?"), 32 * MIB),
+]
+
+
+def body_limit(path: str, default: int) -> int:
+    return max([default] + [lim for pat, lim in LARGE_BODY_PATHS if pat.fullmatch(path)])
 
 
 class RequestGuard:
@@ -128,7 +141,7 @@ class RequestGuard:
         if method not in UNSAFE:
             await self.app(scope, receive, send_with_headers)
             return
-        limit = max(self.limit, LARGE_BODY_PATHS.get(scope.get("path", ""), 0))
+        limit = body_limit(scope.get("path", ""), self.limit)
         length = _header(scope, b"content-length")
         if length is not None:
             try:

@@ -256,3 +256,16 @@ def test_scrypt_demo_hashes_verify_and_upgrade() -> None:
     stored = f"scrypt${salt.hex()}${digest.hex()}"
     assert verify_password(stored, "demo") and not verify_password(stored, "demo2")
     assert needs_rehash(stored)
+
+
+def test_file_routes_take_larger_bodies_than_the_rest() -> None:
+    from web.middleware import body_limit
+
+    default = 64 * 1024
+    assert body_limit("/api/v1/tokens", default) == default
+    assert body_limit("/api/v1/ledger/transfers", default) == 4 * 1024 * 1024
+    assert body_limit("/api/v1/compliance/reports/import-xlsx", default) > 1024 * 1024
+    assert body_limit("/enterprises/915000001234567890/reports/import", default) > 1024 * 1024
+    # a pattern never reaches beyond its own path
+    assert body_limit("/enterprises/x/reports/import/more", default) == default
+    assert body_limit("/api/v1/ledger/transfers/x/reversal", default) == default

@@ -80,10 +80,44 @@ API = [
     ("GET", "/api/v1/compliance/statistics.csv", "rights:confirm", None),
     ("POST", "/api/v1/compliance/true-ups", "rights:confirm", {"permit": "nope", "year": 2026}),
     # api: supervision (monitoring, clues)
+    ("POST", "/api/v1/monitoring/imports", "enterprise:read", {"csv": "permit\n", "partial": True}),
+    ("GET", "/api/v1/monitoring/imports", "enterprise:read", None),
+    ("GET", "/api/v1/monitoring/daily", "enterprise:read", None),
+    ("GET", "/api/v1/monitoring/totals", "enterprise:read", None),
+    ("POST", "/api/v1/monitoring/report-checks", "rights:confirm",
+     {"permit": "nope", "year": 2026, "period": "Y"}),
+    ("GET", "/api/v1/monitoring/report-checks", "enterprise:read", None),
     # api: alerts
+    ("GET", "/api/v1/alerts", "token:own", None),
+    ("POST", "/api/v1/alerts", "rights:confirm",
+     {"level": "red", "zones": ["NOPE"], "first_day": "2100-01-01", "last_day": "2100-01-02"}),
+    ("POST", "/api/v1/alerts/lift", "rights:confirm", {"alert": 999}),
+    ("POST", "/api/v1/alerts/checks", "rights:confirm", {"alert": 999}),
+    ("GET", "/api/v1/alerts/caps", "token:own", None),
+    ("GET", "/api/v1/alerts/breaches", "token:own", None),
+    ("GET", "/api/v1/clues", "enterprise:read", None),
+    ("GET", "/api/v1/clues/detail", "enterprise:read", None),
+    ("POST", "/api/v1/clues", "rights:confirm", {"permit": "NOPE", "description": "d"}),
+    ("POST", "/api/v1/clues/actions", "enterprise:read", {"clue": 999, "action": "close"}),
     # api: true-up, recovery
+    ("GET", "/api/v1/compliance/true-ups", "rights:confirm", None),
+    ("GET", "/api/v1/compliance/violations", "rights:confirm", None),
+    ("POST", "/api/v1/allocation/standard-decisions", "rights:confirm",
+     {"flag": 1, "decision": "recover"}),
     # api: disclosure
+    ("GET", "/api/v1/public/permits", "public", None),
+    ("GET", "/api/v1/public/trades", "public", None),
+    ("GET", "/api/v1/public/compliance", "public", None),
+    ("GET", "/api/v1/public/penalties", "public", None),
+    ("GET", "/api/v1/penalties/violations", "rights:confirm", None),
+    ("POST", "/api/v1/penalties", "rights:confirm",
+     {"violation": 1, "number": "X-1", "amount_fen": 20_000_000, "decided_on": "2026-01-05",
+      "summary": "s"}),
+    ("POST", "/api/v1/penalties/corrections", "rights:confirm", {"number": "nope", "reason": "r"}),
+    ("POST", "/api/v1/penalties/withdrawals", "rights:confirm", {"number": "nope", "reason": "r"}),
+    ("POST", "/api/v1/compliance/reports/import-xlsx", "enterprise:read", {"xlsx_base64": "AAAA"}),
     # api: surveillance
+    ("GET", "/api/v1/surveillance/flags", "market:state", None),
 ]
 
 PAGES = [
@@ -147,9 +181,34 @@ PAGES = [
     ("POST", "/login", "public"),
     ("POST", "/logout", "public"),
     # pages: supervision (monitoring, clues)
+    ("GET", "/bureau/monitoring", "rights:confirm"),
+    ("POST", "/bureau/monitoring/imports", "rights:confirm"),
+    ("POST", "/bureau/monitoring/report-checks", "rights:confirm"),
     # pages: alerts
+    ("GET", "/bureau/alerts", "rights:confirm"),
+    ("POST", "/bureau/alerts", "rights:confirm"),
+    ("POST", "/bureau/alerts/lift", "rights:confirm"),
+    ("POST", "/bureau/alerts/check", "rights:confirm"),
+    ("GET", "/bureau/clues", "rights:confirm"),
+    ("POST", "/bureau/clues", "rights:confirm"),
+    ("POST", "/bureau/clues/act", "rights:confirm"),
+    ("GET", "/enterprises/{code}/clues", "own:enterprise:read"),
+    ("POST", "/enterprises/{code}/clues/rectify", "own:order:place"),
     # pages: true-up, recovery
+    ("GET", "/bureau/compliance", "rights:confirm"),
+    ("POST", "/bureau/compliance/true-ups", "rights:confirm"),
+    ("POST", "/bureau/standards/decisions", "rights:confirm"),
     # pages: disclosure
+    ("GET", "/public/penalties", "public"),
+    ("GET", "/public/compliance", "public"),
+    ("GET", "/public/trades", "public"),
+    ("GET", "/bureau/penalties", "rights:confirm"),
+    ("POST", "/bureau/penalties", "rights:confirm"),
+    ("POST", "/bureau/penalties/correct", "rights:confirm"),
+    ("POST", "/bureau/penalties/withdraw", "rights:confirm"),
+    ("GET", "/enterprises/{code}/reports", "own:enterprise:read"),
+    ("POST", "/enterprises/{code}/reports", "own:enterprise:read"),
+    ("POST", "/enterprises/{code}/reports/import", "own:enterprise:read"),
     # pages: surveillance
 ]
 SKIP = {"/healthz", "/openapi.json", "/static", "/vendor"}

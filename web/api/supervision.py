@@ -1,9 +1,256 @@
-"""JSON API of supervision under /api/v1 (filled by the supervision work)."""
+"""JSON API of supervision under /api/v1: monitoring imports (hourly CSV sent inside JSON),
+the daily emissions and totals computed from them, and checks of execution reports against
+the monitored emissions.
+
+Access: the bureau imports for every permit, reads everything and runs report checks; a
+trader imports the online-monitoring data of its own enterprise's permits (rows of another
+enterprise's permit are "unknown permit" row errors) and reads its own imports, daily
+emissions, totals and report checks (another enterprise's permit answers 404). Object ids
+travel as query or body fields. Routes never commit: each calls one use case.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from web.auth import csrf_protect
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.wiring import Platform
+from compliance import supervision_service as sup
+from compliance.errors import MonitoringImportRejected
+from identity.roles import BUREAU, Principal, Role
+from web.api.models import ErrorBody
+from web.auth import csrf_protect, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["supervision"])
+
+Bureau = Depends(require_role(*BUREAU))
+Party = Depends(require("enterprise:read"))
+
+Offset = Annotated[int, Query(ge=0, le=10**9)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+QDay = Annotated[date, Query(ge=date(1990, 1, 1), le=date(2200, 12, 31))]
+PermitQ = Annotated[str, Query(min_length=1, max_length=22, pattern=r"^[A-Za-z0-9]+$")]
+PermitCode = Annotated[str, Field(min_length=1, max_length=22, pattern=r"^[A-Za-z0-9]+$")]
+PollutantQ = Literal["SO2", "NOx", "PM", "VOCs", "COD", "NH3-N"]
+Period = Literal["Y", "Q1", "Q2", "Q3", "Q4"]
+Status = Literal["ok", "deviation", "no_monitoring_data"]
+
+
+def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": ErrorBody} for c in codes}
+
+
+READ = _err(401, 403, 404, 422)
+WRITE = _err(401, 403, 404, 409, 413, 415, 422)
+
+
+def _p(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def _audit(request: Request, action: str, target: str | None = None,
+           detail: str | None = None) -> None:
+    request.state.audit = {"action": action, "target": target, "detail": detail}
+
+
+def _own(user: Principal) -> str | None:
+    """The enterprise a caller is restricted to: None for the bureau."""
+    return (user.enterprise or "") if user.role == Role.TRADER else None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RowErrorOut(BaseModel):
+    line: int
+    field: str | None
+    detail: str
+
+
+class ImportIn(Strict):
+    csv: str = Field(min_length=1, max_length=50_000_000, description=(
+        "CSV text, one row per outlet and hour (CST): permit,outlet,hour,flow_nm3_h,"
+        "SO2_mg_m3,NOx_mg_m3,PM_mg_m3,flow_m3_h,COD_mg_l,NH3-N_mg_l,power_kwh "
+        "(columns in any order; the unit is part of the column name)"))
+    partial: bool = Field(False, description="store the valid rows even if others are not")
+
+
+class ImportOut(BaseModel):
+    id: int
+    sha256: str
+    actor: str
+    enterprise: str | None
+    at: str
+    partial: bool
+    rows: int
+    accepted: int
+    rejected: int
+    first_day: str | None
+    last_day: str | None
+    outlets: int
+    daily_rows: int
+    anomalies: int
+
+
+class ImportResult(ImportOut):
+    error_count: int
+    errors: list[RowErrorOut] = Field(description="the first 1,000 row errors, by line")
+    anomaly_kinds: dict[str, int]
+    clues: list[int] = Field(description="problem clues opened, one per new anomaly")
+
+
+class ImportListed(ImportOut):
+    errors: list[RowErrorOut] = Field(description="the first row errors (partial imports)")
+
+
+class ImportPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[ImportListed]
+
+
+@router.post("/monitoring/imports", status_code=201, response_model=ImportResult,
+             responses=WRITE)
+def import_monitoring(request: Request, body: ImportIn, user: Principal = Party) -> Any:
+    """Import hourly monitoring data: emissions per outlet, pollutant and day are computed
+    and stored (grams), anomalies are screened and each opens a problem clue. Invalid rows
+    are listed with their line number; without `partial` nothing is stored when any row is
+    invalid (422 `monitoring_import_rejected`, with `error_count` and `errors`). The same
+    file twice: 409."""
+    _audit(request, "import_monitoring", None, f"partial={body.partial}")
+    try:
+        return sup.import_monitoring(_p(request).uow(), csv_data=body.csv,
+                                     partial=body.partial, actor=user.username,
+                                     enterprise=_own(user))
+    except MonitoringImportRejected as exc:
+        return JSONResponse({"error": exc.code, "detail": exc.message, "field": exc.field,
+                             "error_count": exc.details.get("error_count", 0),
+                             "errors": exc.details.get("errors", [])}, status_code=422)
+
+
+@router.get("/monitoring/imports", response_model=ImportPage, responses=READ)
+def imports(request: Request, offset: Offset = 0, limit: Limit = 50,
+            user: Principal = Party) -> Any:
+    """Stored imports, newest first (a trader: its own enterprise's)."""
+    return sup.imports(_p(request).uow(), enterprise=_own(user), offset=offset, limit=limit)
+
+
+class DailyOut(BaseModel):
+    outlet: str
+    pollutant: str
+    day: str
+    emitted_g: int
+    hours: int
+    power_kwh: int
+
+
+class DailyPage(BaseModel):
+    permit: str
+    first: str
+    last: str
+    total: int
+    offset: int
+    limit: int
+    items: list[DailyOut]
+
+
+@router.get("/monitoring/daily", response_model=DailyPage, responses=READ)
+def daily(request: Request, permit: PermitQ, first: QDay, last: QDay,
+          pollutant: PollutantQ | None = None, offset: Offset = 0, limit: Limit = 100,
+          user: Principal = Party) -> Any:
+    """Daily emissions of a permit (grams per outlet, pollutant and day), at most 366 days."""
+    return sup.daily_emissions(_p(request).uow(), permit=permit, first=first, last=last,
+                               pollutant=pollutant, enterprise=_own(user), offset=offset,
+                               limit=limit)
+
+
+class TotalOut(BaseModel):
+    outlet: str
+    pollutant: str
+    emitted_g: int
+    kg: int = Field(description="whole kg, rounded once (half to even)")
+    hours: int
+    days: int
+
+
+class Totals(BaseModel):
+    permit: str
+    first: str
+    last: str
+    lines: list[TotalOut]
+
+
+@router.get("/monitoring/totals", response_model=Totals, responses=READ)
+def totals(request: Request, permit: PermitQ, first: QDay, last: QDay,
+           user: Principal = Party) -> Any:
+    """Monitored emissions of a permit per outlet and pollutant between two days."""
+    return sup.monitoring_totals(_p(request).uow(), permit=permit, first=first, last=last,
+                                 enterprise=_own(user))
+
+
+class CheckIn(Strict):
+    permit: PermitCode
+    year: int = Field(ge=1990, le=2200)
+    period: Period = Field(description='"Y" (annual) or "Q1".."Q4"')
+    tolerance_pct: str | None = Field(None, max_length=12, pattern=r"^[0-9]+(\.[0-9]+)?$",
+                                      description="default 10 (%)", examples=["10"])
+
+
+class CheckOut(BaseModel):
+    permit: str
+    year: int
+    period: str
+    outlet: str
+    pollutant: str
+    reported_kg: int
+    monitored_kg: int | None
+    hours: int
+    period_hours: int
+    deviation_pct: str | None
+    tolerance_pct: str
+    status: str = Field(description="ok, deviation or no_monitoring_data")
+    actor: str
+    checked_at: str
+
+
+class CheckResult(BaseModel):
+    permit: str
+    year: int
+    period: str
+    tolerance_pct: str
+    deviations: int
+    lines: list[CheckOut]
+
+
+class CheckPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[CheckOut]
+
+
+@router.post("/monitoring/report-checks", status_code=201, response_model=CheckResult,
+             responses=WRITE)
+def check_reports(request: Request, body: CheckIn, user: Principal = Bureau) -> Any:
+    """Compare a permit's execution report for a year or quarter with the monitored
+    emissions; lines deviating beyond the tolerance are flagged `deviation`."""
+    _audit(request, "check_reports", body.permit, f"{body.year} {body.period}")
+    return sup.check_reports(_p(request).uow(), permit=body.permit, year=body.year,
+                             period=body.period, tolerance_pct=body.tolerance_pct,
+                             actor=user.username)
+
+
+@router.get("/monitoring/report-checks", response_model=CheckPage, responses=READ)
+def report_checks(request: Request, permit: PermitQ | None = None,
+                  status: Status | None = None,
+                  year: Annotated[int | None, Query(ge=1990, le=2200)] = None,
+                  offset: Offset = 0, limit: Limit = 50, user: Principal = Party) -> Any:
+    """Stored report checks, newest first (a trader: its own enterprise's permits)."""
+    return sup.report_checks(_p(request).uow(), permit=permit, enterprise=_own(user),
+                             status=status, year=year, offset=offset, limit=limit)

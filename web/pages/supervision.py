@@ -1,9 +1,162 @@
-"""Pages of supervision (filled by the supervision work)."""
+"""Bureau pages of off-site supervision: `/bureau/monitoring`.
+
+One page: the upload form of hourly monitoring data (a CSV file as multipart, or pasted
+text; "partial" keeps the valid rows), the recent imports, the check of an execution report
+against the monitored emissions (permit, year, period, tolerance) with the deviations found,
+and the daily emissions of one permit between two days (with its totals).
+
+A rejected import re-renders the page (422) with its row errors and line numbers; nothing
+is stored. Forms post and redirect (303); object ids travel as form fields or query
+parameters. Routes never commit (each calls one use case).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from datetime import date, timedelta
+from typing import Annotated, Any
 
-from web.auth import csrf_protect
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from compliance import supervision_service as sup
+from compliance.errors import MonitoringImportRejected
+from identity.roles import BUREAU, Principal
+from kernel.clock import system_clock, trading_day
+from kernel.errors import DomainError
+from web.auth import csrf_protect, require_role
+from web.errors import status_of
+from web.pages import forms
+from web.pages.render import render
+from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+Bureau = Depends(require_role(*BUREAU))
+Text = Annotated[str | None, Query(max_length=22)]
+IMPORTS_SHOWN = 20
+CHECKS_SHOWN = 50
+DAILY_SHOWN = 400
+PERIODS = ("Y", "Q1", "Q2", "Q3", "Q4")
+#: uploads larger than this are refused before reading (the request guard may refuse earlier)
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+def _day(value: str | None, name: str, errors: forms.FieldErrors) -> date | None:
+    v = (value or "").strip()
+    if not v:
+        return None
+    try:
+        d = date.fromisoformat(v)
+    except ValueError:
+        errors.add(name, "must be a date YYYY-MM-DD")
+        return None
+    if not 1990 <= d.year <= 2200:
+        errors.add(name, "must fall in 1990-2200")
+        return None
+    return d
+
+
+def _page(request: Request, status: int = 200, *, permit: str | None = None,
+          first: str | None = None, last: str | None = None,
+          **ctx: Any) -> HTMLResponse:
+    uow = _p(request).uow
+    q_errors = forms.FieldErrors()
+    d_first, d_last = _day(first, "first", q_errors), _day(last, "last", q_errors)
+    if d_last is None:
+        d_last = trading_day(system_clock())
+    if d_first is None:
+        d_first = d_last - timedelta(days=30)
+    daily = totals = None
+    if permit and not q_errors:
+        try:
+            daily = sup.daily_emissions(uow(), permit=permit, first=d_first, last=d_last,
+                                        limit=DAILY_SHOWN)
+            totals = sup.monitoring_totals(uow(), permit=permit, first=d_first, last=d_last)
+        except DomainError as exc:
+            q_errors.add("permit" if exc.field == "permit" else "form",
+                         f"{exc.code}: {exc.message}")
+    ctx.setdefault("forms", {"import": {}, "check": {}})
+    ctx.setdefault("errors", {"import": {}, "check": {}})
+    ctx.setdefault("import_errors", None)
+    return render(
+        request, "supervision_monitoring.html", status_code=status,
+        imports=sup.imports(uow(), limit=IMPORTS_SHOWN),
+        deviations=sup.report_checks(uow(), status="deviation", limit=CHECKS_SHOWN),
+        query={"permit": permit or "", "first": d_first.isoformat(),
+               "last": d_last.isoformat()},
+        query_errors=q_errors, daily=daily, totals=totals, PERIODS=PERIODS, **ctx)
+
+
+@router.get("/bureau/monitoring", response_class=HTMLResponse)
+def monitoring(request: Request, permit: Text = None,
+               first: Annotated[str | None, Query(max_length=10)] = None,
+               last: Annotated[str | None, Query(max_length=10)] = None,
+               user: Principal = Bureau) -> HTMLResponse:
+    return _page(request, permit=(permit or "").strip() or None, first=first, last=last)
+
+
+@router.post("/bureau/monitoring/imports", response_model=None)
+def import_monitoring(request: Request, csv_text: Annotated[str, Form()] = "",
+                      partial: Annotated[str, Form()] = "",
+                      file: Annotated[UploadFile | None, File()] = None,
+                      user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    errors = forms.FieldErrors()
+    data: bytes | None = None
+    if file is not None and file.filename:
+        data = file.file.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            errors.add("file", f"at most {MAX_UPLOAD // 2**20} MB")
+    if not data and not errors:
+        if csv_text.strip():
+            data = csv_text.encode("utf-8")
+        else:
+            errors.add("file", "choose a CSV file or paste its text")
+    form = {"csv_text": csv_text if len(csv_text) < 100_000 else "", "partial": partial}
+    audit(request, "import_monitoring", None, f"partial={partial == 'on'}")
+    status, import_errors = 422, None  # type: int, dict[str, Any] | None
+    if not errors and data is not None:
+        try:
+            out = sup.import_monitoring(_p(request).uow(), csv_data=data,
+                                        partial=partial == "on", actor=user.username)
+        except MonitoringImportRejected as exc:
+            items: Any = exc.details.get("errors", [])
+            import_errors = {"count": exc.details.get("error_count", 0), "items": items[:200]}
+            errors.add("form", f"{exc.code}: {exc.message}")
+        except DomainError as exc:
+            errors.add("form", f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            request.state.audit["target"] = str(out["id"])
+            return see_other("/bureau/monitoring", msg=(
+                f"import #{out['id']}: {out['accepted']} rows accepted, {out['rejected']} "
+                f"rejected, {out['daily_rows']} daily rows, {len(out['clues'])} clues opened"))
+    return _page(request, status, forms={"import": form, "check": {}},
+                 errors={"import": errors, "check": {}}, import_errors=import_errors)
+
+
+@router.post("/bureau/monitoring/report-checks", response_model=None)
+def check_reports(request: Request, permit: Annotated[str, Form()] = "",
+                  year: Annotated[str, Form()] = "", period: Annotated[str, Form()] = "",
+                  tolerance_pct: Annotated[str, Form()] = "",
+                  user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(permit=permit, year=year, period=period, tolerance_pct=tolerance_pct)
+    errors = forms.FieldErrors()
+    permit = forms.text(permit, "permit", errors, max_len=22)
+    y = forms.whole(year, "year", errors, lo=1990, hi=2200)
+    forms.choice(period, "period", errors, PERIODS)
+    tol = forms.text(tolerance_pct, "tolerance_pct", errors, max_len=12, required=False)
+    audit(request, "check_reports", permit, f"{year} {period}")
+    status = 422
+    if not errors and y is not None:
+        try:
+            out = sup.check_reports(_p(request).uow(), permit=permit, year=y, period=period,
+                                    tolerance_pct=tol or None, actor=user.username)
+        except DomainError as exc:
+            errors.add(exc.field if exc.field in ("permit", "period", "tolerance_pct")
+                       else "form", f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/monitoring", msg=(
+                f"{permit} {y} {period}: {len(out['lines'])} lines checked, "
+                f"{out['deviations']} deviations"))
+    return _page(request, status, forms={"import": {}, "check": form},
+                 errors={"import": {}, "check": errors})

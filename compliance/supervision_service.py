@@ -1,0 +1,305 @@
+"""Supervision use cases: import hourly monitoring data, read the daily emissions and
+totals computed from it, and check execution reports against them.
+
+`import_monitoring` runs in one unit of work: read and validate the CSV
+(`compliance.monitoring.load`, row errors with line numbers), compute the daily emissions,
+screen for anomalies (`compliance.screening.screen`), then store the import record, the daily
+rows and one problem clue per anomaly (`compliance.clue_store.ClueStore`) and commit. Without
+`partial`, any invalid row rejects the whole file and nothing is stored; with `partial`, the
+valid rows are stored and the invalid ones listed. A header fault rejects the file either way.
+
+Decisions:
+- Raw hourly rows are not stored (8.76 million rows a year for 1,000 outlets): the daily
+  aggregates (`monitoring_daily`, grams per outlet, pollutant and day) and the anomaly
+  evidence (clues) are what supervision uses. So a duplicate period is an outlet-day already
+  in `monitoring_daily`, or an hour repeated in the file; a day is imported at once.
+- A file (by SHA-256) is imported once (`duplicate_monitoring_import`).
+- Who imports: the bureau for every permit; a trader for its own enterprise's permits only
+  (the enterprise operates the online monitoring and uploads its own data, as it reports its
+  own execution reports); another enterprise's permit is an "unknown permit" row error.
+- Exceedance limits: derived from the permit's sector under the parameter table the permit
+  was issued with (`compliance.screening.sector_limits`); a permit whose parameter version is
+  not bundled uses the table in force on the file's first day.
+- Report checks (bureau): each line of a permit's execution report for a year or quarter is
+  compared with the monitored kg of that outlet and pollutant over the period; a deviation
+  beyond `tolerance_pct` (default `monitoring.REPORT_TOLERANCE_PCT`) is flagged. The latest
+  check of a report replaces the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from allocation.errors import UnknownParameterVersion
+from allocation.parameters import get_parameters
+from allocation.permits import PermitNotFound
+from compliance import monitoring as M
+from compliance import reports as R
+from compliance import screening as S
+from compliance.clue_store import ClueStore
+from compliance.errors import (
+    BadMonitoringQuery,
+    DuplicateMonitoringImport,
+    MonitoringImportRejected,
+    ReportNotFound,
+)
+from compliance.store import ComplianceStore
+from compliance.supervision_store import SupervisionStore
+from compliance.supervision_tables import MonitoringImportRow, ReportCheckRow
+from kernel.clock import system_clock
+from ledger.service import UoW
+
+#: errors kept on the import record (the answer lists up to monitoring.MAX_ERRORS)
+STORED_ERRORS = 100
+MAX_DAYS = 366
+
+
+def _sha256(data: bytes | str | Path) -> str:
+    h = hashlib.sha256()
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    else:
+        h.update(data.encode("utf-8") if isinstance(data, str) else data)
+    return h.hexdigest()
+
+
+def _limits(store: SupervisionStore, v: M.Validation, outlets: dict[tuple[str, str], str]
+            ) -> dict[tuple[str, str, str], Decimal]:
+    """(permit, outlet, pollutant) -> concentration limit, for the outlets in the file."""
+    keys = M.keys_of(v)
+    profiles = store.permit_profiles(sorted({p for p, _o in keys}))
+    period = v.period
+    out: dict[tuple[str, str, str], Decimal] = {}
+    cache: dict[tuple[str, str], dict[str, tuple[Decimal, str]]] = {}
+    for permit, outlet in keys:
+        prof = profiles.get(permit)
+        if prof is None:
+            continue
+        _ent, sector, version = prof
+        if (sector, version) not in cache:
+            try:
+                params = get_parameters(version)
+            except UnknownParameterVersion:
+                params = get_parameters(on=period[0] if period else None)
+            cache[(sector, version)] = S.sector_limits(params, sector)
+        medium = outlets.get((permit, outlet))
+        for pol, (limit, _src) in cache[(sector, version)].items():
+            if M.medium_of(pol) == medium:
+                out[(permit, outlet, pol)] = limit
+    return out
+
+
+def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
+                      partial: bool = False, enterprise: str | None = None,
+                      now: datetime | None = None) -> dict[str, Any]:
+    """Import an hourly monitoring CSV (see `compliance.monitoring` for the format)."""
+    now = now or system_clock()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    sha = _sha256(csv_data)
+    with uow:
+        store = SupervisionStore(uow.session)
+        before = store.import_by_sha(sha)
+        if before is not None:
+            raise DuplicateMonitoringImport(
+                f"this file was imported before (import #{before.id})", field="csv",
+                import_id=before.id)
+        outlets = store.outlets(enterprise)
+        permits = sorted({p for p, _o in outlets})
+        reg = M.Registry(outlets=outlets,
+                         imported=lambda lo, hi: store.imported_days(permits, lo, hi))
+        v = M.load(csv_data, reg)
+        timings["read"] = time.perf_counter() - t
+        errors = [e.to_dict() for e in v.errors]
+        if v.error_count and (not partial or v.header is None):
+            first = errors[0]
+            raise MonitoringImportRejected(
+                f"{v.error_count} invalid row(s); nothing was stored (first: line "
+                f"{first['line']}: {first['detail']})", field="csv", errors=errors,
+                error_count=v.error_count)
+        t = time.perf_counter()
+        days = M.daily(v)
+        timings["emissions"] = time.perf_counter() - t
+        t = time.perf_counter()
+        period, accepted, n_outlets = v.period, v.accepted, len(M.keys_of(v))
+        limits = _limits(store, v, outlets)
+        hourly = M.hourly_series(v, release=True)  # frees the hourly rows as it goes
+        anomalies = S.screen(hourly, M.daily_series(days), limits)
+        del hourly
+        timings["screening"] = time.perf_counter() - t
+        t = time.perf_counter()
+        row = MonitoringImportRow(
+            sha256=sha, actor=actor, enterprise=enterprise, at=now, partial=partial,
+            rows=v.rows, accepted=accepted, rejected=v.error_count,
+            first_day=period[0] if period else None, last_day=period[1] if period else None,
+            outlets=n_outlets, daily_rows=days.height, anomalies=len(anomalies),
+            errors=errors[:STORED_ERRORS])
+        import_id = store.add_import(row)
+        if import_id is None:
+            raise DuplicateMonitoringImport("this file was imported concurrently",
+                                            field="csv")
+        if days.height and not store.add_daily(M.daily_tuples(days, import_id),
+                                               M.daily_csv(days, import_id)):
+            raise DuplicateMonitoringImport(
+                "a concurrent import stored some of these outlet-days first; nothing was "
+                "stored", field="csv")
+        clues = ClueStore(uow.session).open_from_anomalies(
+            anomalies, now=now, source=f"monitoring import #{import_id}")
+        uow.commit()
+        timings["store"] = time.perf_counter() - t
+    return {**_import_dict(row), "error_count": v.error_count, "errors": errors,
+            "anomaly_kinds": dict(Counter(a.kind for a in anomalies)), "clues": clues,
+            "timings": {k: round(x, 3) for k, x in timings.items()}}
+
+
+def _import_dict(r: MonitoringImportRow) -> dict[str, Any]:
+    return {"id": r.id, "sha256": r.sha256, "actor": r.actor, "enterprise": r.enterprise,
+            "at": r.at.isoformat(), "partial": r.partial, "rows": r.rows,
+            "accepted": r.accepted, "rejected": r.rejected,
+            "first_day": r.first_day.isoformat() if r.first_day else None,
+            "last_day": r.last_day.isoformat() if r.last_day else None,
+            "outlets": r.outlets, "daily_rows": r.daily_rows, "anomalies": r.anomalies}
+
+
+def imports(uow: UoW, *, enterprise: str | None = None, offset: int = 0, limit: int = 50
+            ) -> dict[str, Any]:
+    with uow:
+        rows, total = SupervisionStore(uow.session).imports(enterprise=enterprise,
+                                                            offset=offset, limit=limit)
+        items = [_import_dict(r) | {"errors": r.errors} for r in rows]
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
+
+
+def _own_permit(store: SupervisionStore, permit: str, enterprise: str | None) -> str:
+    owner = store.permit_owner(permit)
+    if owner is None or (enterprise is not None and owner != enterprise):
+        raise PermitNotFound(f"no permit {permit}", field="permit")
+    return owner
+
+
+def _days(first: date, last: date) -> None:
+    if last < first:
+        raise BadMonitoringQuery("the last day is before the first", field="last")
+    if (last - first).days >= MAX_DAYS:
+        raise BadMonitoringQuery(f"at most {MAX_DAYS} days at a time", field="last")
+
+
+def daily_emissions(uow: UoW, *, permit: str, first: date, last: date,
+                    pollutant: str | None = None, enterprise: str | None = None,
+                    offset: int = 0, limit: int = 100) -> dict[str, Any]:
+    """The daily rows of a permit between two days (both included)."""
+    _days(first, last)
+    with uow:
+        store = SupervisionStore(uow.session)
+        _own_permit(store, permit, enterprise)
+        rows, total = store.daily(permit, first, last, pollutant, offset=offset, limit=limit)
+        items = [{"outlet": r.outlet, "pollutant": r.pollutant, "day": r.day.isoformat(),
+                  "emitted_g": r.emitted_g, "hours": r.hours, "power_kwh": r.power_kwh}
+                 for r in rows]
+    return {"permit": permit, "first": first.isoformat(), "last": last.isoformat(),
+            "items": items, "total": total, "offset": offset, "limit": limit}
+
+
+def monitoring_totals(uow: UoW, *, permit: str, first: date, last: date,
+                      enterprise: str | None = None) -> dict[str, Any]:
+    """Monitored emissions of a permit per outlet and pollutant between two days: grams,
+    whole kg (rounded once), hours with an emission and days with data."""
+    if last < first:
+        raise BadMonitoringQuery("the last day is before the first", field="last")
+    with uow:
+        store = SupervisionStore(uow.session)
+        _own_permit(store, permit, enterprise)
+        totals = store.totals(permit, first, last)
+    lines = [{"outlet": o, "pollutant": p, "emitted_g": g, "kg": M.grams_to_kg(g),
+              "hours": h, "days": n} for (o, p), (g, h, n) in sorted(totals.items())]
+    return {"permit": permit, "first": first.isoformat(), "last": last.isoformat(),
+            "lines": lines}
+
+
+def period_days(year: int, period: str) -> tuple[date, date]:
+    """First and last day of a report period ("Y" or "Q1".."Q4")."""
+    R.period_kind(period)
+    if period == "Y":
+        return date(year, 1, 1), date(year, 12, 31)
+    q = int(period[1])
+    first = date(year, 3 * q - 2, 1)
+    nxt = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return first, nxt - timedelta(days=1)
+
+
+def parse_tolerance(value: str | Decimal | int | None) -> Decimal:
+    if value is None or value == "":
+        return M.REPORT_TOLERANCE_PCT
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise BadMonitoringQuery(f"tolerance {value!r} is not a number",
+                                 field="tolerance_pct") from None
+    if not d.is_finite() or not Decimal(0) <= d <= Decimal(1000):
+        raise BadMonitoringQuery("tolerance must be between 0 and 1000 %",
+                                 field="tolerance_pct")
+    return d
+
+
+def check_reports(uow: UoW, *, permit: str, year: int, period: str, actor: str,
+                  tolerance_pct: str | Decimal | int | None = None,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """Compare each line of the permit's execution report for the period with the monitored
+    emissions; store and return the result (deviations flagged)."""
+    now = now or system_clock()
+    tol = parse_tolerance(tolerance_pct)
+    first, last = period_days(year, period)
+    with uow:
+        store = SupervisionStore(uow.session)
+        _own_permit(store, permit, None)
+        cs = ComplianceStore(uow.session)
+        report = cs.report(permit, year, period)
+        if report is None:
+            raise ReportNotFound(f"{permit} has no execution report for {year} {period}",
+                                 field="period")
+        totals = store.totals(permit, first, last)
+        period_hours = ((last - first).days + 1) * 24
+        rows = []
+        for ln in cs.lines(report.id):
+            g, h, _n = totals.get((ln.outlet, ln.pollutant), (0, 0, 0))
+            c = M.check_report_line(ln.outlet, ln.pollutant, ln.actual_kg,
+                                    g if h else None, h, tol)
+            rows.append(ReportCheckRow(
+                permit=permit, year=year, period=period, outlet=c.outlet,
+                pollutant=c.pollutant, reported_kg=c.reported_kg, monitored_kg=c.monitored_kg,
+                hours=c.hours, period_hours=period_hours,
+                deviation_pct=None if c.deviation_pct is None else str(c.deviation_pct),
+                tolerance_pct=str(tol), status=c.status, actor=actor, checked_at=now))
+        store.replace_checks(permit, year, period, rows)
+        out = [_check_dict(r) for r in rows]
+        uow.commit()
+    return {"permit": permit, "year": year, "period": period, "tolerance_pct": str(tol),
+            "deviations": sum(1 for r in out if r["status"] == "deviation"), "lines": out}
+
+
+def _check_dict(r: ReportCheckRow) -> dict[str, Any]:
+    return {"permit": r.permit, "year": r.year, "period": r.period, "outlet": r.outlet,
+            "pollutant": r.pollutant, "reported_kg": r.reported_kg,
+            "monitored_kg": r.monitored_kg, "hours": r.hours, "period_hours": r.period_hours,
+            "deviation_pct": r.deviation_pct, "tolerance_pct": r.tolerance_pct,
+            "status": r.status, "actor": r.actor, "checked_at": r.checked_at.isoformat()}
+
+
+def report_checks(uow: UoW, *, permit: str | None = None, enterprise: str | None = None,
+                  status: str | None = None, year: int | None = None, offset: int = 0,
+                  limit: int = 50) -> dict[str, Any]:
+    """Stored report checks, newest first; `enterprise` restricts to its permits."""
+    with uow:
+        rows, total = SupervisionStore(uow.session).checks(
+            permit=permit, enterprise=enterprise, status=status, year=year, offset=offset,
+            limit=limit)
+        items = [_check_dict(r) for r in rows]
+    return {"items": items, "total": total, "offset": offset, "limit": limit}

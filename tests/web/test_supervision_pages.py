@@ -1,0 +1,98 @@
+"""The bureau monitoring page, driven as an officer would: upload a CSV file (multipart) or
+paste its text, see the import, the rejected rows with their line numbers (422, nothing
+stored), check an execution report against the monitoring data and see the deviation, and
+look at a permit's daily emissions. Traders may not open it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from compliance import service as compliance
+
+pytestmark = pytest.mark.db
+HEADER = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,power_kwh\n"
+
+
+def _csv(permit: str, day: str, so2: float = 20) -> str:
+    return HEADER + "\n".join(f"{permit},DA001,{day} {h:02d}:00,{100_000 + h},{so2},{900 + h}"
+                              for h in range(24)) + "\n"
+
+
+@pytest.fixture
+def outlets(platform, spine) -> None:  # type: ignore[no-untyped-def]
+    for tag in ("A", "B"):
+        compliance.register_outlet(platform.uow(), permit=spine[tag], outlet="DA001",
+                                   medium="air")
+
+
+def test_upload_file_and_text_then_see_imports_and_daily(browser, spine, outlets) -> None:  # type: ignore[no-untyped-def]
+    b = browser("officer")
+    page = b.get("/bureau/monitoring")
+    assert page.status_code == 200 and "在线监测数据" in page.text
+    assert 'id="nav-monitoring"' in page.text
+    pa = spine["A"]
+    r = b.c.post("/bureau/monitoring/imports", data={"csrf_token": b.csrf},
+                 files={"file": ("m.csv", _csv(pa, "2026-06-01").encode(), "text/csv")},
+                 follow_redirects=False)
+    assert r.status_code == 303, r.text[:500]
+    assert "import" in r.headers["location"]
+    r = b.post("/bureau/monitoring/imports", {"csv_text": _csv(pa, "2026-06-02"),
+                                              "partial": "on"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = b.get(f"/bureau/monitoring?permit={pa}&first=2026-06-01&last=2026-06-30")
+    imports = re.search(r'<table class="grid" id="imports">(.*?)</table>', page.text, re.S)
+    assert imports and imports.group(1).count("<tr>") == 3  # header + two imports
+    daily = re.search(r'<table class="grid" id="daily">(.*?)</table>', page.text, re.S)
+    assert daily and "2026-06-01" in daily.group(1) and "2026-06-02" in daily.group(1)
+    # 20 mg/Nm3 × Σ(100 000 + h) Nm3 × 1e-3 = 48 005.52 g → 48,006 g a day
+    assert "48,006" in daily.group(1)
+    totals = re.search(r'<table class="grid" id="totals">(.*?)</table>', page.text, re.S)
+    assert totals and ">96<" in totals.group(1)  # 96 012 g → 96 kg
+
+
+def test_a_rejected_import_shows_line_numbers_and_stores_nothing(browser, spine, outlets) -> None:  # type: ignore[no-untyped-def]
+    b = browser("officer")
+    b.get("/bureau/monitoring")
+    text = _csv(spine["A"], "2026-06-01").replace(",20,", ",-20,", 1)
+    r = b.post("/bureau/monitoring/imports", {"csv_text": text})
+    assert r.status_code == 422
+    errors = re.search(r'<table class="grid" id="import-errors">(.*?)</table>', r.text, re.S)
+    assert errors and "<td class=\"num\">2</td>" in errors.group(1)
+    assert "SO2_mg_m3" in errors.group(1)
+    assert "无效行" in r.text
+    assert "暂无导入" in b.get("/bureau/monitoring").text
+    r = b.post("/bureau/monitoring/imports", {"csv_text": "permit,outlet,hour,SO2_g_m3\n"})
+    assert r.status_code == 422 and "wrong unit" in r.text
+    r = b.post("/bureau/monitoring/imports", {})
+    assert r.status_code == 422 and "choose a CSV file" in r.text
+
+
+def test_report_check_shows_the_deviation(browser, platform, spine, outlets) -> None:  # type: ignore[no-untyped-def]
+    b = browser("officer")
+    b.get("/bureau/monitoring")
+    pa = spine["A"]
+    assert b.post("/bureau/monitoring/imports", {"csv_text": _csv(pa, "2026-04-01")},
+                  follow_redirects=False).status_code == 303
+    compliance.submit_report(platform.uow(), permit=pa, year=2026, period="Q2",
+                             lines=[{"outlet": "DA001", "pollutant": "SO2",
+                                     "quantity": "90", "unit": "kg"}], actor="officer")
+    r = b.post("/bureau/monitoring/report-checks", {"permit": pa, "year": "2026",
+                                                   "period": "Q2", "tolerance_pct": "5"},
+               follow_redirects=False)
+    assert r.status_code == 303 and "1%20deviations" in r.headers["location"]
+    page = b.get("/bureau/monitoring")
+    dev = re.search(r'<table class="grid" id="deviations">(.*?)</table>', page.text, re.S)
+    assert dev and pa in dev.group(1) and "87.50" in dev.group(1)  # (90 - 48) / 48
+    r = b.post("/bureau/monitoring/report-checks", {"permit": pa, "year": "20x6",
+                                                   "period": "Q5"})
+    assert r.status_code == 422 and "field-error" in r.text
+    r = b.post("/bureau/monitoring/report-checks", {"permit": pa, "year": "2026",
+                                                   "period": "Q3"})
+    assert r.status_code == 404 and "report_not_found" in r.text
+
+
+def test_traders_may_not_open_the_page(browser, spine) -> None:  # type: ignore[no-untyped-def]
+    b = browser("trader_a")
+    assert b.get("/bureau/monitoring").status_code == 403
