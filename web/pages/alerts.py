@@ -1,9 +1,375 @@
-"""Pages of alerts (filled by the alerts work)."""
+"""Pages of heavy-pollution alerts and problem clues.
+
+Bureau: `/bureau/alerts` declares an alert (level, zones or districts, days, optional deeper
+cut), lists alerts, shows one alert's caps and breaches, lifts it early and runs the check
+of monitoring emissions against the caps. `/bureau/clues` lists clues with filters (state,
+kind, enterprise, permit, pollutant; paginated), opens a clue by hand, and shows one clue
+with its evidence, its history and the forms of the steps its state allows.
+
+Enterprise: `/enterprises/{code}/clues` shows a trader its own enterprise's clues and the
+rectification form for a clue that was sent to it; another enterprise answers 404.
+
+With `HX-Request: true` the list pages answer only their swapped block (the clue rows, an
+alert's detail). Object ids travel as form fields or query parameters, so a malformed form
+re-renders with 422 and its field errors. Routes never commit (each calls one use case).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import re
+from datetime import date
+from typing import Annotated, Any
 
-from web.auth import csrf_protect
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from compliance import alert_service as alerts
+from compliance import clue_service as clues
+from compliance.alerts import LEVELS
+from compliance.clues import BUREAU as BUREAU_SIDE
+from compliance.clues import ENTERPRISE as ENTERPRISE_SIDE
+from compliance.clues import STATES, allowed_actions
+from identity.roles import BUREAU, Principal
+from kernel.errors import DomainError
+from web.auth import csrf_protect, ensure_enterprise_access, require, require_role
+from web.errors import status_of
+from web.pages import forms
+from web.pages.render import is_htmx, render
+from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+Bureau = Depends(require_role(*BUREAU))
+QId = Annotated[int | None, Query(ge=1, le=2**53)]
+Page = Annotated[int, Query(ge=1, le=100_000)]
+Short = Annotated[str | None, Query(max_length=22)]
+ALERTS_PER_PAGE = 20
+CLUES_PER_PAGE = 30
+CAPS_SHOWN = 200
+KINDS = clues.CLUE_KINDS
+ACTIONS = ("send", "verify", "reject", "close")
+_SPLIT = re.compile(r"[\s,;，、]+")
+
+
+def _day(value: str, name: str, errors: forms.FieldErrors, *, required: bool = True
+         ) -> date | None:
+    v = (value or "").strip()
+    if not v:
+        if required:
+            errors.add(name, "required")
+        return None
+    try:
+        d = date.fromisoformat(v)
+    except ValueError:
+        errors.add(name, "must be a date YYYY-MM-DD")
+        return None
+    if not 1990 <= d.year <= 2200:
+        errors.add(name, "must fall in 1990-2200")
+        return None
+    return d
+
+
+def _field(exc: DomainError, errors: forms.FieldErrors, shown: tuple[str, ...]) -> None:
+    errors.add(exc.field if exc.field in shown else "form", f"{exc.code}: {exc.message}")
+
+
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+# bureau: alerts ----------------------------------------------------------------------------
+
+def _alert_detail(request: Request, alert_id: int | None) -> dict[str, Any] | None:
+    if alert_id is None:
+        return None
+    p = _p(request)
+    try:
+        a = alerts.get_alert(p.uow(), alert_id=alert_id)
+    except DomainError:
+        return None
+    a["cap_rows"] = alerts.alert_caps(p.uow(), alert_id=alert_id, limit=CAPS_SHOWN)
+    a["breach_rows"] = alerts.alert_breaches(p.uow(), alert_id=alert_id, limit=200)
+    return a
+
+
+def _alerts_page(request: Request, status: int = 200, *, alert_id: int | None = None,
+                 page: int = 1, **ctx: Any) -> HTMLResponse:
+    detail = _alert_detail(request, alert_id)
+    if is_htmx(request) and status == 200 and alert_id is not None:
+        resp = render(request, "alerts_detail.html", detail=detail, alert_id=alert_id)
+        return resp
+    res = alerts.list_alerts(_p(request).uow(), offset=(page - 1) * ALERTS_PER_PAGE,
+                             limit=ALERTS_PER_PAGE)
+    ctx.setdefault("forms", {"declare": {}, "check": {}})
+    ctx.setdefault("errors", {})
+    return render(request, "alerts_bureau.html", status_code=status, res=res, detail=detail,
+                  alert_id=alert_id, page=page,
+                  pages=_pages(int(res["total"]), ALERTS_PER_PAGE),
+                  pager_base="/bureau/alerts?", LEVELS=LEVELS, **ctx)
+
+
+@router.get("/bureau/alerts", response_class=HTMLResponse)
+def bureau_alerts(request: Request, alert: QId = None, page: Page = 1,
+                  user: Principal = Bureau) -> HTMLResponse:
+    return _alerts_page(request, alert_id=alert, page=page)
+
+
+@router.post("/bureau/alerts", response_model=None)
+def declare_alert(request: Request, level: Annotated[str, Form()] = "",
+                  zones: Annotated[str, Form()] = "", first_day: Annotated[str, Form()] = "",
+                  last_day: Annotated[str, Form()] = "", cut_pct: Annotated[str, Form()] = "",
+                  note: Annotated[str, Form()] = "",
+                  user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(level=level, zones=zones, first_day=first_day, last_day=last_day,
+                cut_pct=cut_pct, note=note)
+    errors = forms.FieldErrors()
+    forms.choice(level, "level", errors, tuple(LEVELS))
+    forms.text(zones, "zones", errors, max_len=1000)
+    codes = [z for z in _SPLIT.split(zones or "") if z]
+    first = _day(first_day, "first_day", errors)
+    last = _day(last_day, "last_day", errors)
+    cut = forms.whole(cut_pct, "cut_pct", errors, lo=10, hi=90, required=False)
+    text = forms.text(note, "note", errors, max_len=2000, required=False)
+    audit(request, "declare_alert", ",".join(codes)[:200], f"{level} {first_day}..{last_day}")
+    status = 422
+    if not errors and first is not None and last is not None:
+        try:
+            out = alerts.declare_alert(_p(request).uow(), level=level, zones=codes,
+                                       first_day=first, last_day=last, cut_pct=cut,
+                                       note=text or None, actor=user.username)
+        except DomainError as exc:
+            _field(exc, errors, ("level", "zones", "first_day", "last_day", "cut_pct", "note"))
+            status = status_of(exc)
+        else:
+            request.state.audit["target"] = str(out["id"])
+            return see_other(f"/bureau/alerts?alert={out['id']}",
+                             msg=f"alert #{out['id']} ({out['level']}, {out['cut_pct']} %): "
+                                 f"{out['caps']} caps")
+    return _alerts_page(request, status, forms={"declare": form, "check": {}},
+                        errors={"declare": errors})
+
+
+@router.post("/bureau/alerts/lift", response_model=None)
+def lift_alert(request: Request, alert: Annotated[str, Form()] = "",
+               user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    errors = forms.FieldErrors()
+    aid = forms.whole(alert, "alert", errors, lo=1, hi=2**53)
+    audit(request, "lift_alert", alert[:20])
+    status = 422
+    if not errors and aid is not None:
+        try:
+            out = alerts.lift_alert(_p(request).uow(), alert_id=aid, actor=user.username)
+        except DomainError as exc:
+            errors.add("form", f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            return see_other(f"/bureau/alerts?alert={aid}",
+                             msg=f"alert #{aid} lifted: last day {out['effective_last_day']}")
+    return _alerts_page(request, status, alert_id=aid,
+                        forms={"declare": {}, "check": {"alert": alert}},
+                        errors={"check": errors})
+
+
+@router.post("/bureau/alerts/check", response_model=None)
+def check_alerts(request: Request, alert: Annotated[str, Form()] = "",
+                 user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    errors = forms.FieldErrors()
+    aid = forms.whole(alert, "alert", errors, lo=1, hi=2**53, required=False)
+    audit(request, "check_alerts", alert[:20] or "all")
+    status = 422
+    if not errors:
+        try:
+            out = alerts.check_alerts(_p(request).uow(), alert_id=aid)
+        except DomainError as exc:
+            errors.add("alert" if exc.field == "alert" else "form",
+                       f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            url = f"/bureau/alerts?alert={aid}" if aid else "/bureau/alerts"
+            return see_other(url, msg=f"{out['alerts_checked']} alerts checked: "
+                                      f"{out['new_breaches']} new breaches, "
+                                      f"{out['clues_opened']} clues opened")
+    return _alerts_page(request, status, forms={"declare": {}, "check": {"alert": alert}},
+                        errors={"check": errors})
+
+
+# bureau: clues -----------------------------------------------------------------------------
+
+def _filters(state: str | None, kind: str | None, enterprise: str | None,
+             permit: str | None, pollutant: str | None) -> dict[str, str]:
+    return {"state": state if state in STATES else "",
+            "kind": kind if kind in KINDS else "",
+            "enterprise": (enterprise or "").strip()[:18],
+            "permit": (permit or "").strip()[:22],
+            "pollutant": (pollutant or "").strip()[:10]}
+
+
+def _clue_list(request: Request, f: dict[str, str], page: int, *,
+               enterprise: str | None = None, size: int = CLUES_PER_PAGE) -> dict[str, Any]:
+    try:
+        return clues.list_clues(_p(request).uow(), enterprise=enterprise or f["enterprise"]
+                                or None, permit=f["permit"] or None, state=f["state"] or None,
+                                kind=f["kind"] or None, pollutant=f["pollutant"] or None,
+                                offset=(page - 1) * size, limit=size)
+    except DomainError as exc:  # an unknown pollutant in the filter: show nothing
+        return {"items": [], "total": 0, "offset": 0, "limit": size,
+                "error": f"{exc.code}: {exc.message}"}
+
+
+def _clue(request: Request, clue_id: int | None, enterprise: str | None
+          ) -> dict[str, Any] | None:
+    if clue_id is None:
+        return None
+    try:
+        return clues.get_clue(_p(request).uow(), clue_id=clue_id, enterprise=enterprise)
+    except DomainError:
+        return None
+
+
+def _clues_page(request: Request, status: int = 200, *, f: dict[str, str] | None = None,
+                page: int = 1, clue_id: int | None = None, **ctx: Any) -> HTMLResponse:
+    f = f or _filters(None, None, None, None, None)
+    clue = _clue(request, clue_id, None)
+    actions = allowed_actions(clue["state"], BUREAU_SIDE) if clue else []
+    if is_htmx(request) and status == 200:
+        if clue_id is not None:
+            return render(request, "clues_detail.html", clue=clue, clue_id=clue_id,
+                          actions=actions, act_url="/bureau/clues/act", side="bureau",
+                          forms={"manual": {}, "act": {}})
+        res = _clue_list(request, f, page)
+        return render(request, "clues_rows.html", res=res, f=f, page=page,
+                      pages=_pages(int(res["total"]), CLUES_PER_PAGE),
+                      list_url="/bureau/clues")
+    res = _clue_list(request, f, page)
+    ctx.setdefault("forms", {"manual": {}, "act": {}})
+    ctx.setdefault("errors", {})
+    return render(request, "clues_bureau.html", status_code=status, res=res, f=f,
+                  page=page, pages=_pages(int(res["total"]), CLUES_PER_PAGE), clue=clue,
+                  clue_id=clue_id, actions=actions, act_url="/bureau/clues/act",
+                  side="bureau", list_url="/bureau/clues", STATES=STATES, KINDS=KINDS,
+                  **ctx)
+
+
+@router.get("/bureau/clues", response_class=HTMLResponse)
+def bureau_clues(request: Request, state: Annotated[str | None, Query(max_length=12)] = None,
+                 kind: Annotated[str | None, Query(max_length=30)] = None,
+                 enterprise: Annotated[str | None, Query(max_length=18)] = None,
+                 permit: Short = None,
+                 pollutant: Annotated[str | None, Query(max_length=10)] = None,
+                 clue: QId = None, page: Page = 1,
+                 user: Principal = Bureau) -> HTMLResponse:
+    return _clues_page(request, f=_filters(state, kind, enterprise, permit, pollutant),
+                       page=page, clue_id=clue)
+
+
+@router.post("/bureau/clues", response_model=None)
+def open_clue(request: Request, permit: Annotated[str, Form()] = "",
+              outlet: Annotated[str, Form()] = "", pollutant: Annotated[str, Form()] = "",
+              description: Annotated[str, Form()] = "",
+              user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(permit=permit, outlet=outlet, pollutant=pollutant, description=description)
+    errors = forms.FieldErrors()
+    permit = forms.text(permit, "permit", errors, max_len=22)
+    outlet = forms.text(outlet, "outlet", errors, max_len=20, required=False)
+    desc = forms.text(description, "description", errors, max_len=2000)
+    audit(request, "open_clue", permit, desc[:80])
+    status = 422
+    if not errors:
+        try:
+            out = clues.open_manual(_p(request).uow(), permit=permit, outlet=outlet,
+                                    pollutant=pollutant or None, description=desc,
+                                    actor=user.username)
+        except DomainError as exc:
+            _field(exc, errors, ("permit", "outlet", "pollutant", "description"))
+            status = status_of(exc)
+        else:
+            return see_other(f"/bureau/clues?clue={out['id']}",
+                             msg=f"clue #{out['id']} opened")
+    return _clues_page(request, status, forms={"manual": form, "act": {}},
+                       errors={"manual": errors})
+
+
+@router.post("/bureau/clues/act", response_model=None)
+def act_on_clue(request: Request, clue: Annotated[str, Form()] = "",
+                action: Annotated[str, Form()] = "", due: Annotated[str, Form()] = "",
+                note: Annotated[str, Form()] = "",
+                user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(clue=clue, action=action, due=due, note=note)
+    errors = forms.FieldErrors()
+    cid = forms.whole(clue, "clue", errors, lo=1, hi=2**53)
+    forms.choice(action, "action", errors, ACTIONS)
+    when = _day(due, "due", errors, required=action == "send")
+    text = forms.text(note, "note", errors, max_len=2000, required=False)
+    audit(request, f"clue_{action[:12]}", clue[:20])
+    status = 422
+    if not errors and cid is not None:
+        try:
+            clues.act(_p(request).uow(), clue_id=cid, action=action, side=BUREAU_SIDE,
+                      actor=user.username, note=text or None, due=when)
+        except DomainError as exc:
+            fld = exc.field
+            errors.add("note" if fld in ("message", "reason", "note") else
+                       "due" if fld == "due" else "form", f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            return see_other(f"/bureau/clues?clue={cid}", msg=f"clue #{cid}: {action}")
+    return _clues_page(request, status, clue_id=cid, forms={"manual": {}, "act": form},
+                       errors={"act": errors})
+
+
+# enterprise: its own clues -----------------------------------------------------------------
+
+def _enterprise_page(request: Request, code: str, user: Principal, status: int = 200, *,
+                     state: str | None = None, page: int = 1, clue_id: int | None = None,
+                     **ctx: Any) -> HTMLResponse:
+    f = _filters(state, None, None, None, None)
+    clue = _clue(request, clue_id, code)
+    can_act = user.enterprise == code
+    actions = allowed_actions(clue["state"], ENTERPRISE_SIDE) if clue and can_act else []
+    act_url = f"/enterprises/{code}/clues/rectify"
+    if is_htmx(request) and status == 200 and clue_id is not None:
+        return render(request, "clues_detail.html", clue=clue, clue_id=clue_id,
+                      actions=actions, act_url=act_url, side="enterprise")
+    res = _clue_list(request, f, page, enterprise=code)
+    ctx.setdefault("form", {})
+    ctx.setdefault("errors", {})
+    return render(request, "clues_enterprise.html", status_code=status, code=code, res=res,
+                  f=f, page=page, pages=_pages(int(res["total"]), CLUES_PER_PAGE),
+                  clue=clue, clue_id=clue_id, actions=actions, act_url=act_url,
+                  side="enterprise", list_url=f"/enterprises/{code}/clues", STATES=STATES,
+                  **ctx)
+
+
+@router.get("/enterprises/{code}/clues", response_class=HTMLResponse)
+def enterprise_clues(request: Request, code: str,
+                     state: Annotated[str | None, Query(max_length=12)] = None,
+                     clue: QId = None, page: Page = 1,
+                     user: Principal = Depends(require("enterprise:read"))) -> HTMLResponse:
+    ensure_enterprise_access(user, code)
+    return _enterprise_page(request, code, user, state=state, page=page, clue_id=clue)
+
+
+@router.post("/enterprises/{code}/clues/rectify", response_model=None)
+def rectify_clue(request: Request, code: str, clue: Annotated[str, Form()] = "",
+                 note: Annotated[str, Form()] = "",
+                 user: Principal = Depends(require("order:place"))
+                 ) -> RedirectResponse | HTMLResponse:
+    ensure_enterprise_access(user, code)
+    form = dict(clue=clue, note=note)
+    errors = forms.FieldErrors()
+    cid = forms.whole(clue, "clue", errors, lo=1, hi=2**53)
+    text = forms.text(note, "note", errors, max_len=2000)
+    audit(request, "clue_rectify", clue[:20])
+    status = 422
+    if not errors and cid is not None:
+        try:
+            clues.rectify(_p(request).uow(), clue_id=cid, note=text, actor=user.username,
+                          enterprise=code)
+        except DomainError as exc:
+            errors.add("note" if exc.field == "note" else "form",
+                       f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            return see_other(f"/enterprises/{code}/clues?clue={cid}",
+                             msg=f"clue #{cid}: rectification recorded")
+    return _enterprise_page(request, code, user, status, clue_id=cid, form=form,
+                            errors=errors)

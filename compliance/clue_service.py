@@ -1,0 +1,184 @@
+"""Problem clue use cases: open by hand (kind "manual"), send, rectify, verify, reject,
+close; list with filters and pagination; one clue with its evidence and history.
+
+Scoping: `enterprise` set means the caller is that enterprise's trader. It sees and acts on
+its own clues only: another enterprise's clue is answered as missing (`ClueNotFound`), never
+as forbidden, so that ids do not reveal what exists. Each writing use case runs in one unit of
+work and locks the clue row, so two concurrent steps on one clue cannot both succeed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from compliance import clues as C
+from compliance.clue_store import ClueStore, utc
+from compliance.clue_tables import ClueEventRow, ClueRow
+from compliance.errors import BadClue, ClueNotFound, ClueUnknownPermit
+from compliance.screening import KINDS, Anomaly
+from kernel.clock import system_clock, trading_day
+from kernel.pollutants import find_pollutant
+from ledger.service import UoW
+
+CLUE_KINDS = (*KINDS, C.MANUAL)
+MAX_LIMIT = 200
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else utc(t).isoformat()
+
+
+def clue_dict(row: ClueRow, today: date) -> dict[str, Any]:
+    return {"id": row.id, "enterprise": row.enterprise, "permit": row.permit,
+            "outlet": row.outlet, "kind": row.kind, "pollutant": row.pollutant,
+            "start": _iso(row.start), "end": _iso(row.end), "state": row.state,
+            "source": row.source, "found_at": _iso(row.found_at),
+            "updated_at": _iso(row.updated_at),
+            "due": row.due.isoformat() if row.due else None, "message": row.message,
+            "overdue": C.overdue(row.state, row.due, today), "evidence": row.evidence}
+
+
+def event_dict(e: ClueEventRow) -> dict[str, Any]:
+    return {"action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+            "actor": e.actor, "role": e.role, "at": _iso(e.at), "note": e.note}
+
+
+def _visible(store: ClueStore, clue_id: int, enterprise: str | None, *, lock: bool = False
+             ) -> ClueRow:
+    row = store.get(clue_id, lock=lock)
+    if row is None or (enterprise is not None and row.enterprise != enterprise):
+        raise ClueNotFound(f"no clue {clue_id}", field="clue")
+    return row
+
+
+def open_manual(uow: UoW, *, permit: str, description: str, actor: str,
+                outlet: str = "", pollutant: str | None = None,
+                now: datetime | None = None) -> dict[str, Any]:
+    """The bureau opens a clue by hand (kind "manual"), e.g. from a complaint or an
+    inspection; `description` becomes its evidence."""
+    now = now or system_clock()
+    text = (description or "").strip()
+    if not text or len(text) > C.MAX_NOTE:
+        raise BadClue(f"a description of 1-{C.MAX_NOTE} characters is required",
+                      field="description")
+    if not C.printable(text):
+        raise BadClue("the description contains characters that cannot be stored",
+                      field="description")
+    outlet = (outlet or "").strip()
+    if len(outlet) > 20 or not C.printable(outlet):
+        raise BadClue("outlet code: at most 20 characters", field="outlet")
+    if not permit or len(permit) > 22 or not C.printable(permit):
+        raise ClueUnknownPermit(f"unknown permit {permit!r}", field="permit")
+    pol: str | None = None
+    if pollutant:
+        p = find_pollutant(pollutant)
+        if p is None:
+            raise BadClue(f"unknown pollutant {pollutant!r}", field="pollutant")
+        pol = p.value
+    with uow:
+        store = ClueStore(uow.session)
+        if store.permit_owner(permit) is None:
+            raise ClueUnknownPermit(f"unknown permit {permit}", field="permit")
+        a = Anomaly(permit=permit, outlet=outlet, kind=C.MANUAL, pollutant=pol, start=now,
+                    end=now, evidence={"description": text, "opened_by": actor})
+        (cid,) = store.open_from_anomalies([a], now=now, source="manual", actor=actor,
+                                           role=C.BUREAU, dedupe=False)
+        row = _visible(store, cid, None)
+        out = clue_dict(row, trading_day(now))
+        uow.commit()
+    return out
+
+
+def act(uow: UoW, *, clue_id: int, action: str, side: str, actor: str,
+        enterprise: str | None = None, note: str | None = None, due: date | None = None,
+        now: datetime | None = None) -> dict[str, Any]:
+    """Take one lifecycle step on a clue (see `compliance.clues`) and append its event."""
+    now = now or system_clock()
+    with uow:
+        store = ClueStore(uow.session)
+        row = _visible(store, clue_id, enterprise, lock=True)
+        out = C.step(row.state, action, side=side, actor=actor, at=now,
+                     today=trading_day(now), note=note, due=due)
+        before = row.state
+        row.state = out.state
+        if action == "send":
+            row.due, row.message = out.due, out.message
+        store.record(row, action=action, from_state=before, actor=actor, role=side,
+                     at=utc(now), note=out.event.note)
+        result = clue_dict(row, trading_day(now))
+        result["history"] = [event_dict(e) for e in store.history(clue_id)]
+        uow.commit()
+    return result
+
+
+def send(uow: UoW, *, clue_id: int, due: date | None, message: str | None, actor: str,
+         now: datetime | None = None) -> dict[str, Any]:
+    return act(uow, clue_id=clue_id, action="send", side=C.BUREAU, actor=actor, note=message,
+               due=due, now=now)
+
+
+def rectify(uow: UoW, *, clue_id: int, note: str | None, actor: str, enterprise: str | None,
+            now: datetime | None = None) -> dict[str, Any]:
+    """The enterprise's trader records the rectification (`enterprise` scopes the clue)."""
+    return act(uow, clue_id=clue_id, action="rectify", side=C.ENTERPRISE, actor=actor,
+               enterprise=enterprise, note=note, now=now)
+
+
+def verify(uow: UoW, *, clue_id: int, actor: str, note: str | None = None,
+           now: datetime | None = None) -> dict[str, Any]:
+    return act(uow, clue_id=clue_id, action="verify", side=C.BUREAU, actor=actor, note=note,
+               now=now)
+
+
+def reject(uow: UoW, *, clue_id: int, reason: str | None, actor: str,
+           now: datetime | None = None) -> dict[str, Any]:
+    return act(uow, clue_id=clue_id, action="reject", side=C.BUREAU, actor=actor, note=reason,
+               now=now)
+
+
+def close(uow: UoW, *, clue_id: int, actor: str, note: str | None = None,
+          now: datetime | None = None) -> dict[str, Any]:
+    return act(uow, clue_id=clue_id, action="close", side=C.BUREAU, actor=actor, note=note,
+               now=now)
+
+
+def list_clues(uow: UoW, *, enterprise: str | None = None, permit: str | None = None,
+               state: str | None = None, kind: str | None = None,
+               pollutant: str | None = None, offset: int = 0, limit: int = 50,
+               now: datetime | None = None) -> dict[str, Any]:
+    """Clues matching the filters, newest first; `enterprise` restricts to one enterprise."""
+    if state is not None and state not in C.STATES:
+        raise BadClue(f"unknown state {state!r}", field="state")
+    if kind is not None and kind not in CLUE_KINDS:
+        raise BadClue(f"unknown kind {kind!r}", field="kind")
+    if pollutant is not None:
+        p = find_pollutant(pollutant)
+        if p is None:
+            raise BadClue(f"unknown pollutant {pollutant!r}", field="pollutant")
+        pollutant = p.value
+    for name, value, size in (("permit", permit, 22), ("enterprise", enterprise, 18)):
+        if value is not None and (len(value) > size or not C.printable(value)):
+            raise BadClue(f"{name}: at most {size} characters", field=name)
+    if offset < 0:
+        raise BadClue("offset must not be negative", field="offset")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadClue(f"limit must be 1-{MAX_LIMIT}", field="limit")
+    today = trading_day(now or system_clock())
+    with uow:
+        rows, total = ClueStore(uow.session).search(
+            enterprise=enterprise, permit=permit or None, state=state, kind=kind,
+            pollutant=pollutant, offset=offset, limit=limit)
+        items = [clue_dict(r, today) for r in rows]
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
+
+
+def get_clue(uow: UoW, *, clue_id: int, enterprise: str | None = None,
+             now: datetime | None = None) -> dict[str, Any]:
+    """One clue with its evidence and full history (oldest event first)."""
+    today = trading_day(now or system_clock())
+    with uow:
+        store = ClueStore(uow.session)
+        row = _visible(store, clue_id, enterprise)
+        out = clue_dict(row, today)
+        out["history"] = [event_dict(e) for e in store.history(clue_id)]
+    return out
