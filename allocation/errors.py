@@ -80,3 +80,29 @@ class NothingToCompute(Conflict):
     """No permitted-quantity rows (or no indicator) match the request."""
 
     code = "nothing_to_compute"
+
+
+# --- standard-change recovery
+
+
+class StandardFlagNotFound(NotFound):
+    code = "standard_flag_not_found"
+
+
+class FlagNotHeldBack(Conflict):
+    """Only a flag held back (its new cap below the confirmed rights) awaits a decision."""
+
+    code = "flag_not_held_back"
+
+
+class FlagAlreadyDecided(Conflict):
+    """The bureau decides a held-back flag once: its rights were recovered or bought back."""
+
+    code = "flag_already_decided"
+
+
+class BadRecoveryDecision(InvalidInput):
+    """The decision is neither "recover" nor "buy_back", or a buy-back lacks a price of at
+    least 0 fen per tonne."""
+
+    code = "bad_recovery_decision"

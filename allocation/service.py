@@ -127,6 +127,120 @@ def confirm_rights(uow: UoW, *, permit: str, pollutant: str, year: int,
         return RightsChange(permit, pol, year, qty, after, tid)
 
 
+@dataclass(frozen=True)
+class ConfirmItem:
+    """One confirmation of a batch; `qty_kg` None confirms the allocated rest."""
+
+    permit: str
+    pollutant: str
+    year: int
+    qty_kg: int | None = None
+
+
+def _name_item(exc: DomainError, i: int, item: ConfirmItem) -> DomainError:
+    """The item's own rejection (same class and code), naming the item in the batch."""
+    exc.message = f"items[{i}] ({item.permit} {item.pollutant} {item.year}): {exc.message}"
+    exc.args = (exc.message,)
+    exc.field = f"items[{i}].{exc.field}" if exc.field else f"items[{i}]"
+    exc.details["item"] = i
+    return exc
+
+
+def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
+                         now: datetime | None = None) -> list[RightsChange]:
+    """Many rights confirmations in one unit of work and one linked ledger batch, with the
+    rules, transfer ids and history events of `confirm_rights` called once per item in the
+    same order (items for the same permit, pollutant and year count the earlier ones).
+
+    All or nothing: the first bad item rolls the whole batch back with that item's own
+    error (same code), its message and `field` naming it (``items[3].qty_kg``). At most the
+    ledger's batch size (8,000) items per call."""
+    from ledger.entries import MAX_BATCH, AccountState
+
+    now = now or system_clock()
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"a batch takes at most {MAX_BATCH} items", field="items")
+    if not items:
+        return []
+    today = trading_day(now)
+    with uow:
+        store = RegistryStore(uow.session)
+        lstore = LedgerStore(uow.session)
+        # the permits' existing accounts in a few reads; missing ones are made per item
+        holders = sorted({item.permit for item in items})
+        known: dict[tuple[str, str, str], AccountState] = {}
+        for k in range(0, len(holders), 500):
+            for a in lstore.accounts_of(holders[k:k + 500]):
+                known[a.holder, a.kind.value, a.asset] = a
+        reserves: dict[tuple[str, str], int] = {}
+        #: confirmed account → [balance, credits pending, credits posted] as the batch goes
+        running: dict[int, list[int]] = {}
+        transfers: list[Transfer] = []
+        out: list[RightsChange] = []
+        by_tid: dict[str, int] = {}
+        for i, item in enumerate(items):
+            try:
+                pol = parse_pollutant(item.pollutant).value
+                _p, q = _usable_quantity(store, item.permit, pol, item.year, today)
+                asset = ledger.asset_code(pol, q.zone, item.year)
+                held = known.get((item.permit, AccountKind.CONFIRMED.value, asset))
+                if held is None or (item.permit, AccountKind.TRADABLE.value,
+                                    asset) not in known:
+                    acct = ledger.ensure_rights_accounts(
+                        uow, holder=item.permit, pollutant=pol, zone=q.zone,
+                        vintage=item.year, kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE],
+                        now=now, upper_limit=q.cap_kg)[AccountKind.CONFIRMED]
+                    held = lstore.get_account(acct)
+                    assert held is not None
+                    known[item.permit, AccountKind.CONFIRMED.value, asset] = held
+                    known[item.permit, AccountKind.TRADABLE.value, asset] = held  # it exists
+                acct = held.id
+                if (pol, q.zone) not in reserves:
+                    reserves[pol, q.zone] = ledger.ensure_rights_accounts(
+                        uow, holder=ledger.BUREAU, pollutant=pol, zone=q.zone,
+                        vintage=item.year, kinds=[AccountKind.RESERVE],
+                        now=now)[AccountKind.RESERVE]
+                if acct not in running:
+                    running[acct] = [held.balance, held.credits_pending, held.credits_posted]
+                balance, pending, credits = running[acct]
+                qty_kg = item.qty_kg
+                if qty_kg is None:
+                    qty_kg = q.allocated_kg - balance
+                    if qty_kg <= 0:
+                        raise ConfirmationAboveCap(
+                            f"the allocated {q.allocated_kg} kg is already confirmed",
+                            field="qty_kg")
+                qty = _positive(qty_kg)
+                if balance + pending + qty > q.cap_kg:
+                    raise ConfirmationAboveCap(
+                        f"confirming {qty} kg would bring {item.permit} {pol} {item.year} to "
+                        f"{balance + qty} kg, above its cap of {q.cap_kg} kg", field="qty_kg")
+            except DomainError as exc:
+                raise _name_item(exc, i, item) from None
+            tid = f"confirm:{item.permit}:{pol}:{item.year}:{credits + qty}"
+            running[acct] = [balance + qty, pending, credits + qty]
+            by_tid[tid] = i
+            transfers.append(Transfer(tid, "confirmation", reserves[pol, q.zone], acct, qty,
+                                      reference=f"permit:{item.permit}"))
+            after = balance + qty
+            # the row is loaded (and locked): the flush writes the changes in executemany
+            q.permitted_kg, q.confirmed = after, True
+            store.add_event(permit=item.permit, pollutant=pol, year=item.year,
+                            kind="confirmation", qty_kg=qty, counterparty="RESERVE",
+                            price=None, reference=tid, permitted_after_kg=after, at=now,
+                            note=None)
+            out.append(RightsChange(item.permit, pol, item.year, qty, after, tid))
+        try:
+            ledger.execute(uow, transfers, initiator=Initiator.BUREAU, actor=actor, now=now)
+        except DomainError as exc:
+            bad = by_tid.get(str(getattr(exc, "transfer_id", None) or ""))
+            if bad is not None:
+                raise _name_item(exc, bad, items[bad]) from None
+            raise
+        uow.commit()
+        return out
+
+
 def verify_surplus(uow: UoW, *, permit: str, pollutant: str, year: int, qty_kg: int,
                    actor: str, reason: str = "verified reduction",
                    now: datetime | None = None) -> RightsChange:
@@ -780,6 +894,7 @@ def apply_standard(uow: UoW, *, standard_id: int, actor: str, now: datetime | No
         for c in held:
             store.set_flag_status([by_key[(c["permit"], c["pollutant"], c["year"])]],
                                   "held_back", c["note"])
+        recovery = _mark_recovery(uow, store, held, by_key)
         summary = {"standard": std.name, "effective": std.effective.isoformat()}
         run_id = _record(store, kind="standard", actor=actor, started=now,
                          version=f"{std.parameter_version}+{std.name}", scenario=None,
@@ -789,7 +904,39 @@ def apply_standard(uow: UoW, *, standard_id: int, actor: str, now: datetime | No
         std.applied_run = run_id
         uow.commit()
         return {"id": std.id, "name": std.name, "run": run_id, "applied": len(applied),
-                "held_back": len(held)}
+                "held_back": len(held), "recovery_kg": recovery}
+
+
+def _mark_recovery(uow: UoW, store: AllocationStore, held: list[dict[str, Any]],
+                   by_key: dict[tuple[str, str, int], int]) -> int:
+    """Mark each held-back flag with the confirmed rights above its new cap (to recover or
+    buy back before the change can be written). Returns the total kg marked."""
+    if not held:
+        return 0
+    holdings = _confirmed_holdings(uow, {(c["permit"], c["pollutant"], c["zone"], c["year"])
+                                         for c in held})
+    total = 0
+    for c in held:
+        acct = holdings.get((c["permit"], c["pollutant"], c["zone"], c["year"]))
+        kg = max((acct[1] if acct else 0) - c["new_cap_kg"], 0)
+        store.set_recovery(by_key[(c["permit"], c["pollutant"], c["year"])], kg)
+        total += kg
+    return total
+
+
+#: decision → (ledger transaction type, the flag's status afterwards)
+RECOVERY_DECISIONS = {"recover": ("recovery", "recovered"),
+                      "buy_back": ("reserve_buyback", "bought_back")}
+FLAG_FIELDS = ("id", "standard", "permit", "pollutant", "year", "zone", "old_spec_kg",
+               "new_spec_kg", "old_cap_kg", "new_cap_kg", "old_allocated_kg",
+               "new_allocated_kg", "new_binding", "permitted_kg", "status", "note",
+               "recovery_kg", "decision", "moved_kg", "price", "amount_fen", "transfer_id",
+               "decided_by")
+
+
+def _flag_dict(r: Any) -> dict[str, Any]:
+    return {k: getattr(r, k) for k in FLAG_FIELDS} | {
+        "decided_at": r.decided_at.isoformat() if r.decided_at else None}
 
 
 def standard_flags(uow: UoW, *, standard: int | None = None, status: str | None = None,
@@ -798,12 +945,126 @@ def standard_flags(uow: UoW, *, standard: int | None = None, status: str | None 
     with uow:
         rows, total = AllocationStore(uow.session).flags(
             standard=standard, status=status, permit=permit, offset=offset, limit=limit)
-        return {"total": total, "offset": offset, "limit": limit, "items": [
-            {k: getattr(r, k) for k in (
-                "id", "standard", "permit", "pollutant", "year", "zone", "old_spec_kg",
-                "new_spec_kg", "old_cap_kg", "new_cap_kg", "old_allocated_kg",
-                "new_allocated_kg", "new_binding", "permitted_kg", "status", "note")}
-            for r in rows]}
+        return {"total": total, "offset": offset, "limit": limit,
+                "items": [_flag_dict(r) for r in rows]}
+
+
+def _decidable(store: AllocationStore, flag_id: int, *, lock: bool = False) -> Any:
+    fl = store.flag(flag_id, lock=lock)
+    if fl is None:
+        raise alloc_errors.StandardFlagNotFound(f"no standard flag {flag_id}", field="flag")
+    if fl.status in ("recovered", "bought_back"):
+        raise alloc_errors.FlagAlreadyDecided(
+            f"flag {flag_id} was decided already ({fl.status})", field="flag")
+    if fl.status != "held_back":
+        raise alloc_errors.FlagNotHeldBack(
+            f"flag {flag_id} is {fl.status}: only held-back flags await a decision",
+            field="flag")
+    return fl
+
+
+def check_recovery_decision(uow: UoW, *, flag_id: int, decision: str,
+                            price: int | None = None) -> dict[str, Any]:
+    """Validate a decision on a held-back flag without writing (for routes that must ask a
+    second officer first); returns the flag."""
+    _decision_args(decision, price)
+    with uow:
+        return _flag_dict(_decidable(AllocationStore(uow.session), flag_id))
+
+
+def _decision_args(decision: str, price: int | None) -> int | None:
+    if decision not in RECOVERY_DECISIONS:
+        raise alloc_errors.BadRecoveryDecision(
+            f"decision must be one of {', '.join(RECOVERY_DECISIONS)}", field="decision")
+    if decision == "recover":
+        return None
+    if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= 10**12:
+        raise alloc_errors.BadRecoveryDecision(
+            "a buy-back needs a price of 0 to 10^12 fen per tonne", field="price")
+    return price
+
+
+def decide_standard_flag(uow: UoW, *, flag_id: int, decision: str, actor: str,
+                         price: int | None = None, now: datetime | None = None
+                         ) -> dict[str, Any]:
+    """The bureau's decision on a held-back flag, in one unit of work: the confirmed rights
+    above the new cap go to the bureau reserve, either recovered (ledger type "recovery") or
+    bought back (a linked batch: "verification" confirmed → tradable, then
+    "reserve_buyback" tradable → reserve and bureau cash → the enterprise's cash at `price`
+    fen per tonne, qty × price / 1000 half-even). Then the permit's quantity takes the
+    standard's values (cap, allocation, binding basis), the confirmed account's upper limit
+    the new cap, the permitted quantity the rights left, and the history an event. A flag is
+    decided once (409 `flag_already_decided`)."""
+    from kernel.quantities import trade_value
+
+    now = now or system_clock()
+    price = _decision_args(decision, price)
+    tx_type, status = RECOVERY_DECISIONS[decision]
+    with uow:
+        store, reg = AllocationStore(uow.session), RegistryStore(uow.session)
+        fl = _decidable(store, flag_id, lock=True)
+        std = store.standard(fl.standard)
+        p = reg.permit(fl.permit)
+        q = reg.quantity(fl.permit, fl.pollutant, fl.year, lock=True)
+        if p is None or q is None or std is None:
+            raise QuantityNotFound(f"permit {fl.permit} has no {fl.pollutant} quantity for "
+                                   f"{fl.year}", field="flag")
+        c = _change(q, fl.new_spec_kg, q.share_kg)
+        new_cap = c["new_cap_kg"] if c is not None else q.cap_kg
+        accts = ledger.ensure_rights_accounts(
+            uow, holder=fl.permit, pollutant=fl.pollutant, zone=q.zone, vintage=fl.year,
+            kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=now,
+            upper_limit=q.cap_kg)
+        lstore = LedgerStore(uow.session)
+        held = lstore.get_account(accts[AccountKind.CONFIRMED])
+        assert held is not None
+        qty = max(held.balance + held.credits_pending - new_cap, 0)
+        tid, amount = None, None
+        ref = f"standard-flag:{flag_id}"
+        if qty > 0:
+            reserve = ledger.ensure_rights_accounts(
+                uow, holder=ledger.BUREAU, pollutant=fl.pollutant, zone=q.zone,
+                vintage=fl.year, kinds=[AccountKind.RESERVE], now=now)[AccountKind.RESERVE]
+            if price is None:
+                tid = f"recovery:flag:{flag_id}"
+                transfers = [Transfer(tid, tx_type, accts[AccountKind.CONFIRMED], reserve,
+                                      qty, reference=ref)]
+            else:
+                tid, amount = f"buyback:flag:{flag_id}", int(trade_value(qty, price))
+                transfers = [
+                    Transfer(f"{tid}:verify", "verification", accts[AccountKind.CONFIRMED],
+                             accts[AccountKind.TRADABLE], qty, reference=ref),
+                    Transfer(tid, tx_type, accts[AccountKind.TRADABLE], reserve, qty,
+                             reference=ref)]
+                if amount > 0:
+                    transfers.append(Transfer(
+                        f"{tid}:pay", tx_type, ledger.ensure_cash_account(uow, ledger.BUREAU,
+                                                                          now),
+                        ledger.ensure_cash_account(uow, p.enterprise, now), amount,
+                        reference=ref))
+            ledger.execute(uow, transfers, initiator=Initiator.BUREAU, actor=actor, now=now)
+        if c is not None:
+            store.update_quantities([dict(
+                permit=fl.permit, pollutant=fl.pollutant, year=fl.year,
+                spec_kg=c["new_spec_kg"], share_kg=c["new_share_kg"], cap_kg=c["new_cap_kg"],
+                allocated_kg=c["new_allocated_kg"], binding=c["new_binding"])])
+        lstore.set_upper_limit(accts[AccountKind.CONFIRMED], new_cap)
+        after = held.balance - qty
+        reg.set_permitted(fl.permit, fl.pollutant, fl.year, after)
+        note = (f"standard {std.name}: cap {q.cap_kg if c is None else c['old_cap_kg']} → "
+                f"{new_cap} kg, {qty} kg {'recovered' if price is None else 'bought back'}")
+        reg.add_event(permit=fl.permit, pollutant=fl.pollutant, year=fl.year,
+                      kind="recovery" if price is None else "buy_back", qty_kg=-qty,
+                      counterparty="RESERVE", price=price, reference=tid or ref,
+                      permitted_after_kg=after, at=now, note=note)
+        fl.note = note
+        fl.status, fl.decision, fl.moved_kg = status, decision, qty
+        fl.price, fl.amount_fen, fl.transfer_id = price, amount, tid
+        fl.decided_by, fl.decided_at = actor, now
+        uow.session.flush()
+        out = _flag_dict(fl) | {"permitted_after_kg": after, "enterprise": p.enterprise}
+        uow.commit()
+        return out
 
 
 # --------------------------------------------------------------------------- scenarios

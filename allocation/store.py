@@ -279,6 +279,16 @@ class AllocationStore:
         rows = self.s.scalars(q.order_by(StandardFlagRow.id).offset(offset).limit(limit))
         return list(rows), int(total)
 
+    def flag(self, flag_id: int, *, lock: bool = False) -> StandardFlagRow | None:
+        q = select(StandardFlagRow).where(StandardFlagRow.id == flag_id)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    def set_recovery(self, flag_id: int, recovery_kg: int) -> None:
+        self.s.execute(update(StandardFlagRow).where(StandardFlagRow.id == flag_id)
+                       .values(recovery_kg=recovery_kg))
+
     def set_flag_status(self, ids: Sequence[int], status: str, note: str | None = None) -> None:
         for i in range(0, len(ids), self.CHUNK):
             self.s.execute(update(StandardFlagRow).where(

@@ -233,8 +233,19 @@ class StandardFlagRow(Base):
     new_allocated_kg: Mapped[int] = mapped_column(BigInteger)
     new_binding: Mapped[str] = mapped_column(String(20))
     permitted_kg: Mapped[int] = mapped_column(BigInteger)  # confirmed rights when flagged
-    status: Mapped[str] = mapped_column(String(12), default="open")  # | applied | held_back
+    #: open | applied | held_back, then (the bureau's decision) recovered | bought_back
+    status: Mapped[str] = mapped_column(String(12), default="open")
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: held back: the confirmed rights above the new cap, marked for recovery or buy-back
+    recovery_kg: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decision: Mapped[str | None] = mapped_column(String(10), nullable=True)  # recover|buy_back
+    moved_kg: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # fen per tonne
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    transfer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                        nullable=True)
 
 
 class ReserveRequestRow(Base):

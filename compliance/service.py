@@ -35,10 +35,11 @@ from compliance.tables import (
     ReportLineRow,
     TrueUpLineRow,
     TrueUpRow,
+    TrueUpSurrenderRow,
     ViolationRow,
 )
 from compliance.tax import rates, return_lines
-from compliance.trueup import settle
+from compliance.trueup import DEDUCTION, VintagePolicy, settle_vintages
 from kernel.clock import system_clock, trading_day
 from ledger import service as ledger
 from ledger.entries import Transfer
@@ -207,12 +208,37 @@ def statistics_export(uow: UoW, *, year: int, period: str = "Y") -> str:
         return statistics_csv(ComplianceStore(uow.session).figures(year, period))
 
 
-def true_up(uow: UoW, *, permit: str, year: int, actor: str,
-            now: datetime | None = None) -> dict[str, Any]:
-    """Surrender rights equal to the annual report's actual emissions from the permit's
-    confirmed account, up to what it holds; record any shortfall as a violation. Runs once
-    per permit and year."""
+def _zone(reg: RegistryStore, permit: str, pollutant: str, year: int) -> str | None:
+    """Without a year-Y quantity, the zone of the permit's latest earlier one."""
+    earlier = [x for x in reg.quantities(permit) if x.pollutant == pollutant and x.year < year]
+    return earlier[-1].zone if earlier else None
+
+
+def _confirmed(uow: UoW, permit: str, pollutant: str, zone: str, vintages: Sequence[int]
+               ) -> dict[int, tuple[int, int, int]]:
+    """vintage → (confirmed account id, balance, available) of the permit's existing
+    confirmed accounts in `zone` (available = balance less pending debits)."""
+    ls = LedgerStore(uow.session)
+    out = {}
+    for v in vintages:
+        aid = ls.account_id(permit, AccountKind.CONFIRMED, ledger.asset_code(pollutant, zone, v))
+        acct = ls.get_account(aid) if aid is not None else None
+        if acct is not None:
+            out[v] = (acct.id, acct.balance, max(acct.balance - acct.debits_pending, 0))
+    return out
+
+
+def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: bool = False,
+            policy: VintagePolicy | None = None, now: datetime | None = None
+            ) -> dict[str, Any]:
+    """Settle the annual report's actual emissions by the vintage rules of
+    `compliance.trueup`: surrender vintage-`year` confirmed rights, then eligible banked
+    vintages; with `deduct_next_year`, surrender the shortfall from vintage year+1 up to what
+    it holds. Every shortfall is a violation (Regulation Art. 34) that records the deducted
+    part. Each surrendered vintage's permitted quantity and history follow the ledger in the
+    same transaction. Runs once per permit and year."""
     now = now or system_clock()
+    policy = policy or VintagePolicy()
     with uow:
         enterprise = _permit(uow, permit, None)
         store, reg = ComplianceStore(uow.session), RegistryStore(uow.session)
@@ -229,77 +255,169 @@ def true_up(uow: UoW, *, permit: str, year: int, actor: str,
         if not store.claim_true_up(head):  # the key decides between concurrent runs
             raise TrueUpAlreadyRun(f"the {year} true-up of {permit} has already run",
                                    field="year")
+        window = list(range(year - policy.max_age, year)) if policy.banking else []
+        settled = store.trued_up_years(permit, window) if window else set()
         transfers: list[Transfer] = []
         rows: list[object] = []
         out: list[dict[str, Any]] = []
         for pol, actual in sorted(totals.items()):
-            q = reg.quantity(permit, pol, year, lock=True)
-            held, tid, acct = 0, None, None
+            # lock every quantity row the rules may touch, in year order (no deadlock with a
+            # concurrent true-up of another year of the same permit)
+            rows_by_year = {v: reg.quantity(permit, pol, v, lock=True)
+                            for v in sorted({*window, year, year + 1})}
+            q = rows_by_year[year]
+            zone = q.zone if q is not None else _zone(reg, permit, pol, year)
             if q is not None:
-                accts = ledger.ensure_rights_accounts(
+                ledger.ensure_rights_accounts(
                     uow, holder=permit, pollutant=pol, zone=q.zone, vintage=year,
                     kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=now,
                     upper_limit=q.cap_kg)
-                acct = LedgerStore(uow.session).get_account(accts[AccountKind.CONFIRMED])
-                assert acct is not None
-                held = max(acct.balance - acct.debits_pending, 0)
-            s = settle(pol, actual, held)
-            if q is not None and acct is not None and s.surrendered_kg > 0:
+            accts = (_confirmed(uow, permit, pol, zone, [*window, year, year + 1])
+                     if zone is not None else {})
+            holdings = {v: a[2] for v, a in accts.items() if v <= year}
+            nxt = None
+            if deduct_next_year:
+                nxt = accts[year + 1][2] if year + 1 in accts else 0
+            s = settle_vintages(pol, year, actual, holdings, settled=settled, policy=policy,
+                                next_year_held=nxt)
+            drawn: list[dict[str, Any]] = []
+            year_tid = None
+            for d in s.draws:
+                assert zone is not None
+                aid, balance, _avail = accts[d.vintage]
                 sink = ledger.ensure_rights_accounts(
-                    uow, holder=ledger.BUREAU, pollutant=pol, zone=q.zone, vintage=year,
+                    uow, holder=ledger.BUREAU, pollutant=pol, zone=zone, vintage=d.vintage,
                     kinds=[AccountKind.SURRENDER], now=now)[AccountKind.SURRENDER]
-                tid = f"surrender:{permit}:{pol}:{year}"
-                transfers.append(Transfer(tid, "surrender", accts[AccountKind.CONFIRMED], sink,
-                                          s.surrendered_kg, reference=f"true-up:{year}"))
-                after = acct.balance - s.surrendered_kg
-                reg.set_permitted(permit, pol, year, after)
-                reg.add_event(permit=permit, pollutant=pol, year=year, kind="surrender",
-                              qty_kg=-s.surrendered_kg, counterparty="SURRENDER", price=None,
+                if d.kind == DEDUCTION:
+                    tid, note = (f"deduction:{permit}:{pol}:{year}",
+                                 f"shortfall of {year} deducted from {d.vintage}")
+                elif d.vintage == year:
+                    tid, note = f"surrender:{permit}:{pol}:{year}", None
+                    year_tid = tid
+                else:
+                    tid, note = (f"surrender:{permit}:{pol}:{year}:v{d.vintage}",
+                                 f"banked vintage {d.vintage} surrendered for {year}")
+                transfers.append(Transfer(tid, "surrender", aid, sink, d.kg,
+                                          reference=f"true-up:{year}"))
+                after = balance - d.kg
+                reg.set_permitted(permit, pol, d.vintage, after)
+                reg.add_event(permit=permit, pollutant=pol, year=d.vintage,
+                              kind="deduction" if d.kind == DEDUCTION else "surrender",
+                              qty_kg=-d.kg, counterparty="SURRENDER", price=None,
                               reference=tid, permitted_after_kg=after, at=now,
-                              note=f"compliance true-up, actual {actual} kg")
+                              note=(f"compliance true-up {year}, actual {actual} kg"
+                                    + (f"; {note}" if note else "")))
+                rows.append(TrueUpSurrenderRow(permit=permit, year=year, pollutant=pol,
+                                               vintage=d.vintage, kind=d.kind, qty_kg=d.kg,
+                                               transfer_id=tid))
+                drawn.append({"vintage": d.vintage, "kind": d.kind, "qty_kg": d.kg,
+                              "transfer_id": tid})
             rows.append(TrueUpLineRow(permit=permit, year=year, pollutant=pol,
-                                      actual_kg=actual, held_kg=held,
+                                      actual_kg=actual, held_kg=s.held_kg,
                                       surrendered_kg=s.surrendered_kg,
-                                      shortfall_kg=s.shortfall_kg, transfer_id=tid))
+                                      shortfall_kg=s.shortfall_kg, transfer_id=year_tid,
+                                      deducted_kg=s.deducted_kg))
             if s.shortfall_kg > 0:
                 head.status = "violation"
                 rows.append(ViolationRow(
                     enterprise=enterprise, permit=permit, year=year, pollutant=pol,
                     shortfall_kg=s.shortfall_kg, penalty_min_fen=PENALTY_FEN[0],
                     penalty_max_fen=PENALTY_FEN[1], basis=ART34, status="open", at=now,
-                    note=None))
-            out.append({"pollutant": pol, "actual_kg": actual, "held_kg": held,
+                    note=(f"{s.deducted_kg} kg deducted from {year + 1}"
+                          if s.deducted_kg else None), deducted_kg=s.deducted_kg))
+            out.append({"pollutant": pol, "actual_kg": actual, "held_kg": s.held_kg,
                         "surrendered_kg": s.surrendered_kg, "shortfall_kg": s.shortfall_kg,
-                        "transfer_id": tid})
+                        "deducted_kg": s.deducted_kg, "outstanding_kg": s.outstanding_kg,
+                        "transfer_id": year_tid, "vintages": drawn})
         if transfers:
             ledger.execute(uow, transfers, initiator=Initiator.BUREAU, actor=actor, now=now)
         store.add(*rows)
         uow.commit()
         return {"permit": permit, "year": year, "enterprise": enterprise,
-                "status": head.status, "lines": out,
+                "status": head.status, "deduct_next_year": deduct_next_year, "lines": out,
                 "penalty_fen": list(PENALTY_FEN) if head.status == "violation" else None}
+
+
+def _violation_dict(v: ViolationRow) -> dict[str, Any]:
+    return {"id": v.id, "enterprise": v.enterprise, "permit": v.permit, "year": v.year,
+            "pollutant": v.pollutant, "shortfall_kg": v.shortfall_kg,
+            "deducted_kg": v.deducted_kg, "outstanding_kg": v.shortfall_kg - v.deducted_kg,
+            "penalty_min_fen": v.penalty_min_fen, "penalty_max_fen": v.penalty_max_fen,
+            "basis": v.basis, "status": v.status, "at": v.at.isoformat(), "note": v.note}
+
+
+def _line_dicts(store: ComplianceStore, permits: Sequence[str], year: int
+                ) -> dict[str, list[dict[str, Any]]]:
+    """permit → its true-up lines with the vintages each surrendered or deducted."""
+    drawn: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for d in store.surrenders(permits, year):
+        drawn[(d.permit, d.pollutant)].append({"vintage": d.vintage, "kind": d.kind,
+                                               "qty_kg": d.qty_kg,
+                                               "transfer_id": d.transfer_id})
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ln in store.lines_of(permits, year):
+        out[ln.permit].append({
+            "pollutant": ln.pollutant, "actual_kg": ln.actual_kg, "held_kg": ln.held_kg,
+            "surrendered_kg": ln.surrendered_kg, "shortfall_kg": ln.shortfall_kg,
+            "deducted_kg": ln.deducted_kg, "outstanding_kg": ln.shortfall_kg - ln.deducted_kg,
+            "transfer_id": ln.transfer_id, "vintages": drawn[(ln.permit, ln.pollutant)]})
+    return out
 
 
 def compliance_status(uow: UoW, *, enterprise: str, year: int | None = None
                       ) -> dict[str, Any]:
     """Per permit: its true-up status, or "pending"; the enterprise is in "violation" when any
     permit is, "compliant" when every permit was trued up without shortfall. The year
-    defaults to the last calendar year (the one a true-up settles)."""
+    defaults to the last calendar year (the one a true-up settles). `true_ups` gives each
+    run's lines with the vintages surrendered and the deduction from the next year."""
     year = year if year is not None else trading_day(system_clock()).year - 1
     with uow:
         store = ComplianceStore(uow.session)
         permits = sorted(store.permit_codes(enterprise))
-        done = {t.permit: t.status for t in store.true_ups(enterprise, year)}
+        runs = store.true_ups(enterprise, year)
+        done = {t.permit: t.status for t in runs}
         per = {p: done.get(p, "pending") for p in permits}
-        violations = [{"id": v.id, "permit": v.permit, "pollutant": v.pollutant,
-                       "shortfall_kg": v.shortfall_kg, "penalty_min_fen": v.penalty_min_fen,
-                       "penalty_max_fen": v.penalty_max_fen, "basis": v.basis,
-                       "status": v.status} for v in store.violations(enterprise, year)]
+        lines = _line_dicts(store, [t.permit for t in runs], year) if runs else {}
+        true_ups = [{"permit": t.permit, "status": t.status, "at": t.at.isoformat(),
+                     "actor": t.actor, "lines": lines.get(t.permit, [])} for t in runs]
+        violations = [_violation_dict(v) for v in store.violations(enterprise, year)]
         late = [f"{r.permit} {r.year} {r.period}" for r in store.reports_of(permits, year)
                 if r.late]
     status = ("violation" if "violation" in per.values() else
               "compliant" if per and all(s == "compliant" for s in per.values()) else
               "pending")
     return {"enterprise": enterprise, "year": year, "status": status, "permits": per,
-            "violations": violations, "late_reports": late}
+            "true_ups": true_ups, "violations": violations, "late_reports": late,
+            "deducted_kg": sum(v["deducted_kg"] for v in violations),
+            "outstanding_kg": sum(v["outstanding_kg"] for v in violations)}
 
+
+TRUE_UP_STATUSES = ("pending", "compliant", "violation")
+
+
+def true_up_list(uow: UoW, *, year: int, status: str | None = None, offset: int = 0,
+                 limit: int = 50) -> dict[str, Any]:
+    """Every permit valid in `year` with its true-up status ("pending" until it runs),
+    whether its annual report is in, and the lines of a run, in pages."""
+    if status is not None and status not in TRUE_UP_STATUSES:
+        raise BadReport(f"status must be one of {', '.join(TRUE_UP_STATUSES)}",
+                        field="status")
+    with uow:
+        store = ComplianceStore(uow.session)
+        rows, total = store.status_page(year, status, offset, limit)
+        ran = [r["permit"] for r in rows if r["status"] != "pending"]
+        lines = _line_dicts(store, ran, year) if ran else {}
+        items = [r | {"at": r["at"].isoformat() if r["at"] else None,
+                      "lines": lines.get(r["permit"], [])} for r in rows]
+    return {"year": year, "status": status, "total": total, "offset": offset,
+            "limit": limit, "items": items}
+
+
+def violation_list(uow: UoW, *, year: int | None = None, offset: int = 0, limit: int = 50
+                   ) -> dict[str, Any]:
+    """Violation records, newest first, with the shortfall, the deducted and outstanding
+    parts and the Regulation Art. 34 penalty range."""
+    with uow:
+        rows, total = ComplianceStore(uow.session).violations_page(year, offset, limit)
+        items = [_violation_dict(v) for v in rows]
+    return {"year": year, "total": total, "offset": offset, "limit": limit, "items": items}

@@ -4,18 +4,21 @@ is read through allocation's `RegistryStore`, in the same session."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from allocation.tables import PermitRow
+from allocation.tables import EnterpriseRow, PermitRow
 from compliance.tables import (
     ExecutionReportRow,
     OutletRow,
     ReportLineRow,
     TrueUpLineRow,
     TrueUpRow,
+    TrueUpSurrenderRow,
     ViolationRow,
 )
 
@@ -120,6 +123,52 @@ class ComplianceStore:
         if year is not None:
             q = q.where(ViolationRow.year == year)
         return list(self.s.scalars(q.order_by(ViolationRow.id)))
+
+    def trued_up_years(self, permit: str, years: Sequence[int]) -> set[int]:
+        """The years among `years` whose true-up of the permit has run."""
+        return set(self.s.scalars(select(TrueUpRow.year).where(
+            TrueUpRow.permit == permit, TrueUpRow.year.in_(list(years)))))
+
+    def surrenders(self, permits: Sequence[str], year: int) -> list[TrueUpSurrenderRow]:
+        S = TrueUpSurrenderRow
+        return list(self.s.scalars(select(S).where(S.permit.in_(list(permits)), S.year == year)
+                                   .order_by(S.permit, S.pollutant, S.kind.desc(), S.vintage)))
+
+    def lines_of(self, permits: Sequence[str], year: int) -> list[TrueUpLineRow]:
+        L = TrueUpLineRow
+        return list(self.s.scalars(select(L).where(L.permit.in_(list(permits)), L.year == year)
+                                   .order_by(L.permit, L.pollutant)))
+
+    def status_page(self, year: int, status: str | None, offset: int, limit: int
+                    ) -> tuple[list[dict[str, Any]], int]:
+        """Permits valid in `year` with their true-up (status "pending" when none ran) and
+        whether an annual report exists, in enterprise-name and permit order."""
+        P, T, R = PermitRow, TrueUpRow, ExecutionReportRow
+        q = (select(P.code, P.enterprise, EnterpriseRow.name, T.status, T.at, T.actor,
+                    R.id.label("report"))
+             .join(EnterpriseRow, EnterpriseRow.credit_code == P.enterprise)
+             .outerjoin(T, and_(T.permit == P.code, T.year == year))
+             .outerjoin(R, and_(R.permit == P.code, R.year == year, R.period == "Y"))
+             .where(P.valid_from <= date(year, 12, 31), P.valid_to >= date(year, 1, 1)))
+        if status == "pending":
+            q = q.where(T.permit.is_(None))
+        elif status is not None:
+            q = q.where(T.status == status)
+        total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = self.s.execute(q.order_by(EnterpriseRow.name, P.code).offset(offset)
+                              .limit(limit))
+        return [dict(permit=r.code, enterprise=r.enterprise, name=r.name,
+                     status=r.status or "pending", at=r.at, actor=r.actor,
+                     reported=r.report is not None) for r in rows], int(total)
+
+    def violations_page(self, year: int | None, offset: int, limit: int
+                        ) -> tuple[list[ViolationRow], int]:
+        q = select(ViolationRow)
+        if year is not None:
+            q = q.where(ViolationRow.year == year)
+        total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = self.s.scalars(q.order_by(ViolationRow.id.desc()).offset(offset).limit(limit))
+        return list(rows), int(total)
 
     def add(self, *rows: object) -> None:
         self.s.add_all(list(rows))

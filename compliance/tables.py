@@ -1,5 +1,6 @@
-"""Compliance tables: outlets of permits, execution reports and their lines, true-ups and
-their lines, and violations. Quantities in kg, money in fen (integers)."""
+"""Compliance tables: outlets of permits, execution reports and their lines, true-ups, their
+lines and the vintages each line surrendered, and violations. Quantities in kg, money in fen
+(integers)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,22 @@ class TrueUpLineRow(Base):
     surrendered_kg: Mapped[int] = mapped_column(BigInteger)
     shortfall_kg: Mapped[int] = mapped_column(BigInteger)
     transfer_id: Mapped[str | None] = mapped_column(String(64))
+    #: the part of the shortfall surrendered from vintage year+1 (deduction; 0 without one)
+    deducted_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class TrueUpSurrenderRow(Base):
+    """Which vintage a true-up line took its rights from: `kind` "surrender" (the year's own
+    vintage or a banked earlier one) or "deduction" (vintage year+1, for the shortfall)."""
+
+    __tablename__ = "true_up_surrender"
+    permit: Mapped[str] = mapped_column(String(22), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(10), primary_key=True)
+    vintage: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    qty_kg: Mapped[int] = mapped_column(BigInteger)
+    transfer_id: Mapped[str] = mapped_column(String(64))
 
 
 class ViolationRow(Base):
@@ -100,3 +117,5 @@ class ViolationRow(Base):
     status: Mapped[str] = mapped_column(String(12), default="open")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
+    #: the part of the shortfall deducted from next year's rights; the rest is outstanding
+    deducted_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

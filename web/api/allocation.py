@@ -7,9 +7,11 @@ that the pure cores validate field by field (sheets, reserve problems, scenarios
 as JSON objects and rejected by the core with `{error, detail, field}` naming the JSON path.
 
 Access: calculators and scenarios for the bureau and analysts; anything that writes permits,
-indicators or the ledger (computations, apportionments, standards, reserve requests, plans and
-releases) for the bureau. A release moves reserve rights: when the approval policy requires a
-second officer for ``reserve_release`` the answer is 202 with the approval request.
+indicators or the ledger (computations, apportionments, standards and the recovery decisions
+on their held-back flags, reserve requests, plans and releases) for the bureau. A release
+or a recovery decision moves rights: when the approval policy requires a second officer for
+its ledger type (``reserve_release``, ``recovery``, ``reserve_buyback``) the answer is 202
+with the approval request.
 """
 
 from __future__ import annotations
@@ -313,9 +315,64 @@ def apply_standard(request: Request, standard_id: Id,
 
 @router.get("/allocation/standard-flags", tags=["allocation"], responses=READ)
 def standard_flags(request: Request, standard: int | None = Query(None, ge=1, le=2**53),
-                   status: str | None = Query(None, pattern="^(open|applied|held_back)$"),
+                   status: str | None = Query(
+                       None, pattern="^(open|applied|held_back|recovered|bought_back)$"),
                    permit: str | None = Query(None, max_length=22), offset: Offset = 0,
                    limit: Limit = 100, _user: Principal = Analysis) -> dict[str, Any]:
-    """Permit quantities flagged by registered standards."""
+    """Permit quantities flagged by registered standards; a held-back flag carries the
+    `recovery_kg` above its new cap, and a decided one the decision, the kg moved, the price
+    and the amount paid."""
     return alloc.standard_flags(_p(request).uow(), standard=standard, status=status,
                                 permit=permit, offset=offset, limit=limit)
+
+
+def _decide(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    return alloc.decide_standard_flag(platform.uow(), flag_id=int(payload["flag"]),
+                                      decision=payload["decision"],
+                                      price=payload.get("price"), actor=actor)
+
+
+approvals.register("decide_standard_flag", _decide)
+
+
+def decide_flag(platform: Any, user: Principal, *, flag: int, decision: str,
+                price: int | None) -> tuple[str, dict[str, Any]]:
+    """Check the decision, then run it, or store an approval request when the policy asks a
+    second officer for its ledger type ("recovery" or "reserve_buyback")."""
+    fl = alloc.check_recovery_decision(platform.uow(), flag_id=flag, decision=decision,
+                                       price=price)
+    tx_type = alloc.RECOVERY_DECISIONS[decision][0]
+    what = ("recover" if decision == "recover" else
+            f"buy back at {price} fen/t")
+    summary = (f"{what} {fl['recovery_kg']} kg {fl['pollutant']} {fl['year']} of "
+               f"{fl['permit']} (standard flag {flag})")
+    return approvals.run_or_request(
+        platform, user, tx_type=tx_type, action="decide_standard_flag", target=str(flag),
+        payload={"flag": flag, "decision": decision, "price": price}, summary=summary)
+
+
+class DecisionIn(Strict):
+    flag: int = Field(ge=1, le=2**53, description="a held-back standard flag")
+    decision: Literal["recover", "buy_back"]
+    price: int | None = Field(None, ge=0, le=10**12,
+                              description="buy-back price, fen per tonne (required for "
+                                          "buy_back; default shown: the base price)")
+
+
+@router.post("/allocation/standard-decisions", tags=["allocation"], status_code=201,
+             responses={**WRITE, 202: {"description": "a second officer must approve"}})
+def decide_standard_flag(request: Request, body: DecisionIn,
+                         user: Principal = Bureau) -> Any:
+    """Decide a held-back flag: the confirmed rights above the new cap go to the reserve,
+    recovered (ledger type ``recovery``) or bought back at `price` (``reserve_buyback``:
+    money from the bureau's cash to the enterprise's); then the permit takes the new cap and
+    quantity, with a history event, in one transaction. A flag is decided once (409). When
+    the approval policy requires a second officer for the type, the answer is 202 with the
+    approval request."""
+    _audit(request, "decide_standard_flag", str(body.flag), body.decision)
+    outcome, result = decide_flag(_p(request), user, flag=body.flag, decision=body.decision,
+                                  price=body.price)
+    if outcome == "pending":
+        request.state.audit["action"] = "request_approval"
+        return JSONResponse(result, status_code=202)
+    return result

@@ -1,10 +1,12 @@
 """JSON API of compliance under /api/v1: outlets, execution reports (entered or imported from
 CSV sent inside JSON), compliance status, the quarterly tax return draft, the statistics
-export and the annual true-up.
+export, the annual true-up (with the optional deduction from next year) and the lists of
+true-ups and violations.
 
 Access: a trader submits, imports and reads the reports of its own enterprise only (another
 enterprise's permit or enterprise answers 404); the bureau does everything, including
-outlets, true-ups, tax return drafts and the statistics export. Routes never commit.
+outlets, true-ups and their lists, violations, tax return drafts and the statistics export.
+Routes never commit.
 """
 
 from __future__ import annotations
@@ -159,13 +161,44 @@ def statistics(request: Request, year: YearQ, period: Period = "Y",
 class TrueUpIn(Strict):
     permit: str = Field(min_length=1, max_length=22)
     year: Year
+    deduct_next_year: bool = Field(
+        False, description="surrender the shortfall from next year's confirmed rights, up "
+                           "to what they hold (the violation is recorded either way)")
 
 
 @router.post("/compliance/true-ups", status_code=201, responses=WRITE)
 def true_up(request: Request, body: TrueUpIn, user: Principal = Bureau) -> dict[str, Any]:
-    """Surrender rights equal to the year's actual emissions; a shortfall becomes a
-    violation (Regulation Art. 34). Runs once per permit and year (409
-    `true_up_already_run`)."""
-    _audit(request, "true_up", body.permit, str(body.year))
+    """Surrender rights equal to the year's actual emissions: the year's own vintage first,
+    then banked earlier vintages (at most 5 back, already trued up), never a later one; with
+    `deduct_next_year` the shortfall is surrendered from next year's vintage. A shortfall is
+    a violation (Regulation Art. 34). Each line lists the vintages surrendered. Runs once per
+    permit and year (409 `true_up_already_run`)."""
+    _audit(request, "true_up", body.permit,
+           f"{body.year} deduct_next_year={body.deduct_next_year}")
     return compliance.true_up(_p(request).uow(), permit=body.permit, year=body.year,
-                              actor=user.username)
+                              actor=user.username, deduct_next_year=body.deduct_next_year)
+
+
+Offset = Annotated[int, Query(ge=0, le=10**7)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/compliance/true-ups", responses=READ)
+def true_ups(request: Request, year: YearQ,
+             status: Literal["pending", "compliant", "violation"] | None = None,
+             offset: Offset = 0, limit: Limit = 50,
+             _user: Principal = Bureau) -> dict[str, Any]:
+    """Every permit valid in the year with its true-up status ("pending" until it runs),
+    whether its annual report is in, and each run's lines with the vintages surrendered and
+    the deduction (paginated)."""
+    return compliance.true_up_list(_p(request).uow(), year=year, status=status,
+                                   offset=offset, limit=limit)
+
+
+@router.get("/compliance/violations", responses=READ)
+def violations(request: Request, year: YearQ | None = None, offset: Offset = 0,
+               limit: Limit = 50, _user: Principal = Bureau) -> dict[str, Any]:
+    """Violation records, newest first: shortfall, deducted and outstanding kg and the
+    Regulation Art. 34 penalty range in fen (paginated)."""
+    return compliance.violation_list(_p(request).uow(), year=year, offset=offset,
+                                     limit=limit)

@@ -1,10 +1,13 @@
 """Bureau reserve dashboard and standard changes: reserve balances per pollutant and zone (from
 the ledger), reserve requests, the reserve-release optimiser (plan, shadow prices, the
 diagnosis of an infeasible problem), release of a plan (second-officer approval when the
-policy asks for it), and new standards with the permit quantities they flag."""
+policy asks for it), new standards with the permit quantities they flag, and the bureau's
+decision on a held-back flag: recover the rights above the new cap to the reserve, or buy
+them back at a price (the base price by default)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -16,7 +19,9 @@ from identity import service as identity
 from identity.roles import BUREAU, Principal
 from kernel.errors import DomainError
 from ledger import service as ledger_service
+from trading.prices import base_price
 from web import approvals
+from web.api.allocation import decide_flag
 from web.auth import csrf_protect, require_role
 from web.errors import status_of
 from web.pages import forms
@@ -30,7 +35,9 @@ QueryId = Annotated[int | None, Query(ge=1, le=2**53)]
 APPLICANTS = ("requests", "headroom")
 OBJECTIVES = ("priority", "max_min")
 #: a flag's status as shown ("open" alone would read as a market's state)
-FLAG_STATUS = {"open": "not applied", "applied": "applied", "held_back": "held_back"}
+FLAG_STATUS = {"open": "not applied", "applied": "applied", "held_back": "held_back",
+               "recovered": "recovered", "bought_back": "bought_back"}
+DECISIONS = ("recover", "buy_back")
 
 
 def reserve_balances(request: Request) -> list[dict[str, Any]]:
@@ -148,22 +155,95 @@ def release(request: Request, plan_id: Id, user: Principal = Bureau) -> Redirect
 
 # standards ---------------------------------------------------------------------------------
 
+def _base_price_yuan(pollutant: str) -> str:
+    """The base price (trading.prices) as yuan per tonne: the buy-back form's default."""
+    try:
+        fen = base_price(pollutant)
+    except KeyError:
+        return ""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 def _standards_page(request: Request, status: int = 200, *, standard: int | None = None,
                     flag_status: str | None = None, form: dict[str, str] | None = None,
-                    errors: dict[str, str] | None = None) -> HTMLResponse:
-    flags = alloc.standard_flags(_p(request).uow(), standard=standard, status=flag_status,
-                                 limit=500)
+                    errors: dict[str, str] | None = None,
+                    decide: dict[str, Any] | None = None) -> HTMLResponse:
+    p = _p(request)
+    flags = alloc.standard_flags(p.uow(), standard=standard, status=flag_status, limit=500)
     return render(request, "standards.html", status_code=status, flags=flags,
                   standard=standard, flag_status=flag_status or "",
                   SOURCES=list(get_parameters().sources), KINDS=STANDARD_KINDS,
-                  FLAG_STATUS=FLAG_STATUS, form=form or {}, errors=errors or {})
+                  FLAG_STATUS=FLAG_STATUS, DECISIONS=DECISIONS, form=form or {},
+                  errors=errors or {}, decide=decide or {"form": {}, "errors": {}},
+                  base_price=_base_price_yuan,
+                  decision_needs_approval={
+                      d: identity.approval_required(p.uow(), alloc.RECOVERY_DECISIONS[d][0])
+                      for d in DECISIONS})
 
 
 @router.get("/bureau/standards", response_class=HTMLResponse)
 def standards(request: Request, standard: QueryId = None,
-              status: Annotated[str | None, Query(pattern="^(open|applied|held_back)?$")]
-              = None, user: Principal = Bureau) -> HTMLResponse:
+              status: Annotated[str | None, Query(
+                  pattern="^(open|applied|held_back|recovered|bought_back)?$")] = None,
+              user: Principal = Bureau) -> HTMLResponse:
     return _standards_page(request, standard=standard, flag_status=status or None)
+
+
+def _price_fen(value: str, errors: forms.FieldErrors) -> int | None:
+    """Yuan per tonne as text → fen per tonne, at least 0, on the 0.01 tick."""
+    v = (value or "").strip().replace(",", "")
+    if not v:
+        errors.add("price", "required for a buy-back")
+        return None
+    try:
+        d = Decimal(v)
+    except InvalidOperation:
+        errors.add("price", "must be a number of yuan per tonne")
+        return None
+    if not d.is_finite() or d < 0 or d > Decimal(10**10):
+        errors.add("price", "must be a price of at least 0 yuan per tonne")
+        return None
+    fen = d * 100
+    if fen != fen.to_integral_value():
+        errors.add("price", "off the tick (0.01 yuan per tonne)")
+        return None
+    return int(fen)
+
+
+@router.post("/bureau/standards/decisions", response_model=None)
+def decide_standard_flag(request: Request, flag: Annotated[str, Form()] = "",
+                         decision: Annotated[str, Form()] = "",
+                         price: Annotated[str, Form()] = "",
+                         back: Annotated[str, Form()] = "",
+                         user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    """Recover or buy back a held-back flag's rights above the new cap (through the
+    second-officer approval when the policy asks for it)."""
+    form = dict(flag=flag, decision=decision, price=price)
+    errors = forms.FieldErrors()
+    flag_id = forms.whole(flag, "flag", errors, lo=1, hi=2**53)
+    forms.choice(decision, "decision", errors, DECISIONS)
+    fen = _price_fen(price, errors) if decision == "buy_back" else None
+    audit(request, "decide_standard_flag", flag, decision)
+    standard = int(back) if back.isdigit() and 0 < len(back) < 16 else None
+    url = f"/bureau/standards?standard={standard}" if standard else "/bureau/standards"
+    status = 422
+    if not errors and flag_id is not None:
+        try:
+            outcome, result = decide_flag(_p(request), user, flag=flag_id, decision=decision,
+                                          price=fen)
+        except DomainError as exc:
+            errors.add(exc.field if exc.field in ("price", "decision") else "form",
+                       f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            if outcome == "pending":
+                request.state.audit["action"] = "request_approval"
+                return see_other(url, msg=f"approval #{result['id']} pending: "
+                                          f"{result['summary']}")
+            return see_other(url, msg=f"flag {flag_id}: {result['moved_kg']} kg "
+                                      f"{result['status']}")
+    return _standards_page(request, status, standard=standard,
+                           decide={"form": form, "errors": errors, "flag": flag})
 
 
 @router.post("/bureau/standards", response_model=None)
