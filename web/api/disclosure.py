@@ -1,9 +1,342 @@
-"""JSON API of disclosure under /api/v1 (filled by the disclosure work)."""
+"""JSON API of disclosure under /api/v1: the public feed (permits, trades, compliance status,
+penalty decisions: no credentials needed), the bureau's penalty decisions (decide, correct,
+withdraw; violations awaiting a decision) and the Excel import of execution reports.
+
+Access: the feed is public; penalty decisions are the bureau's; the Excel import is the CSV
+import's (the bureau, or a trader for its own enterprise's permits). Routes never commit.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import base64
+import binascii
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from web.auth import csrf_protect
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.wiring import Platform
+from compliance import disclosure_service as disclosure
+from compliance import service as compliance
+from compliance.errors import BadWorkbook, ImportRejected
+from compliance.workbook import xlsx_to_csv
+from identity.roles import BUREAU, Principal
+from web.api.models import ErrorBody
+from web.auth import csrf_protect, current_user, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["disclosure"])
+
+Bureau = Depends(require_role(*BUREAU))
+Public = Depends(current_user)
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Search = Annotated[str | None, Query(max_length=100, description="enterprise name or code")]
+YearQ = Annotated[int | None, Query(ge=1990, le=2200,
+                                    description="default: last calendar year")]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                       description="repeat-safe POST: same key, same result")]
+MAX_FEN = 10**15
+
+
+def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": ErrorBody} for c in codes}
+
+
+PUBLIC = _err(401, 422)  # 401 only for a bad bearer token sent anyway
+WRITE = _err(401, 403, 404, 409, 413, 415, 422)
+
+
+def _p(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def _audit(request: Request, action: str, target: str | None = None,
+           detail: str | None = None) -> None:
+    request.state.audit = {"action": action, "target": target, "detail": detail}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="offset of the next page, null on the last")
+    updated: str | None = Field(description="latest change among the items (RFC 3339, UTC)")
+
+
+# public feed -----------------------------------------------------------------------------------
+
+class PublicQuantity(BaseModel):
+    pollutant: str
+    year: int
+    zone: str
+    cap_kg: int
+    binding: str
+    permitted_kg: int
+    confirmed: bool
+
+
+class PublicPermit(BaseModel):
+    code: str
+    enterprise: str
+    enterprise_name: str
+    sector: str
+    district: str
+    valid_from: str
+    valid_to: str
+    status: str
+    quantities: list[PublicQuantity]
+    updated: str | None
+
+
+class PermitFeed(Page):
+    items: list[PublicPermit]
+
+
+class PublicTrade(BaseModel):
+    id: int
+    market: str = Field(description="pollutant/zone/vintage")
+    qty_kg: int
+    price_fen_per_t: int
+    value_fen: int
+    venue: str = Field(description="book | listing | negotiated | auction")
+    at: str | None
+    updated: str | None
+
+
+class TradeFeed(Page):
+    items: list[PublicTrade]
+
+
+class PermitStatus(BaseModel):
+    permit: str
+    status: Literal["compliant", "violation", "pending"]
+
+
+class PublicCompliance(BaseModel):
+    credit_code: str
+    name: str
+    year: int
+    status: Literal["compliant", "violation", "pending"]
+    permits: list[PermitStatus]
+    violations: int
+    penalty_decisions: int = Field(description="published decisions for the year")
+    updated: str | None
+
+
+class ComplianceFeed(Page):
+    year: int
+    items: list[PublicCompliance]
+
+
+class HistoryOut(BaseModel):
+    kind: Literal["decided", "corrected", "withdrawn"]
+    at: str | None
+    reason: str | None
+
+
+class DecisionOut(BaseModel):
+    number: str
+    violation: int
+    enterprise: str
+    enterprise_name: str | None
+    permit: str
+    year: int
+    pollutant: str
+    amount_fen: int | None = Field(description="null once withdrawn")
+    decided_on: str
+    legal_basis: str
+    summary: str | None = Field(description="null once withdrawn")
+    status: Literal["published", "withdrawn"]
+    published_at: str | None
+    updated: str | None
+    withdrawn_reason: str | None
+    history: list[HistoryOut]
+
+
+class DecisionFeed(Page):
+    items: list[DecisionOut]
+
+
+@router.get("/public/permits", response_model=PermitFeed, responses=PUBLIC)
+def feed_permits(request: Request, enterprise: Annotated[str | None, Query(max_length=18)]
+                 = None, offset: Offset = 0, limit: Limit = 50,
+                 _user: Principal | None = Public) -> dict[str, Any]:
+    """Permits, their holders and, per pollutant and year, the cap, the binding basis and
+    the permitted quantity (kg)."""
+    return disclosure.public_permits(_p(request).uow(), enterprise=enterprise or None,
+                                     offset=offset, limit=limit)
+
+
+@router.get("/public/trades", response_model=TradeFeed, responses=PUBLIC)
+def feed_trades(request: Request, market: Annotated[str | None, Query(max_length=40)] = None,
+                offset: Offset = 0, limit: Limit = 50,
+                _user: Principal | None = Public) -> dict[str, Any]:
+    """Trades, newest first: market, quantity, price, value, venue and time (no parties)."""
+    return disclosure.public_trades(_p(request).uow(), market=market or None, offset=offset,
+                                    limit=limit)
+
+
+@router.get("/public/compliance", response_model=ComplianceFeed, responses=PUBLIC)
+def feed_compliance(request: Request, year: YearQ = None, q: Search = None,
+                    offset: Offset = 0, limit: Limit = 50,
+                    _user: Principal | None = Public) -> dict[str, Any]:
+    """Compliance status per enterprise for a year: compliant, violation or pending."""
+    return disclosure.public_compliance(_p(request).uow(), year=year, q=q or None,
+                                        offset=offset, limit=limit)
+
+
+@router.get("/public/penalties", response_model=DecisionFeed, responses=PUBLIC)
+def feed_penalties(request: Request, q: Search = None, offset: Offset = 0, limit: Limit = 50,
+                   _user: Principal | None = Public) -> dict[str, Any]:
+    """Penalty decisions, newest first. A withdrawn decision keeps its number and the reason
+    of the withdrawal; its amount and summary are withdrawn."""
+    return disclosure.penalty_decisions(_p(request).uow(), q=q or None, offset=offset,
+                                        limit=limit)
+
+
+# bureau: penalty decisions -----------------------------------------------------------------
+
+class ViolationOut(BaseModel):
+    id: int
+    enterprise: str
+    enterprise_name: str | None
+    permit: str
+    year: int
+    pollutant: str
+    shortfall_kg: int
+    penalty_min_fen: int
+    penalty_max_fen: int
+    basis: str
+    status: str
+    at: str | None
+    updated: str | None
+
+
+class ViolationPage(Page):
+    items: list[ViolationOut]
+
+
+@router.get("/penalties/violations", response_model=ViolationPage,
+            responses=_err(401, 403, 422))
+def pending(request: Request,
+            status: Literal["open", "decided", "all"] = "open",
+            offset: Offset = 0, limit: Limit = 50, _user: Principal = Bureau) -> dict[str, Any]:
+    """Violations found by the true-up; by default those awaiting a penalty decision."""
+    return disclosure.violations(_p(request).uow(), status=None if status == "all" else status,
+                                 offset=offset, limit=limit)
+
+
+class DecideIn(Strict):
+    violation: int = Field(ge=1, le=2**53)
+    number: str = Field(min_length=1, max_length=60, examples=["渝环罚〔2026〕12号"])
+    amount_fen: int = Field(ge=0, le=MAX_FEN,
+                            description="within the violation's range (Art. 34: 200 000-"
+                                        "1 000 000 yuan), else 422 penalty_out_of_range")
+    decided_on: date
+    legal_basis: str | None = Field(None, max_length=200,
+                                    description="default: Regulation Art. 34")
+    summary: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/penalties", status_code=201, response_model=DecisionOut, responses=WRITE)
+def decide(request: Request, body: DecideIn, idempotency_key: IdemKey = None,
+           user: Principal = Bureau) -> dict[str, Any]:
+    """Decide a violation: the decision is published at once; its number is unique (409
+    duplicate_decision_number); the violation becomes "decided"."""
+    _audit(request, "decide_penalty", body.number, f"violation {body.violation}: "
+                                                   f"{body.amount_fen} fen")
+    return disclosure.decide_penalty(
+        _p(request).uow(), violation_id=body.violation, number=body.number,
+        amount_fen=body.amount_fen, decided_on=body.decided_on, legal_basis=body.legal_basis,
+        summary=body.summary, actor=user.username)
+
+
+class CorrectIn(Strict):
+    number: str = Field(min_length=1, max_length=60)
+    amount_fen: int | None = Field(None, ge=0, le=MAX_FEN)
+    legal_basis: str | None = Field(None, min_length=1, max_length=200)
+    summary: str | None = Field(None, min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/penalties/corrections", status_code=201, response_model=DecisionOut,
+             responses=WRITE)
+def correct(request: Request, body: CorrectIn, idempotency_key: IdemKey = None,
+            user: Principal = Bureau) -> dict[str, Any]:
+    """Correct a published decision (amount, legal basis, summary): recorded as an event
+    with its reason; nothing is deleted."""
+    _audit(request, "correct_penalty", body.number, body.reason[:200])
+    return disclosure.correct_penalty(
+        _p(request).uow(), number=body.number, amount_fen=body.amount_fen,
+        legal_basis=body.legal_basis, summary=body.summary, reason=body.reason,
+        actor=user.username)
+
+
+class WithdrawIn(Strict):
+    number: str = Field(min_length=1, max_length=60)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/penalties/withdrawals", status_code=201, response_model=DecisionOut,
+             responses=WRITE)
+def withdraw(request: Request, body: WithdrawIn, idempotency_key: IdemKey = None,
+             user: Principal = Bureau) -> dict[str, Any]:
+    """Withdraw a decision (final): the reason is published, the violation reopens."""
+    _audit(request, "withdraw_penalty", body.number, body.reason[:200])
+    return disclosure.withdraw_penalty(_p(request).uow(), number=body.number,
+                                       reason=body.reason, actor=user.username)
+
+
+# Excel import of execution reports ---------------------------------------------------------
+
+class RowErrorOut(BaseModel):
+    line: int
+    field: str | None
+    detail: str
+
+
+class ImportOut(BaseModel):
+    stored_reports: int
+    stored_lines: int
+    errors: list[RowErrorOut]
+    reports: list[dict[str, Any]]
+
+
+class ImportErrorBody(ErrorBody):
+    errors: list[RowErrorOut] = Field(default_factory=list,
+                                      description="invalid rows with their line numbers")
+
+
+class XlsxIn(Strict):
+    xlsx_base64: str = Field(min_length=1, max_length=8_000_000,
+                             description="the .xlsx file, base64; its first sheet has the "
+                                         "CSV import's header row")
+    partial: bool = Field(False, description="store the valid rows even if others are not")
+
+
+@router.post("/compliance/reports/import-xlsx", status_code=201, response_model=ImportOut,
+             responses={**WRITE, 422: {"model": ImportErrorBody}})
+def import_xlsx(request: Request, body: XlsxIn, idempotency_key: IdemKey = None,
+                user: Principal = Depends(require("enterprise:read"))) -> Any:
+    """Import execution reports from an Excel workbook: its first sheet is read as the CSV
+    import reads a file (row n is line n). Invalid rows are listed with their line number;
+    without `partial` nothing is stored when any row is invalid (422)."""
+    _audit(request, "import_reports", None, f"xlsx partial={body.partial}")
+    try:
+        data = base64.b64decode(body.xlsx_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadWorkbook("xlsx_base64 is not valid base64", field="xlsx_base64") from None
+    text = xlsx_to_csv(data)
+    try:
+        return compliance.import_reports(
+            _p(request).uow(), csv_text=text, partial=body.partial, actor=user.username,
+            enterprise=None if user.is_bureau else (user.enterprise or ""))
+    except ImportRejected as exc:
+        return JSONResponse({"error": exc.code, "detail": exc.message,
+                             "errors": exc.details.get("errors", [])}, status_code=422)
