@@ -25,5 +25,6 @@ def test_reads_proceed_while_a_writer_holds_its_transaction(platform) -> None:  
             "INSERT INTO zone (code, name, medium) VALUES ('Z-TEST', 'test', 'air')"))
         reader = platform.read_uow()
         with reader:  # would wait for the lock (30 s timeout) if it began IMMEDIATE
-            n = reader.session.execute(text("SELECT count(*) FROM zone WHERE code = 'Z-TEST'")).scalar()
+            n = reader.session.execute(
+                text("SELECT count(*) FROM zone WHERE code = 'Z-TEST'")).scalar()
         assert n == 0  # the reader sees the last committed state, not the open write
