@@ -18,10 +18,12 @@ from the seed and nothing else:
 
 Bulk registry rows (area, enterprises, sites, permits, quantities) are inserted in one unit
 of work; everything that moves rights or money goes through the services (`allocation.service`
-set/issue_indicator, confirm_rights, verify_surplus, deposit_cash; `trading.service`
+set/issue_indicator, confirm_rights_batch, verify_surplus, deposit_cash; `trading.service`
 ensure_market, place_order), so the ledger and its hash chain are the ones the platform itself
-writes. The allocation calls run `chunk` (default 20) to a transaction through `_Shared`, which
-only saves commits; orders are placed one transaction each. Every timestamp derives from `today`
+writes. Rights confirmations run `CONFIRM_BATCH` to a unit of work and ledger batch
+(`confirm_rights_batch`: the rules and events of one `confirm_rights` per item); the other
+allocation calls run `chunk` (default 20) to a transaction through `_Shared`, which only saves
+commits; orders are placed one transaction each. Every timestamp derives from `today`
 (default 2026-11-27), so two loads with the same seed, size and day are identical, row for row
 and down to the journal hash.
 
@@ -99,6 +101,8 @@ RESERVE_PCT = 10
 ACTOR = "demo"
 #: service calls per transaction
 DEFAULT_CHUNK = 20
+#: rights confirmations per unit of work (`allocation.service.confirm_rights_batch`)
+CONFIRM_BATCH = 2000
 
 
 class DemoAlreadyLoaded(Conflict):
@@ -1033,12 +1037,16 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
     _run_chunked(platform, calls, chunk)
     step("indicators")
 
+    # confirmations in fixed batches of the plan (one unit of work and one ledger batch
+    # each, one time per batch), so the result does not depend on `chunk` or on a resume
     at = _at(today - timedelta(days=40), 9, 0)
-    _run_chunked(platform, [
-        partial(alloc.confirm_rights, permit=code, pollutant=pol, year=VINTAGE, actor=ACTOR,
-                now=at + timedelta(seconds=i))
-        for i, (code, pol) in enumerate(plan.confirmations) if (code, pol) not in confirmed],
-        chunk)
+    for k in range(0, len(plan.confirmations), CONFIRM_BATCH):
+        items = [alloc.ConfirmItem(code, pol, VINTAGE)
+                 for code, pol in plan.confirmations[k:k + CONFIRM_BATCH]
+                 if (code, pol) not in confirmed]
+        if items:
+            alloc.confirm_rights_batch(platform.uow(), items=items, actor=ACTOR,
+                                       now=at + timedelta(seconds=k // CONFIRM_BATCH))
     step("confirmations")
 
     at = _at(today - timedelta(days=20), 9, 0)

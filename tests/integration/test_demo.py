@@ -80,7 +80,10 @@ def _snapshot(platform: Any) -> dict[str, Any]:
 
 def test_demo_municipality(platform, sqlite_template: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # confirmations in several batches (one unit of work and one ledger batch each)
+    monkeypatch.setattr(demo, "CONFIRM_BATCH", 50)
     s = load_demo(platform, seed=SEED, enterprises=N)
+    assert s.confirmations > 2 * demo.CONFIRM_BATCH
     assert not s.already_loaded
     assert (s.seed, s.enterprises, s.today) == (SEED, N, "2026-11-27")
     assert s.districts >= 30 and s.zones == 10 and s.markets == 32
@@ -192,8 +195,9 @@ def test_demo_municipality(platform, sqlite_template: Path, tmp_path: Path,  # t
         assert "empty database" in e2.value.message
     assert _snapshot(platform) == before
 
-    # the same seed elsewhere: interrupted during the deposits, resumed one call per
-    # transaction, and the result is identical to the first load down to the journal hash
+    # the same seed elsewhere: interrupted in the second batch of confirmations (which
+    # rolls back whole), then during the deposits, resumed one call per transaction, and
+    # the result is identical to the first load down to the journal hash
     path = tmp_path / "second.sqlite3"
     shutil.copy(sqlite_template, path)
     from app.settings import Settings
@@ -210,6 +214,25 @@ def test_demo_municipality(platform, sqlite_template: Path, tmp_path: Path,  # t
                 raise RuntimeError("power cut")
             real(*args, **kwargs)
 
+        real_batch = alloc.confirm_rights_batch
+        batches = {"n": 0}
+
+        def flaky_batch(*args: Any, **kwargs: Any) -> Any:
+            batches["n"] += 1
+            if batches["n"] == 2:
+                kwargs["items"] = [*kwargs["items"][:-1], alloc.ConfirmItem(
+                    kwargs["items"][-1].permit, "SO2", 1999)]  # a bad last item
+            return real_batch(*args, **kwargs)
+
+        monkeypatch.setattr(alloc, "confirm_rights_batch", flaky_batch)
+        with pytest.raises(DomainError) as bad:
+            load_demo(other, seed=SEED, enterprises=N, chunk=1)
+        assert str(bad.value.field).startswith(f"items[{demo.CONFIRM_BATCH - 1}]")
+        with other.uow() as uow:  # the first batch is in, nothing of the second
+            done = uow.session.scalar(select(func.count()).select_from(PermitQuantityRow)
+                                      .where(PermitQuantityRow.confirmed.is_(True)))
+        assert done == demo.CONFIRM_BATCH
+        monkeypatch.setattr(alloc, "confirm_rights_batch", real_batch)
         monkeypatch.setattr(alloc, "deposit_cash", flaky)
         with pytest.raises(RuntimeError):
             load_demo(other, seed=SEED, enterprises=N, chunk=1)

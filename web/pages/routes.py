@@ -47,8 +47,8 @@ def audit(request: Request, action: str, target: str | None = None,
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: Principal | None = Depends(current_user)) -> HTMLResponse:
     p = _p(request)
-    return render(request, "home.html", summary=alloc.registry_summary(p.uow()),
-                  markets=trading.list_markets(p.uow()))
+    return render(request, "home.html", summary=alloc.registry_summary(p.read_uow()),
+                  markets=trading.list_markets(p.read_uow()))
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
@@ -58,7 +58,7 @@ def enterprises(request: Request, q: Annotated[str | None, Query(max_length=100)
                 page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                 user: Principal = Depends(require("registry:read"))) -> HTMLResponse:
     size = 50
-    res = alloc.search_enterprises(_p(request).uow(), q=q or None, sector=sector or None,
+    res = alloc.search_enterprises(_p(request).read_uow(), q=q or None, sector=sector or None,
                                    district=district or None, offset=(page - 1) * size,
                                    limit=size)
     total = int(res["total"])  # type: ignore[call-overload]
@@ -70,10 +70,10 @@ def enterprises(request: Request, q: Annotated[str | None, Query(max_length=100)
 def _enterprise_context(request: Request, code: str, user: Principal,
                         market_id: str | None = None) -> dict[str, Any]:
     p = _p(request)
-    view = alloc.enterprise_view(p.uow(), code)
+    view = alloc.enterprise_view(p.read_uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
-    permits = [alloc.permit_view(p.uow(), c, events=50) for c in permit_codes]
-    holdings = ledger_service.holdings(p.uow(), [code, *permit_codes])
+    permits = [alloc.permit_view(p.read_uow(), c, events=50) for c in permit_codes]
+    holdings = ledger_service.holdings(p.read_uow(), [code, *permit_codes])
     rights: dict[str, dict[str, object]] = {}
     cash = None
     for h in holdings:
@@ -82,14 +82,14 @@ def _enterprise_context(request: Request, code: str, user: Principal,
             continue
         row = rights.setdefault(str(h["asset"]), {"asset": h["asset"]})
         row[str(h["kind"])] = h
-    markets = trading.list_markets(p.uow())
+    markets = trading.list_markets(p.read_uow())
     ids = [str(m["id"]) for m in markets]
     selected = market_id if market_id in ids else (ids[0] if ids else None)
-    m = trading.market_view(p.uow(), selected) if selected else None
+    m = trading.market_view(p.read_uow(), selected) if selected else None
     return dict(e=view, permits=permits,
                 rights=sorted(rights.values(), key=lambda r: str(r["asset"])), cash=cash,
-                orders=trading.orders_of(p.uow(), code, 30),
-                trades=trading.trades_of(p.uow(), code, 30), markets=markets,
+                orders=trading.orders_of(p.read_uow(), code, 30),
+                trades=trading.trades_of(p.read_uow(), code, 30), markets=markets,
                 selected_market=selected, m=m,
                 poll_url=f"/enterprises/{code}/depth?market={quote(selected, safe='')}"
                 if selected else None,
@@ -110,7 +110,7 @@ def enterprise_depth(request: Request, code: str,
                      user: Principal = Depends(require("enterprise:read"))) -> HTMLResponse:
     """Fragment: live depth and tape of the market chosen in the order form."""
     ensure_enterprise_access(user, code)
-    m = trading.market_view(_p(request).uow(), market)
+    m = trading.market_view(_p(request).read_uow(), market)
     if not is_htmx(request):
         return see_other(f"/enterprises/{code}?market={quote(market, safe='')}")  # type: ignore[return-value]
     return render(request, "_market_data.html", m=m,
@@ -169,8 +169,8 @@ def statement_trades(request: Request, code: str,
                      user: Principal = Depends(require("enterprise:read"))) -> Response:
     ensure_enterprise_access(user, code)
     p = _p(request)
-    alloc.enterprise_view(p.uow(), code)
-    return trades_csv(code, trading.trades_of(p.uow(), code, 5000))
+    alloc.enterprise_view(p.read_uow(), code)
+    return trades_csv(code, trading.trades_of(p.read_uow(), code, 5000))
 
 
 @router.get("/enterprises/{code}/statements/holdings.csv")
@@ -178,20 +178,21 @@ def statement_holdings(request: Request, code: str,
                        user: Principal = Depends(require("enterprise:read"))) -> Response:
     ensure_enterprise_access(user, code)
     p = _p(request)
-    view = alloc.enterprise_view(p.uow(), code)
+    view = alloc.enterprise_view(p.read_uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
-    return holdings_csv(code, ledger_service.holdings(p.uow(), [code, *permit_codes]))
+    return holdings_csv(code, ledger_service.holdings(p.read_uow(), [code, *permit_codes]))
 
 
 @router.get("/markets/{pollutant}/{zone}/{vintage}", response_class=HTMLResponse)
 def market(request: Request, pollutant: str, zone: str, vintage: Vintage,
            user: Principal | None = Depends(current_user)) -> HTMLResponse:
     p = _p(request)
-    m = trading.market_view(p.uow(), f"{pollutant}/{zone}/{vintage}")
+    market_id = f"{pollutant}/{zone}/{vintage}"
     if is_htmx(request):
-        return render(request, "_market_data.html", m=m)
-    full = trading.market_view(p.uow(), str(m["id"]), levels=1, tape=500)
-    points = [(str(t["at"]), int(t["price"]))
-              for t in reversed(full["trades"])]  # type: ignore[call-overload]
-    return render(request, "market.html", m=m,
+        return render(request, "_market_data.html", m=trading.market_view(p.read_uow(), market_id))
+    # one read for the depth, the tape (its newest 30) and the chart (the newest 500)
+    m = trading.market_view(p.read_uow(), market_id, tape=500)
+    tape: list[dict[str, Any]] = m["trades"]  # type: ignore[assignment]
+    points = [(str(t["at"]), int(t["price"])) for t in reversed(tape)]
+    return render(request, "market.html", m=dict(m, trades=tape[:30]),
                   chart=price_chart(points, title=f"{m['id']} · yuan/t"))
