@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from allocation.parameters import get_parameters
 from compliance import alerts as AL
 from compliance.alert_store import AlertStore
 from compliance.alert_tables import AlertBreachRow, AlertCapRow, AlertRow
@@ -95,9 +96,10 @@ def declare_alert(uow: UoW, *, level: str, zones: Sequence[str], first_day: date
     """Declare an alert for zones or districts and days; the caps of every affected permit
     are stored with it. An alert cannot start in the past (China Standard Time)."""
     now = now or system_clock()
-    d = AL.declaration(level, zones, first_day, last_day, cut_pct)
-    if d.first_day < trading_day(now):
+    if first_day < trading_day(now):
         raise BadAlert("an alert cannot start in the past", field="first_day")
+    levels = AL.least_cuts(get_parameters(on=first_day).alert_cut_ratios)
+    d = AL.declaration(level, zones, first_day, last_day, cut_pct, levels)
     text = (note or "").strip() or None
     if text is not None and len(text) > 2000:
         raise BadAlert("the note has more than 2000 characters", field="note")

@@ -23,11 +23,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
 
+from allocation.parameters import get_parameters
 from compliance.errors import BadAlert
 
-#: level → the least cut in percent.
-LEVELS: dict[str, int] = {"yellow": 10, "orange": 20, "red": 30}
+
+def least_cuts(ratios: Mapping[str, Decimal]) -> dict[str, int]:
+    """level → the least cut in whole percent (rounded up: never shallower than the ratio),
+    from a parameter set's `alert_cut_ratios` (allocation/params: the one table of them)."""
+    return {k: int((r * 100).to_integral_value(ROUND_CEILING)) for k, r in ratios.items()}
+
+
+#: level → the least cut in percent, from the latest bundled parameter set; a declaration
+#: uses the set in force on its first day (`compliance.alert_service`).
+LEVELS: dict[str, int] = least_cuts(get_parameters().alert_cut_ratios)
 MAX_CUT = 90
 MAX_DAYS = 92  # an alert longer than a season is a declaration error
 MAX_ZONES = 50
@@ -67,12 +77,14 @@ class Breach:
 
 
 def declaration(level: str, zones: Iterable[str], first_day: date, last_day: date,
-                cut_pct: int | None = None) -> Declaration:
+                cut_pct: int | None = None, levels: Mapping[str, int] | None = None
+                ) -> Declaration:
     """A validated declaration: a known level, a cut at least the level's, 1-50 distinct
     zone or district codes, first day ≤ last day, at most 92 days."""
-    if level not in LEVELS:
+    levels = LEVELS if levels is None else levels
+    if level not in levels:
         raise BadAlert(f"unknown alert level {level!r} (yellow, orange or red)", field="level")
-    least = LEVELS[level]
+    least = levels[level]
     cut = least if cut_pct is None else cut_pct
     if not least <= cut <= MAX_CUT:
         raise BadAlert(f"a {level} alert cuts {least}-{MAX_CUT} %", field="cut_pct")
