@@ -1,5 +1,10 @@
-"""End-to-end order throughput through `trading.service.place_order`: hold, match, settle,
-commit, one transaction per order, exactly as the API places them.
+"""End-to-end order throughput through the trading service: hold, match, settle, commit.
+
+Two paths: by default `trading.service.place_order`, one transaction per order, exactly as
+the API places them; with ``--pipeline``, `trading.pipeline.OrderPipeline` (one writer
+thread per market places every order waiting for it in one transaction: group commit; the
+bench's cancels go through it too), for which ``--threads`` is the number of concurrent
+clients.
 
 Builds a fresh, migrated database (PostgreSQL from ``--pg`` as an admin URL, a new database
 created and dropped; or a SQLite file), a zone with ``--traders`` enterprises (each a permit
@@ -8,11 +13,11 @@ places ``--orders`` GTC limit orders (random side, price around a mid, so about 
 from ``--threads`` threads, and cancels a tenth of them along the way. Prints one JSON line
 per run:
 
-    {"bench":"service","db":...,"threads":...,"orders":...,"seconds":...,"orders_per_s":...,
-     "p50_ms":...,"p99_ms":...,"trades":...,"cancels":...}
+    {"bench":"service","db":...,"path":...,"threads":...,"orders":...,"seconds":...,
+     "orders_per_s":...,"p50_ms":...,"p99_ms":...,"trades":...,"cancels":...,"groups":...}
 
 Usage: python bench/bench_service.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
-       [--orders N] [--threads T] [--markets M] [--traders K]
+       [--orders N] [--threads T] [--markets M] [--traders K] [--pipeline]
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from allocation import service as alloc
@@ -38,6 +43,7 @@ from app.wiring import Platform, build
 from kernel.errors import DomainError
 from kernel.ids import make_credit_code
 from trading import service as trading
+from trading.pipeline import OrderPipeline
 from trading.tables import TradeRow
 
 MID = 300_000
@@ -82,11 +88,12 @@ def _setup(platform: Platform, traders: int, markets: int
 
 
 def _run(platform: Platform, mids: list[str], people: list[tuple[str, str]], orders: int,
-         threads: int) -> dict[str, object]:
+         threads: int, pipe: OrderPipeline | None = None) -> dict[str, object]:
     latencies: list[float] = []
     lock = threading.Lock()
     counter = iter(range(orders))
     cancels = [0]
+    market_of: dict[str, str] = {}
     errors: list[str] = []
 
     def worker(seed: int) -> None:
@@ -105,10 +112,14 @@ def _run(platform: Platform, mids: list[str], people: list[tuple[str, str]], ord
                                      rng.randint(1, 50) * 10, price)
             t0 = time.perf_counter()
             try:
-                r = trading.place_order(platform.uow(), cmd, permits=platform.permits,
-                                        actor="bench", fee_bps=5)
+                if pipe is not None:
+                    r = pipe.place(cmd, actor="bench", fee_bps=5)
+                else:
+                    r = trading.place_order(platform.uow(), cmd, permits=platform.permits,
+                                            actor="bench", fee_bps=5)
                 if r.status == "open":
                     mine.append((ent, r.order_id))
+                    market_of[r.order_id] = cmd.market
             except DomainError as exc:
                 errors.append(exc.code)
             except Exception as exc:  # a database error the use case did not absorb
@@ -117,21 +128,36 @@ def _run(platform: Platform, mids: list[str], people: list[tuple[str, str]], ord
             if mine and rng.random() < 0.1:
                 e, oid = mine.pop(rng.randrange(len(mine)))
                 try:
-                    trading.cancel_order(platform.uow(), enterprise=e, order_id=oid,
-                                         actor="bench")
+                    if pipe is not None:
+                        pipe.cancel(enterprise=e, order_id=oid, market=mids[0] if len(
+                            mids) == 1 else market_of[oid], actor="bench")
+                    else:
+                        trading.cancel_order(platform.uow(), enterprise=e, order_id=oid,
+                                             actor="bench")
                     cancels[0] += 1
                 except DomainError:
                     pass
         with lock:
             latencies.extend(local)
 
+    statements = [0]
+    with platform.uow() as uow:
+        engine = uow.session.get_bind()
+
+    def count(*_args: object) -> None:
+        statements[0] += 1  # under the GIL; a rare lost count does not matter here
+
+    event.listen(engine, "before_cursor_execute", count)
     started = time.perf_counter()
+    cpu = time.process_time()
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    event.remove(engine, "before_cursor_execute", count)
     latencies.sort()
     with platform.uow() as uow:
         trades = int(uow.session.scalar(select(func.count()).select_from(TradeRow)) or 0)
@@ -140,7 +166,11 @@ def _run(platform: Platform, mids: list[str], people: list[tuple[str, str]], ord
                 orders_per_s=round(len(latencies) / seconds, 1),
                 p50_ms=round(q[49] * 1000, 2), p99_ms=round(q[98] * 1000, 2),
                 trades=trades, cancels=cancels[0], rejected=len(errors),
-                errors=sorted(set(errors)))
+                errors=sorted(set(errors)), groups=pipe.groups if pipe is not None else None,
+                # load-independent figures: SQL statements (orders and cancels) and this
+                # process's CPU time, per order placed
+                statements_per_order=round(statements[0] / max(len(latencies), 1), 2),
+                cpu_ms_per_order=round(cpu * 1000 / max(len(latencies), 1), 2))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -150,6 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--markets", type=int, default=1)
     ap.add_argument("--traders", type=int, default=10)
+    ap.add_argument("--pipeline", action="store_true",
+                    help="place orders through trading.pipeline.OrderPipeline")
     args = ap.parse_args(argv)
     tmp = None
     admin = None
@@ -170,9 +202,14 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(url)
         platform = build(Settings(DATABASE_URL=url))  # type: ignore[call-arg]
         mids, people = _setup(platform, args.traders, args.markets)
-        out = _run(platform, mids, people, args.orders, args.threads)
+        pipe = OrderPipeline(platform.uow, platform.permits) if args.pipeline else None
+        out = _run(platform, mids, people, args.orders, args.threads, pipe)
+        if pipe is not None:
+            pipe.close()
         platform.close()
-        print(json.dumps(dict(bench="service", db=db, threads=args.threads,
+        print(json.dumps(dict(bench="service", db=db,
+                              path="pipeline" if pipe is not None else "per_order",
+                              threads=args.threads,
                               markets=args.markets, traders=args.traders, **out),
                          separators=(",", ":")), flush=True)
     finally:

@@ -111,7 +111,7 @@ REJECT_CODES = (
 
 # Threshold below every key: a market order crosses any level.
 _ANY = -(1 << 126)
-# Compact a level's deque when it holds more dead entries than this and than live ones.
+# Compact the levels after at least this many cancels behind a level's front.
 _COMPACT_AT = 32
 
 
@@ -197,51 +197,29 @@ _fast_frozen_init(Cancelled)
 
 
 # A resting entry is a list, the cheapest mutable record in CPython:
-#   [rem, id, owner, key, side: _BookSide, qty (of this version), stp, post_only]
-# rem == 0 marks an entry that left the book (filled or cancelled) but may still sit in a deque
-# or in the id index.
+#   [rem, id, owner, key, qty (of this version), stp, post_only]
+# The key is the price on the bid side and minus the price on the ask side (prices are
+# positive), so its sign tells the side. rem == 0 marks an entry that left the book (filled or
+# cancelled) but may still sit in a deque.
 _Entry = list[Any]
-_REM, _ID, _OWNER, _KEY, _SIDE, _QTY, _STP, _PO = range(8)
+_REM, _ID, _OWNER, _KEY, _QTY, _STP, _PO = range(7)
 #: `submit_fast` returns this when the order is rejected (see ``book.reject``).
 REJECTED = -1
 
 
-class _BookSide:
-    """One side: price levels, each a deque of entries in arrival order.
+def _insert_key(keys: list[int], key: int) -> None:
+    """Add a level key to an ascending list (best at the end)."""
+    if not keys or key > keys[-1]:
+        keys.append(key)
+    else:
+        bisect.insort(keys, key)
 
-    Invariant: the first entry of every level is live, so a level is empty exactly when its
-    deque is, and the best price is always a live one. Dead entries further back are dropped
-    when they reach the front; `dead` counts cancels behind the front per level (an upper
-    bound: it is reset, not decremented), and a level is compacted when they pile up.
-    """
 
-    __slots__ = ("keys", "levels", "dead", "sign", "name")
-
-    def __init__(self, sign: int, name: Side) -> None:
-        self.keys: list[int] = []  # ascending; best at the end
-        self.levels: dict[int, deque[_Entry]] = {}
-        self.dead: dict[int, int] = {}
-        self.sign = sign  # price = sign * key
-        self.name: Side = name
-
-    def add_level(self, key: int) -> deque[_Entry]:
-        q: deque[_Entry] = deque()
-        self.levels[key] = q
-        self.dead[key] = 0
-        keys = self.keys
-        if not keys or key > keys[-1]:
-            keys.append(key)
-        else:
-            bisect.insort(keys, key)
-        return q
-
-    def remove_level(self, key: int) -> None:
-        del self.levels[key]
-        keys = self.keys
-        if keys[-1] == key:
-            keys.pop()
-        else:
-            del keys[bisect.bisect_left(keys, key)]
+def _remove_key(keys: list[int], key: int) -> None:
+    if keys[-1] == key:
+        keys.pop()
+    else:
+        del keys[bisect.bisect_left(keys, key)]
 
 
 def _reject(order_id: str, code: str, message: str) -> Outcome:
@@ -252,8 +230,8 @@ class OrderBook:
     """One instrument's continuous book. See the module docstring for the rules."""
 
     __slots__ = (
-        "tick", "min_lot", "price_band", "unique_ids", "_plain", "_bids", "_asks", "_ids", "_seen",
-        "fills", "cancels", "reject",
+        "tick", "min_lot", "price_band", "unique_ids", "_plain", "_bk", "_bl", "_ak", "_al",
+        "_on_buy", "_on_sell", "_ids", "_seen", "_budget", "fills", "cancels", "reject",
     )
 
     def __init__(
@@ -277,10 +255,22 @@ class OrderBook:
         self.price_band = price_band
         # No tick, lot or band rule beyond "positive int": lets submit_fast skip _check.
         self._plain = tick == 1 and min_lot == 1 and price_band is None
-        self._bids = _BookSide(1, "buy")
-        self._asks = _BookSide(-1, "sell")
+        # Each side: an ascending list of level keys (best at the end) and a dict key -> level
+        # (a deque of entries in arrival order whose first entry is always live).
+        self._bk: list[int] = []
+        self._bl: dict[int, deque[_Entry]] = {}
+        self._ak: list[int] = []
+        self._al: dict[int, deque[_Entry]] = {}
+        # (opposite keys, opposite levels, opposite sign, own keys, own levels) per taker side
+        self._on_buy = (self._ak, self._al, -1, self._bk, self._bl)
+        self._on_sell = (self._bk, self._bl, 1, self._ak, self._al)
         self._ids: dict[str, _Entry] = {}  # resting orders only
         self._seen: set[str] = set()  # every id accepted (unique_ids only)
+        # How many more cancels may leave a dead entry behind the front of its level before
+        # every level is compacted: as many as there were resting orders at the last
+        # compaction (at least _COMPACT_AT). Memory stays proportional to the resting orders
+        # and compaction costs O(1) amortised per command.
+        self._budget = _COMPACT_AT
         #: what the last fast command did (see the module docstring)
         self.fills: list[tuple[str, str, int, int]] = []
         self.cancels: list[tuple[str, int, str]] = []
@@ -330,8 +320,11 @@ class OrderBook:
         if cancels:
             cancels.clear()
         ids = self._ids
-        unique = self.unique_ids
-        if oid in (self._seen if unique else ids):
+        if self.unique_ids:
+            if oid in self._seen:
+                self.reject = ("duplicate_order_id", f"order id {oid!r} already used")
+                return REJECTED
+        elif oid in ids:
             self.reject = ("duplicate_order_id", f"order id {oid!r} already used")
             return REJECTED
         # Plain book (tick 1, lot 1, no band) and a positive int qty and price: nothing more
@@ -339,9 +332,9 @@ class OrderBook:
         if not (
             self._plain
             and type(qty) is int
-            and qty > 0
             and type(price) is int
-            and price > 0
+            and qty > 0
+            and price > 0  # type: ignore[operator]
             and not post_only
         ):
             bad = self._check(qty, price)
@@ -351,16 +344,15 @@ class OrderBook:
             if post_only and (price is None or tif != "gtc"):
                 self.reject = ("invalid_order", "post-only needs a GTC limit order")
                 return REJECTED
-        if unique:
+        if self.unique_ids:
             self._seen.add(oid)
 
         if side == "buy":
-            own, opp = self._bids, self._asks
+            keys, levels, sign, own_keys, own_levels = self._on_buy
             thr = _ANY if price is None else -price
         else:
-            own, opp = self._asks, self._bids
+            keys, levels, sign, own_keys, own_levels = self._on_sell
             thr = _ANY if price is None else price
-        keys = opp.keys
         rem = qty
 
         if keys and keys[-1] >= thr:
@@ -368,11 +360,9 @@ class OrderBook:
             if post_only:
                 cancels.append((oid, rem, "post_only_would_cross"))
                 return 0
-            if tif == "fok" and not self._fok_fillable(owner, qty, stp, opp, thr):
+            if tif == "fok" and not self._fok_fillable(owner, qty, stp, keys, levels, thr):
                 cancels.append((oid, rem, "fok_unfillable"))
                 return 0
-            levels = opp.levels
-            sign = opp.sign
             while keys:
                 key = keys[-1]
                 if key < thr:
@@ -413,7 +403,7 @@ class OrderBook:
                         break
                 if not rem:
                     return 0
-        if price is None or tif != "gtc":
+        if tif != "gtc" or price is None:
             if tif == "fok":
                 reason = "fok_unfillable"
             elif price is None:
@@ -424,18 +414,44 @@ class OrderBook:
             return 0
         # Rest at the back of its level: its key is -thr (bid key = price, ask key = -price).
         key = -thr
-        lq = own.levels.get(key)
+        entry = [rem, oid, owner, key, qty, stp, post_only]
+        lq = own_levels.get(key)
         if lq is None:
-            lq = own.add_level(key)
-        entry = [rem, oid, owner, key, own, qty, stp, post_only]
-        lq.append(entry)
+            own_levels[key] = deque((entry,))
+            if not own_keys or key > own_keys[-1]:
+                own_keys.append(key)
+            else:
+                bisect.insort(own_keys, key)
+        else:
+            lq.append(entry)
         ids[oid] = entry
         return rem
 
-    def _fok_fillable(self, owner: str, need: int, stp: str, opp: _BookSide, thr: int) -> bool:
+    def check_fast(
+        self,
+        oid: str,
+        qty: int,
+        price: int | None,
+        tif: str = "gtc",
+        post_only: bool = False,
+    ) -> tuple[str, str] | None:
+        """What `submit_fast` would reject this order for, as ``(code, message)``, or None
+        if it would accept it; the book is not changed. A caller that must do something
+        between accepting an order and matching it (the service places its ledger holds)
+        checks first, then submits."""
+        if oid in (self._seen if self.unique_ids else self._ids):
+            return ("duplicate_order_id", f"order id {oid!r} already used")
+        bad = self._check(qty, price)
+        if bad is not None:
+            return bad
+        if post_only and (price is None or tif != "gtc"):
+            return ("invalid_order", "post-only needs a GTC limit order")
+        return None
+
+    @staticmethod
+    def _fok_fillable(owner: str, need: int, stp: str, keys: list[int],
+                      levels: dict[int, deque[_Entry]], thr: int) -> bool:
         skip_own = stp == "cancel_oldest"
-        keys = opp.keys
-        levels = opp.levels
         for i in range(len(keys) - 1, -1, -1):
             key = keys[i]
             if key < thr:
@@ -460,23 +476,34 @@ class OrderBook:
             return 0
         rem: int = entry[0]
         entry[0] = 0
-        side: _BookSide = entry[4]
         key = entry[3]
-        q = side.levels[key]
+        levels = self._bl if key > 0 else self._al
+        q = levels[key]
         if q[0] is entry:
             q.popleft()
             while q and not q[0][0]:
                 q.popleft()
             if not q:
-                side.remove_level(key)
+                del levels[key]
+                keys = self._bk if key > 0 else self._ak
+                if keys[-1] == key:
+                    keys.pop()
+                else:
+                    del keys[bisect.bisect_left(keys, key)]
             return rem
-        dead = side.dead
-        n = dead[key] + 1
-        if n > _COMPACT_AT and 2 * n > len(q):
-            side.levels[key] = deque(e for e in q if e[0])
-            n = 0
-        dead[key] = n
+        budget = self._budget - 1
+        if budget <= 0:
+            self._compact()
+            budget = max(_COMPACT_AT, len(self._ids))
+        self._budget = budget
         return rem
+
+    def _compact(self) -> None:
+        """Drop every cancelled entry still queued behind a live front."""
+        for levels in (self._bl, self._al):
+            for key, q in levels.items():
+                if len(q) > 1:
+                    levels[key] = deque(e for e in q if e[0])
 
     def restore_fast(
         self,
@@ -504,20 +531,20 @@ class OrderBook:
         if not 0 < remaining <= qty:
             raise IntegrityFault(f"restore: remaining {remaining} outside (0, {qty}]")
         if side == "buy":
-            own = self._bids
+            keys, levels, key = self._bk, self._bl, price
             best = self.best_ask()
             crosses = best is not None and price >= best
         else:
-            own = self._asks
+            keys, levels, key = self._ak, self._al, -price
             best = self.best_bid()
             crosses = best is not None and price <= best
         if crosses:
             raise IntegrityFault(f"restore: order {oid!r} at {price} would cross the book")
-        key = price * own.sign
-        q = own.levels.get(key)
+        q = levels.get(key)
         if q is None:
-            q = own.add_level(key)
-        entry = [remaining, oid, owner, key, own, qty, stp, post_only]
+            q = levels[key] = deque()
+            _insert_key(keys, key)
+        entry = [remaining, oid, owner, key, qty, stp, post_only]
         q.append(entry)
         self._ids[oid] = entry
         if self.unique_ids:
@@ -564,8 +591,9 @@ class OrderBook:
         if entry is None:
             return _reject(order_id, "not_live", f"order {order_id!r} is not resting")
         rem: int = entry[0]
-        side: _BookSide = entry[4]
-        old_price = entry[3] * side.sign
+        key: int = entry[3]
+        side_name = "buy" if key > 0 else "sell"
+        old_price = key if key > 0 else -key
         new_qty = rem if qty is None else qty
         new_price = old_price if price is None else price
         bad = self._check(new_qty, new_price)
@@ -581,9 +609,9 @@ class OrderBook:
         # The new version goes through submit like a new order; only its id is not new.
         self._seen.discard(order_id)
         owner: str = entry[2]
-        r = self.submit_fast(order_id, owner, side.name, new_qty, new_price, "gtc", entry[7],
-                             entry[6])
-        out = self._outcome(order_id, owner, side.name, r)
+        r = self.submit_fast(order_id, owner, side_name, new_qty, new_price, "gtc", entry[6],
+                             entry[5])
+        out = self._outcome(order_id, owner, side_name, r)
         out.cancelled.insert(0, Cancelled(order_id, rem, "replaced"))
         return out
 
@@ -605,8 +633,10 @@ class OrderBook:
 
     @staticmethod
     def _order(e: _Entry) -> Order:
-        side: _BookSide = e[4]
-        return Order(e[1], e[2], side.name, e[5], e[3] * side.sign, "gtc", e[7], e[6])
+        key: int = e[3]
+        if key > 0:
+            return Order(e[1], e[2], "buy", e[4], key, "gtc", e[6], e[5])
+        return Order(e[1], e[2], "sell", e[4], -key, "gtc", e[6], e[5])
 
     def orders(self) -> Iterator[tuple[Order, int]]:
         """Resting orders with remaining qty: bids best-first, then asks best-first, FIFO.
@@ -614,19 +644,15 @@ class OrderBook:
         Iterates over a snapshot, so the book may be changed while iterating.
         """
         snapshot: list[tuple[Order, int]] = []
-        for side in (self._bids, self._asks):
-            levels = side.levels
-            for key in reversed(side.keys):
+        for keys, levels in ((self._bk, self._bl), (self._ak, self._al)):
+            for key in reversed(keys):
                 snapshot.extend((self._order(e), e[0]) for e in levels[key] if e[0])
         return iter(snapshot)
 
     def depth(self, levels: int = 10) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """(bids, asks) as (price, total remaining qty), best first, at most `levels` each."""
         out: list[list[tuple[int, int]]] = []
-        for side in (self._bids, self._asks):
-            keys = side.keys
-            lv = side.levels
-            sign = side.sign
+        for keys, lv, sign in ((self._bk, self._bl, 1), (self._ak, self._al, -1)):
             n = min(levels, len(keys))
             out.append(
                 [(keys[-1 - i] * sign, sum(e[0] for e in lv[keys[-1 - i]])) for i in range(n)]
@@ -634,11 +660,11 @@ class OrderBook:
         return out[0], out[1]
 
     def best_bid(self) -> int | None:
-        keys = self._bids.keys
+        keys = self._bk
         return keys[-1] if keys else None
 
     def best_ask(self) -> int | None:
-        keys = self._asks.keys
+        keys = self._ak
         return -keys[-1] if keys else None
 
     def __len__(self) -> int:
@@ -648,21 +674,21 @@ class OrderBook:
     def check_invariants(self) -> None:
         """Verify internal consistency; raise `IntegrityFault` on any breach (tests, debugging)."""
         seen_live: dict[str, int] = {}
-        for side in (self._bids, self._asks):
-            if side.keys != sorted(set(side.keys)):
+        for keys, levels, sign in ((self._bk, self._bl, 1), (self._ak, self._al, -1)):
+            if keys != sorted(set(keys)):
                 raise IntegrityFault("level keys not strictly ascending")
-            if set(side.keys) != set(side.levels):
+            if set(keys) != set(levels):
                 raise IntegrityFault("level keys and levels differ")
-            for key, q in side.levels.items():
+            for key, q in levels.items():
                 if not q or not q[0][0]:
                     raise IntegrityFault(f"level {key} is empty or starts with a dead entry")
                 for e in q:
                     if not e[0]:
                         continue
                     oid = e[1]
-                    if e[3] != key or e[4] is not side:
+                    if e[3] != key or key * sign <= 0:
                         raise IntegrityFault(f"entry {oid} misplaced")
-                    if not 0 < e[0] <= e[5]:
+                    if not 0 < e[0] <= e[4]:
                         raise IntegrityFault(f"entry {oid} remaining out of range")
                     if oid in seen_live:
                         raise IntegrityFault(f"entry {oid} rests twice")

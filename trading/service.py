@@ -5,7 +5,9 @@ taken from the in-process cache (or rebuilt from persisted resting orders), the 
 matched with `OrderBook.submit_fast`, the order's holds are placed in the ledger, and each
 fill settles as one linked ledger batch (`trading.settlement.settle_trade`) written with the
 order state, the trade row and both permits' history. If anything is rejected the whole
-transaction rolls back: no hold is left behind.
+transaction rolls back: no hold is left behind. This per-order path is the reference;
+`trading.pipeline` places many orders of a market in one transaction (group commit) with
+the same rules and writes, and falls back to it whenever a group fails.
 
 Holds (two-phase ledger transfers, ids prefixed by the order's ``hold_id``, which is the
 order id until a replace moves them to ``<id>:r<n>``):
@@ -646,3 +648,33 @@ def holds_of(uow: UoW, holders: list[str]) -> dict[str, int]:
         accts = LedgerStore(uow.session).accounts_of(holders)
         return {"debits_pending": sum(a.debits_pending for a in accts),
                 "credits_pending": sum(a.credits_pending for a in accts)}
+
+
+# -- market surveillance (trading.surveillance) ---------------------------------------------
+
+def surveillance_flags(uow: UoW, *, pct: int = 20, window_days: int = 1,
+                       qty_tolerance_pct: int = 20, recent: int = 5000) -> list[Any]:
+    """Unusual trades (`trading.surveillance.unusual`, newest first) among the `recent` latest
+    trades of every venue and the `recent` latest negotiated transfers that are live or
+    settled (a settled transfer is judged as the transfer, with its parties, not again as
+    its trade). Prices are judged against each market's reference price, or the
+    pollutant's base price when it has none."""
+    from trading import surveillance as sv
+    from trading.prices import base_price
+
+    try:
+        rules = sv.Rules(pct=pct, window_days=window_days, qty_tolerance_pct=qty_tolerance_pct)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=str(exc).split()[0]) from None
+    with uow:
+        store = TradingStore(uow.session)
+        refs = {m.id: int(m.reference_price or base_price(m.pollutant))
+                for m in store.markets()}
+        deals = [sv.Deal(f"{t.venue} #{t.id}", t.market, t.venue, t.seller, t.buyer, t.qty,
+                         t.price, t.at)
+                 for t in store.trades(limit=recent) if t.venue != "negotiated"]
+        deals += [sv.Deal(f"transfer {r.id}", r.market, "negotiated", r.seller, r.buyer,
+                          r.qty, r.price, r.created_at)
+                  for r in store.transfers_of(None, limit=recent)
+                  if r.status not in ("rejected", "expired", "withdrawn")]
+    return sv.unusual(deals, refs, rules)

@@ -49,6 +49,12 @@ class TradingStore:
     def order(self, order_id: str) -> OrderRow | None:
         return self.s.scalar(select(OrderRow).where(OrderRow.id == order_id))
 
+    def existing_order_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of these order ids are taken."""
+        wanted = sorted(set(ids))
+        return set(self.s.scalars(select(OrderRow.id).where(OrderRow.id.in_(wanted)))
+                   ) if wanted else set()
+
     def orders_by_id(self, ids: Iterable[str]) -> list[OrderRow]:
         return list(self.s.scalars(select(OrderRow).where(OrderRow.id.in_(sorted(ids)))))
 
@@ -85,6 +91,17 @@ class TradingStore:
         return int(self.s.scalar(select(func.coalesce(func.sum(TradeRow.qty), 0)).where(
             TradeRow.buyer_permit == permit, TradeRow.market == market_id,
             TradeRow.at >= start, TradeRow.at < end)) or 0)
+
+    def bought_by(self, permits: Iterable[str], market_id: str, start: datetime,
+                  end: datetime) -> dict[str, int]:
+        """`bought_between` for several permits in one statement (absent: nothing bought)."""
+        wanted = sorted(set(permits))
+        if not wanted:
+            return {}
+        rows = self.s.execute(select(TradeRow.buyer_permit, func.sum(TradeRow.qty)).where(
+            TradeRow.buyer_permit.in_(wanted), TradeRow.market == market_id,
+            TradeRow.at >= start, TradeRow.at < end).group_by(TradeRow.buyer_permit))
+        return {str(p): int(q or 0) for p, q in rows}
 
     def orders_of(self, enterprise: str, limit: int = 100) -> list[OrderRow]:
         return list(self.s.scalars(select(OrderRow).where(OrderRow.enterprise == enterprise)

@@ -1,5 +1,8 @@
 """trading pipeline
 
+No schema change: the pipelined order path (`trading.pipeline`, group commit) writes the same
+rows as the per-order path.
+
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-29

@@ -181,26 +181,55 @@ def test_unusual_trades_flagged(browser, floor, platform) -> None:  # type: igno
     page = officer.get("/bureau/markets/flags?pct=50")
     assert page.status_code == 200 and 'href="/bureau/markets/flags"' in page.text
     assert page.text.count('class="flag flag-price_deviation"') == 1 and "价格偏离" in page.text
+    assert f"{A} → {B}" in page.text and "200.0" in page.text  # parties, deviation %
     page = officer.get("/bureau/markets/flags?pct=500")
     assert 'class="flag ' not in page.text and "暂无异常交易" in page.text
+    assert officer.get("/bureau/markets/flags?pct=0").status_code == 422
     assert browser("trader_a").get("/bureau/markets/flags").status_code == 403
 
 
-def test_unusual_trades_rules() -> None:
-    from web.pages.trading_pages import unusual_trades
+def test_continuous_round_trip_flagged(browser, floor, platform, auth, client) -> None:  # type: ignore[no-untyped-def]
+    """A sells to B and B sells the same quantity back to A in the order book, on one
+    trading day: both trades are flagged as a round trip, on the page and in the API."""
+    from allocation import service as alloc
+    from trading import service as trading
 
-    markets = [dict(id="SO2/Z/2026", pollutant="SO2", reference_price=100_000)]
-    tape = [dict(id=1, venue="book", price=100_000, qty=5, at="2026-06-01T02:00"),
-            dict(id=2, venue="book", price=130_000, qty=5, at="2026-06-01T02:00"),
-            dict(id=3, venue="negotiated", price=300_000, qty=5, at="2026-06-01T02:00")]
+    alloc.verify_surplus(platform.uow(), permit=floor["B"], pollutant="SO2", year=2026,
+                         qty_kg=1000, actor="bureau", now=NOW)
+    price = 100_000  # near the base price: no price flag
 
-    def deal(i: str, seller: str, buyer: str, status: str = "proposed") -> dict[str, object]:
-        return dict(id=i, market="SO2/Z/2026", seller=seller, buyer=buyer, qty=1,
-                    price=100_000, status=status, created_at="2026-06-01T02:00")
+    def order(who: str, side: str, qty: int) -> trading.OrderResult:
+        return trading.place_order(platform.uow(), trading.PlaceOrder(
+            who, floor["A" if who == A else "B"], floor["market"], side, qty, price),
+            permits=platform.permits, actor="t", now=NOW)
 
-    deals = [deal("T1", "X", "Y"), deal("T2", "Y", "X"), deal("T3", "Z", "Z"),
-             deal("T4", "W", "V", "rejected"), deal("T5", "V", "W")]
-    flags = unusual_trades(markets, {"SO2/Z/2026": tape}, deals, 20)
-    kinds = sorted((f["kind"], f["what"]) for f in flags)
-    assert kinds == [("price_deviation", "book #2"), ("round_trip", "transfer T1"),
-                     ("round_trip", "transfer T2"), ("self_dealing", "transfer T3")]
+    order(A, "sell", 300)
+    assert order(B, "buy", 300).filled == 300
+    order(B, "sell", 280)  # within the 20 % quantity tolerance
+    assert order(A, "buy", 280).filled == 280
+    page = browser("officer").get("/bureau/markets/flags")
+    assert page.status_code == 200
+    assert page.text.count('class="flag flag-round_trip"') == 2 and "对倒交易" in page.text
+    assert f"{A} → {B}" in page.text and f"{B} → {A}" in page.text
+    assert 'class="flag flag-price_deviation"' not in page.text
+    # a tolerance of 5 % no longer pairs 300 with 280
+    page = browser("officer").get("/bureau/markets/flags?qty_tolerance_pct=5")
+    assert 'class="flag flag-round_trip"' not in page.text
+
+    r = client.get("/api/v1/surveillance/flags", headers=auth("officer"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 2 and body["next_offset"] is None
+    legs = {f["deal"]: f["other"] for f in body["items"]}
+    assert set(legs) == set(legs.values()) and len(legs) == 2
+    assert all(f["kind"] == "round_trip" and f["venue"] == "book" for f in body["items"])
+    r = client.get("/api/v1/surveillance/flags?limit=1&kind=round_trip",
+                   headers=auth("admin")).json()
+    assert len(r["items"]) == 1 and r["next_offset"] == 1 and r["total"] == 2
+    assert client.get("/api/v1/surveillance/flags?kind=price_deviation",
+                      headers=auth("officer")).json()["total"] == 0
+    assert client.get("/api/v1/surveillance/flags?window_days=0",
+                      headers=auth("officer")).status_code == 422
+    for who in ("trader_a", "analyst"):
+        r = client.get("/api/v1/surveillance/flags", headers=auth(who))
+        assert r.status_code == 403 and "items" not in r.text

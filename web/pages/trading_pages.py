@@ -14,6 +14,7 @@ token; routes never commit (each calls one use case).
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -24,8 +25,8 @@ from kernel.errors import DomainError
 from trading import auction_service as auctions
 from trading import listing_service as listings
 from trading import service as trading
+from trading import surveillance
 from trading import transfer_service as transfers
-from trading.prices import base_price
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
 from web.pages import forms
@@ -351,60 +352,23 @@ def bureau_decide_transfer(request: Request, transfer: Annotated[str, Form()] = 
                              form=dict(transfer=transfer, decision=decision, reason=reason))
 
 
-# bureau: unusual trades --------------------------------------------------------------------
+# bureau: unusual trades (trading.surveillance) ---------------------------------------------
 
-def _deviation_pct(price: int, ref: int) -> float:
-    return abs(price - ref) * 100 / ref
-
-
-def unusual_trades(markets: list[dict[str, Any]], tapes: dict[str, list[dict[str, Any]]],
-                   deals: list[dict[str, Any]], pct: int) -> list[dict[str, Any]]:
-    """Flags (pure): trades and negotiated transfers priced more than `pct` % from the
-    market's reference price (the pollutant's base price when the market has none), and
-    self-dealing in negotiated transfers: one enterprise on both sides, or a round trip (A
-    sells to B and B to A in the same market)."""
-    refs = {str(m["id"]): int(m["reference_price"] or base_price(str(m["pollutant"])))
-            for m in markets}
-    flags: list[dict[str, Any]] = []
-    for mid, tape in tapes.items():
-        ref = refs[mid]
-        for t in tape:
-            if t["venue"] == "negotiated":
-                continue  # flagged below with its parties
-            dev = _deviation_pct(int(t["price"]), ref)
-            if dev > pct:
-                flags.append(dict(kind="price_deviation", market=mid,
-                                  what=f"{t['venue']} #{t['id']}", at=str(t["at"])[:16],
-                                  qty=t["qty"], price=t["price"], ref=ref,
-                                  dev=round(dev, 1), parties=""))
-    pairs = {(d["market"], d["seller"], d["buyer"]) for d in deals
-             if d["status"] not in ("rejected", "expired")}
-    for d in deals:
-        if d["status"] in ("rejected", "expired"):
-            continue
-        parties = f"{d['seller']} → {d['buyer']}"
-        common = dict(market=d["market"], what=f"transfer {d['id']}", at=str(d["created_at"])[:16],
-                      qty=d["qty"], price=d["price"], parties=parties)
-        dref = refs.get(str(d["market"]))
-        if dref:
-            dev = _deviation_pct(int(d["price"]), dref)
-            if dev > pct:
-                flags.append(dict(common, kind="price_deviation", ref=dref, dev=round(dev, 1)))
-        if d["seller"] == d["buyer"]:
-            flags.append(dict(common, kind="self_dealing", ref=dref, dev=None))
-        elif (d["market"], d["buyer"], d["seller"]) in pairs:
-            flags.append(dict(common, kind="round_trip", ref=dref, dev=None))
-    return flags
+FLAGS_PAGE = 100
 
 
 @router.get("/bureau/markets/flags", response_class=HTMLResponse)
 def bureau_flags(request: Request, pct: Annotated[int, Query(ge=1, le=1000)] = 20,
+                 window_days: Annotated[int, Query(ge=1, le=366)] = 1,
+                 qty_tolerance_pct: Annotated[int, Query(ge=0, le=100)] = 20,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                  user: Principal = Depends(require("market:state"))) -> HTMLResponse:
-    p = _p(request)
-    markets = trading.list_markets(p.uow())
-    tapes = {str(m["id"]): list(trading.market_view(p.uow(), str(m["id"]), levels=1,
-                                                    tape=200)["trades"])  # type: ignore[call-overload]
-             for m in markets}
-    deals = transfers.transfers_of(p.uow(), None)
-    return render(request, "bureau_flags.html", pct=pct,
-                  flags=unusual_trades(markets, tapes, deals, pct))
+    flags = trading.surveillance_flags(_p(request).uow(), pct=pct, window_days=window_days,
+                                       qty_tolerance_pct=qty_tolerance_pct)
+    rows = [f.row() for f in flags[(page - 1) * FLAGS_PAGE:page * FLAGS_PAGE]]
+    counts = {k: sum(1 for f in flags if f.kind == k) for k in surveillance.KINDS}
+    return render(request, "bureau_flags.html", pct=pct, window_days=window_days,
+                  qty_tolerance_pct=qty_tolerance_pct, flags=rows, counts=counts,
+                  total=len(flags), page=page, pages=max(1, -(-len(flags) // FLAGS_PAGE)),
+                  pager_base="?" + urlencode(dict(pct=pct, window_days=window_days,
+                                                  qty_tolerance_pct=qty_tolerance_pct)) + "&")

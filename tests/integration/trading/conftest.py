@@ -13,6 +13,7 @@ from sqlalchemy import update
 from allocation import service as alloc
 from ledger.store import LedgerStore
 from tests.integration.spine import NOW, A, B, build_spine
+from trading import pipeline
 from trading import service as trading
 from trading.tables import MarketRow
 
@@ -23,14 +24,28 @@ class Floor:
     pa: str  # A's permit
     pb: str  # B's permit
     market: str
+    #: "order": `trading.service.place_order` (the reference); "group": the same order
+    #: through the pipelined path (`trading.pipeline.place_orders`, a group of one)
+    path: str = "order"
+    #: with the "group" path, a shared `OrderPipeline` (concurrent tests) instead of one
+    #: strict group per call
+    pipe: pipeline.OrderPipeline | None = None
 
     def place(self, who: str, side: str, qty: int, price: int | None, *, fee_bps: int = 0,
               now: datetime | None = NOW, **kw: Any) -> trading.OrderResult:
         ent, permit = (A, self.pa) if who == "A" else (B, self.pb)
-        return trading.place_order(
-            self.platform.uow(), trading.PlaceOrder(ent, permit, self.market, side, qty, price,
-                                                    **kw),
-            permits=self.platform.permits, actor=who, now=now, fee_bps=fee_bps)
+        cmd = trading.PlaceOrder(ent, permit, self.market, side, qty, price, **kw)
+        if self.path == "group" and self.pipe is not None:
+            return self.pipe.place(cmd, actor=who, now=now, fee_bps=fee_bps)
+        if self.path == "group":
+            (out,) = pipeline.place_orders(self.platform.uow, [cmd],
+                                           permits=self.platform.permits, actor=who, now=now,
+                                           fee_bps=fee_bps, strict=True)
+            if isinstance(out, Exception):
+                raise out
+            return out
+        return trading.place_order(self.platform.uow(), cmd, permits=self.platform.permits,
+                                   actor=who, now=now, fee_bps=fee_bps)
 
     def account(self, holder: str, kind: str, asset: str | None = None) -> Any:
         with self.platform.uow() as uow:
@@ -65,8 +80,8 @@ def assert_conserved(platform: Any) -> None:
         assert all(v == 0 for v in LedgerStore(uow.session).asset_sums().values())
 
 
-@pytest.fixture
-def floor(platform: Any) -> Floor:
+@pytest.fixture(params=["order", "group"])
+def floor(platform: Any, request: Any) -> Floor:
     trading.clear_book_cache()
     codes = build_spine(platform)
     pa, pb = codes["A"], codes["B"]
@@ -80,4 +95,4 @@ def floor(platform: Any) -> Floor:
     with platform.uow() as uow:
         market = trading.ensure_market(uow, pollutant="SO2", zone="ZA1", vintage=2026)
         uow.commit()
-    return Floor(platform, pa, pb, market)
+    return Floor(platform, pa, pb, market, request.param)

@@ -26,6 +26,7 @@ from ledger.store import LedgerStore
 from ledger.transactions import AccountKind
 from tests.integration.spine import NOW, A, B
 from tests.integration.trading.conftest import Floor, assert_no_holds
+from trading import pipeline
 from trading import service as trading
 from trading.tables import OrderRow, TradeRow
 
@@ -68,7 +69,7 @@ def _second_market(floor: Floor) -> Floor:
     with p.uow() as uow:
         market = trading.ensure_market(uow, pollutant="NOx", zone="ZA1", vintage=2026)
         uow.commit()
-    return Floor(p, permits[0], permits[1], market)
+    return Floor(p, permits[0], permits[1], market, floor.path)
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -77,6 +78,11 @@ def test_concurrent_traders_conserve_and_leak_nothing(floor: Floor) -> None:
     alloc.verify_surplus(p.uow(), permit=floor.pb, pollutant="SO2", year=2026, qty_kg=2_000,
                          actor="bureau", now=NOW)
     floors = [floor, _second_market(floor)]
+    pipe = None
+    if floor.path == "group":  # every trader through one pipeline: real group commits
+        pipe = pipeline.OrderPipeline(p.uow, p.permits)
+        for f in floors:
+            f.pipe = pipe
     before = _holdings(p)
     stop = time.monotonic() + SECONDS
     errors: list[BaseException] = []
@@ -123,6 +129,8 @@ def test_concurrent_traders_conserve_and_leak_nothing(floor: Floor) -> None:
         t.start()
     for t in threads:
         t.join()
+    if pipe is not None:
+        pipe.close()
     assert errors == []
     assert counts["orders"] > 20, counts
     # cancel everything still open

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import given as hypothesis_given
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -763,3 +764,44 @@ def test_unique_ids_false_forgets_departed_ids() -> None:
         assert book.submit(sell("s1", 5, 101)).resting_qty == 5  # may be used again
         assert book.submit(buy("b1", 5, 99)).resting_qty == 5
         assert book.cancel("s1") is not None and book.submit(sell("s1", 1, 102)).resting_qty == 1
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(
+    oid=st.sampled_from(["a", "b", "c"]),
+    qty=st.one_of(st.integers(-5, 40), st.just(True), st.none()),
+    price=st.one_of(st.none(), st.integers(-5, 130), st.just(2.5)),
+    tif=st.sampled_from(["gtc", "ioc", "fok"]),
+    post_only=st.booleans(),
+    unique_ids=st.booleans(),
+)
+def test_check_fast_predicts_submit_fast(oid: str, qty: Any, price: Any, tif: str,
+                                         post_only: bool, unique_ids: bool) -> None:
+    """The service checks an order (then places its holds) before matching it: the check
+    must reject exactly what submit_fast rejects, with the same reason, changing nothing."""
+    b = OrderBook(tick=5, min_lot=10, price_band=(50, 120), unique_ids=unique_ids)
+    b.submit_fast("a", "x", "buy", 10, 60)  # resting
+    b.submit_fast("b", "x", "sell", 10, 70)
+    b.submit_fast("b2", "y", "buy", 10, 70)  # b fills: gone, but seen
+    before = (list(b.orders()), b.depth())
+    bad = b.check_fast(oid, qty, price, tif, post_only)
+    assert (list(b.orders()), b.depth()) == before
+    r = b.submit_fast(oid, "z", "sell", qty, price, tif, post_only)
+    if bad is None:
+        assert r != REJECTED
+    else:
+        assert r == REJECTED and b.reject == bad
+
+
+def test_cancels_behind_the_front_are_compacted() -> None:
+    """Cancelled entries queued behind a live front do not pile up: memory stays
+    proportional to the resting orders however many cancels there are."""
+    b = OrderBook(unique_ids=False)
+    b.submit_fast("front", "x", "buy", 10, 100)
+    for i in range(10_000):
+        b.submit_fast(f"o{i}", "x", "buy", 10, 100)
+        assert b.cancel_fast(f"o{i}") == 10
+    queued = sum(len(q) for q in b._bl.values())
+    assert queued <= 2 * 32 + 2
+    assert [o.id for o, _ in b.orders()] == ["front"]
+    b.check_invariants()
