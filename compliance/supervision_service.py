@@ -39,6 +39,7 @@ from typing import Any
 from allocation.errors import UnknownParameterVersion
 from allocation.parameters import get_parameters
 from allocation.permits import PermitNotFound
+from compliance import alert_service
 from compliance import monitoring as M
 from compliance import reports as R
 from compliance import screening as S
@@ -155,7 +156,11 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
             anomalies, now=now, source=f"monitoring import #{import_id}")
         uow.commit()
         timings["store"] = time.perf_counter() - t
+    # new daily figures may breach a heavy-pollution alert's caps: check them in a second
+    # transaction (the import stands on its own; the check is idempotent and re-runnable)
+    alerts = alert_service.check_alerts(uow, now=now) if days.height else None
     return {**_import_dict(row), "error_count": v.error_count, "errors": errors,
+            "alert_breaches": alerts["new_breaches"] if alerts else 0,
             "anomaly_kinds": dict(Counter(a.kind for a in anomalies)), "clues": clues,
             "timings": {k: round(x, 3) for k, x in timings.items()}}
 

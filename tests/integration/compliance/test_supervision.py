@@ -199,3 +199,31 @@ def test_supervision_api(client, auth, spine) -> None:  # type: ignore[no-untype
     r = client.post("/api/v1/monitoring/report-checks", headers=ta,
                     json={"permit": pa, "year": 2026, "period": "Q2"})
     assert r.status_code == 403
+
+
+def test_an_import_checks_heavy_pollution_alert_caps(platform) -> None:  # type: ignore[no-untyped-def]
+    from allocation import service as alloc
+    from compliance import alert_service
+
+    codes = build_spine(platform)
+    _outlets(platform, codes)
+    pa = codes["A"]
+    alloc.confirm_rights(platform.uow(), permit=pa, pollutant="SO2", year=2026,
+                         actor="officer", now=NOW)
+    alert = alert_service.declare_alert(platform.uow(), level="red", zones=["ZA1"],
+                                        first_day=date(2026, 6, 1),
+                                        last_day=date(2026, 6, 5), actor="officer", now=NOW)
+    caps = alert_service.alert_caps(platform.uow(), alert_id=alert["id"])["items"]
+    cap = next(c["daily_cap_kg"] for c in caps if c["permit"] == pa)
+    # 48 kg of SO2 on 1 June (see above) is far above the red-alert daily cap
+    assert 0 < cap < 48
+    text = HEADER + "\n".join(_day(pa, "2026-06-01")) + "\n"
+    out = sup.import_monitoring(platform.uow(), csv_data=text, actor="officer", now=AT)
+    assert out["alert_breaches"] >= 1
+    breaches = alert_service.alert_breaches(platform.uow(), alert_id=alert["id"])["items"]
+    assert (pa, "day", "2026-06-01", 48_006) in {
+        (b["permit"], b["period"], b["day"], b["emitted_g"]) for b in breaches}
+    # a second, unrelated import finds nothing new to flag
+    again = HEADER + "\n".join(_day(pa, "2026-06-20")) + "\n"
+    assert sup.import_monitoring(platform.uow(), csv_data=again, actor="officer",
+                                 now=AT)["alert_breaches"] == 0
