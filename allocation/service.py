@@ -1476,3 +1476,40 @@ def release_reserve_plan(uow: UoW, *, plan_id: int, actor: str,
         uow.commit()
         return {"id": plan_id, "status": "released", "released_kg": released,
                 "grants": len(after), "skipped": sum(g.status == "skipped" for g in grants)}
+
+
+# --------------------------------------------------------------------------- reversals
+
+
+def reverse_rights(uow: UoW, *, transfer_id: str, id: str, amount: int = 0,
+                   initiator: Initiator, actor: str, reference: str | None = None,
+                   now: datetime | None = None) -> ledger.BatchResult:
+    """Reverse a finished ledger transfer (all of it, or `amount`) and, in the same unit of
+    work, bring every permit whose confirmed account it touched into line: a permit's
+    permitted quantity is its confirmed rights (DOMAIN §3), so reversing a confirmation, a
+    surplus verification or a trade's delivery changes the permit and writes a "reversal"
+    event into its history. Transfers of money leave permits alone."""
+    now = now or system_clock()
+    with uow:
+        result = ledger.execute(uow, [Transfer(id, "reversal", 0, 0, amount,
+                                               pending_id=transfer_id, reference=reference)],
+                                initiator=initiator, actor=actor, now=now)
+        if not result.replayed:
+            ls, reg = LedgerStore(uow.session), RegistryStore(uow.session)
+            for e in result.entries:
+                for account_id, sign in ((e.debit_account, -1), (e.credit_account, 1)):
+                    acct = ls.get_account(account_id)
+                    if acct is None or acct.kind != AccountKind.CONFIRMED:
+                        continue
+                    pol, _zone, vintage = acct.asset.split("/")
+                    q = reg.quantity(acct.holder, pol, int(vintage), lock=True)
+                    if q is None:
+                        continue
+                    reg.set_permitted(acct.holder, pol, int(vintage), acct.balance)
+                    reg.add_event(permit=acct.holder, pollutant=pol, year=int(vintage),
+                                  kind="reversal", qty_kg=sign * e.amount,
+                                  counterparty="LEDGER", price=None, reference=e.id,
+                                  permitted_after_kg=acct.balance, at=now,
+                                  note=f"reversal of {transfer_id}")
+        uow.commit()
+        return result

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
+from allocation import service as alloc
 from app.wiring import Platform
 from ledger import service as ledger
 from ledger.entries import Entry, Transfer
+from ledger.errors import LedgerRejection
 from ledger.transactions import Initiator
 
 router = APIRouter()
@@ -321,10 +323,17 @@ def void_pending(request: Request, response: Response, pending_id: str,
 @router.post("/ledger/transfers/{transfer_id}/reversal", status_code=201, responses=WRITES)
 def reverse_transfer(request: Request, response: Response, transfer_id: str,
                      body: ReverseIn) -> BatchOut:
-    """Reverse a finished transfer (all of it, or `amount`) inside its type's window."""
-    result = ledger.reverse(_p(request).uow, transfer_id, id=body.id, amount=body.amount,
-                            initiator=Initiator(body.initiator), actor=body.actor,
-                            reference=body.reference)
+    """Reverse a finished transfer (all of it, or `amount`) inside its type's window. A
+    reversal that moves a permit's confirmed rights also corrects the permit's permitted
+    quantity and history, in the same transaction."""
+    p = _p(request)
+    try:
+        result = alloc.reverse_rights(p.uow(), transfer_id=transfer_id, id=body.id,
+                                      amount=body.amount, initiator=Initiator(body.initiator),
+                                      actor=body.actor, reference=body.reference)
+    except LedgerRejection as exc:
+        ledger.record_rejection(p.uow, exc, body.actor, datetime.now(UTC))
+        raise
     if result.replayed:
         response.status_code = 200
     return _batch_out(result)
