@@ -43,7 +43,7 @@ def permits(request: Request, q: Annotated[str | None, Query(max_length=100)] = 
             page: Annotated[int, Query(ge=1, le=100_000)] = 1,
             user: Principal | None = Depends(current_user)) -> HTMLResponse:
     size = 50
-    res = alloc.search_enterprises(_p(request).uow(), q=q or None, sector=sector or None,
+    res = alloc.search_enterprises(_p(request).read_uow(), q=q or None, sector=sector or None,
                                    offset=(page - 1) * size, limit=size)
     total = int(res["total"])  # type: ignore[call-overload]
     return render(request, "public_permits.html", res=res, q=q or "", sector=sector or "",
@@ -55,24 +55,24 @@ def permits(request: Request, q: Annotated[str | None, Query(max_length=100)] = 
 def enterprise(request: Request, code: str, year: Year = None,
                user: Principal | None = Depends(current_user)) -> HTMLResponse:
     p = _p(request)
-    view = alloc.enterprise_view(p.uow(), code)
+    view = alloc.enterprise_view(p.read_uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
     return render(request, "public_enterprise.html", e=view,
-                  permits=[alloc.permit_view(p.uow(), c, events=100) for c in permit_codes],
-                  disc=disclosure.enterprise_disclosure(p.uow(), enterprise=code, year=year))
+                  permits=[alloc.permit_view(p.read_uow(), c, events=100) for c in permit_codes],
+                  disc=disclosure.enterprise_disclosure(p.read_uow(), enterprise=code, year=year))
 
 
 @router.get("/public/prices", response_class=HTMLResponse)
 def prices(request: Request, market: Annotated[str | None, Query(max_length=40)] = None,
            user: Principal | None = Depends(current_user)) -> HTMLResponse:
     p = _p(request)
-    markets = trading.list_markets(p.uow())
+    markets = trading.list_markets(p.read_uow())
     ids = [str(m["id"]) for m in markets]
     traded = [str(m["id"]) for m in markets if m["last_price"] is not None]
     selected = market if market in ids else (traded[0] if traded else (ids[0] if ids else None))
     chart = None
     if selected:
-        view = trading.market_view(p.uow(), selected, levels=1, tape=500)
+        view = trading.market_view(p.read_uow(), selected, levels=1, tape=500)
         points = [(str(t["at"]), int(t["price"]))
                   for t in reversed(view["trades"])]  # type: ignore[call-overload]
         chart = price_chart(points, title=f"{selected} · yuan/t")
@@ -83,7 +83,7 @@ def prices(request: Request, market: Annotated[str | None, Query(max_length=40)]
 @router.get("/public/penalties", response_class=HTMLResponse)
 def penalties(request: Request, q: Search = None, page: Page = 1,
               user: Principal | None = Depends(current_user)) -> HTMLResponse:
-    res = disclosure.penalty_decisions(_p(request).uow(), q=q or None,
+    res = disclosure.penalty_decisions(_p(request).read_uow(), q=q or None,
                                        offset=(page - 1) * SIZE, limit=SIZE)
     return render(request, "public_penalties.html", res=res, q=q or "", page=page,
                   pages=_pages(res["total"]), pager_base=_base(q=q))
@@ -92,7 +92,7 @@ def penalties(request: Request, q: Search = None, page: Page = 1,
 @router.get("/public/compliance", response_class=HTMLResponse)
 def compliance(request: Request, year: Year = None, q: Search = None, page: Page = 1,
                user: Principal | None = Depends(current_user)) -> HTMLResponse:
-    res = disclosure.public_compliance(_p(request).uow(), year=year, q=q or None,
+    res = disclosure.public_compliance(_p(request).read_uow(), year=year, q=q or None,
                                        offset=(page - 1) * SIZE, limit=SIZE)
     return render(request, "public_compliance.html", res=res, q=q or "", year=res["year"],
                   page=page, pages=_pages(res["total"]), pager_base=_base(year=year, q=q))
@@ -102,8 +102,8 @@ def compliance(request: Request, year: Year = None, q: Search = None, page: Page
 def trades(request: Request, market: Annotated[str | None, Query(max_length=40)] = None,
            page: Page = 1, user: Principal | None = Depends(current_user)) -> HTMLResponse:
     p = _p(request)
-    res = disclosure.public_trades(p.uow(), market=market or None, offset=(page - 1) * SIZE,
+    res = disclosure.public_trades(p.read_uow(), market=market or None, offset=(page - 1) * SIZE,
                                    limit=SIZE)
     return render(request, "public_trades.html", res=res, market=market or "",
-                  markets=trading.list_markets(p.uow()), page=page,
+                  markets=trading.list_markets(p.read_uow()), page=page,
                   pages=_pages(res["total"]), pager_base=_base(market=market))
