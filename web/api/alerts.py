@@ -16,15 +16,17 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from app.wiring import Platform
 from compliance import alert_service as alerts
 from compliance import clue_service as clues
 from compliance.clues import BUREAU as BUREAU_SIDE
 from compliance.clues import ENTERPRISE as ENTERPRISE_SIDE
-from identity.roles import BUREAU, Principal, Role
-from web.api.models import ErrorBody
+from identity.roles import BUREAU, Principal
+from web.api.common import READ, WRITE, Strict
+from web.api.common import audit as _audit
+from web.api.common import own_enterprise as _own
+from web.api.common import platform as _p
 from web.auth import csrf_protect, ensure_enterprise_access, require, require_role, require_user
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["alerts"])
@@ -45,32 +47,6 @@ Level = Literal["yellow", "orange", "red"]
 Kind = Literal["exceedance", "flat_line", "missing_data", "emission_power_mismatch",
                "alert_breach", "manual"]
 State = Literal["found", "sent", "rectified", "verified", "closed"]
-
-
-def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
-
-
-READ = _err(401, 403, 404, 422)
-WRITE = _err(401, 403, 404, 409, 413, 415, 422)
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-def _audit(request: Request, action: str, target: str | None = None,
-           detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
-
-
-def _own(user: Principal) -> str | None:
-    """The enterprise a caller is restricted to: None for the bureau and analysts."""
-    return (user.enterprise or "") if user.role == Role.TRADER else None
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # models ------------------------------------------------------------------------------------

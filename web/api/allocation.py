@@ -20,13 +20,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from allocation import service as alloc
-from app.wiring import Platform
 from identity.roles import BUREAU, Principal, Role
 from web import approvals
-from web.api.models import ErrorBody
+from web.api.common import READ, WRITE, Strict
+from web.api.common import audit as _audit
+from web.api.common import platform as _p
 from web.auth import csrf_protect, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -38,27 +39,6 @@ Offset = Annotated[int, Query(ge=0, le=10**7)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Year = Annotated[int, Field(ge=1990, le=2200)]
 JsonDoc = Annotated[dict[str, Any], Body(description="a JSON object; see the README")]
-
-
-def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
-
-
-READ = _err(401, 403, 404, 422)
-WRITE = _err(401, 403, 404, 409, 413, 415, 422)
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-def _audit(request: Request, action: str, target: str | None = None,
-           detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # calculators -------------------------------------------------------------------------------

@@ -15,13 +15,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from app.wiring import Platform
 from compliance import service as compliance
 from compliance.errors import ImportRejected
 from identity.roles import BUREAU, Principal
-from web.api.models import ErrorBody
+from web.api.common import READ, WRITE, Strict
+from web.api.common import audit as _audit
+from web.api.common import platform as _p
 from web.auth import csrf_protect, ensure_enterprise_access, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["compliance"])
@@ -33,30 +34,9 @@ YearQ = Annotated[int, Query(ge=1990, le=2200)]
 Period = Literal["Y", "Q1", "Q2", "Q3", "Q4"]
 
 
-def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
-
-
-READ = _err(401, 403, 404, 422)
-WRITE = _err(401, 403, 404, 409, 413, 415, 422)
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-def _audit(request: Request, action: str, target: str | None = None,
-           detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
-
-
 def _own(user: Principal) -> str | None:
     """The enterprise a caller is restricted to: None for the bureau."""
     return None if user.is_bureau else (user.enterprise or "")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class OutletIn(Strict):

@@ -15,14 +15,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from app.wiring import Platform
 from compliance import disclosure_service as disclosure
 from compliance import service as compliance
 from compliance.errors import BadWorkbook, ImportRejected
 from compliance.workbook import xlsx_to_csv
 from identity.roles import BUREAU, Principal
+from web.api.common import WRITE, Strict
+from web.api.common import audit as _audit
+from web.api.common import errors as _err
+from web.api.common import platform as _p
 from web.api.models import ErrorBody
 from web.auth import csrf_protect, current_user, require, require_role
 
@@ -40,25 +43,7 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
 MAX_FEN = 10**15
 
 
-def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
-
-
 PUBLIC = _err(401, 422)  # 401 only for a bad bearer token sent anyway
-WRITE = _err(401, 403, 404, 409, 413, 415, 422)
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-def _audit(request: Request, action: str, target: str | None = None,
-           detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Page(BaseModel):

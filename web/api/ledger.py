@@ -13,14 +13,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, Field, StrictInt
 
 from allocation import service as alloc
-from app.wiring import Platform
 from ledger import service as ledger
 from ledger.entries import Entry, Transfer
 from ledger.errors import LedgerRejection
 from ledger.transactions import Initiator
+from web.api.common import Strict
+from web.api.common import platform as _p
 
 router = APIRouter()
 
@@ -45,18 +46,10 @@ WRITES: dict[int | str, dict[str, Any]] = {
 AccountId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 #: SQLite hands back naive UTC datetimes; every time this API answers carries its zone
 UtcDatetime = Annotated[datetime, AfterValidator(
     lambda d: d if d.tzinfo is not None else d.replace(tzinfo=UTC))]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 InitiatorName = Literal["bureau", "enterprise", "system"]

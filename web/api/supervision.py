@@ -16,13 +16,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from app.wiring import Platform
 from compliance import supervision_service as sup
 from compliance.errors import MonitoringImportRejected
-from identity.roles import BUREAU, Principal, Role
-from web.api.models import ErrorBody
+from identity.roles import BUREAU, Principal
+from web.api.common import READ, WRITE, Strict
+from web.api.common import audit as _audit
+from web.api.common import own_enterprise as _own
+from web.api.common import platform as _p
 from web.auth import csrf_protect, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["supervision"])
@@ -38,32 +40,6 @@ PermitCode = Annotated[str, Field(min_length=1, max_length=22, pattern=r"^[A-Za-
 PollutantQ = Literal["SO2", "NOx", "PM", "VOCs", "COD", "NH3-N"]
 Period = Literal["Y", "Q1", "Q2", "Q3", "Q4"]
 Status = Literal["ok", "deviation", "no_monitoring_data"]
-
-
-def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
-
-
-READ = _err(401, 403, 404, 422)
-WRITE = _err(401, 403, 404, 409, 413, 415, 422)
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-def _audit(request: Request, action: str, target: str | None = None,
-           detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
-
-
-def _own(user: Principal) -> str | None:
-    """The enterprise a caller is restricted to: None for the bureau."""
-    return (user.enterprise or "") if user.role == Role.TRADER else None
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RowErrorOut(BaseModel):

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from app.wiring import Platform
 from identity.roles import Principal
 from trading import service as trading
+from web.api.common import platform as _p
 from web.api.models import ErrorBody
 from web.auth import csrf_protect, require
 
@@ -43,10 +43,6 @@ class FlagPage(BaseModel):
     limit: int
     next_offset: int | None
     items: list[FlagOut]
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
 
 
 @router.get("/surveillance/flags", response_model=FlagPage,

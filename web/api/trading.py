@@ -13,14 +13,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from app.wiring import Platform
 from identity.roles import BUREAU, Principal
 from trading import auction_service as auctions
 from trading import listing_service as listings
 from trading import service as trading
 from trading import transfer_service as transfers
+from web.api.common import Strict
+from web.api.common import audit as _audit
+from web.api.common import platform as _p
 from web.api.models import ErrorBody
 from web.auth import csrf_protect, current_user, require, require_role
 
@@ -31,10 +33,6 @@ WRITE: dict[int | str, dict[str, Any]] = {c: {"model": ErrorBody}
 PUBLIC: dict[int | str, dict[str, Any]] = {c: {"model": ErrorBody} for c in (404, 422)}
 Kg = Annotated[int, Field(ge=1, le=10**12, description="kilograms")]
 Price = Annotated[int, Field(ge=1, le=10**12, description="fen per tonne")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ReplaceIn(Strict):
@@ -90,17 +88,8 @@ class RejectIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
 
 
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
 def _fee(request: Request) -> int:
     return int(getattr(request.app.state.settings, "fee_bps", 0) or 0)
-
-
-def _audit(request: Request, action: str, target: str | None = None,
-           detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
 
 
 def _enterprise(user: Principal) -> str:

@@ -15,13 +15,16 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from allocation import service as alloc
-from app.wiring import Platform
 from identity import service as identity
 from identity.roles import Principal
 from ledger import service as ledger_service
 from trading import service as trading
 from trading.market import OrderNotFound
 from web import approvals
+from web.api.common import WRITE
+from web.api.common import audit as _audit
+from web.api.common import errors as _err
+from web.api.common import platform as _p
 from web.api.models import (
     ApprovalOut,
     ApprovalPage,
@@ -30,7 +33,6 @@ from web.api.models import (
     ConfirmIn,
     EnterpriseDetail,
     EnterprisePage,
-    ErrorBody,
     MarketOut,
     MarketStateIn,
     MarketStateOut,
@@ -63,24 +65,10 @@ Id = Annotated[int, Path(ge=1, le=2**53)]
 Vintage = Annotated[int, Path(ge=1900, le=2200)]
 
 
-def _err(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in codes}
-
-
 PUBLIC = _err(404, 422)
 AUTH = _err(401, 403, 404, 422)
-WRITE = _err(401, 403, 404, 409, 413, 415, 422)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                        description="repeat-safe POST: same key, same result")]
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-def _audit(request: Request, action: str, target: str | None = None,
-           detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
 
 
 def _order_out(r: trading.OrderResult) -> OrderOut:
