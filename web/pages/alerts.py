@@ -17,7 +17,6 @@ re-renders with 422 and its field errors. Routes never commit (each calls one us
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -48,24 +47,6 @@ CAPS_SHOWN = 200
 KINDS = clues.CLUE_KINDS
 ACTIONS = ("send", "verify", "reject", "close")
 _SPLIT = re.compile(r"[\s,;，、]+")
-
-
-def _day(value: str, name: str, errors: forms.FieldErrors, *, required: bool = True
-         ) -> date | None:
-    v = (value or "").strip()
-    if not v:
-        if required:
-            errors.add(name, "required")
-        return None
-    try:
-        d = date.fromisoformat(v)
-    except ValueError:
-        errors.add(name, "must be a date YYYY-MM-DD")
-        return None
-    if not 1990 <= d.year <= 2200:
-        errors.add(name, "must fall in 1990-2200")
-        return None
-    return d
 
 
 def _field(exc: DomainError, errors: forms.FieldErrors, shown: tuple[str, ...]) -> None:
@@ -125,8 +106,8 @@ def declare_alert(request: Request, level: Annotated[str, Form()] = "",
     forms.choice(level, "level", errors, tuple(LEVELS))
     forms.text(zones, "zones", errors, max_len=1000)
     codes = [z for z in _SPLIT.split(zones or "") if z]
-    first = _day(first_day, "first_day", errors)
-    last = _day(last_day, "last_day", errors)
+    first = forms.day(first_day, "first_day", errors)
+    last = forms.day(last_day, "last_day", errors)
     cut = forms.whole(cut_pct, "cut_pct", errors, lo=10, hi=90, required=False)
     text = forms.text(note, "note", errors, max_len=2000, required=False)
     audit(request, "declare_alert", ",".join(codes)[:200], f"{level} {first_day}..{last_day}")
@@ -297,7 +278,7 @@ def act_on_clue(request: Request, clue: Annotated[str, Form()] = "",
     errors = forms.FieldErrors()
     cid = forms.whole(clue, "clue", errors, lo=1, hi=2**53)
     forms.choice(action, "action", errors, ACTIONS)
-    when = _day(due, "due", errors, required=action == "send")
+    when = forms.day(due, "due", errors, required=action == "send")
     text = forms.text(note, "note", errors, max_len=2000, required=False)
     audit(request, f"clue_{action[:12]}", clue[:20])
     status = 422

@@ -3,6 +3,7 @@ form re-renders with field errors instead of an error page."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from kernel.errors import DomainError
@@ -73,3 +74,22 @@ def choice(value: str, name: str, errors: FieldErrors, options: tuple[str, ...])
     if value not in options:
         errors.add(name, "must be one of " + ", ".join(options))
     return value
+
+
+def day(value: str | None, name: str, errors: FieldErrors, *, required: bool = True
+        ) -> date | None:
+    """A date YYYY-MM-DD in 1990-2200; empty is an error only when `required`."""
+    v = (value or "").strip()
+    if not v:
+        if required:
+            errors.add(name, "required")
+        return None
+    try:
+        d = date.fromisoformat(v)
+    except ValueError:
+        errors.add(name, "must be a date YYYY-MM-DD")
+        return None
+    if not 1990 <= d.year <= 2200:
+        errors.add(name, "must fall in 1990-2200")
+        return None
+    return d

@@ -12,7 +12,7 @@ parameters. Routes never commit (each calls one use case).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -40,27 +40,13 @@ PERIODS = ("Y", "Q1", "Q2", "Q3", "Q4")
 MAX_UPLOAD = 200 * 1024 * 1024
 
 
-def _day(value: str | None, name: str, errors: forms.FieldErrors) -> date | None:
-    v = (value or "").strip()
-    if not v:
-        return None
-    try:
-        d = date.fromisoformat(v)
-    except ValueError:
-        errors.add(name, "must be a date YYYY-MM-DD")
-        return None
-    if not 1990 <= d.year <= 2200:
-        errors.add(name, "must fall in 1990-2200")
-        return None
-    return d
-
-
 def _page(request: Request, status: int = 200, *, permit: str | None = None,
           first: str | None = None, last: str | None = None,
           **ctx: Any) -> HTMLResponse:
     uow = _p(request).uow
     q_errors = forms.FieldErrors()
-    d_first, d_last = _day(first, "first", q_errors), _day(last, "last", q_errors)
+    d_first = forms.day(first, "first", q_errors, required=False)
+    d_last = forms.day(last, "last", q_errors, required=False)
     if d_last is None:
         d_last = trading_day(system_clock())
     if d_first is None:
