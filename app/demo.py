@@ -62,6 +62,8 @@ from allocation.tables import (
     SiteRow,
     ZoneRow,
 )
+from compliance import service as compliance
+from compliance.tables import OutletRow
 from identity.tables import UserRow
 from kernel.clock import CST
 from kernel.errors import Conflict, InvalidInput
@@ -1078,6 +1080,23 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
                 o.enterprise, o.permit, o.market, o.side, o.qty, o.price, "gtc", o.id),
                 permits=platform.permits, actor=ACTOR, now=o.at)
     step("markets_orders")
+
+    # the demo traders' permits get their outlets (DA001 air, DW001 water, by the sector's
+    # pollutants), so execution reports and monitoring imports can be tried at once; before
+    # the users, whose presence marks a complete load
+    traders = {u[3] for u in plan.users if u[3]}
+    with platform.uow() as uow:
+        outlets = set(uow.session.execute(select(OutletRow.permit, OutletRow.code)).tuples())
+    for p in plan.permits:
+        if p.enterprise not in traders:
+            continue
+        pols = SECTOR_POLLUTANTS[p.sector]
+        for code, medium, used in (("DA001", "air", {"SO2", "NOx", "PM"} & set(pols)),
+                                   ("DW001", "water", {"COD", "NH3-N"} & set(pols))):
+            if used and (p.code, code) not in outlets:
+                compliance.register_outlet(platform.uow(), permit=p.code, outlet=code,
+                                           medium=medium)
+    step("outlets")
 
     missing = [u for u in plan.users if u[0] not in users]
     if missing:

@@ -28,6 +28,7 @@ from allocation.tables import (
 )
 from app import demo
 from app.demo import DemoAlreadyLoaded, check_password, hash_password, load_demo, plan_demo
+from compliance.tables import OutletRow
 from identity.tables import UserRow
 from kernel.errors import Conflict, DomainError
 from kernel.ids import validate_credit_code, validate_permit_code
@@ -110,6 +111,12 @@ def test_demo_municipality(platform, sqlite_template: Path, tmp_path: Path,  # t
             validate_credit_code(e.credit_code)
         permits = list(ss.scalars(select(PermitRow)))
         assert len(permits) == s.permits >= N
+        # the traders' permits carry outlets for reports and monitoring; nobody else's do
+        traders = {s.traders[t][0] for t in s.traders}
+        outlets = list(ss.scalars(select(OutletRow)))
+        owners = {p.code: p.enterprise for p in permits}
+        assert outlets and {owners[o.permit] for o in outlets} == traders
+        assert {(o.code, o.medium) for o in outlets} <= {("DA001", "air"), ("DW001", "water")}
         for p in permits:
             validate_permit_code(p.code)
             assert p.code.startswith(p.enterprise)
