@@ -233,3 +233,38 @@ def test_continuous_round_trip_flagged(browser, floor, platform, auth, client) -
     for who in ("trader_a", "analyst"):
         r = client.get("/api/v1/surveillance/flags", headers=auth(who))
         assert r.status_code == 403 and "items" not in r.text
+
+
+def test_transfer_approval_can_require_a_second_officer(browser, floor, platform, client,  # type: ignore[no-untyped-def]
+                                                        auth) -> None:
+    from trading import transfer_service as transfers
+
+    ta, tb, officer = browser("trader_a"), browser("trader_b"), browser("officer")
+    _ok(ta.post(f"/enterprises/{A}/transfers", data=dict(
+        market=floor["market"], seller_permit=floor["A"], buyer=B, buyer_permit=floor["B"],
+        qty="300", price_yuan="2800"), follow_redirects=False))
+    (t,) = transfers.transfers_of(platform.uow(), A)
+    _ok(tb.post(f"/enterprises/{B}/transfers/accept", data=dict(transfer=t["id"]),
+                follow_redirects=False))
+    r = client.put("/api/v1/approval-policy/negotiated_transfer", headers=auth("admin"),
+                   json={"required": True})
+    assert r.status_code == 200
+    # the officer's approval becomes a request; nothing settles yet
+    r = officer.post("/bureau/transfers/decide", data=dict(transfer=t["id"], decision="approve"),
+                     follow_redirects=False)
+    _ok(r)
+    assert "second" in r.headers["location"]
+    assert transfers.transfer_view(platform.uow(), t["id"])["status"] == "accepted"
+    (req,) = client.get("/api/v1/approvals?status=pending",
+                        headers=auth("admin")).json()["items"]
+    assert req["tx_type"] == "negotiated_transfer" and req["target"] == t["id"]
+    # the same through the API: 202 with a second request
+    r = client.post(f"/api/v1/transfers/{t['id']}/approve", headers=auth("officer"))
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    # a second officer approves the first request: settlement runs, once
+    out = client.post(f"/api/v1/approvals/{req['id']}/approve", headers=auth("admin")).json()
+    assert out["status"] == "executed", out
+    assert transfers.transfer_view(platform.uow(), t["id"])["status"] == "settled"
+    out = client.post(f"/api/v1/approvals/{r.json()['id']}/approve",
+                      headers=auth("admin")).json()
+    assert out["status"] == "failed"  # already settled: refused by the rules, with its code

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from identity.roles import BUREAU, Principal
@@ -20,6 +21,7 @@ from trading import auction_service as auctions
 from trading import listing_service as listings
 from trading import service as trading
 from trading import transfer_service as transfers
+from web import approvals
 from web.api.common import Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
@@ -270,13 +272,43 @@ def accept_transfer(request: Request, transfer_id: str,
                                      fee_bps=_fee(request))
 
 
-@router.post("/transfers/{transfer_id}/approve", tags=["transfers"], responses=WRITE)
+def _approve(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    return transfers.approve_transfer(platform.uow(), transfer_id=payload["transfer"],
+                                      permits=platform.permits, actor=actor,
+                                      fee_bps=int(platform.settings.fee_bps or 0))
+
+
+approvals.register("approve_transfer", _approve)
+
+
+def approve_or_request(platform: Any, user: Principal, transfer_id: str
+                       ) -> tuple[str, dict[str, Any]]:
+    """Approve an accepted negotiated transfer now, or store a request for a second officer
+    when the approval policy asks one for "negotiated_transfer" (off by default). A
+    transfer that is not waiting for the bureau is refused at once with its own code."""
+    t = transfers.transfer_view(platform.uow(), transfer_id)
+    if t["status"] != "accepted":
+        return "done", _approve(platform, {"transfer": transfer_id}, user.username)
+    return approvals.run_or_request(
+        platform, user, tx_type="negotiated_transfer", action="approve_transfer",
+        target=transfer_id, payload={"transfer": transfer_id},
+        summary=f"approve negotiated transfer {transfer_id}: {t['qty']} kg in {t['market']} "
+                f"at {t['price']} fen/t, {t['seller']} to {t['buyer']}")
+
+
+@router.post("/transfers/{transfer_id}/approve", tags=["transfers"],
+             responses={**WRITE, 202: {"description": "a second officer must approve"}})
 def approve_transfer(request: Request, transfer_id: str,
-                     user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
+                     user: Principal = Depends(require_role(*BUREAU))) -> Any:
+    """Approve an accepted transfer: settlement moves rights and money at once. When the
+    approval policy requires a second officer for "negotiated_transfer", the answer is 202
+    with the approval request, and the settlement runs when another officer approves it."""
     _audit(request, "approve_transfer", transfer_id)
-    p = _p(request)
-    return transfers.approve_transfer(p.uow(), transfer_id=transfer_id, permits=p.permits,
-                                      actor=user.username, fee_bps=_fee(request))
+    outcome, result = approve_or_request(_p(request), user, transfer_id)
+    if outcome == "pending":
+        request.state.audit["action"] = "request_approval"
+        return JSONResponse(result, status_code=202)
+    return result
 
 
 @router.post("/transfers/{transfer_id}/reject", tags=["transfers"], responses=WRITE)

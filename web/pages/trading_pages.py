@@ -27,6 +27,7 @@ from trading import listing_service as listings
 from trading import service as trading
 from trading import surveillance
 from trading import transfer_service as transfers
+from web.api import trading as trading_api
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
 from web.pages import forms
@@ -337,9 +338,11 @@ def bureau_decide_transfer(request: Request, transfer: Annotated[str, Form()] = 
         p = _p(request)
         try:
             if decision == "approve":
-                r = transfers.approve_transfer(p.uow(), transfer_id=transfer,
-                                               permits=p.permits, actor=user.username,
-                                               fee_bps=_fee(request))
+                outcome, r = trading_api.approve_or_request(p, user, transfer)
+                if outcome == "pending":
+                    request.state.audit["action"] = "request_approval"
+                    return see_other("/bureau/transfers", msg=f"transfer {transfer}: a second "
+                                     f"officer must approve (request #{r['id']})")
             else:
                 r = transfers.reject_transfer(p.uow(), transfer_id=transfer, reason=why,
                                               actor=user.username)
