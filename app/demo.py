@@ -1086,7 +1086,8 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
     # the users, whose presence marks a complete load
     traders = {u[3] for u in plan.users if u[3]}
     with platform.uow() as uow:
-        outlets = set(uow.session.execute(select(OutletRow.permit, OutletRow.code)).tuples())
+        outlets = {(p, o) for p, o in uow.session.execute(
+            select(OutletRow.permit, OutletRow.code))}
     for p in plan.permits:
         if p.enterprise not in traders:
             continue
