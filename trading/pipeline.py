@@ -70,6 +70,7 @@ from trading.service import (
     _take_book,
     _validate,
     cancel_order,
+    close_orders,
     place_order,
     utc,
 )
@@ -374,16 +375,7 @@ class _Group:
             self.bought_here[key] = self.bought_here.get(key, 0) + qty
             self.last_price = price
             trades.append((t, buy.enterprise, sell.enterprise))
-        for oid, qty, reason in cancels:
-            row = rows[oid]
-            row.cancelled += qty
-            row.remaining -= qty
-            row.reason = reason
-        done = [row for row in rows.values() if row.status == "open" and row.remaining == 0]
-        for row in done:
-            row.status = "filled" if row.cancelled == 0 else "cancelled"
-            if row.status == "filled":
-                row.reason = None
+        done = close_orders(rows, cancels)
         self._release(done, batch=f"{taker.hold_id}:release", r=r)
         return trades
 

@@ -358,6 +358,25 @@ def _party(r: OrderRow) -> Party:
     return Party(r.enterprise, r.permit, r.hold_id or r.id, r.id)
 
 
+def close_orders(rows: dict[str, OrderRow], cancels: list[tuple[str, int, str]]
+                 ) -> list[OrderRow]:
+    """Apply the book's cancels (what it took off, and why) to the order rows, and finish
+    every open order with nothing left: filled, or cancelled when any part was. Returns the
+    orders finished now, whose holds are to be released."""
+    for oid, qty, reason in cancels:
+        r = rows[oid]
+        r.cancelled += qty
+        r.remaining -= qty
+        r.reason = reason
+    done = [r for r in rows.values() if r.status == "open" and r.remaining == 0]
+    for r in done:
+        r.status = "filled" if r.cancelled == 0 else "cancelled"
+        if r.status == "filled":
+            r.reason = None
+    return done
+
+
+
 def _apply(uow: UoW, store: TradingStore, acc: Accounts, m: MarketRow, taker: OrderRow,
            fills: list[tuple[str, str, int, int]], cancels: list[tuple[str, int, str]], *,
            permits: Permits, actor: str, now: datetime, fee_bps: int) -> list[TradeView]:
@@ -378,16 +397,7 @@ def _apply(uow: UoW, store: TradingStore, acc: Accounts, m: MarketRow, taker: Or
             r.remaining -= qty
         trades.append(TradeView(t.id, m.id, price, qty, t.value_fen, buy.enterprise,
                                 sell.enterprise, now, t.fee_buyer, t.fee_seller))
-    for oid, qty, reason in cancels:
-        r = rows[oid]
-        r.cancelled += qty
-        r.remaining -= qty
-        r.reason = reason
-    done = [r for r in rows.values() if r.status == "open" and r.remaining == 0]
-    for r in done:
-        r.status = "filled" if r.cancelled == 0 else "cancelled"
-        if r.status == "filled":
-            r.reason = None
+    done = close_orders(rows, cancels)
     if done:
         release(uow, [(r.hold_id or r.id, r.side) for r in done], actor=actor, now=now,
                 batch=f"{taker.hold_id}:release")
