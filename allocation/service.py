@@ -8,6 +8,7 @@ moves the rights, so the permit and the ledger can never disagree after a commit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,8 +24,9 @@ from allocation.permits import (
 )
 from allocation.store import RegistryStore
 from kernel.clock import system_clock, trading_day
-from kernel.errors import InvalidInput
+from kernel.errors import DomainError, InvalidInput
 from kernel.pollutants import parse_pollutant
+from kernel.records import PermitTrade
 from ledger import service as ledger
 from ledger.entries import Transfer
 from ledger.service import UoW
@@ -277,42 +279,80 @@ class PermitRegistry:
 
     def check_trading_permit(self, uow: UoW, *, enterprise: str, permit: str, pollutant: str,
                              zone: str, year: int, today: date) -> None:
+        refused = self.check_trading_permits(uow, holders=[(enterprise, permit)],
+                                             pollutant=pollutant, zone=zone, year=year,
+                                             today=today)[(enterprise, permit)]
+        if refused is not None:
+            raise refused
+
+    def check_trading_permits(self, uow: UoW, *, holders: Sequence[tuple[str, str]],
+                              pollutant: str, zone: str, year: int, today: date
+                              ) -> dict[tuple[str, str], DomainError | None]:
+        """Check each (enterprise, permit) may trade `pollutant` of `year` in `zone` today:
+        its answer is None or the rejection. The permits and their quantities are read in
+        one statement each, and the rights accounts of those that pass are ensured
+        together (a buyer that never had rights confirmed still has headroom up to its
+        cap)."""
         store = RegistryStore(uow.session)
-        p = store.permit(permit)
-        if p is None or p.enterprise != enterprise:
-            raise NotPermitHolder(f"enterprise {enterprise} holds no permit {permit}",
-                                  field="permit_code")
-        check_usable(p, year, today)
-        q = store.quantity(permit, pollutant, year)
-        if q is None:
-            raise QuantityNotFound(f"permit {permit} has no {pollutant} quantity for {year}",
-                                   field="permit_code")
-        if q.zone != zone:
-            raise ZoneMismatch(f"permit {permit} is in zone {q.zone}, the market is {zone}",
-                               field="market")
-        # a buyer that never had rights confirmed still has headroom up to its cap
-        ledger.ensure_rights_accounts(
-            uow, holder=permit, pollutant=pollutant, zone=zone, vintage=year,
-            kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=system_clock(),
-            upper_limit=q.cap_kg)
+        codes = [p for _, p in holders]
+        views = store.permits(codes)
+        quantities = store.quantities_of(codes, pollutant, year)
+        out: dict[tuple[str, str], DomainError | None] = {}
+        limits: dict[str, int | None] = {}
+        for enterprise, permit in holders:
+            try:
+                p = views.get(permit)
+                if p is None or p.enterprise != enterprise:
+                    raise NotPermitHolder(f"enterprise {enterprise} holds no permit {permit}",
+                                          field="permit_code")
+                check_usable(p, year, today)
+                q = quantities.get(permit)
+                if q is None:
+                    raise QuantityNotFound(
+                        f"permit {permit} has no {pollutant} quantity for {year}",
+                        field="permit_code")
+                if q.zone != zone:
+                    raise ZoneMismatch(f"permit {permit} is in zone {q.zone}, the market is "
+                                       f"{zone}", field="market")
+                out[(enterprise, permit)] = None
+                limits[permit] = q.cap_kg
+            except DomainError as exc:
+                out[(enterprise, permit)] = exc
+        if limits:
+            ledger.ensure_rights_accounts_many(
+                uow, limits=limits, pollutant=pollutant, zone=zone, vintage=year,
+                kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=system_clock())
+        return out
 
     def record_trade(self, uow: UoW, *, permit: str, pollutant: str, year: int, side: str,
                      qty_kg: int, counterparty: str, price: int, reference: str,
                      at: datetime) -> None:
-        """Write the trade into the permit. A purchase joins the permitted quantity (the
-        ledger has already refused anything above the cap); a sale left it at verification."""
+        self.record_trades(uow, pollutant=pollutant, year=year, trades=[PermitTrade(
+            permit, side, qty_kg, counterparty, price, reference, at)])
+
+    def record_trades(self, uow: UoW, *, pollutant: str, year: int,
+                      trades: Sequence[PermitTrade]) -> None:
+        """Write trades into their permits, in order. A purchase joins the permitted
+        quantity (the ledger has already refused anything above the cap); a sale left it at
+        verification. The quantities are locked and read in one statement, the history
+        appended in one."""
+        if not trades:
+            return
         store = RegistryStore(uow.session)
-        q = store.quantity(permit, pollutant, year, lock=True)
-        assert q is not None
-        after = q.permitted_kg + (qty_kg if side == "buy" else 0)
-        if side == "buy":
-            store.set_permitted(permit, pollutant, year, after)
-        store.add_event(permit=permit, pollutant=pollutant, year=year,
-                        kind="trade_in" if side == "buy" else "trade_out",
-                        qty_kg=qty_kg if side == "buy" else -qty_kg,
-                        counterparty=counterparty, price=price, reference=reference,
-                        permitted_after_kg=after, at=at,
-                        note=None if side == "buy" else "sold from verified surplus")
+        rows = store.quantities_of([t.permit for t in trades], pollutant, year, lock=True)
+        events: list[dict[str, object]] = []
+        for t in trades:
+            q = rows[t.permit]
+            buy = t.side == "buy"
+            if buy:
+                q.permitted_kg += t.qty_kg  # flushed with the transaction (one UPDATE each)
+            events.append(dict(permit=t.permit, pollutant=pollutant, year=year,
+                               kind="trade_in" if buy else "trade_out",
+                               qty_kg=t.qty_kg if buy else -t.qty_kg,
+                               counterparty=t.counterparty, price=t.price,
+                               reference=t.reference, permitted_after_kg=q.permitted_kg,
+                               at=t.at, note=None if buy else "sold from verified surplus"))
+        store.add_events(events)
 
 
 @dataclass(frozen=True)
@@ -481,7 +521,7 @@ def registry_summary(uow: UoW) -> dict[str, int]:
 # Each use case runs in one unit of work; the heavy arithmetic is in the pure modules
 # (facilities, quantities, scenario, apportionment, reserve, reserve_lp).
 
-from collections.abc import Mapping, Sequence  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -500,7 +540,6 @@ from allocation.scenario import (  # noqa: E402
 )
 from allocation.store import AllocationStore  # noqa: E402
 from allocation.tables import ScenarioRow, ScenarioRunRow, StandardRow  # noqa: E402
-from kernel.errors import DomainError  # noqa: E402
 from kernel.pollutants import Pollutant  # noqa: E402
 
 

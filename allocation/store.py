@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from allocation.permits import PermitView
@@ -18,6 +18,7 @@ from allocation.tables import (
     SiteRow,
     ZoneRow,
 )
+from storage.bulk import insert_rows
 
 
 class RegistryStore:
@@ -46,9 +47,31 @@ class RegistryStore:
         q = select(PermitQuantityRow).where(
             PermitQuantityRow.permit == permit, PermitQuantityRow.pollutant == pollutant,
             PermitQuantityRow.year == year)
-        if lock and self.postgres:
-            q = q.with_for_update()
+        if lock:
+            q = q.execution_options(populate_existing=True)
+            if self.postgres:
+                q = q.with_for_update()
         return self.s.scalar(q)
+
+    def permits(self, codes: Sequence[str]) -> dict[str, PermitView]:
+        rows = self.s.scalars(select(PermitRow).where(PermitRow.code.in_(sorted(set(codes)))))
+        return {r.code: PermitView(r.code, r.enterprise, r.valid_from, r.valid_to, r.status)
+                for r in rows}
+
+    def quantities_of(self, permits: Sequence[str], pollutant: str, year: int, *,
+                      lock: bool = False) -> dict[str, PermitQuantityRow]:
+        """The quantities of `pollutant` and `year` of these permits, in one statement
+        (`lock`: FOR UPDATE on PostgreSQL, in permit order)."""
+        q = (select(PermitQuantityRow)
+             .where(PermitQuantityRow.permit.in_(sorted(set(permits))),
+                    PermitQuantityRow.pollutant == pollutant, PermitQuantityRow.year == year)
+             .order_by(PermitQuantityRow.permit))
+        if lock:
+            # the rows as they are now, not as this session first read them
+            q = q.execution_options(populate_existing=True)
+            if self.postgres:
+                q = q.with_for_update()
+        return {r.permit: r for r in self.s.scalars(q)}
 
     def quantities(self, permit: str) -> list[PermitQuantityRow]:
         return list(self.s.scalars(select(PermitQuantityRow)
@@ -67,6 +90,10 @@ class RegistryStore:
 
     def add_event(self, **values: object) -> None:
         self.s.add(PermitEventRow(**values))
+
+    def add_events(self, rows: Sequence[dict[str, object]]) -> None:
+        """Append history rows in one multi-row INSERT (no ORM objects)."""
+        insert_rows(self.s, PermitEventRow.__table__, rows)  # type: ignore[arg-type]
 
     def events(self, permit: str, limit: int = 200) -> list[PermitEventRow]:
         return list(self.s.scalars(select(PermitEventRow).where(PermitEventRow.permit == permit)
@@ -124,7 +151,7 @@ class RegistryStore:
 
 from datetime import date  # noqa: E402
 
-from sqlalchemy import delete, insert  # noqa: E402
+from sqlalchemy import delete  # noqa: E402
 
 from allocation.tables import (  # noqa: E402
     ComputationChangeRow,

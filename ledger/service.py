@@ -835,14 +835,27 @@ def export_journal(uow: UoW, fmt: str, *, chunk: int = 5000) -> Iterator[str]:
 def ensure_rights_accounts(uow: UoW, *, holder: str, pollutant: str, zone: str, vintage: int,
                            kinds: Sequence[AccountKind], now: datetime,
                            upper_limit: int | None = None) -> dict[AccountKind, int]:
+    got = ensure_rights_accounts_many(uow, limits={holder: upper_limit}, pollutant=pollutant,
+                                      zone=zone, vintage=vintage, kinds=kinds, now=now)
+    return {k: got[(holder, k)] for k in kinds}
+
+
+def ensure_rights_accounts_many(uow: UoW, *, limits: dict[str, int | None], pollutant: str,
+                                zone: str, vintage: int, kinds: Sequence[AccountKind],
+                                now: datetime) -> dict[tuple[str, AccountKind], int]:
+    """`ensure_rights_accounts` for many holders at once (holder -> the confirmed account's
+    upper limit): the existing accounts in one statement, only the missing ones created."""
     store = LedgerStore(uow.session)
     code = asset_code(pollutant, zone, vintage)
     store.ensure_asset(code, "right", pollutant, zone, vintage)
+    found = store.account_ids(limits, kinds, code)
     out = {}
-    for k in kinds:
-        out[k] = store.ensure_account(
-            holder, k, code, now=now,
-            upper_limit=upper_limit if k == AccountKind.CONFIRMED else None)
+    for holder, limit in limits.items():
+        for k in kinds:
+            got = found.get((holder, str(k)))
+            out[(holder, k)] = got if got is not None else store.ensure_account(
+                holder, k, code, now=now,
+                upper_limit=limit if k == AccountKind.CONFIRMED else None)
     return out
 
 

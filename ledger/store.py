@@ -172,6 +172,20 @@ class LedgerStore:
         return self.s.scalar(select(AccountRow.id).where(
             AccountRow.holder == holder, AccountRow.kind == kind, AccountRow.asset == asset))
 
+    def account_ids(self, holders: Iterable[str], kinds: Iterable[str], asset: str
+                    ) -> dict[tuple[str, str], int]:
+        """Ids of the accounts of `asset` for every (holder, kind) asked, in one statement;
+        absent pairs are missing from the answer."""
+        hs, ks = sorted(set(holders)), sorted({str(k) for k in kinds})
+        if not hs or not ks:
+            return {}
+        out: dict[tuple[str, str], int] = {}
+        for cond in self._in(A.c.holder, hs, String()):
+            rows = self.s.execute(select(A.c.holder, A.c.kind, A.c.id).where(
+                A.c.asset == asset, A.c.kind.in_(ks), cond))
+            out.update({(h, k): i for h, k, i in rows})
+        return out
+
     def ensure_account(self, holder: str, kind: str, asset: str, *, now: datetime,
                        no_overdraft: bool = True, upper_limit: int | None = None) -> int:
         found = self.account_id(holder, kind, asset)

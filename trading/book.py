@@ -659,6 +659,30 @@ class OrderBook:
             )
         return out[0], out[1]
 
+    def reachable(self, side: str, price: int | None, qty: int) -> list[str]:
+        """Ids of the resting orders an order of `side` with limit `price` (None: any price)
+        would meet first, in priority order, until their remaining quantity covers `qty`.
+        A prediction for prefetching, not a promise: self-trade prevention may skip some and
+        reach further."""
+        if side == "buy":
+            keys, levels, sign = self._ak, self._al, -1
+        else:
+            keys, levels, sign = self._bk, self._bl, 1
+        out: list[str] = []
+        need = qty
+        for key in reversed(keys):
+            level_price = key * sign
+            if price is not None and (level_price > price if side == "buy"
+                                      else level_price < price):
+                break
+            for e in levels[key]:
+                if e[0]:
+                    out.append(e[1])
+                    need -= e[0]
+                    if need <= 0:
+                        return out
+        return out
+
     def best_bid(self) -> int | None:
         keys = self._bk
         return keys[-1] if keys else None

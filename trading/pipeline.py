@@ -74,7 +74,14 @@ from trading.service import (
     place_order,
     utc,
 )
-from trading.settlement import Accounts, Party, hold_transfers, lock_ledger, translate
+from trading.settlement import (
+    Accounts,
+    Party,
+    hold_transfers,
+    lock_ledger,
+    permit_records,
+    translate,
+)
 from trading.store import TradingStore
 from trading.tables import MarketRow, OrderRow, TradeRow
 
@@ -211,31 +218,46 @@ class _Group:
         m, acc = self.m, self.acc
         ids = {acc.rights_settlement, acc.cash_settlement}
         sellers: dict[date, set[str]] = {}
-        cancelling = [r.cmd.order_id for r in requests if isinstance(r.cmd, CancelOrder)]
-        if cancelling:
-            for row in self.store.orders_by_id(cancelling):
+        # the resting orders the group will likely touch (those it cancels, and those its
+        # orders would meet first on the book as it stands), with their holds, in two
+        # statements; matching loads any it still misses
+        likely = {r.cmd.order_id for r in requests if isinstance(r.cmd, CancelOrder)}
+        for side in ("buy", "sell"):
+            mine = [r.cmd for r in requests
+                    if isinstance(r.cmd, PlaceOrder) and r.cmd.side == side]
+            if mine:
+                prices = [c.price if c.kind == "limit" else None for c in mine]
+                worst = None if None in prices else (
+                    max if side == "buy" else min)(p for p in prices if p is not None)
+                likely.update(self.book.reachable(side, worst, sum(c.qty for c in mine)))
+        if likely:
+            resting = self.store.orders_by_id(likely)
+            for row in resting:
                 self.rows[row.id] = row
+            self.ledger._load_pendings(pid for row in resting if row.status == "open"
+                                       for pid in _hold_ids(row))
+        wanted: dict[date, dict[tuple[str, str], None]] = {}  # day -> holders, in order
         for r in requests:
             cmd = r.cmd
             if isinstance(cmd, CancelOrder):
                 continue
             day = trading_day(r.now)
-            key = (cmd.enterprise, cmd.permit, day)
-            if key not in self.checked:
-                try:
-                    self.permits.check_trading_permit(
-                        self.uow, enterprise=cmd.enterprise, permit=cmd.permit,
-                        pollutant=m.pollutant, zone=m.zone, year=m.vintage, today=day)
-                    self.checked[key] = None
-                    for kind in (AccountKind.TRADABLE, AccountKind.CONFIRMED):
-                        found = acc.lookup(cmd.permit, kind, m.id)
-                        if found is not None:
-                            ids.add(found)
-                    ids.add(acc.cash(cmd.enterprise))
-                except DomainError as exc:
-                    self.checked[key] = exc
+            wanted.setdefault(day, {})[(cmd.enterprise, cmd.permit)] = None
             if cmd.side == "sell":
                 sellers.setdefault(day, set()).add(cmd.permit)
+        for day, holders in wanted.items():
+            answers = self.permits.check_trading_permits(
+                self.uow, holders=list(holders), pollutant=m.pollutant, zone=m.zone,
+                year=m.vintage, today=day)
+            for (enterprise, permit), refused in answers.items():
+                self.checked[(enterprise, permit, day)] = refused
+                if refused is not None:
+                    continue
+                for kind in (AccountKind.TRADABLE, AccountKind.CONFIRMED):
+                    found = acc.lookup(permit, kind, m.id)
+                    if found is not None:
+                        ids.add(found)
+                ids.add(acc.cash(enterprise))
         if any(r.fee_bps for r in requests):
             ids.add(acc.fees())
         self.ledger._load_accounts(ids)
@@ -360,9 +382,7 @@ class _Group:
         # the holds of makers placed before this group, and their accounts, in one round
         old = [rows[f[0]] for f in fills if rows[f[0]] not in self.new_set]
         if old:
-            self.ledger._load_pendings(
-                f"{row.hold_id or row.id}:{suffix}" for row in old
-                for suffix in (("hold",) if row.side == "sell" else ("room", "cash")))
+            self.ledger._load_pendings(pid for row in old for pid in _hold_ids(row))
         for i, (maker_id, _owner, price, qty) in enumerate(fills):
             maker = rows[maker_id]
             buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
@@ -383,10 +403,7 @@ class _Group:
         """Void whatever the holds of these finished orders still hold (`release`)."""
         voids: list[Transfer] = []
         for row in done:
-            prefix = row.hold_id or row.id
-            ids = [f"{prefix}:hold"] if row.side == "sell" else [f"{prefix}:room",
-                                                                  f"{prefix}:cash"]
-            for pid in ids:
+            for pid in _hold_ids(row):
                 p = self.ledger.pending(pid)
                 if p is not None and p.state == "pending" and p.remaining > 0:
                     voids.append(Transfer(f"{pid}:void", "transfer", 0, 0, 0, phase="void",
@@ -439,20 +456,21 @@ class _Group:
     def write(self) -> None:
         """Orders, trades, both permits' records, the ledger and the market, in this
         transaction (the caller commits)."""
-        s = self.uow.session
-        s.add_all(self.new_rows)
-        s.add_all(self.trade_rows)
-        s.flush()  # trade ids, for the permits' records
+        self.store.insert_orders(self.new_rows)
+        self.store.insert_trades(self.trade_rows)  # their ids, for the permits' records
         m = self.m
-        for t in self.trade_rows:
-            for permit, other, side in ((t.buyer_permit, t.seller_permit, "buy"),
-                                        (t.seller_permit, t.buyer_permit, "sell")):
-                self.permits.record_trade(self.uow, permit=permit, pollutant=m.pollutant,
-                                          year=m.vintage, side=side, qty_kg=t.qty,
-                                          counterparty=other, price=t.price,
-                                          reference=f"trade:{t.id}", at=t.at)
+        self.permits.record_trades(self.uow, pollutant=m.pollutant, year=m.vintage,
+                                   trades=[r for t in self.trade_rows
+                                           for r in permit_records(t)])
         self.ledger.write()
         self.store.bump(m.id, self.last_price)
+
+
+def _hold_ids(row: OrderRow) -> list[str]:
+    """The pending transfers holding for an order: a sell's rights, a buy's headroom and
+    cash (see `trading.settlement.hold_transfers`)."""
+    prefix = row.hold_id or row.id
+    return [f"{prefix}:hold"] if row.side == "sell" else [f"{prefix}:room", f"{prefix}:cash"]
 
 
 def _result(p: _Placed) -> OrderResult:
@@ -475,13 +493,14 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> 
             for r in requests:
                 r.error = MarketNotFound(f"no market {market_id!r}", field="market")
             return
-        lock_ledger(uow)
+        head = lock_ledger(uow)
         version = m.version
         asked = [r.cmd.order_id for r in requests
                  if isinstance(r.cmd, PlaceOrder) and r.cmd.order_id is not None]
         taken = store.existing_order_ids(asked) if asked else set()
         book = _take_book(uow, store, m)
         g = _Group(uow, store, m, book, permits, taken, requests[0].now)
+        g.ledger.head = head  # locked above: nothing else moves it before the write
         g.prepare(requests)
         placed: list[_Placed] = []
         rejected: list[tuple[Request, DomainError]] = []

@@ -22,6 +22,7 @@ from typing import ParamSpec, TypeVar
 
 from kernel.errors import DomainError
 from kernel.quantities import trade_value
+from kernel.records import PermitTrade
 from ledger import errors as LE
 from ledger import service as ledger
 from ledger.entries import Transfer
@@ -120,7 +121,7 @@ class Accounts:
         return self._ensure(BUREAU, AccountKind.CASH, ledger.MONEY)
 
 
-def lock_ledger(uow: UoW) -> None:
+def lock_ledger(uow: UoW) -> tuple[int, str]:
     """Take the ledger's journal head lock now, right after the market (or venue) lock.
 
     A trading transaction writes the ledger in several rounds (holds, each trade, releases)
@@ -128,8 +129,9 @@ def lock_ledger(uow: UoW) -> None:
     accounts first: two transactions on different markets could each hold what the other
     needs (accounts vs head) and deadlock. Taking the head first orders every trading
     writer the same way: market → head → accounts. It costs no parallelism, since the head
-    is held to the commit from the first ledger write anyway."""
-    LedgerStore(uow.session).lock_head()
+    is held to the commit from the first ledger write anyway. Returns the head (seq, hash),
+    which stays as it is until this transaction writes the journal."""
+    return LedgerStore(uow.session).lock_head()
 
 
 def buy_hold_cash(qty: int, price: int, fee_bps: int) -> int:
@@ -248,14 +250,20 @@ def record_trade(uow: UoW, store: TradingStore, m: MarketRow, *, buy: Party, sel
                  venue=venue)
     store.add(t)
     store.flush()
-    sides = [(buy, sell, "buy")]
-    if sell.permit != RESERVE_PARTY:
-        sides.append((sell, buy, "sell"))
-    for party, other, side in sides:
-        permits.record_trade(uow, permit=party.permit, pollutant=m.pollutant, year=m.vintage,
-                             side=side, qty_kg=qty, counterparty=other.permit, price=price,
-                             reference=f"trade:{t.id}", at=now)
+    permits.record_trades(uow, pollutant=m.pollutant, year=m.vintage,
+                          trades=permit_records(t))
     return t
+
+
+def permit_records(t: TradeRow) -> list[PermitTrade]:
+    """What the trade writes into the buyer's permit and the seller's (a reserve seller has
+    no permit)."""
+    ref = f"trade:{t.id}"
+    out = [PermitTrade(t.buyer_permit, "buy", t.qty, t.seller_permit, t.price, ref, t.at)]
+    if t.seller_permit != RESERVE_PARTY:
+        out.append(PermitTrade(t.seller_permit, "sell", t.qty, t.buyer_permit, t.price, ref,
+                               t.at))
+    return out
 
 
 P = ParamSpec("P")

@@ -3,12 +3,13 @@ All SQL of trading lives here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from storage.bulk import insert_rows
 from trading.tables import (
     AuctionBidRow,
     AuctionRow,
@@ -18,6 +19,9 @@ from trading.tables import (
     OrderRow,
     TradeRow,
 )
+
+_ORDER_COLUMNS = tuple(c.name for c in OrderRow.__table__.columns if c.name != "seq")
+_TRADE_COLUMNS = tuple(c.name for c in TradeRow.__table__.columns if c.name != "id")
 
 
 class TradingStore:
@@ -45,6 +49,20 @@ class TradingStore:
 
     def flush(self) -> None:
         self.s.flush()
+
+    def insert_orders(self, rows: Sequence[OrderRow]) -> None:
+        """New orders in one statement, in arrival order (their seq follows it). The row
+        objects stay outside the session."""
+        insert_rows(self.s, OrderRow.__table__, [  # type: ignore[arg-type]
+            {c: getattr(r, c) for c in _ORDER_COLUMNS} for r in rows])
+
+    def insert_trades(self, rows: Sequence[TradeRow]) -> None:
+        """New trades in one statement; sets each row's id. The row objects stay outside
+        the session."""
+        ids = insert_rows(self.s, TradeRow.__table__, [  # type: ignore[arg-type]
+            {c: getattr(r, c) for c in _TRADE_COLUMNS} for r in rows], returning="id")
+        for r, i in zip(rows, ids, strict=True):
+            r.id = i
 
     def order(self, order_id: str) -> OrderRow | None:
         return self.s.scalar(select(OrderRow).where(OrderRow.id == order_id))

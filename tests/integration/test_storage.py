@@ -28,3 +28,43 @@ def test_reads_proceed_while_a_writer_holds_its_transaction(platform) -> None:  
             n = reader.session.execute(
                 text("SELECT count(*) FROM zone WHERE code = 'Z-TEST'")).scalar()
         assert n == 0  # the reader sees the last committed state, not the open write
+
+
+def test_bulk_insert_and_update_keep_row_order_and_roll_back(platform) -> None:  # type: ignore[no-untyped-def]
+    """`storage.bulk`: one statement for many rows; returned keys follow the rows' order;
+    nulls, times and booleans survive; nothing stays if the transaction does not commit."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage.bulk import insert_rows, update_rows
+    from trading.tables import OrderRow, TradeRow
+
+    at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    trade = dict(market="M", buy_order="b", sell_order="s", buyer="B", seller="S",
+                 buyer_permit="PB", seller_permit="PS", price=1, qty=1, value_fen=1,
+                 aggressor="buy", at=at, fee_buyer=0, fee_seller=0, venue="book")
+    rows = [trade | {"buy_order": f"b{i}", "qty": 10 + i} for i in range(5)]
+    with platform.uow() as uow:
+        uow.session.execute(text("INSERT INTO zone (code, name, medium) VALUES "
+                                 "('ZB', 'b', 'air')"))
+        uow.session.execute(text(
+            "INSERT INTO market (id, pollutant, zone, vintage, state, tick, min_lot, "
+            "version) VALUES ('M', 'SO2', 'ZB', 2026, 'open', 1, 1, 0)"))
+        ids = insert_rows(uow.session, TradeRow.__table__, rows, returning="id")
+        got = {r.id: (r.buy_order, r.qty, r.at) for r in uow.session.scalars(
+            select(TradeRow).where(TradeRow.id.in_(ids)))}
+        assert [got[i][:2] for i in ids] == [(f"b{i}", 10 + i) for i in range(5)]
+        assert all(got[i][2].replace(tzinfo=UTC) == at for i in ids)
+        update_rows(uow.session, TradeRow.__table__, "id",
+                    [{"id": ids[1], "qty": 99, "venue": "listing"},
+                     {"id": ids[3], "qty": 77, "venue": "auction"}])
+        uow.session.expire_all()
+        after = {r.id: (r.qty, r.venue) for r in uow.session.scalars(select(TradeRow))}
+        assert [after[i] for i in ids] == [(10, "book"), (99, "listing"), (12, "book"),
+                                           (77, "auction"), (14, "book")]
+        assert insert_rows(uow.session, TradeRow.__table__, []) == []
+        # no commit: rolled back
+    with platform.uow() as uow:
+        assert uow.session.scalar(select(TradeRow.id)) is None
+        assert uow.session.scalar(select(OrderRow.seq)) is None

@@ -212,3 +212,58 @@ def test_scenarios_run_against_the_database_and_compare(demo) -> None:  # type: 
     assert alloc.scenario_view(platform.uow(), tight["id"])["runs"][0]["id"] == run["id"]
     alloc.delete_scenario(platform.uow(), tight["id"])
     assert alloc.list_scenarios(platform.uow())["total"] == 1
+
+
+def test_permit_registry_batches_check_and_record_as_single_calls_would(platform) -> None:  # type: ignore[no-untyped-def]
+    """The order pipeline's batch forms: every (enterprise, permit) gets its own answer, and
+    several trades of one permit in one call add up in order."""
+    from datetime import date
+
+    from allocation.permits import NotPermitHolder, QuantityNotFound, ZoneMismatch
+    from kernel.records import PermitTrade
+    from tests.integration.spine import A, B
+
+    codes = build_spine(platform)
+    a, b = codes["A"], codes["B"]
+    reg = alloc.PermitRegistry()
+    today = date(2026, 6, 1)
+    with platform.uow() as uow:
+        got = reg.check_trading_permits(uow, holders=[(A, a), (A, b), (B, b)], pollutant="SO2",
+                                        zone="ZA1", year=2026, today=today)
+        assert got[(A, a)] is None and got[(B, b)] is None
+        assert isinstance(got[(A, b)], NotPermitHolder)
+        wrong_zone = reg.check_trading_permits(uow, holders=[(A, a)], pollutant="SO2",
+                                               zone="ZW1", year=2026, today=today)
+        assert isinstance(wrong_zone[(A, a)], ZoneMismatch)
+        no_year = reg.check_trading_permits(uow, holders=[(A, a)], pollutant="SO2",
+                                            zone="ZA1", year=2027, today=today)
+        assert isinstance(no_year[(A, a)], QuantityNotFound)
+        # the passing permits' rights accounts exist now, the confirmed one capped
+        store = LedgerStore(uow.session)
+        code = asset_code("SO2", "ZA1", 2026)
+        for permit in (a, b):
+            for kind in (AccountKind.CONFIRMED, AccountKind.TRADABLE):
+                assert store.account_id(permit, kind, code) is not None
+        uow.commit()
+    assert upper_limit(platform, a) == 10_000  # min(specification, EIA)
+    with pytest.raises(NotPermitHolder), platform.uow() as uow:
+        reg.check_trading_permit(uow, enterprise=B, permit=a, pollutant="SO2",
+                                 zone="ZA1", year=2026, today=today)
+
+    before = quantity(platform, a)["permitted_kg"]
+    with platform.uow() as uow:
+        reg.record_trades(uow, pollutant="SO2", year=2026, trades=[
+            PermitTrade(a, "buy", 300, b, 5000, "trade:1", NOW),
+            PermitTrade(b, "sell", 300, a, 5000, "trade:1", NOW),
+            PermitTrade(a, "buy", 200, b, 5100, "trade:2", NOW)])
+        uow.commit()
+    assert quantity(platform, a)["permitted_kg"] == before + 500
+    with platform.uow() as uow:
+        events = RegistryStore(uow.session).events(a)
+        trades = [(e.kind, e.qty_kg, e.counterparty, e.price, e.reference, e.permitted_after_kg)
+                  for e in reversed(events) if e.kind.startswith("trade")]
+        sold = [(e.kind, e.qty_kg, e.permitted_after_kg)
+                for e in RegistryStore(uow.session).events(b) if e.kind.startswith("trade")]
+    assert trades == [("trade_in", 300, b, 5000, "trade:1", before + 300),
+                      ("trade_in", 200, b, 5100, "trade:2", before + 500)]
+    assert sold == [("trade_out", -300, quantity(platform, b)["permitted_kg"])]

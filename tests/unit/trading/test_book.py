@@ -60,6 +60,23 @@ def test_resting_and_depth(book_cls: Any) -> None:
     assert len(b) == 4
 
 
+def test_reachable_predicts_the_makers_an_order_meets_first() -> None:
+    b = OrderBook()
+    for o in (sell("s1", 10, 101), sell("s2", 5, 101), sell("s3", 7, 103), buy("b1", 4, 99),
+              buy("b2", 6, 98)):
+        b.submit(o)
+    b.cancel("s2")
+    assert b.reachable("buy", 101, 5) == ["s1"]
+    assert b.reachable("buy", 101, 50) == ["s1"]  # s3 is above the limit, s2 is gone
+    assert b.reachable("buy", None, 11) == ["s1", "s3"]
+    assert b.reachable("buy", 100, 5) == []
+    assert b.reachable("sell", 98, 5) == ["b1", "b2"]
+    assert b.reachable("sell", 99, 5) == ["b1"]
+    # what an order actually meets is within the prediction
+    out = b.submit(buy("t", 12, None, owner="x", tif="ioc"))
+    assert {f.maker for f in out.fills} <= {"s1", "s3"}
+
+
 def test_empty_book(book_cls: Any) -> None:
     b = book_cls()
     assert b.best_bid() is None and b.best_ask() is None

@@ -1,0 +1,92 @@
+"""Many rows in one statement, inside the session's transaction, without ORM objects.
+
+The order pipeline writes a group's orders, trades and permit records at once. Through the
+ORM (or SQLAlchemy's multi-row VALUES), each such INSERT is a new, long statement text that
+psycopg parses again every time (it caches only short ones) and SQLAlchemy builds again
+for every row count. On PostgreSQL these helpers send one fixed text per table instead,
+with one array parameter per column (`unnest`), prepared on the driver connection: the same
+statement whatever the number of rows. Elsewhere (SQLite) they use SQLAlchemy's executemany.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, insert, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import bindparam
+
+_PG = postgresql.dialect()
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _raw(session: Session) -> Any:
+    return session.connection().connection.driver_connection
+
+
+def _pg_type(table: Table, column: str) -> str:
+    return str(table.c[column].type.compile(dialect=_PG)).lower()
+
+
+@lru_cache(maxsize=64)
+def _pg_insert(table: Table, columns: tuple[str, ...], returning: str | None) -> str:
+    names = ", ".join(columns)
+    arrays = ", ".join(f"%({c})s::{_pg_type(table, c)}[]" for c in columns)
+    sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) "
+           f"WITH ORDINALITY AS u({names}, erts_ord) ORDER BY erts_ord")
+    return sql + (f" RETURNING {returning}" if returning else "")
+
+
+@lru_cache(maxsize=64)
+def _pg_update(table: Table, key: str, columns: tuple[str, ...]) -> str:
+    every = (key, *columns)
+    arrays = ", ".join(f"%({c})s::{_pg_type(table, c)}[]" for c in every)
+    sets = ", ".join(f"{c} = v.{c}" for c in columns)
+    return (f"UPDATE {table.name} AS t SET {sets} FROM unnest({arrays}) "
+            f"AS v({', '.join(every)}) WHERE t.{key} = v.{key}")
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *,
+                returning: str | None = None) -> list[Any]:
+    """Insert `rows` (every row the same keys) in their order. With `returning` (an
+    autoincrement key column), the keys given to the rows, in the rows' order."""
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    if _postgres(session):
+        params = {c: [r[c] for r in rows] for c in columns}
+        cur = _raw(session).execute(_pg_insert(table, columns, returning), params,
+                                    prepare=True)
+        if returning is None:
+            return []
+        # a sequence hands out increasing values, in the order the rows are inserted (the
+        # SELECT's ORDER BY): sorted, the keys follow the rows
+        return sorted(r[0] for r in cur.fetchall())
+    if returning is None:
+        session.execute(insert(table), list(rows))
+        return []
+    got = session.execute(insert(table).returning(table.c[returning],
+                                                  sort_by_parameter_order=True), list(rows))
+    return [r[0] for r in got]
+
+
+def update_rows(session: Session, table: Table, key: str,
+                rows: Sequence[Mapping[str, Any]]) -> None:
+    """Set the other columns of each row (every row the same keys) where `key` matches."""
+    if not rows:
+        return
+    columns = tuple(c for c in rows[0] if c != key)
+    if _postgres(session):
+        params = {c: [r[c] for r in rows] for c in (key, *columns)}
+        _raw(session).execute(_pg_update(table, key, columns), params, prepare=True)
+        return
+    stmt = update(table).where(table.c[key] == bindparam("erts_key")).values(
+        {c: bindparam(c) for c in columns})
+    session.connection().execute(stmt, [{"erts_key": r[key], **{c: r[c] for c in columns}}
+                                        for r in rows])
