@@ -39,7 +39,7 @@ from sqlalchemy.engine import make_url
 from allocation import service as alloc
 from app.migrate import upgrade
 from app.settings import Settings
-from app.wiring import Platform, build
+from app.wiring import Platform, build, settle_heap
 from kernel.errors import DomainError
 from kernel.ids import make_credit_code
 from trading import service as trading
@@ -203,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
         platform = build(Settings(DATABASE_URL=url))  # type: ignore[call-arg]
         mids, people = _setup(platform, args.traders, args.markets)
         pipe = OrderPipeline(platform.uow, platform.permits) if args.pipeline else None
+        settle_heap()  # as the server does once it is up (web.app's lifespan)
         out = _run(platform, mids, people, args.orders, args.threads, pipe)
         if pipe is not None:
             pipe.close()

@@ -3,7 +3,8 @@
 `OrderPipeline.place` does what `trading.service.place_order` does (the reference: the same
 rules, checks in the same order, the same rows, holds, settlement batches and journal
 entries), for many client threads at once. Each market has one writer thread. It takes every
-order that arrived while its previous transaction was committing (up to `max_group`), and
+order that arrived while its previous transaction was committing, waiting up to `linger`
+(2 ms) for the clients it just answered (`kernel.batching.gather`; up to `max_group`), and
 places them in ONE transaction, in arrival order:
 
 - the market row and the ledger's journal head are locked once (same lock order as the
@@ -37,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from kernel.batching import gather
 from kernel.clock import trading_day
 from kernel.errors import DomainError
 from kernel.quantities import trade_value
@@ -594,10 +596,11 @@ class OrderPipeline:
     waiting for it in one transaction (group commit), then answers them all."""
 
     def __init__(self, uow_factory: UoWFactory, permits: Permits, *,
-                 max_group: int = MAX_GROUP) -> None:
+                 max_group: int = MAX_GROUP, linger: float = 0.002) -> None:
         self._uow = uow_factory
         self._permits = permits
         self._max = max_group
+        self._linger = linger  # see kernel.batching.gather
         self._lanes: dict[str, queue.Queue[Request | None]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -639,22 +642,19 @@ class OrderPipeline:
             return q
 
     def _run(self, q: queue.Queue[Request | None]) -> None:
-        stop = False
-        while not stop:
-            first = q.get()
+        carry: Request | None = None
+        expect = 1
+        while True:
+            first = carry if carry is not None else q.get()
             if first is None:
                 return
-            group = [first]
-            while len(group) < self._max:
-                try:
-                    nxt = q.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                group.append(nxt)
+            group, carry, closing = gather(q, first, expect=expect, linger=self._linger,
+                                           fits=lambda g, _r: len(g) < self._max)
             self.groups += run_group(self._uow, group, permits=self._permits)
+            # who sends next: the clients just answered, and those that queued meanwhile
+            expect = len(group) + q.qsize()
+            if closing:
+                return
 
     def close(self) -> None:
         """Answer what is queued, then stop the writer threads."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -9,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from app.settings import Settings
-from app.wiring import Platform, build
+from app.wiring import Platform, build, settle_heap
 from web import errors
 from web.api import alerts as alerts_api
 from web.api import allocation as allocation_api
@@ -44,6 +46,12 @@ def ledger_access(request: Request) -> Principal:
     return require(permission)(request)
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    settle_heap()  # the server is up: its long-lived objects leave the collector's reach
+    yield
+
+
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
     settings = settings or Settings()
     platform = platform or build(settings)
@@ -52,7 +60,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                   description="Pollutant discharge rights allocation and trading platform. "
                               "Authenticate with `Authorization: Bearer <token>` (create "
                               "tokens at /account/tokens). Errors: `{error, detail}`.",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=_lifespan)
     app.state.platform = platform
     app.state.settings = settings
     htmx = vendor_htmx(settings)
