@@ -294,28 +294,25 @@ class PermitRegistry:
         together (a buyer that never had rights confirmed still has headroom up to its
         cap)."""
         store = RegistryStore(uow.session)
-        codes = [p for _, p in holders]
-        views = store.permits(codes)
-        quantities = store.quantities_of(codes, pollutant, year)
+        found = store.permits_with_quantity([p for _, p in holders], pollutant, year)
         out: dict[tuple[str, str], DomainError | None] = {}
         limits: dict[str, int | None] = {}
         for enterprise, permit in holders:
             try:
-                p = views.get(permit)
+                p, q_zone, cap = found.get(permit, (None, None, None))
                 if p is None or p.enterprise != enterprise:
                     raise NotPermitHolder(f"enterprise {enterprise} holds no permit {permit}",
                                           field="permit_code")
                 check_usable(p, year, today)
-                q = quantities.get(permit)
-                if q is None:
+                if q_zone is None:
                     raise QuantityNotFound(
                         f"permit {permit} has no {pollutant} quantity for {year}",
                         field="permit_code")
-                if q.zone != zone:
-                    raise ZoneMismatch(f"permit {permit} is in zone {q.zone}, the market is "
+                if q_zone != zone:
+                    raise ZoneMismatch(f"permit {permit} is in zone {q_zone}, the market is "
                                        f"{zone}", field="market")
                 out[(enterprise, permit)] = None
-                limits[permit] = q.cap_kg
+                limits[permit] = cap
             except DomainError as exc:
                 out[(enterprise, permit)] = exc
         if limits:

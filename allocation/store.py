@@ -53,10 +53,19 @@ class RegistryStore:
                 q = q.with_for_update()
         return self.s.scalar(q)
 
-    def permits(self, codes: Sequence[str]) -> dict[str, PermitView]:
-        rows = self.s.scalars(select(PermitRow).where(PermitRow.code.in_(sorted(set(codes)))))
-        return {r.code: PermitView(r.code, r.enterprise, r.valid_from, r.valid_to, r.status)
-                for r in rows}
+    def permits_with_quantity(self, codes: Sequence[str], pollutant: str, year: int
+                              ) -> dict[str, tuple[PermitView, str | None, int | None]]:
+        """For each of these permits that exists: (the permit, the zone and cap of its
+        quantity of `pollutant` and `year`, or None, None), in one statement."""
+        Q = PermitQuantityRow
+        rows = self.s.execute(
+            select(PermitRow.code, PermitRow.enterprise, PermitRow.valid_from,
+                   PermitRow.valid_to, PermitRow.status, Q.zone, Q.cap_kg)
+            .outerjoin(Q, (Q.permit == PermitRow.code) & (Q.pollutant == pollutant)
+                       & (Q.year == year))
+            .where(PermitRow.code.in_(sorted(set(codes)))))
+        return {r.code: (PermitView(r.code, r.enterprise, r.valid_from, r.valid_to, r.status),
+                         r.zone, r.cap_kg) for r in rows}
 
     def quantities_of(self, permits: Sequence[str], pollutant: str, year: int, *,
                       lock: bool = False) -> dict[str, PermitQuantityRow]:

@@ -847,8 +847,9 @@ def ensure_rights_accounts_many(uow: UoW, *, limits: dict[str, int | None], poll
     upper limit): the existing accounts in one statement, only the missing ones created."""
     store = LedgerStore(uow.session)
     code = asset_code(pollutant, zone, vintage)
-    store.ensure_asset(code, "right", pollutant, zone, vintage)
     found = store.account_ids(limits, kinds, code)
+    if len(found) < len(limits) * len(kinds):  # an account of the asset implies the asset
+        store.ensure_asset(code, "right", pollutant, zone, vintage)
     out = {}
     for holder, limit in limits.items():
         for k in kinds:

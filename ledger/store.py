@@ -52,6 +52,7 @@ from ledger.tables import (
     RejectionRow,
 )
 from ledger.transactions import AccountKind
+from storage.bulk import insert_rows, update_rows
 
 A: Table = AccountRow.__table__  # type: ignore[assignment]
 J: Table = JournalRow.__table__  # type: ignore[assignment]
@@ -302,13 +303,10 @@ class LedgerStore:
         new = [dict(id=p.id, debit_account=p.debit_account, credit_account=p.credit_account,
                     amount=p.amount, posted=p.posted, state=p.state, timeout_at=p.timeout_at)
                for p in states if p.id in new_ids]
-        old = [dict(_id=p.id, posted=p.posted, state=p.state)
+        old = [dict(id=p.id, posted=p.posted, state=p.state)
                for p in states if p.id not in new_ids]
-        if new:
-            self.s.execute(insert(P), new)
-        if old:
-            self.s.execute(update(P).where(P.c.id == bindparam("_id")).values(
-                posted=bindparam("posted"), state=bindparam("state")), old)
+        insert_rows(self.s, P, new)
+        update_rows(self.s, P, "id", old)
 
     def expired_pendings(self, now: datetime, limit: int = 1000) -> list[str]:
         return list(self.s.scalars(select(P.c.id).where(
@@ -404,7 +402,7 @@ class LedgerStore:
               head: tuple[int, str]) -> None:
         """Store new balances, append entries and move the head. On PostgreSQL a small write
         is one statement (one round trip while the head is locked); a large one uses COPY."""
-        if not (self.postgres and 0 < len(entries) <= 50):
+        if not (self.postgres and 0 < len(entries) <= 1000):
             self.save_accounts(accounts)
             self.append(entries)
             self.set_head(*head)

@@ -210,6 +210,8 @@ class _Group:
         self.bought: dict[tuple[str, object], int] = {}  # in the database, per permit, day
         self.bought_here: dict[tuple[str, object], int] = {}  # by this group's trades
         self.last_price: int | None = None
+        #: existing orders' (status, remaining, filled, cancelled, reason) when loaded
+        self.as_read: dict[str, tuple[str, int, int, int, str | None]] = {}
 
     # -- what the group will read, in a few statements -----------------------------------
     def prepare(self, requests: Sequence[Request]) -> None:
@@ -233,9 +235,7 @@ class _Group:
                     max if side == "buy" else min)(p for p in prices if p is not None)
                 likely.update(self.book.reachable(side, worst, sum(c.qty for c in mine)))
         if likely:
-            resting = self.store.orders_by_id(likely)
-            for row in resting:
-                self.rows[row.id] = row
+            resting = self._load_orders(likely)
             self.ledger._load_pendings(pid for row in resting if row.status == "open"
                                        for pid in _hold_ids(row))
         wanted: dict[date, dict[tuple[str, str], None]] = {}  # day -> holders, in order
@@ -269,6 +269,15 @@ class _Group:
             got = self.store.bought_by(permits, m.id, start, end)
             for permit in permits:
                 self.bought[(permit, sold_on)] = got.get(permit, 0)
+
+    def _load_orders(self, ids: Iterable[str]) -> list[OrderRow]:
+        """Existing orders, kept out of the session with their state as read (`write`
+        stores those that changed, in one statement)."""
+        found = self.store.orders_apart(ids)
+        for row in found:
+            self.rows[row.id] = row
+            self.as_read[row.id] = _state(row)
+        return found
 
     # -- the checks, in the order of `place_order` -------------------------------------
     def _bought_today(self, permit: str, now: datetime) -> int:
@@ -310,8 +319,7 @@ class _Group:
             self._release([row], batch=f"{row.id}:cancel", r=r)
         except Exception as exc:
             raise _Abort(f"cancel {cmd.order_id}: {exc}") from exc
-        return _Placed(r, row, [], (row.status, row.remaining, row.filled, row.cancelled,
-                                    row.reason))
+        return _Placed(r, row, [], _state(row))
 
     def place(self, r: Request, cmd: PlaceOrder) -> _Placed:
         """Place one order. A DomainError raised before the book is touched is the order's
@@ -367,8 +375,7 @@ class _Group:
             raise
         except Exception as exc:
             raise _Abort(f"order {oid}: {exc}") from exc
-        return _Placed(r, row, trades, (row.status, row.remaining, row.filled, row.cancelled,
-                                        row.reason))
+        return _Placed(r, row, trades, _state(row))
 
     # -- matching results, settled in memory ---------------------------------------------
     def _apply(self, r: Request, taker: OrderRow, fills: list[tuple[str, str, int, int]],
@@ -378,8 +385,7 @@ class _Group:
         makers = {f[0] for f in fills} | {c[0] for c in cancels if c[0] != taker.id}
         missing = makers - set(rows)
         if missing:
-            for row in self.store.orders_by_id(missing):
-                rows[row.id] = row
+            self._load_orders(missing)
         trades: list[tuple[TradeRow, str, str]] = []
         # the holds of makers placed before this group, and their accounts, in one round
         old = [rows[f[0]] for f in fills if rows[f[0]] not in self.new_set]
@@ -459,6 +465,9 @@ class _Group:
         """Orders, trades, both permits' records, the ledger and the market, in this
         transaction (the caller commits)."""
         self.store.insert_orders(self.new_rows)
+        rows, as_read = self.rows, self.as_read
+        self.store.update_orders([rows[i] for i, was in as_read.items()
+                                  if _state(rows[i]) != was])
         self.store.insert_trades(self.trade_rows)  # their ids, for the permits' records
         m = self.m
         self.permits.record_trades(self.uow, pollutant=m.pollutant, year=m.vintage,
@@ -466,6 +475,10 @@ class _Group:
                                            for r in permit_records(t)])
         self.ledger.write()
         self.store.bump(m.id, self.last_price)
+
+
+def _state(row: OrderRow) -> tuple[str, int, int, int, str | None]:
+    return row.status, row.remaining, row.filled, row.cancelled, row.reason
 
 
 def _hold_ids(row: OrderRow) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.bulk import insert_rows
+from storage.bulk import insert_rows, update_rows
 from trading.tables import (
     AuctionBidRow,
     AuctionRow,
@@ -63,6 +63,21 @@ class TradingStore:
             {c: getattr(r, c) for c in _TRADE_COLUMNS} for r in rows], returning="id")
         for r, i in zip(rows, ids, strict=True):
             r.id = i
+
+    def orders_apart(self, ids: Iterable[str]) -> list[OrderRow]:
+        """`orders_by_id`, the rows taken out of the session: changing them writes nothing
+        until `update_orders` is given them."""
+        rows = self.orders_by_id(ids)
+        for r in rows:
+            self.s.expunge(r)
+        return rows
+
+    def update_orders(self, rows: Sequence[OrderRow]) -> None:
+        """Store the state of existing orders (taken out by `orders_apart`) in one
+        statement."""
+        update_rows(self.s, OrderRow.__table__, "seq", [  # type: ignore[arg-type]
+            dict(seq=r.seq, remaining=r.remaining, filled=r.filled, cancelled=r.cancelled,
+                 status=r.status, reason=r.reason) for r in rows])
 
     def order(self, order_id: str) -> OrderRow | None:
         return self.s.scalar(select(OrderRow).where(OrderRow.id == order_id))
