@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(default=DEV_SECRET, alias="ERTS_SECRET_KEY")
     #: trading fee, basis points of trade value, charged to each side
     fee_bps: int = Field(default=0, alias="ERTS_FEE_BPS")
+    #: continuous-market orders from the API and the pages are placed through the order
+    #: pipeline (group commit: the orders arriving together share one transaction); off:
+    #: one transaction per order (`trading.service.place_order`), with the same rules
+    order_pipeline: bool = Field(default=True, alias="ERTS_ORDER_PIPELINE")
     #: directory with static assets installed at set-up (htmx from npm)
     vendor_dir: str = Field(default="node_modules", alias="ERTS_VENDOR_DIR")
     #: a log-in session lasts this long (absolute, not sliding)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from allocation.service import PermitRegistry
 from app.settings import Settings
 from storage.db import Database, UnitOfWork
+from trading.pipeline import OrderPipeline
+from trading.service import OrderResult, PlaceOrder, place_order
 
 
 @dataclass
@@ -15,6 +18,8 @@ class Platform:
     settings: Settings
     db: Database
     permits: PermitRegistry
+    _pipeline: OrderPipeline | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def uow(self) -> UnitOfWork:
         return self.db.uow()
@@ -22,7 +27,25 @@ class Platform:
     def read_uow(self) -> UnitOfWork:
         return self.db.read_uow()
 
+    def place_order(self, cmd: PlaceOrder, *, actor: str) -> OrderResult:
+        """Place a continuous-market order as the API and the pages do: through the order
+        pipeline (`settings.order_pipeline`, the default), else in its own transaction.
+        Either way it returns once committed, or raises its rejection."""
+        fee = self.settings.fee_bps
+        if not self.settings.order_pipeline:
+            return place_order(self.uow(), cmd, permits=self.permits, actor=actor,
+                               fee_bps=fee)
+        with self._lock:
+            if self._pipeline is None:
+                self._pipeline = OrderPipeline(self.uow, self.permits)
+            pipe = self._pipeline
+        return pipe.place(cmd, actor=actor, fee_bps=fee)
+
     def close(self) -> None:
+        with self._lock:
+            pipe, self._pipeline = self._pipeline, None
+        if pipe is not None:
+            pipe.close()
         self.db.dispose()
 
 

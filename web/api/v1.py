@@ -255,10 +255,9 @@ def place_order(request: Request, body: OrderIn, idempotency_key: IdemKey = None
     _audit(request, "place_order", body.market,
            f"{body.side} {body.qty} kg @ {body.price} fen/t {body.tif} permit {body.permit}")
     p = _p(request)
-    r = trading.place_order(p.uow(), trading.PlaceOrder(
+    r = p.place_order(trading.PlaceOrder(
         enterprise, body.permit, body.market, body.side, body.qty, body.price, body.tif,
-        body.order_id, body.kind, body.post_only, body.stp), permits=p.permits,
-        actor=user.username, fee_bps=p.settings.fee_bps)
+        body.order_id, body.kind, body.post_only, body.stp), actor=user.username)
     request.state.audit["target"] = r.order_id
     return _order_out(r)
 

@@ -140,9 +140,8 @@ def enterprise_order(request: Request, code: str,
     if not errors and n is not None and price is not None:
         p = _p(request)
         try:
-            r = trading.place_order(p.uow(), trading.PlaceOrder(
-                code, permit, market, side, n, price, tif), permits=p.permits,
-                actor=user.username, fee_bps=p.settings.fee_bps)
+            r = p.place_order(trading.PlaceOrder(code, permit, market, side, n, price, tif),
+                              actor=user.username)
         except DomainError as exc:
             errors.from_domain(exc)
             status = status_of(exc)
