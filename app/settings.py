@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     #: pipeline (group commit: the orders arriving together share one transaction); off:
     #: one transaction per order (`trading.service.place_order`), with the same rules
     order_pipeline: bool = Field(default=True, alias="ERTS_ORDER_PIPELINE")
+    #: linked ledger batches from the API are committed by the ledger's writer (group
+    #: commit: the batches arriving together share one transaction, each still all or
+    #: nothing); off: one transaction per batch (`ledger.service.submit`)
+    ledger_group_commit: bool = Field(default=True, alias="ERTS_LEDGER_GROUP_COMMIT")
     #: directory with static assets installed at set-up (htmx from npm)
     vendor_dir: str = Field(default="node_modules", alias="ERTS_VENDOR_DIR")
     #: a log-in session lasts this long (absolute, not sliding)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from allocation.service import PermitRegistry
 from app.settings import Settings
+from ledger.entries import Transfer
+from ledger.service import BatchResult
+from ledger.service import submit as ledger_submit
+from ledger.transactions import Initiator
+from ledger.writer import Writer
 from storage.db import Database, UnitOfWork
 from trading.pipeline import OrderPipeline
 from trading.service import OrderResult, PlaceOrder, place_order
@@ -19,6 +25,7 @@ class Platform:
     db: Database
     permits: PermitRegistry
     _pipeline: OrderPipeline | None = field(default=None, repr=False)
+    _writer: Writer | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def uow(self) -> UnitOfWork:
@@ -41,11 +48,28 @@ class Platform:
             pipe = self._pipeline
         return pipe.place(cmd, actor=actor, fee_bps=fee)
 
+    def submit_transfers(self, transfers: Sequence[Transfer], *, initiator: Initiator,
+                         actor: str, batch: str | None = None) -> BatchResult:
+        """Apply a linked ledger batch as the API does: through the ledger's group-commit
+        writer (`settings.ledger_group_commit`, the default), else in its own transaction.
+        Either way it returns once committed (or replayed), or raises its rejection."""
+        if not self.settings.ledger_group_commit:
+            return ledger_submit(self.uow, transfers, initiator=initiator, actor=actor,
+                                 batch=batch)
+        with self._lock:
+            if self._writer is None:
+                self._writer = Writer(self.uow)
+            writer = self._writer
+        return writer.submit(transfers, initiator=initiator, actor=actor, batch=batch)
+
     def close(self) -> None:
         with self._lock:
             pipe, self._pipeline = self._pipeline, None
+            writer, self._writer = self._writer, None
         if pipe is not None:
             pipe.close()
+        if writer is not None:
+            writer.close()
         self.db.dispose()
 
 

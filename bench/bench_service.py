@@ -1,10 +1,12 @@
 """End-to-end order throughput through the trading service: hold, match, settle, commit.
 
-Two paths: by default `trading.service.place_order`, one transaction per order, exactly as
-the API places them; with ``--pipeline``, `trading.pipeline.OrderPipeline` (one writer
-thread per market places every order waiting for it in one transaction: group commit; the
-bench's cancels go through it too), for which ``--threads`` is the number of concurrent
-clients.
+Two paths: by default `trading.service.place_order`, one transaction per order (what the
+API does with ERTS_ORDER_PIPELINE off); with ``--pipeline``, `trading.pipeline.OrderPipeline`,
+the API's default (one writer thread per market places every order waiting for it in one
+transaction: group commit; the bench's cancels go through it too), for which ``--threads``
+is the number of concurrent clients. As the server does once it is up, the bench freezes
+its heap after the set-up (`app.wiring.settle_heap`). Clients are closed-loop: each sends
+its next order when the last is answered, so latency ≈ threads ÷ throughput.
 
 Builds a fresh, migrated database (PostgreSQL from ``--pg`` as an admin URL, a new database
 created and dropped; or a SQLite file), a zone with ``--traders`` enterprises (each a permit

@@ -402,7 +402,7 @@ class LedgerStore:
               head: tuple[int, str]) -> None:
         """Store new balances, append entries and move the head. On PostgreSQL a small write
         is one statement (one round trip while the head is locked); a large one uses COPY."""
-        if not (self.postgres and 0 < len(entries) <= 1000):
+        if not (self.postgres and 0 < len(entries) <= 50):
             self.save_accounts(accounts)
             self.append(entries)
             self.set_head(*head)

@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import bindparam
 
 _PG = postgresql.dialect()
+#: from this many rows on, an INSERT without RETURNING is a COPY on PostgreSQL (rows are
+#: formatted in C; one more round trip than a statement, cheaper than dumping the arrays)
+COPY_FROM = 20
 
 
 def _postgres(session: Session) -> bool:
@@ -59,6 +62,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return []
     columns = tuple(rows[0])
+    if _postgres(session) and returning is None and len(rows) >= COPY_FROM:
+        with _raw(session).cursor() as cur, cur.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row([r[c] for c in columns])
+        return []
     if _postgres(session):
         params = {c: [r[c] for r in rows] for c in columns}
         cur = _raw(session).execute(_pg_insert(table, columns, returning), params,

@@ -37,7 +37,7 @@ def test_bulk_insert_and_update_keep_row_order_and_roll_back(platform) -> None: 
 
     from sqlalchemy import select
 
-    from storage.bulk import insert_rows, update_rows
+    from storage.bulk import COPY_FROM, insert_rows, update_rows
     from trading.tables import OrderRow, TradeRow
 
     at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -64,6 +64,14 @@ def test_bulk_insert_and_update_keep_row_order_and_roll_back(platform) -> None: 
         assert [after[i] for i in ids] == [(10, "book"), (99, "listing"), (12, "book"),
                                            (77, "auction"), (14, "book")]
         assert insert_rows(uow.session, TradeRow.__table__, []) == []
+        # many rows without RETURNING: a COPY on PostgreSQL
+        many = [trade | {"sell_order": f"s{i}", "qty": i} for i in range(COPY_FROM + 5)]
+        assert insert_rows(uow.session, TradeRow.__table__, many) == []
+        copied = uow.session.execute(select(TradeRow.sell_order, TradeRow.qty, TradeRow.at)
+                                     .where(TradeRow.sell_order != "s")
+                                     .order_by(TradeRow.id)).all()
+        assert [(o, q) for o, q, _ in copied] == [(f"s{i}", i) for i in range(COPY_FROM + 5)]
+        assert all(t.replace(tzinfo=UTC) == at for _, _, t in copied)
         # no commit: rolled back
     with platform.uow() as uow:
         assert uow.session.scalar(select(TradeRow.id)) is None

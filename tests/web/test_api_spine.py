@@ -16,7 +16,9 @@ def _holding(body: dict, holder: str, kind: str, asset: str) -> dict:  # type: i
                 if h["holder"] == holder and h["kind"] == kind and h["asset"] == asset)
 
 
-def test_api_flow(client, spine, auth, one_officer) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("pipeline", [True, False], ids=["order_pipeline", "per_order"])
+def test_api_flow(platform, client, spine, auth, one_officer, pipeline) -> None:  # type: ignore[no-untyped-def]
+    platform.settings.order_pipeline = pipeline
     pa, pb, market = spine["A"], spine["B"], spine["market"]
     officer, ta, tb = auth("officer"), auth("trader_a"), auth("trader_b")
     r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=officer,
@@ -38,6 +40,9 @@ def test_api_flow(client, spine, auth, one_officer) -> None:  # type: ignore[no-
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "filled" and body["trades"][0]["value_fen"] == 305_000
+    # both orders went through the order pipeline (one group each), or neither did
+    groups = platform._pipeline.groups if platform._pipeline is not None else 0
+    assert groups == (2 if pipeline else 0)
 
     permit_a = client.get(f"/api/v1/permits/{pa}").json()  # public disclosure
     permit_b = client.get(f"/api/v1/permits/{pb}").json()

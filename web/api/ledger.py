@@ -274,8 +274,8 @@ def create_transfers(request: Request, response: Response, body: BatchIn) -> Bat
     who = Initiator(body.initiator)
     transfers = [t.transfer() for t in body.transfers]
     if body.linked:
-        result = ledger.submit(_p(request).uow, transfers, initiator=who, actor=body.actor,
-                               batch=body.batch)
+        result = _p(request).submit_transfers(transfers, initiator=who, actor=body.actor,
+                                              batch=body.batch)
         if result.replayed:
             response.status_code = 200
         return _batch_out(result)

@@ -37,7 +37,10 @@ def client(platform):  # type: ignore[no-untyped-def]
         yield c
 
 
-def test_transfers_post_void_and_errors(client: TestClient, books: Books) -> None:
+@pytest.mark.parametrize("group_commit", [True, False], ids=["writer", "per_batch"])
+def test_transfers_post_void_and_errors(platform, client: TestClient, books: Books,  # type: ignore[no-untyped-def]
+                                        group_commit: bool) -> None:
+    platform.settings.ledger_group_commit = group_commit
     body = {**ENT, "transfers": [
         {"id": "a1", "type": "transfer", "debit_account": books.cash1,
          "credit_account": books.cash2, "amount": 100},
@@ -80,6 +83,8 @@ def test_transfers_post_void_and_errors(client: TestClient, books: Books) -> Non
         ("created", None), ("rejected", "insufficient_balance")]
     codes = [x["code"] for x in client.get(f"{API}/rejections").json()]
     assert "insufficient_balance" in codes and "id_conflict" in codes
+    # linked batches went through the group-commit writer, or none did
+    assert (platform._writer is not None and platform._writer.groups >= 1) == group_commit
 
 
 def test_accounts_freeze_reverse_verify_reconcile_export(client: TestClient, books: Books,  # type: ignore[no-untyped-def]
