@@ -74,13 +74,17 @@ _PG_HEAD = "SELECT seq, hash FROM ledger_head WHERE id = 1"
 _PG_TYPES = ("bigint", "varchar", "varchar", "varchar", "varchar", "varchar", "bigint",
              "bigint", "varchar", "bigint", "varchar", "varchar", "timestamptz",
              "timestamptz", "varchar", "varchar")
-#: a small write in one statement: balances, the head and the new entries
-_PG_WRITE = (
-    "WITH acc AS (UPDATE ledger_account AS a SET debits_posted = v.dp, "
+_PG_ACCOUNTS_UPDATE = (
+    "UPDATE ledger_account AS a SET debits_posted = v.dp, "
     "credits_posted = v.cp, debits_pending = v.dq, credits_pending = v.cq FROM unnest("
     "%(ids)s::bigint[], %(dp)s::bigint[], %(cp)s::bigint[], %(dq)s::bigint[], "
-    "%(cq)s::bigint[]) AS v(id, dp, cp, dq, cq) WHERE a.id = v.id), "
-    "head AS (UPDATE ledger_head SET seq = %(seq)s, hash = %(hash)s WHERE id = 1) "
+    "%(cq)s::bigint[]) AS v(id, dp, cp, dq, cq) WHERE a.id = v.id")
+_PG_HEAD_UPDATE = "UPDATE ledger_head SET seq = %(seq)s, hash = %(hash)s WHERE id = 1"
+#: after the entries went in by COPY: balances and the head in one statement
+_PG_BALANCES_AND_HEAD = f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}) {_PG_HEAD_UPDATE}"
+#: a small write in one statement: balances, the head and the new entries
+_PG_WRITE = (
+    f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), head AS ({_PG_HEAD_UPDATE}) "
     "INSERT INTO ledger_journal (" + ", ".join(c.name for c in _JOURNAL_COLS) + ") "
     "SELECT * FROM unnest(" + ", ".join(f"%(j{i})s::{t}[]" for i, t in enumerate(_PG_TYPES))
     + ")")
@@ -402,17 +406,22 @@ class LedgerStore:
               head: tuple[int, str]) -> None:
         """Store new balances, append entries and move the head. On PostgreSQL a small write
         is one statement (one round trip while the head is locked); a large one uses COPY."""
-        if not (self.postgres and 0 < len(entries) <= 50):
+        if not self.postgres or not entries:
             self.save_accounts(accounts)
             self.append(entries)
             self.set_head(*head)
             return
+        balances = dict(ids=[a.id for a in accounts], dp=[a.debits_posted for a in accounts],
+                        cp=[a.credits_posted for a in accounts],
+                        dq=[a.debits_pending for a in accounts],
+                        cq=[a.credits_pending for a in accounts], seq=head[0], hash=head[1])
+        if len(entries) > 50:  # the entries by COPY, balances and head in one statement
+            self.append(entries)
+            self._raw().execute(_PG_BALANCES_AND_HEAD, balances, prepare=True)
+            return
         params: dict[str, object] = {
             f"j{i}": [getattr(e, c.name) for e in entries] for i, c in enumerate(_JOURNAL_COLS)}
-        params.update(ids=[a.id for a in accounts], dp=[a.debits_posted for a in accounts],
-                      cp=[a.credits_posted for a in accounts],
-                      dq=[a.debits_pending for a in accounts],
-                      cq=[a.credits_pending for a in accounts], seq=head[0], hash=head[1])
+        params.update(balances)
         # straight on the driver, prepared: the statement runs once per transaction
         self._raw().execute(_PG_WRITE, params, prepare=True)
 

@@ -123,6 +123,56 @@ class _Abort(Exception):
     """A failure after an order reached the book: the group is redone order by order."""
 
 
+class _Purchases:
+    """What each seller bought in a market today, kept per process and brought up to date
+    with only the trades since the last look.
+
+    Summing a permit's purchases of the day over the trade table (what `place_order` does)
+    costs more the more the market traded that day; a group reads it for every seller. Here
+    each (market, permit, day) is summed once, up to a trade id (the watermark); after that
+    a group reads only the market's trades above the watermark (a primary-key range). This
+    is exact because a group holds the journal head lock, which every transaction that
+    writes a trade holds until it commits: every trade with an id below the newest is then
+    committed and visible, none can appear below the watermark later."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: (database, market) -> (watermark, {(permit, day): kg bought up to it})
+        self._markets: dict[tuple[str, str], tuple[int, dict[tuple[str, date], int]]] = {}
+
+    def read(self, store: TradingStore, db: str, market: str,
+             wanted: dict[date, tuple[set[str], datetime]]) -> dict[tuple[str, date], int]:
+        """kg bought today by each permit in `wanted` (day -> (permits, a time that day)),
+        as of now (inside the caller's transaction, which holds the head lock)."""
+        with self._lock:
+            mark, known = self._markets.get((db, market), (0, {}))
+            known = dict(known)
+        if mark:
+            for i, permit, qty, at in store.purchases_after(market, mark):
+                key = (permit, trading_day(at))
+                if key in known:
+                    known[key] += qty
+                mark = i
+        else:
+            mark = store.last_trade_id()
+        days = {day: when for day, (_, when) in wanted.items()}
+        for day, (permits, when) in wanted.items():
+            missing = {p for p in permits if (p, day) not in known}
+            if missing:
+                start, end = _day_bounds(when)
+                got = store.bought_by(missing, market, start, end, up_to=mark)
+                known.update({(p, day): got.get(p, 0) for p in missing})
+        # keep today's and later days only (a market trades on one day at a time)
+        first = min(days)
+        known = {k: v for k, v in known.items() if k[1] >= first}
+        with self._lock:
+            self._markets[(db, market)] = (mark, known)
+        return {(p, day): known[(p, day)] for day, (ps, _) in wanted.items() for p in ps}
+
+
+_PURCHASES = _Purchases()
+
+
 class _GroupLedger:
     """The ledger of one group: accounts and pending transfers locked when first touched,
     each batch applied in memory (all or nothing), everything written once by `write`.
@@ -207,8 +257,8 @@ class _Group:
         self.trade_rows: list[TradeRow] = []
         #: permit checks per (enterprise, permit, day): None (passed) or the rejection
         self.checked: dict[tuple[str, str, object], DomainError | None] = {}
-        self.bought: dict[tuple[str, object], int] = {}  # in the database, per permit, day
-        self.bought_here: dict[tuple[str, object], int] = {}  # by this group's trades
+        self.bought: dict[tuple[str, date], int] = {}  # in the database, per permit, day
+        self.bought_here: dict[tuple[str, date], int] = {}  # by this group's trades
         self.last_price: int | None = None
         #: existing orders' (status, remaining, filled, cancelled, reason) when loaded
         self.as_read: dict[str, tuple[str, int, int, int, str | None]] = {}
@@ -263,12 +313,10 @@ class _Group:
         if any(r.fee_bps for r in requests):
             ids.add(acc.fees())
         self.ledger._load_accounts(ids)
-        for sold_on, permits in sellers.items():
-            start, end = _day_bounds(next(r.now for r in requests
-                                          if trading_day(r.now) == sold_on))
-            got = self.store.bought_by(permits, m.id, start, end)
-            for permit in permits:
-                self.bought[(permit, sold_on)] = got.get(permit, 0)
+        if sellers:
+            days = {trading_day(r.now): r.now for r in requests}
+            self.bought.update(_PURCHASES.read(self.store, self.acc.db, m.id, {
+                day: (permits, days[day]) for day, permits in sellers.items()}))
 
     def _load_orders(self, ids: Iterable[str]) -> list[OrderRow]:
         """Existing orders, kept out of the session with their state as read (`write`

@@ -126,15 +126,31 @@ class TradingStore:
             TradeRow.at >= start, TradeRow.at < end)) or 0)
 
     def bought_by(self, permits: Iterable[str], market_id: str, start: datetime,
-                  end: datetime) -> dict[str, int]:
-        """`bought_between` for several permits in one statement (absent: nothing bought)."""
+                  end: datetime, *, up_to: int | None = None) -> dict[str, int]:
+        """`bought_between` for several permits in one statement (absent: nothing bought);
+        `up_to`: only trades with ids up to it."""
         wanted = sorted(set(permits))
         if not wanted:
             return {}
-        rows = self.s.execute(select(TradeRow.buyer_permit, func.sum(TradeRow.qty)).where(
+        q = select(TradeRow.buyer_permit, func.sum(TradeRow.qty)).where(
             TradeRow.buyer_permit.in_(wanted), TradeRow.market == market_id,
-            TradeRow.at >= start, TradeRow.at < end).group_by(TradeRow.buyer_permit))
+            TradeRow.at >= start, TradeRow.at < end)
+        if up_to is not None:
+            q = q.where(TradeRow.id <= up_to)
+        rows = self.s.execute(q.group_by(TradeRow.buyer_permit))
         return {str(p): int(q or 0) for p, q in rows}
+
+    def last_trade_id(self) -> int:
+        return int(self.s.scalar(select(func.max(TradeRow.id))) or 0)
+
+    def purchases_after(self, market_id: str, after_id: int
+                        ) -> list[tuple[int, str, int, datetime]]:
+        """(id, buyer permit, qty, at) of the market's trades with ids above `after_id`, in
+        id order: a primary-key range scan, however many trades came before."""
+        return [(int(i), str(p), int(q), a) for i, p, q, a in self.s.execute(
+            select(TradeRow.id, TradeRow.buyer_permit, TradeRow.qty, TradeRow.at)
+            .where(TradeRow.id > after_id, TradeRow.market == market_id)
+            .order_by(TradeRow.id))]
 
     def orders_of(self, enterprise: str, limit: int = 100) -> list[OrderRow]:
         return list(self.s.scalars(select(OrderRow).where(OrderRow.enterprise == enterprise)

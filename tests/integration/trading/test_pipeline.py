@@ -238,3 +238,35 @@ def test_the_pipeline_answers_concurrent_clients(floor: Floor) -> None:
         trading.cancel_order(p.uow(), enterprise=ent, order_id=oid, actor="t", now=NOW)
     assert_no_holds(p)
     assert ledger_service.verify(p.uow()).ok
+
+
+def test_purchases_made_elsewhere_between_groups_still_block_resale(floor: Floor) -> None:
+    """The pipeline keeps each seller's purchases of the day and reads only newer trades:
+    a purchase made between two groups by another path must still count."""
+    if floor.path != "order":
+        pytest.skip("one run is enough")
+    p = floor.platform
+
+    def group(*cmds: trading.PlaceOrder) -> list[Any]:
+        return pipeline.place_orders(p.uow, list(cmds), permits=p.permits, actor="t",
+                                     now=NOW, strict=True)
+
+    first = group(_cmd(floor, "A", "sell", 1_000, 300_000), _cmd(floor, "B", "buy", 1_000,
+                                                                  300_000))
+    assert first[1].status == "filled"
+    alloc.verify_surplus(p.uow(), permit=floor.pb, pollutant="SO2", year=2026, qty_kg=2_000,
+                         actor="bureau", now=NOW)
+    # 2 000 kg tradable, 1 000 bought today: at most 1 000 may be offered
+    (refused,) = group(_cmd(floor, "B", "sell", 1_500, 310_000))
+    assert isinstance(refused, DomainError) and refused.code == "bought_today_not_resellable"
+    # another 500 kg bought through the per-order path, between two groups
+    floor.path = "order"
+    floor.place("A", "sell", 500, 300_000)
+    assert floor.place("B", "buy", 500, 300_000).status == "filled"
+    # now 1 500 bought: 1 000 is too much, 500 is allowed
+    too_much, allowed = group(_cmd(floor, "B", "sell", 1_000, 310_000),
+                              _cmd(floor, "B", "sell", 500, 310_000))
+    assert isinstance(too_much, DomainError)
+    assert too_much.code == "bought_today_not_resellable"
+    assert isinstance(allowed, trading.OrderResult) and allowed.status == "open"
+    assert ledger_service.verify(p.uow()).ok
