@@ -451,7 +451,11 @@ class _Group:
             self.bought_here[key] = self.bought_here.get(key, 0) + qty
             self.last_price = price
             trades.append((t, buy.enterprise, sell.enterprise))
-        done = close_orders(rows, cancels)
+        # only the orders this one touched can have finished now
+        touched = {taker.id: taker}
+        touched.update((f[0], rows[f[0]]) for f in fills)
+        touched.update((c[0], rows[c[0]]) for c in cancels)
+        done = close_orders(touched, cancels)
         self._release(done, batch=f"{taker.hold_id}:release", r=r)
         return trades
 
