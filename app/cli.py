@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -60,12 +61,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket whose protocol is IPPROTO_TCP, for uvicorn's worker processes.
+
+    uvicorn's own (`Config.bind_socket`) is created with protocol 0, and asyncio turns
+    Nagle's algorithm off (TCP_NODELAY) only on connections accepted from a socket whose
+    protocol is IPPROTO_TCP. With Nagle on, a response written as headers then body waits
+    for the client's delayed ACK: measured 44 ms per request with `uvicorn --workers 2`
+    against 0.6 ms with one worker."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from web.app import create_app
+    if args.workers <= 1:
+        from web.app import create_app
 
-    uvicorn.run(create_app(_settings()), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(_settings()), host=args.host, port=args.port,
+                    log_level=args.log_level)
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    _settings()  # refuse bad settings here, before any worker starts
+    config = uvicorn.Config("web.app:create_app", factory=True, host=args.host,
+                            port=args.port, workers=args.workers,
+                            log_level=args.log_level)
+    try:
+        sock = listening_socket(args.host, args.port)
+    except OSError as exc:
+        raise _Usage(f"address_unavailable: {args.host}:{args.port}: {exc.strerror}") from exc
+    Multiprocess(config, sockets=[sock]).run()
     return 0
 
 
@@ -128,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the web app and API")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1,
+                   help="worker processes (production: one per core)")
+    s.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
     s.set_defaults(func=cmd_serve)
 
     pq = sub.add_parser("permitted-quantity", help="compute a calculation sheet")

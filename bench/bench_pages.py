@@ -6,12 +6,12 @@ loopback. Prints one JSON line per page and a summary line.
 
 The database is built once (migrations + `app.demo.load_demo`) and reused on later runs when
 it already holds the demo. The server runs as a separate process on a free port of
-127.0.0.1: uvicorn with `--workers` processes (default 2, one per core of the 2-core
-machine; the same as production runs it: `uvicorn --factory web.app:create_app --workers N`
-with N the number of cores — the order-book cache and the ledger are safe across processes,
-each checks the market row's version). wrk sends the requests with a bearer token (officer
-for the bureau list, the demo's trader1 for its holdings page) and a Lua `done` hook reports
-percentiles.
+127.0.0.1: `erts serve --workers N` (default 2, one per core of the 2-core machine), as
+production runs it: uvicorn worker processes sharing a TCP socket that turns Nagle's
+algorithm off (`app.cli.listening_socket`); the order-book cache and the ledger are safe
+across processes, each checks the market row's version. wrk sends the requests with a
+bearer token (officer for the bureau list, the demo's trader1 for its holdings page) and a
+Lua `done` hook reports percentiles.
 """
 
 from __future__ import annotations
@@ -94,9 +94,8 @@ def main() -> int:
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=db, ERTS_ENV="development")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level",
-         "warning"], cwd=ROOT, env=env)
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(args.workers), "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
