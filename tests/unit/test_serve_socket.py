@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from app.cli import listening_socket, main
 
@@ -27,7 +28,9 @@ def _nodelay_of_accepted(sock: socket.socket) -> int:
         server.close()
         return value
 
-    return asyncio.run(run())
+    # in a thread of its own: another test's event loop may be running in this one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result(timeout=10)
 
 
 def test_accepted_connections_have_nagle_off() -> None:
