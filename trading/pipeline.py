@@ -41,7 +41,6 @@ from datetime import date, datetime
 from kernel.batching import gather
 from kernel.clock import trading_day
 from kernel.errors import DomainError
-from kernel.quantities import trade_value
 from ledger import errors as LE
 from ledger.entries import AccountState, Ledger, PendingState, Transfer
 from ledger.service import Part, UoW, UoWFactory, _write
@@ -58,7 +57,6 @@ from trading.market import (
     OrderRejected,
 )
 from trading.ports import Permits
-from trading.prices import fee_of
 from trading.service import (
     OrderResult,
     PlaceOrder,
@@ -79,10 +77,13 @@ from trading.service import (
 from trading.settlement import (
     Accounts,
     Party,
+    hold_ids,
     hold_transfers,
     lock_ledger,
     permit_records,
+    settlement_transfers,
     translate,
+    void_transfers,
 )
 from trading.store import TradingStore
 from trading.tables import MarketRow, OrderRow, TradeRow
@@ -155,7 +156,6 @@ class _Purchases:
                 mark = i
         else:
             mark = store.last_trade_id()
-        days = {day: when for day, (_, when) in wanted.items()}
         for day, (permits, when) in wanted.items():
             missing = {p for p in permits if (p, day) not in known}
             if missing:
@@ -163,7 +163,7 @@ class _Purchases:
                 got = store.bought_by(missing, market, start, end, up_to=mark)
                 known.update({(p, day): got.get(p, 0) for p in missing})
         # keep today's and later days only (a market trades on one day at a time)
-        first = min(days)
+        first = min(wanted)
         known = {k: v for k, v in known.items() if k[1] >= first}
         with self._lock:
             self._markets[(db, market)] = (mark, known)
@@ -461,47 +461,17 @@ class _Group:
 
     def _release(self, done: list[OrderRow], *, batch: str, r: Request) -> None:
         """Void whatever the holds of these finished orders still hold (`release`)."""
-        voids: list[Transfer] = []
-        for row in done:
-            for pid in _hold_ids(row):
-                p = self.ledger.pending(pid)
-                if p is not None and p.state == "pending" and p.remaining > 0:
-                    voids.append(Transfer(f"{pid}:void", "transfer", 0, 0, 0, phase="void",
-                                          pending_id=pid, reference=batch))
-        voids.sort(key=lambda t: t.pending_id or "")
-        self.ledger.apply(voids, initiator=Initiator.SYSTEM, actor=r.actor, batch=batch,
-                          now=r.now)
+        held = [self.ledger.pending(pid) for row in done for pid in _hold_ids(row)]
+        self.ledger.apply(void_transfers([p for p in held if p is not None], batch),
+                          initiator=Initiator.SYSTEM, actor=r.actor, batch=batch, now=r.now)
 
     def _settle(self, r: Request, *, buy: Party, sell: Party, price: int, qty: int, ref: str,
                 aggressor: str) -> TradeRow:
         """`trading.settlement.settle_trade` against the group's ledger; the trade row is
         written (and the permits record it) with the group."""
-        acc = self.acc
-        value = trade_value(qty, price)
-        fee_b = fee_of(value, r.fee_bps)
-        fee_s = fee_of(value, r.fee_bps)
-        cash_id = f"{buy.hold}:cash"
-        held = self.ledger.pending(cash_id)
-        due = value + fee_b
-        from_hold = min(due, held.remaining if held and held.state == "pending" else 0)
-        transfers = [
-            Transfer(f"{ref}:rights-out", "transfer", 0, 0, qty, phase="post",
-                     pending_id=f"{sell.hold}:hold", reference=ref),
-            Transfer(f"{ref}:rights-in", "transfer", 0, 0, qty, phase="post",
-                     pending_id=f"{buy.hold}:room", reference=ref),
-        ]
-        if from_hold:
-            transfers.append(Transfer(f"{ref}:cash-in", "transfer", 0, 0, from_hold,
-                                      phase="post", pending_id=cash_id, reference=ref))
-        if due > from_hold:
-            transfers.append(Transfer(f"{ref}:cash-extra", "transfer", acc.cash(buy.enterprise),
-                                      acc.cash_settlement, due - from_hold, reference=ref))
-        if value - fee_s:
-            transfers.append(Transfer(f"{ref}:cash-out", "transfer", acc.cash_settlement,
-                                      acc.cash(sell.enterprise), value - fee_s, reference=ref))
-        if fee_b + fee_s:
-            transfers.append(Transfer(f"{ref}:fees", "transfer", acc.cash_settlement,
-                                      acc.fees(), fee_b + fee_s, reference=ref))
+        transfers, value, fee_b, fee_s = settlement_transfers(
+            self.acc, buy=buy, sell=sell, price=price, qty=qty, ref=ref, fee_bps=r.fee_bps,
+            cash_hold=self.ledger.pending(f"{buy.hold}:cash"))
         self.ledger.apply(transfers, initiator=Initiator.SYSTEM, actor=r.actor, batch=ref,
                           now=r.now)
         t = TradeRow(market=self.m.id, buy_order=buy.order, sell_order=sell.order,
@@ -534,10 +504,7 @@ def _state(row: OrderRow) -> tuple[str, int, int, int, str | None]:
 
 
 def _hold_ids(row: OrderRow) -> list[str]:
-    """The pending transfers holding for an order: a sell's rights, a buy's headroom and
-    cash (see `trading.settlement.hold_transfers`)."""
-    prefix = row.hold_id or row.id
-    return [f"{prefix}:hold"] if row.side == "sell" else [f"{prefix}:room", f"{prefix}:cash"]
+    return hold_ids(row.hold_id or row.id, row.side)
 
 
 def _result(p: _Placed) -> OrderResult:

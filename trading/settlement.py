@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ParamSpec, TypeVar
@@ -25,7 +25,7 @@ from kernel.quantities import trade_value
 from kernel.records import PermitTrade
 from ledger import errors as LE
 from ledger import service as ledger
-from ledger.entries import Transfer
+from ledger.entries import PendingState, Transfer
 from ledger.service import UoW
 from ledger.store import LedgerStore
 from ledger.store import translate as db_translate
@@ -171,17 +171,25 @@ def translate(exc: LE.LedgerRejection, side: str) -> Exception:
     return exc
 
 
+def hold_ids(prefix: str, side: str) -> list[str]:
+    """The pending transfers `hold_transfers` makes for an order: a sell's rights, a buy's
+    headroom and cash."""
+    return [f"{prefix}:hold"] if side == "sell" else [f"{prefix}:room", f"{prefix}:cash"]
+
+
+def void_transfers(pendings: Iterable[PendingState], batch: str) -> list[Transfer]:
+    """Voids of whatever these pending transfers still hold, in id order."""
+    return [Transfer(f"{p.id}:void", "transfer", 0, 0, 0, phase="void", pending_id=p.id,
+                     reference=batch)
+            for p in sorted(pendings, key=lambda p: p.id)
+            if p.state == "pending" and p.remaining > 0]
+
+
 def release(uow: UoW, prefixes: list[tuple[str, str]], *, actor: str, now: datetime,
             batch: str) -> None:
     """Void whatever holds with these (prefix, side) still hold."""
-    ids: list[str] = []
-    for prefix, side in prefixes:
-        ids.extend([f"{prefix}:hold"] if side == "sell" else [f"{prefix}:room",
-                                                               f"{prefix}:cash"])
-    pend = LedgerStore(uow.session).load_pendings(ids)
-    voids = [Transfer(f"{pid}:void", "transfer", 0, 0, 0, phase="void", pending_id=pid,
-                      reference=batch)
-             for pid, p in sorted(pend.items()) if p.state == "pending" and p.remaining > 0]
+    ids = [pid for prefix, side in prefixes for pid in hold_ids(prefix, side)]
+    voids = void_transfers(LedgerStore(uow.session).load_pendings(ids).values(), batch)
     if voids:
         ledger.execute(uow, voids, initiator=Initiator.SYSTEM, actor=actor, batch=batch,
                        now=now)
@@ -197,20 +205,17 @@ class Party:
     order: str  # order, listing, transfer or auction-bid id, for the trade row
 
 
-def settle_trade(uow: UoW, store: TradingStore, acc: Accounts, m: MarketRow, *, buy: Party,
-                 sell: Party, price: int, qty: int, ref: str, aggressor: str, venue: str,
-                 fee_bps: int, permits: Permits, actor: str, now: datetime) -> TradeRow:
-    """Settle one trade between held parties as one linked batch: the seller's rights hold
-    and the buyer's headroom hold are posted, the buyer's cash hold pays value and fee into
-    settlement (topped up from the buyer's cash if rounding over partial fills passes the
-    hold by a fen), the seller receives value less its fee, the fees go to the bureau."""
+def settlement_transfers(acc: Accounts, *, buy: Party, sell: Party, price: int, qty: int,
+                         ref: str, fee_bps: int, cash_hold: PendingState | None
+                         ) -> tuple[list[Transfer], int, int, int]:
+    """The linked batch that settles one trade (see `settle_trade`), given the buyer's cash
+    hold as it stands: (transfers, value, buyer's fee, seller's fee)."""
     value = trade_value(qty, price)
     fee_b = fee_of(value, fee_bps)
     fee_s = fee_of(value, fee_bps)
-    cash_id = f"{buy.hold}:cash"
-    held = acc.lstore.load_pendings([cash_id]).get(cash_id)
     due = value + fee_b
-    from_hold = min(due, held.remaining if held and held.state == "pending" else 0)
+    from_hold = min(due, cash_hold.remaining
+                    if cash_hold is not None and cash_hold.state == "pending" else 0)
     transfers = [
         Transfer(f"{ref}:rights-out", "transfer", 0, 0, qty, phase="post",
                  pending_id=f"{sell.hold}:hold", reference=ref),
@@ -219,7 +224,7 @@ def settle_trade(uow: UoW, store: TradingStore, acc: Accounts, m: MarketRow, *, 
     ]
     if from_hold:
         transfers.append(Transfer(f"{ref}:cash-in", "transfer", 0, 0, from_hold, phase="post",
-                                  pending_id=cash_id, reference=ref))
+                                  pending_id=f"{buy.hold}:cash", reference=ref))
     if due > from_hold:
         transfers.append(Transfer(f"{ref}:cash-extra", "transfer", acc.cash(buy.enterprise),
                                   acc.cash_settlement, due - from_hold, reference=ref))
@@ -229,6 +234,20 @@ def settle_trade(uow: UoW, store: TradingStore, acc: Accounts, m: MarketRow, *, 
     if fee_b + fee_s:
         transfers.append(Transfer(f"{ref}:fees", "transfer", acc.cash_settlement, acc.fees(),
                                   fee_b + fee_s, reference=ref))
+    return transfers, value, fee_b, fee_s
+
+
+def settle_trade(uow: UoW, store: TradingStore, acc: Accounts, m: MarketRow, *, buy: Party,
+                 sell: Party, price: int, qty: int, ref: str, aggressor: str, venue: str,
+                 fee_bps: int, permits: Permits, actor: str, now: datetime) -> TradeRow:
+    """Settle one trade between held parties as one linked batch: the seller's rights hold
+    and the buyer's headroom hold are posted, the buyer's cash hold pays value and fee into
+    settlement (topped up from the buyer's cash if rounding over partial fills passes the
+    hold by a fen), the seller receives value less its fee, the fees go to the bureau."""
+    cash_id = f"{buy.hold}:cash"
+    transfers, value, fee_b, fee_s = settlement_transfers(
+        acc, buy=buy, sell=sell, price=price, qty=qty, ref=ref, fee_bps=fee_bps,
+        cash_hold=acc.lstore.load_pendings([cash_id]).get(cash_id))
     try:
         ledger.execute(uow, transfers, initiator=Initiator.SYSTEM, actor=actor, batch=ref,
                        now=now)
