@@ -8,7 +8,11 @@ Implementations:
 
 - ``trading.book.OrderBook.submit_fast[service]``: the engine as the service runs it
   (`trading.service` places every order with `submit_fast` on a book made with
-  ``unique_ids=False``, since the database keeps ids unique, and reads ``book.fills``);
+  ``unique_ids=False``, since the database keeps ids unique, and reads ``book.fills``),
+  in the build the install made: compiled with mypyc by `scripts/setup` (``"engine"`` in
+  its line says which build ran);
+- ``submit_fast[service,interpreted]``: the same source run by the interpreter
+  (``ERTS_PURE_PYTHON=1``), what a machine without a C compiler gets;
 - the same on a book configured like a market with a minimum lot and daily price limits
   (every order then goes through the full rule check);
 - ``submit_fast[unique_ids]``: the default book, which remembers every id it ever saw (the
@@ -26,7 +30,7 @@ shared, so the best run is the least disturbed). Prints one JSON line per
 implementation, then one line of ratios:
 
     {"bench":"book","impl":...,"events":...,"seconds":...,"events_per_s":...,"fills":...}
-    {"bench":"book","summary":{"submit_fast_vs_minimal":...,"submit_fast_vs_liquibook":...}}
+    {"bench":"book","summary":{"submit_fast_vs_liquibook":...,"interpreted_vs_liquibook":...,...}}
 
 Usage: python bench/bench_book.py [--events N] [--seed S] [--repeat R] [--clock wall|cpu]
 """
@@ -37,6 +41,7 @@ import argparse
 import bisect
 import gc
 import json
+import os
 import pickle
 import random
 import subprocess
@@ -286,9 +291,16 @@ def make_liquibook_runner() -> Callable[[Sequence[Event]], int] | None:
     return run
 
 
+FAST = "trading.book.OrderBook.submit_fast[service]"
+INTERPRETED = "trading.book.OrderBook.submit_fast[service,interpreted]"
+#: environment of an implementation's child process, beyond the parent's
+_ENV = {INTERPRETED: {"ERTS_PURE_PYTHON": "1"}}
+
+
 def _impls() -> list[tuple[str, Callable[[Sequence[Event]], int] | None]]:
     return [
-        ("trading.book.OrderBook.submit_fast[service]", run_submit_fast),
+        (FAST, run_submit_fast),
+        (INTERPRETED, run_submit_fast),
         ("trading.book.OrderBook.submit_fast[service,lot+band]", run_submit_fast_market_rules),
         ("trading.book.OrderBook.submit_fast[unique_ids]", run_submit_fast_unique),
         ("trading.book.OrderBook.submit[Order->Outcome]", run_orderbook),
@@ -310,7 +322,9 @@ def _time_one(name: str, stream: str, clock: str = "wall") -> None:
     t0 = now()
     fills = run(events)
     dt = now() - t0
-    print(json.dumps({"seconds": dt, "fills": fills}))
+    import trading
+
+    print(json.dumps({"seconds": dt, "fills": fills, "engine": trading.BOOK_ENGINE}))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -331,6 +345,7 @@ def main(argv: list[str] | None = None) -> None:
     impls = _impls()
     best: dict[str, float] = {}
     fills: dict[str, int] = {}
+    engine: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         stream = str(Path(tmp) / "events.pickle")
         with open(stream, "wb") as f:
@@ -343,9 +358,11 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 out = subprocess.run([sys.executable, __file__, "--child", name, stream,
                                       args.clock],
-                                     check=True, capture_output=True, text=True)
+                                     check=True, capture_output=True, text=True,
+                                     env={**os.environ, **_ENV.get(name, {})})
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 fills[name] = r["fills"]
+                engine[name] = r["engine"]
                 best[name] = min(r["seconds"], best.get(name, r["seconds"]))
     rates: dict[str, float] = {}
     for name, run in impls:
@@ -354,14 +371,21 @@ def main(argv: list[str] | None = None) -> None:
                               "skipped": "liquibook not importable"}))
             continue
         rates[name] = len(events) / best[name]
-        print(json.dumps({"bench": "book", "impl": name, "events": len(events),
-                          "clock": args.clock, "seconds": round(best[name], 4),
-                          "events_per_s": round(rates[name]),
-                          "fills": fills[name]}, separators=(",", ":")), flush=True)
-    fast = rates["trading.book.OrderBook.submit_fast[service]"]
-    summary = {"submit_fast_vs_minimal": round(fast / rates["minimal_pure_python"], 3)}
+        line: dict[str, object] = {"bench": "book", "impl": name, "events": len(events),
+                                   "clock": args.clock, "seconds": round(best[name], 4),
+                                   "events_per_s": round(rates[name]), "fills": fills[name]}
+        if name.startswith("trading."):
+            line["engine"] = engine[name]
+        print(json.dumps(line, separators=(",", ":")), flush=True)
+    fast, interpreted = rates[FAST], rates[INTERPRETED]
+    summary: dict[str, object] = {
+        "engine": engine[FAST],
+        "submit_fast_vs_minimal": round(fast / rates["minimal_pure_python"], 3),
+        "interpreted_vs_minimal": round(interpreted / rates["minimal_pure_python"], 3),
+    }
     if "liquibook_swig" in rates:
         summary["submit_fast_vs_liquibook"] = round(fast / rates["liquibook_swig"], 3)
+        summary["interpreted_vs_liquibook"] = round(interpreted / rates["liquibook_swig"], 3)
         summary["goal_vs_liquibook"] = 2.0
     print(json.dumps({"bench": "book", "summary": summary}, separators=(",", ":")))
 

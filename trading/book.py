@@ -60,26 +60,34 @@ Two interfaces over one engine:
 
 Implementation: each side keeps a dict ``key -> level`` and a sorted list of keys with the best
 at the end (bid key = price, ask key = -price), so the best level is ``keys[-1]`` and removing
-it is ``list.pop()``. A level is a deque of entries (small mutable lists) in arrival order;
-its first entry is always live, so a level is empty exactly when its deque is. One dict maps
-each resting order's id to its entry (an order leaving the book leaves it), and, with
-``unique_ids``, a set holds every id ever accepted; checking an id and finding an order to
-cancel are one hash lookup each. Departed entries are not kept: a book that retained every
-order would make each pass of the garbage collector longer as history grows (that alone
-halved throughput). Cancels are lazy: the entry's remaining goes to 0 and it is dropped
-when it reaches the front of its level, or when the level is compacted after many cancels
-behind its front.
+it is ``list.pop()``. A level (`_Level`) is a list of entries (`_Entry`) in arrival order
+from an index ``head`` on; its front entry is always live, so a level is empty exactly when
+``head`` reaches the end. One dict maps each resting order's id to its entry (an order
+leaving the book leaves it), and, with ``unique_ids``, a set holds every id ever accepted;
+checking an id and finding an order to cancel are one hash lookup each. Departed entries are
+not kept: a book that retained every order would make each pass of the garbage collector
+longer as history grows (that alone halved throughput). Cancels are lazy: the entry's
+remaining goes to 0 and it is dropped when it reaches the front of its level, or when the
+levels are compacted after many cancels behind their fronts.
+
+Build: this module is plain, fully typed Python, and the install also compiles it with mypyc
+(`setup.py`); `trading/__init__.py` picks the compiled module only when it was built from
+this very source. The classes are written for both: `_Entry` and `_Level` are small classes
+with slots (native structs when compiled), values that the book validates itself (`qty`,
+`price`) are typed `object` at the boundary so that a bad value is a rejection in both
+builds, and the value types (`Order`, `Fill`, ...) stay ordinary Python classes.
 Rejections, fills and cancellations are outcomes, never exceptions.
 Not thread-safe: one writer per book (the service holds the market's lock).
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import deque
+from bisect import bisect_left, insort
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, cast, final
+
+from mypy_extensions import mypyc_attr
 
 from kernel.errors import IntegrityFault
 
@@ -115,6 +123,10 @@ _ANY = -(1 << 126)
 _COMPACT_AT = 32
 
 
+# The value types stay ordinary Python classes in the compiled module too (mypyc would make
+# them native classes, which check field types on construction): an Order with a float qty
+# must reach `submit` and be rejected there, the same in both builds.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class Order:
     id: str
@@ -127,6 +139,7 @@ class Order:
     stp: STP = "cancel_newest"
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class Fill:
     maker: str
@@ -138,6 +151,7 @@ class Fill:
     maker_side: Side
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class Cancelled:
     order_id: str
@@ -145,6 +159,7 @@ class Cancelled:
     reason: str
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class Rejected:
     order_id: str
@@ -152,6 +167,7 @@ class Rejected:
     message: str
 
 
+@mypyc_attr(native_class=False)
 @dataclass(slots=True)
 class Outcome:
     """What one command did. `cancelled` may name other orders (STP-cancelled makers)."""
@@ -196,13 +212,62 @@ _fast_frozen_init(Fill)
 _fast_frozen_init(Cancelled)
 
 
-# A resting entry is a list, the cheapest mutable record in CPython:
-#   [rem, id, owner, key, qty (of this version), stp, post_only]
-# The key is the price on the bid side and minus the price on the ask side (prices are
-# positive), so its sign tells the side. rem == 0 marks an entry that left the book (filled or
-# cancelled) but may still sit in a deque.
-_Entry = list[Any]
-_REM, _ID, _OWNER, _KEY, _QTY, _STP, _PO = range(7)
+@final
+class _Entry:
+    """A resting order version. ``rem == 0`` marks an entry that left the book (filled or
+    cancelled) but may still sit in its level. The key is the price on the bid side and minus
+    the price on the ask side (prices are positive), so its sign tells the side."""
+
+    __slots__ = ("rem", "oid", "owner", "key", "qty", "stp", "post_only")
+
+    def __init__(self, rem: int, oid: str, owner: str, key: int, qty: int, stp: str,
+                 post_only: bool) -> None:
+        self.rem = rem
+        self.oid = oid
+        self.owner = owner
+        self.key = key
+        self.qty = qty  # of this version
+        self.stp = stp
+        self.post_only = post_only
+
+
+@final
+class _Level:
+    """The entries resting at one price, in arrival order, from ``entries[head]`` on.
+
+    ``entries[head]`` is always live, so a level is empty exactly when ``head`` reaches the
+    end. Taking the front moves ``head``; the dead prefix is dropped once it is at least
+    `_COMPACT_AT` entries and half the list, so memory stays proportional to the resting
+    orders and every operation is O(1) amortised (a list and an index, not a deque: cheaper
+    to make and to index, in the interpreter and compiled alike)."""
+
+    __slots__ = ("entries", "head")
+
+    def __init__(self, first: _Entry) -> None:
+        self.entries: list[_Entry] = [first]
+        self.head = 0
+
+    def live(self) -> list[_Entry]:
+        """The live entries, in arrival order."""
+        return [e for e in self.entries[self.head:] if e.rem]
+
+    def advance(self) -> bool:
+        """Drop the front entry and any dead entries behind it; False if the level is now
+        empty."""
+        entries = self.entries
+        n = len(entries)
+        h = self.head + 1
+        while h < n and not entries[h].rem:
+            h += 1
+        if h == n:
+            return False
+        if h >= _COMPACT_AT and h + h >= n:
+            del entries[:h]
+            h = 0
+        self.head = h
+        return True
+
+
 #: `submit_fast` returns this when the order is rejected (see ``book.reject``).
 REJECTED = -1
 
@@ -212,14 +277,14 @@ def _insert_key(keys: list[int], key: int) -> None:
     if not keys or key > keys[-1]:
         keys.append(key)
     else:
-        bisect.insort(keys, key)
+        insort(keys, key)
 
 
 def _remove_key(keys: list[int], key: int) -> None:
     if keys[-1] == key:
         keys.pop()
     else:
-        del keys[bisect.bisect_left(keys, key)]
+        del keys[bisect_left(keys, key)]
 
 
 def _reject(order_id: str, code: str, message: str) -> Outcome:
@@ -258,9 +323,9 @@ class OrderBook:
         # Each side: an ascending list of level keys (best at the end) and a dict key -> level
         # (a deque of entries in arrival order whose first entry is always live).
         self._bk: list[int] = []
-        self._bl: dict[int, deque[_Entry]] = {}
+        self._bl: dict[int, _Level] = {}
         self._ak: list[int] = []
-        self._al: dict[int, deque[_Entry]] = {}
+        self._al: dict[int, _Level] = {}
         # (opposite keys, opposite levels, opposite sign, own keys, own levels) per taker side
         self._on_buy = (self._ak, self._al, -1, self._bk, self._bl)
         self._on_sell = (self._bk, self._bl, 1, self._ak, self._al)
@@ -302,8 +367,8 @@ class OrderBook:
         oid: str,
         owner: str,
         side: str,
-        qty: int,
-        price: int | None,
+        qty: object,
+        price: object,
         tif: str = "gtc",
         post_only: bool = False,
         stp: str = "cancel_newest",
@@ -311,7 +376,9 @@ class OrderBook:
         """Validate, match, then rest or cancel the remainder of one order.
 
         Returns the quantity left resting (0 if none), or `REJECTED`. Fills and cancellations
-        are in ``self.fills`` and ``self.cancels`` until the next command.
+        are in ``self.fills`` and ``self.cancels`` until the next command. `qty` and `price`
+        are typed `object` because they are validated here: a float or a string is a
+        rejection, not a TypeError (the compiled module checks declared types on entry).
         """
         fills = self.fills
         if fills:
@@ -334,7 +401,7 @@ class OrderBook:
             and type(qty) is int
             and type(price) is int
             and qty > 0
-            and price > 0  # type: ignore[operator]
+            and price > 0
             and not post_only
         ):
             bad = self._check(qty, price)
@@ -346,56 +413,55 @@ class OrderBook:
                 return REJECTED
         if self.unique_ids:
             self._seen.add(oid)
+        amount = cast(int, qty)
+        limit = cast("int | None", price)
 
         if side == "buy":
             keys, levels, sign, own_keys, own_levels = self._on_buy
-            thr = _ANY if price is None else -price
+            thr = _ANY if limit is None else -limit
         else:
             keys, levels, sign, own_keys, own_levels = self._on_sell
-            thr = _ANY if price is None else price
-        rem = qty
+            thr = _ANY if limit is None else limit
+        rem = amount
 
         if keys and keys[-1] >= thr:
             # The order crosses.
             if post_only:
                 cancels.append((oid, rem, "post_only_would_cross"))
                 return 0
-            if tif == "fok" and not self._fok_fillable(owner, qty, stp, keys, levels, thr):
+            if tif == "fok" and not self._fok_fillable(owner, amount, stp, keys, levels, thr):
                 cancels.append((oid, rem, "fok_unfillable"))
                 return 0
             while keys:
                 key = keys[-1]
                 if key < thr:
                     break
-                q = levels[key]
+                lv = levels[key]
                 px = key * sign
                 while True:
-                    e = q[0]  # live: the front of a level always is
-                    er = e[0]
-                    if e[2] == owner:
+                    e = lv.entries[lv.head]  # live: the front of a level always is
+                    er = e.rem
+                    if e.owner == owner:
                         if stp == "cancel_newest":
                             cancels.append((oid, rem, "self_trade"))
                             return 0
                         # cancel_oldest / cancel_both: the resting order goes.
-                        cancels.append((e[1], er, "self_trade"))
-                        e[0] = 0
-                        del ids[e[1]]
+                        cancels.append((e.oid, er, "self_trade"))
+                        e.rem = 0
+                        del ids[e.oid]
                         if stp == "cancel_both":
                             cancels.append((oid, rem, "self_trade"))
                             rem = 0
                     elif er <= rem:
-                        fills.append((e[1], e[2], px, er))
+                        fills.append((e.oid, e.owner, px, er))
                         rem -= er
-                        e[0] = 0
-                        del ids[e[1]]
+                        e.rem = 0
+                        del ids[e.oid]
                     else:
-                        fills.append((e[1], e[2], px, rem))
-                        e[0] = er - rem
+                        fills.append((e.oid, e.owner, px, rem))
+                        e.rem = er - rem
                         return 0
-                    q.popleft()
-                    while q and not q[0][0]:
-                        q.popleft()
-                    if not q:
+                    if not lv.advance():
                         del levels[key]
                         keys.pop()
                         break
@@ -403,10 +469,10 @@ class OrderBook:
                         break
                 if not rem:
                     return 0
-        if tif != "gtc" or price is None:
+        if tif != "gtc" or limit is None:
             if tif == "fok":
                 reason = "fok_unfillable"
-            elif price is None:
+            elif limit is None:
                 reason = "market_remainder"
             else:
                 reason = "ioc_remainder"
@@ -414,24 +480,24 @@ class OrderBook:
             return 0
         # Rest at the back of its level: its key is -thr (bid key = price, ask key = -price).
         key = -thr
-        entry = [rem, oid, owner, key, qty, stp, post_only]
-        lq = own_levels.get(key)
-        if lq is None:
-            own_levels[key] = deque((entry,))
+        entry = _Entry(rem, oid, owner, key, amount, stp, post_only)
+        back = own_levels.get(key)
+        if back is None:
+            own_levels[key] = _Level(entry)
             if not own_keys or key > own_keys[-1]:
                 own_keys.append(key)
             else:
-                bisect.insort(own_keys, key)
+                insort(own_keys, key)
         else:
-            lq.append(entry)
+            back.entries.append(entry)
         ids[oid] = entry
         return rem
 
     def check_fast(
         self,
         oid: str,
-        qty: int,
-        price: int | None,
+        qty: object,
+        price: object,
         tif: str = "gtc",
         post_only: bool = False,
     ) -> tuple[str, str] | None:
@@ -450,17 +516,20 @@ class OrderBook:
 
     @staticmethod
     def _fok_fillable(owner: str, need: int, stp: str, keys: list[int],
-                      levels: dict[int, deque[_Entry]], thr: int) -> bool:
+                      levels: dict[int, _Level], thr: int) -> bool:
         skip_own = stp == "cancel_oldest"
         for i in range(len(keys) - 1, -1, -1):
             key = keys[i]
             if key < thr:
                 return False
-            for e in levels[key]:
-                r = e[0]
+            lv = levels[key]
+            entries = lv.entries
+            for j in range(lv.head, len(entries)):
+                e = entries[j]
+                r = e.rem
                 if not r:
                     continue
-                if e[2] == owner:
+                if e.owner == owner:
                     if skip_own:
                         continue
                     return False
@@ -471,25 +540,24 @@ class OrderBook:
 
     def cancel_fast(self, order_id: str) -> int:
         """Cancel a resting order; returns the quantity cancelled (0: it was not resting)."""
-        entry = self._ids.pop(order_id, None)
+        ids = self._ids
+        entry = ids.get(order_id)
         if entry is None:
             return 0
-        rem: int = entry[0]
-        entry[0] = 0
-        key = entry[3]
+        del ids[order_id]
+        rem = entry.rem
+        entry.rem = 0
+        key = entry.key
         levels = self._bl if key > 0 else self._al
-        q = levels[key]
-        if q[0] is entry:
-            q.popleft()
-            while q and not q[0][0]:
-                q.popleft()
-            if not q:
+        lv = levels[key]
+        if lv.entries[lv.head] is entry:
+            if not lv.advance():
                 del levels[key]
                 keys = self._bk if key > 0 else self._ak
                 if keys[-1] == key:
                     keys.pop()
                 else:
-                    del keys[bisect.bisect_left(keys, key)]
+                    del keys[bisect_left(keys, key)]
             return rem
         budget = self._budget - 1
         if budget <= 0:
@@ -501,9 +569,10 @@ class OrderBook:
     def _compact(self) -> None:
         """Drop every cancelled entry still queued behind a live front."""
         for levels in (self._bl, self._al):
-            for key, q in levels.items():
-                if len(q) > 1:
-                    levels[key] = deque(e for e in q if e[0])
+            for lv in levels.values():
+                if len(lv.entries) - lv.head > 1:
+                    lv.entries = lv.live()
+                    lv.head = 0
 
     def restore_fast(
         self,
@@ -540,12 +609,13 @@ class OrderBook:
             crosses = best is not None and price <= best
         if crosses:
             raise IntegrityFault(f"restore: order {oid!r} at {price} would cross the book")
-        q = levels.get(key)
-        if q is None:
-            q = levels[key] = deque()
+        entry = _Entry(remaining, oid, owner, key, qty, stp, post_only)
+        lv = levels.get(key)
+        if lv is None:
+            levels[key] = _Level(entry)
             _insert_key(keys, key)
-        entry = [remaining, oid, owner, key, qty, stp, post_only]
-        q.append(entry)
+        else:
+            lv.entries.append(entry)
         self._ids[oid] = entry
         if self.unique_ids:
             self._seen.add(oid)
@@ -564,7 +634,10 @@ class OrderBook:
     def submit(self, order: Order) -> Outcome:
         """`submit_fast` with an `Order` in and an `Outcome` out."""
         oid, owner, side = order.id, order.owner, order.side
-        r = self.submit_fast(oid, owner, side, order.qty, order.price, order.tif,
+        # qty and price are read untyped: submit_fast validates them (a float qty is a
+        # rejection), where the compiled module would check a declared int on the way.
+        values: Any = order
+        r = self.submit_fast(oid, owner, side, values.qty, values.price, order.tif,
                              order.post_only, order.stp)
         return self._outcome(oid, owner, side, r)
 
@@ -573,7 +646,7 @@ class OrderBook:
         return Cancelled(order_id, rem, "user") if rem else None
 
     def replace(
-        self, order_id: str, *, qty: int | None = None, price: int | None = None
+        self, order_id: str, *, qty: object = None, price: object = None
     ) -> Outcome:
         """Amend a resting order.
 
@@ -585,32 +658,33 @@ class OrderBook:
         queue; it may match (or, if post-only and crossing, be cancelled), and all its events are
         in the same Outcome after the ``"replaced"`` cancellation. Nothing changed (same price,
         same quantity): an empty Outcome. A rejected amendment leaves the order untouched; an
-        order that is not resting is rejected with code ``not_live``.
+        order that is not resting is rejected with code ``not_live``. `qty` and `price` are
+        validated here (typed `object`, as in `submit_fast`).
         """
         entry = self._ids.get(order_id)
         if entry is None:
             return _reject(order_id, "not_live", f"order {order_id!r} is not resting")
-        rem: int = entry[0]
-        key: int = entry[3]
+        rem: int = entry.rem
+        key: int = entry.key
         side_name = "buy" if key > 0 else "sell"
         old_price = key if key > 0 else -key
-        new_qty = rem if qty is None else qty
-        new_price = old_price if price is None else price
-        bad = self._check(new_qty, new_price)
+        bad = self._check(rem if qty is None else qty, old_price if price is None else price)
         if bad is not None:
             return _reject(order_id, *bad)
+        new_qty = rem if qty is None else cast(int, qty)
+        new_price = old_price if price is None else cast(int, price)
         if new_price == old_price and new_qty <= rem:
             if new_qty == rem:
                 return Outcome(order_id, [], [], None, rem)
             d = rem - new_qty
-            entry[0] = new_qty
+            entry.rem = new_qty
             return Outcome(order_id, [], [Cancelled(order_id, d, "replaced")], None, new_qty)
         self.cancel_fast(order_id)
         # The new version goes through submit like a new order; only its id is not new.
         self._seen.discard(order_id)
-        owner: str = entry[2]
-        r = self.submit_fast(order_id, owner, side_name, new_qty, new_price, "gtc", entry[6],
-                             entry[5])
+        owner: str = entry.owner
+        r = self.submit_fast(order_id, owner, side_name, new_qty, new_price, "gtc", entry.post_only,
+                             entry.stp)
         out = self._outcome(order_id, owner, side_name, r)
         out.cancelled.insert(0, Cancelled(order_id, rem, "replaced"))
         return out
@@ -624,19 +698,20 @@ class OrderBook:
 
     def live(self, order_id: str) -> int:
         entry = self._ids.get(order_id)
-        return 0 if entry is None else int(entry[0])
+        return 0 if entry is None else int(entry.rem)
 
     def owner_of(self, order_id: str) -> str | None:
         """The owner of a resting order, or None if it is not resting."""
         entry = self._ids.get(order_id)
-        return None if entry is None else str(entry[2])
+        return None if entry is None else str(entry.owner)
 
     @staticmethod
     def _order(e: _Entry) -> Order:
-        key: int = e[3]
+        key: int = e.key
+        stp = cast(STP, e.stp)
         if key > 0:
-            return Order(e[1], e[2], "buy", e[4], key, "gtc", e[6], e[5])
-        return Order(e[1], e[2], "sell", e[4], -key, "gtc", e[6], e[5])
+            return Order(e.oid, e.owner, "buy", e.qty, key, "gtc", e.post_only, stp)
+        return Order(e.oid, e.owner, "sell", e.qty, -key, "gtc", e.post_only, stp)
 
     def orders(self) -> Iterator[tuple[Order, int]]:
         """Resting orders with remaining qty: bids best-first, then asks best-first, FIFO.
@@ -646,7 +721,7 @@ class OrderBook:
         snapshot: list[tuple[Order, int]] = []
         for keys, levels in ((self._bk, self._bl), (self._ak, self._al)):
             for key in reversed(keys):
-                snapshot.extend((self._order(e), e[0]) for e in levels[key] if e[0])
+                snapshot.extend((self._order(e), e.rem) for e in levels[key].live())
         return iter(snapshot)
 
     def depth(self, levels: int = 10) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -654,9 +729,8 @@ class OrderBook:
         out: list[list[tuple[int, int]]] = []
         for keys, lv, sign in ((self._bk, self._bl, 1), (self._ak, self._al, -1)):
             n = min(levels, len(keys))
-            out.append(
-                [(keys[-1 - i] * sign, sum(e[0] for e in lv[keys[-1 - i]])) for i in range(n)]
-            )
+            out.append([(keys[-1 - i] * sign, sum(e.rem for e in lv[keys[-1 - i]].live()))
+                        for i in range(n)])
         return out[0], out[1]
 
     def reachable(self, side: str, price: int | None, qty: int) -> list[str]:
@@ -675,12 +749,11 @@ class OrderBook:
             if price is not None and (level_price > price if side == "buy"
                                       else level_price < price):
                 break
-            for e in levels[key]:
-                if e[0]:
-                    out.append(e[1])
-                    need -= e[0]
-                    if need <= 0:
-                        return out
+            for e in levels[key].live():
+                out.append(e.oid)
+                need -= e.rem
+                if need <= 0:
+                    return out
         return out
 
     def best_bid(self) -> int | None:
@@ -703,23 +776,21 @@ class OrderBook:
                 raise IntegrityFault("level keys not strictly ascending")
             if set(keys) != set(levels):
                 raise IntegrityFault("level keys and levels differ")
-            for key, q in levels.items():
-                if not q or not q[0][0]:
+            for key, lv in levels.items():
+                if not 0 <= lv.head < len(lv.entries) or not lv.entries[lv.head].rem:
                     raise IntegrityFault(f"level {key} is empty or starts with a dead entry")
-                for e in q:
-                    if not e[0]:
-                        continue
-                    oid = e[1]
-                    if e[3] != key or key * sign <= 0:
+                for e in lv.live():
+                    oid = e.oid
+                    if e.key != key or key * sign <= 0:
                         raise IntegrityFault(f"entry {oid} misplaced")
-                    if not 0 < e[0] <= e[4]:
+                    if not 0 < e.rem <= e.qty:
                         raise IntegrityFault(f"entry {oid} remaining out of range")
                     if oid in seen_live:
                         raise IntegrityFault(f"entry {oid} rests twice")
                     if self._ids.get(oid) is not e:
                         raise IntegrityFault(f"entry {oid} not in the id index")
-                    seen_live[oid] = e[0]
-        indexed = {k: e[0] for k, e in self._ids.items()}
+                    seen_live[oid] = e.rem
+        indexed = {k: e.rem for k, e in self._ids.items()}
         if indexed != seen_live:
             raise IntegrityFault("id index differs from the levels")
         if self.unique_ids and not set(indexed) <= self._seen:

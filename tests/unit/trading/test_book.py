@@ -19,6 +19,7 @@ from hypothesis.stateful import (
 )
 
 from kernel.errors import IntegrityFault
+from tests.unit.trading.builds import COMPILED, ENGINES
 from trading.book import REJECTED, Cancelled, Fill, Order, OrderBook, Outcome, Rejected
 from trading.reference_book import ReferenceBook
 
@@ -39,9 +40,17 @@ def cancels(out: Outcome) -> list[tuple[str, int, str]]:
     return [(c.order_id, c.qty, c.reason) for c in out.cancelled]
 
 
-@pytest.fixture(params=[OrderBook, ReferenceBook], ids=["fast", "reference"])
+# Each build of the fast book (the installed one, and the source when that one is compiled)
+# and the reference book.
+@pytest.fixture(params=[cls for _, cls in ENGINES] + [ReferenceBook],
+                ids=[f"fast-{name}" for name, _ in ENGINES] + ["reference"])
 def book_cls(request: pytest.FixtureRequest) -> Any:
     return request.param
+
+
+#: parametrize a test over the builds of the fast book
+each_engine = pytest.mark.parametrize("engine", [cls for _, cls in ENGINES],
+                                      ids=[name for name, _ in ENGINES])
 
 
 # ---------------------------------------------------------------------------- limit orders
@@ -60,8 +69,9 @@ def test_resting_and_depth(book_cls: Any) -> None:
     assert len(b) == 4
 
 
-def test_reachable_predicts_the_makers_an_order_meets_first() -> None:
-    b = OrderBook()
+@each_engine
+def test_reachable_predicts_the_makers_an_order_meets_first(engine: Any) -> None:
+    b = engine()
     for o in (sell("s1", 10, 101), sell("s2", 5, 101), sell("s3", 7, 103), buy("b1", 4, 99),
               buy("b2", 6, 98)):
         b.submit(o)
@@ -335,8 +345,9 @@ def test_cancel(book_cls: Any) -> None:
     assert b.cancel("b3") is None
 
 
-def test_cancel_many_in_one_level_keeps_fifo() -> None:
-    b = OrderBook()
+@each_engine
+def test_cancel_many_in_one_level_keeps_fifo(engine: Any) -> None:
+    b = engine()
     for i in range(200):
         b.submit(buy(f"b{i}", 1, 100))
     for i in range(1, 199):
@@ -351,8 +362,9 @@ def test_cancel_many_in_one_level_keeps_fifo() -> None:
     b.check_invariants()
 
 
-def test_match_skips_cancelled_entries_in_a_level() -> None:
-    b = OrderBook()
+@each_engine
+def test_match_skips_cancelled_entries_in_a_level(engine: Any) -> None:
+    b = engine()
     for oid in ("a", "b", "c", "d"):
         b.submit(buy(oid, 5, 100))
     b.cancel("b")
@@ -468,8 +480,9 @@ def test_restore_refuses_impossible_state(book_cls: Any) -> None:
     assert b.live("s") == 4 and len(b) == 1
 
 
-def test_orders_snapshot_allows_mutation_while_iterating() -> None:
-    b = OrderBook()
+@each_engine
+def test_orders_snapshot_allows_mutation_while_iterating(engine: Any) -> None:
+    b = engine()
     for i in range(5):
         b.submit(buy(f"b{i}", 1, 100 + i))
     for order, _ in b.orders():
@@ -494,11 +507,12 @@ def test_order_dataclass_contract() -> None:
     }
 
 
-def test_constructor_validates_configuration() -> None:
+@each_engine
+def test_constructor_validates_configuration(engine: Any) -> None:
     with pytest.raises(ValueError):
-        OrderBook(tick=0)
+        engine(tick=0)
     with pytest.raises(ValueError):
-        OrderBook(price_band=(10, 5))
+        engine(price_band=(10, 5))
 
 
 # ---------------------------------------------------------------------------- state machine
@@ -525,9 +539,11 @@ def _fast_outcome(book: OrderBook, oid: str, owner: str, side: str, result: int)
 class BookMachine(RuleBasedStateMachine):
     """Fast book vs reference book; invariants after every command."""
 
+    engine: Any = OrderBook  # the build under test
+
     def __init__(self) -> None:
         super().__init__()
-        self.fast = OrderBook()
+        self.fast = self.engine()
         self.ref = ReferenceBook()
         self.next_id = 0
         self.ids: list[str] = []
@@ -547,7 +563,8 @@ class BookMachine(RuleBasedStateMachine):
     def configure(
         self, tick: int, min_lot: int, band: tuple[int, int] | None, unique_ids: bool
     ) -> None:
-        self.fast = OrderBook(tick=tick, min_lot=min_lot, price_band=band, unique_ids=unique_ids)
+        self.fast = self.engine(tick=tick, min_lot=min_lot, price_band=band,
+                                unique_ids=unique_ids)
         self.ref = ReferenceBook(
             tick=tick, min_lot=min_lot, price_band=band, unique_ids=unique_ids
         )
@@ -679,7 +696,7 @@ class BookMachine(RuleBasedStateMachine):
         """Restart: rebuild both books from the fast book's orders()."""
         snapshot = list(self.fast.orders())
         assert snapshot == list(self.ref.orders())
-        fast = OrderBook(
+        fast = self.engine(
             tick=self.fast.tick,
             min_lot=self.fast.min_lot,
             price_band=self.fast.price_band,
@@ -737,12 +754,22 @@ BookMachine.TestCase.settings = settings(
 )
 TestBookMachine = BookMachine.TestCase
 
+if COMPILED:
+    class SourceBookMachine(BookMachine):
+        """The same machine on the source build, run by the interpreter."""
+
+        engine = dict(ENGINES)["source"]
+
+    SourceBookMachine.TestCase.settings = BookMachine.TestCase.settings
+    TestSourceBookMachine = SourceBookMachine.TestCase
+
 
 # ---------------------------------------------------------------------------- fast path
 
 
-def test_fast_path_flat_lists_are_per_command() -> None:
-    book = OrderBook(min_lot=5)
+@each_engine
+def test_fast_path_flat_lists_are_per_command(engine: Any) -> None:
+    book = engine(min_lot=5)
     assert book.submit_fast("s1", "ann", "sell", 10, 100) == 10
     assert book.submit_fast("s2", "bob", "sell", 10, 101) == 10
     assert book.submit_fast("b1", "cat", "buy", 15, 101) == 0
@@ -762,8 +789,9 @@ def test_fast_path_flat_lists_are_per_command() -> None:
     book.check_invariants()
 
 
-def test_fast_path_stp_reports_maker_and_taker() -> None:
-    book = OrderBook()
+@each_engine
+def test_fast_path_stp_reports_maker_and_taker(engine: Any) -> None:
+    book = engine()
     book.submit_fast("s1", "ann", "sell", 10, 100)
     book.submit_fast("s2", "bob", "sell", 10, 100)
     assert book.submit_fast("b1", "ann", "buy", 15, 100, "gtc", False, "cancel_oldest") == 5
@@ -773,8 +801,9 @@ def test_fast_path_stp_reports_maker_and_taker() -> None:
     book.check_invariants()
 
 
-def test_unique_ids_false_forgets_departed_ids() -> None:
-    for book in (OrderBook(unique_ids=False), ReferenceBook(unique_ids=False)):
+@each_engine
+def test_unique_ids_false_forgets_departed_ids(engine: Any) -> None:
+    for book in (engine(unique_ids=False), ReferenceBook(unique_ids=False)):
         book.submit(sell("s1", 10, 100))
         assert book.submit(sell("s1", 10, 100)).rejected is not None  # resting: refused
         book.submit(buy("b1", 10, 100))  # s1 and b1 leave the book
@@ -783,6 +812,7 @@ def test_unique_ids_false_forgets_departed_ids() -> None:
         assert book.cancel("s1") is not None and book.submit(sell("s1", 1, 102)).resting_qty == 1
 
 
+@each_engine
 @settings(max_examples=300, deadline=None)
 @hypothesis_given(
     oid=st.sampled_from(["a", "b", "c"]),
@@ -792,11 +822,11 @@ def test_unique_ids_false_forgets_departed_ids() -> None:
     post_only=st.booleans(),
     unique_ids=st.booleans(),
 )
-def test_check_fast_predicts_submit_fast(oid: str, qty: Any, price: Any, tif: str,
+def test_check_fast_predicts_submit_fast(engine: Any, oid: str, qty: Any, price: Any, tif: str,
                                          post_only: bool, unique_ids: bool) -> None:
     """The service checks an order (then places its holds) before matching it: the check
     must reject exactly what submit_fast rejects, with the same reason, changing nothing."""
-    b = OrderBook(tick=5, min_lot=10, price_band=(50, 120), unique_ids=unique_ids)
+    b = engine(tick=5, min_lot=10, price_band=(50, 120), unique_ids=unique_ids)
     b.submit_fast("a", "x", "buy", 10, 60)  # resting
     b.submit_fast("b", "x", "sell", 10, 70)
     b.submit_fast("b2", "y", "buy", 10, 70)  # b fills: gone, but seen
@@ -810,15 +840,33 @@ def test_check_fast_predicts_submit_fast(oid: str, qty: Any, price: Any, tif: st
         assert r == REJECTED and b.reject == bad
 
 
-def test_cancels_behind_the_front_are_compacted() -> None:
+@each_engine
+def test_cancels_behind_the_front_are_compacted(engine: Any) -> None:
     """Cancelled entries queued behind a live front do not pile up: memory stays
     proportional to the resting orders however many cancels there are."""
-    b = OrderBook(unique_ids=False)
+    b = engine(unique_ids=False)
     b.submit_fast("front", "x", "buy", 10, 100)
     for i in range(10_000):
         b.submit_fast(f"o{i}", "x", "buy", 10, 100)
         assert b.cancel_fast(f"o{i}") == 10
-    queued = sum(len(q) for q in b._bl.values())
+    queued = sum(len(lv.entries) for lv in b._bl.values())
     assert queued <= 2 * 32 + 2
     assert [o.id for o, _ in b.orders()] == ["front"]
+    b.check_invariants()
+
+
+@each_engine
+def test_a_level_taken_from_the_front_does_not_keep_its_past(engine: Any) -> None:
+    """A level that keeps resting new orders at its back while takers fill its front holds
+    only about its resting orders, not every order that ever rested there."""
+    b = engine(unique_ids=False)
+    for i in range(10):
+        b.submit_fast(f"s{i}", "x", "sell", 10, 100)
+    for i in range(10, 10_000):
+        b.submit_fast(f"s{i}", "x", "sell", 10, 100)
+        b.submit_fast(f"b{i}", "y", "buy", 10, 100)  # fills the front
+        assert len(b) == 10
+    lv = b._al[-100]
+    assert len(lv.entries) <= 2 * (32 + 10)
+    assert [o.id for o, _ in b.orders()] == [f"s{i}" for i in range(9_990, 10_000)]
     b.check_invariants()
