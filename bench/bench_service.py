@@ -15,8 +15,8 @@ places ``--orders`` GTC limit orders (random side, price around a mid, so about 
 from ``--threads`` threads, and cancels a tenth of them along the way. Prints one JSON line
 per run:
 
-    {"bench":"service","db":...,"path":...,"threads":...,"orders":...,"seconds":...,
-     "orders_per_s":...,"p50_ms":...,"p99_ms":...,"trades":...,"cancels":...,"groups":...}
+    {"bench":"service","db":...,"path":...,"book":"compiled"|"interpreted","threads":...,
+     "orders":...,"seconds":...,"orders_per_s":...,"p50_ms":...,"p99_ms":...,"trades":...,"cancels":...,"groups":...}
 
 Usage: python bench/bench_service.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
        [--orders N] [--threads T] [--markets M] [--traders K] [--pipeline]
@@ -45,6 +45,7 @@ from app.settings import Settings
 from app.wiring import Platform, build, settle_heap
 from kernel.errors import DomainError
 from kernel.ids import make_credit_code
+from trading import BOOK_ENGINE
 from trading import service as trading
 from trading.pipeline import OrderPipeline
 from trading.tables import TradeRow
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         platform.close()
         print(json.dumps(dict(bench="service", db=db,
                               path="pipeline" if pipe is not None else "per_order",
-                              threads=args.threads,
+                              book=BOOK_ENGINE, threads=args.threads,
                               markets=args.markets, traders=args.traders, **out),
                          separators=(",", ":")), flush=True)
     finally:
