@@ -53,6 +53,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import trading
 from trading.book import Order, OrderBook
 
 MID = 100_000  # fen per tonne
@@ -322,8 +323,6 @@ def _time_one(name: str, stream: str, clock: str = "wall") -> None:
     t0 = now()
     fills = run(events)
     dt = now() - t0
-    import trading
-
     print(json.dumps({"seconds": dt, "fills": fills, "engine": trading.BOOK_ENGINE}))
 
 

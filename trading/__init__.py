@@ -21,31 +21,41 @@ import sys
 import warnings
 from importlib.machinery import SourceFileLoader
 from importlib.util import module_from_spec, spec_from_file_location
+from types import ModuleType
 
 #: "compiled" or "interpreted": which build of `trading.book` this process runs.
 BOOK_ENGINE = "interpreted"
 
 
-def _load_source(name: str, path: str) -> None:
-    spec = spec_from_file_location(name, path, loader=SourceFileLoader(name, path))
+#: the order book's source
+BOOK_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "book.py")
+
+
+def load_book_source(name: str) -> ModuleType:
+    """Run `BOOK_SOURCE` by the interpreter as module `name` (also in ``sys.modules``),
+    whatever build is installed."""
+    spec = spec_from_file_location(name, BOOK_SOURCE, loader=SourceFileLoader(name, BOOK_SOURCE))
     assert spec is not None and spec.loader is not None
     module = module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    globals()[name.rpartition(".")[2]] = module  # as an import would set the package attribute
+    return module
+
+
+def _use_book_source(name: str) -> str:
+    globals()["book"] = load_book_source(name)  # as an import sets the package attribute
+    return "interpreted"
 
 
 def _choose_book() -> str:
     name = f"{__name__}.book"
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "book.py")
     if os.environ.get("ERTS_PURE_PYTHON") == "1":
-        _load_source(name, source)
-        return "interpreted"
+        return _use_book_source(name)
     module = importlib.import_module(name)
     built_from = getattr(module, "_SOURCE_SHA256", None)
     if built_from is None:
         return "interpreted"
-    with open(source, "rb") as f:
+    with open(BOOK_SOURCE, "rb") as f:
         current = hashlib.sha256(f.read()).hexdigest()
     if built_from == current:
         return "compiled"
@@ -56,8 +66,7 @@ def _choose_book() -> str:
         stacklevel=2,
     )
     del sys.modules[name]
-    _load_source(name, source)
-    return "interpreted"
+    return _use_book_source(name)
 
 
 BOOK_ENGINE = _choose_book()

@@ -85,6 +85,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
+from itertools import islice
 from typing import Any, Literal, cast, final
 
 from mypy_extensions import mypyc_attr
@@ -321,7 +322,7 @@ class OrderBook:
         # No tick, lot or band rule beyond "positive int": lets submit_fast skip _check.
         self._plain = tick == 1 and min_lot == 1 and price_band is None
         # Each side: an ascending list of level keys (best at the end) and a dict key -> level
-        # (a deque of entries in arrival order whose first entry is always live).
+        # (a `_Level`: entries in arrival order whose front entry is always live).
         self._bk: list[int] = []
         self._bl: dict[int, _Level] = {}
         self._ak: list[int] = []
@@ -484,10 +485,7 @@ class OrderBook:
         back = own_levels.get(key)
         if back is None:
             own_levels[key] = _Level(entry)
-            if not own_keys or key > own_keys[-1]:
-                own_keys.append(key)
-            else:
-                insort(own_keys, key)
+            _insert_key(own_keys, key)
         else:
             back.entries.append(entry)
         ids[oid] = entry
@@ -553,11 +551,7 @@ class OrderBook:
         if lv.entries[lv.head] is entry:
             if not lv.advance():
                 del levels[key]
-                keys = self._bk if key > 0 else self._ak
-                if keys[-1] == key:
-                    keys.pop()
-                else:
-                    del keys[bisect_left(keys, key)]
+                _remove_key(self._bk if key > 0 else self._ak, key)
             return rem
         budget = self._budget - 1
         if budget <= 0:
@@ -749,11 +743,12 @@ class OrderBook:
             if price is not None and (level_price > price if side == "buy"
                                       else level_price < price):
                 break
-            for e in levels[key].live():
-                out.append(e.oid)
-                need -= e.rem
-                if need <= 0:
-                    return out
+            for e in islice(levels[key].entries, levels[key].head, None):
+                if e.rem:
+                    out.append(e.oid)
+                    need -= e.rem
+                    if need <= 0:
+                        return out
         return out
 
     def best_bid(self) -> int | None:

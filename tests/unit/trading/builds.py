@@ -11,9 +11,6 @@ place of its own, so that outcomes of either build compare equal to the same exp
 from __future__ import annotations
 
 import sys
-from importlib.machinery import SourceFileLoader
-from importlib.util import module_from_spec, spec_from_file_location
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -21,18 +18,14 @@ import trading
 import trading.book as installed
 
 _VALUES = ("Order", "Fill", "Cancelled", "Rejected", "Outcome")
-SOURCE = Path(trading.__file__).with_name("book.py")
 
 
 def load_source(name: str = "trading_book_source") -> ModuleType:
-    """trading/book.py run by the interpreter, whatever is installed."""
+    """trading/book.py run by the interpreter, whatever is installed, with the installed
+    module's value classes."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = spec_from_file_location(name, SOURCE, loader=SourceFileLoader(name, str(SOURCE)))
-    assert spec is not None and spec.loader is not None
-    module = module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    module = trading.load_book_source(name)
     for value in _VALUES:
         setattr(module, value, getattr(installed, value))
     return module

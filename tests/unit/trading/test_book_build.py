@@ -15,13 +15,14 @@ import trading
 from tests.unit.trading.builds import COMPILED
 
 ROOT = Path(trading.__file__).resolve().parent.parent
-PROBE = "import trading, trading.book as b; print(trading.BOOK_ENGINE, Path(b.__file__).suffix)"
+PROBE = ("import pathlib, trading, trading.book as b; "
+         "print(trading.BOOK_ENGINE, pathlib.Path(b.__file__).suffix)")
 
 
 def _engine(cwd: Path, **env: str) -> tuple[str, str]:
     """(BOOK_ENGINE and the loaded file's suffix, stderr) of a fresh interpreter in `cwd`."""
     r = subprocess.run(
-        [sys.executable, "-c", "from pathlib import Path; " + PROBE],
+        [sys.executable, "-c", PROBE],
         cwd=cwd, capture_output=True, text=True, timeout=60,
         env={**os.environ, "PYTHONPATH": str(cwd), **env},
     )
