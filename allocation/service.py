@@ -336,19 +336,21 @@ class PermitRegistry:
         if not trades:
             return
         store = RegistryStore(uow.session)
-        rows = store.quantities_of([t.permit for t in trades], pollutant, year, lock=True)
+        uow.session.flush()  # what this transaction changed through the ORM, before the read
+        permitted = store.permitted_for_update([t.permit for t in trades], pollutant, year)
         events: list[dict[str, object]] = []
         for t in trades:
-            q = rows[t.permit]
             buy = t.side == "buy"
             if buy:
-                q.permitted_kg += t.qty_kg  # flushed with the transaction (one UPDATE each)
+                permitted[t.permit] += t.qty_kg
             events.append(dict(permit=t.permit, pollutant=pollutant, year=year,
                                kind="trade_in" if buy else "trade_out",
                                qty_kg=t.qty_kg if buy else -t.qty_kg,
                                counterparty=t.counterparty, price=t.price,
-                               reference=t.reference, permitted_after_kg=q.permitted_kg,
+                               reference=t.reference, permitted_after_kg=permitted[t.permit],
                                at=t.at, note=None if buy else "sold from verified surplus"))
+        store.set_permitted_many({t.permit: permitted[t.permit] for t in trades
+                                  if t.side == "buy"}, pollutant, year)
         store.add_events(events)
 
 

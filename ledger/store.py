@@ -52,7 +52,7 @@ from ledger.tables import (
     RejectionRow,
 )
 from ledger.transactions import AccountKind
-from storage.bulk import insert_rows, update_rows
+from storage.bulk import insert_rows, pg_rows, update_rows
 
 A: Table = AccountRow.__table__  # type: ignore[assignment]
 J: Table = JournalRow.__table__  # type: ignore[assignment]
@@ -71,6 +71,10 @@ _PG_ACCOUNTS = ("SELECT id, holder, kind, asset, no_overdraft, upper_limit, froz
                 "debits_posted, credits_posted, debits_pending, credits_pending "
                 "FROM ledger_account WHERE id = ANY(%s::bigint[]) ORDER BY id")
 _PG_HEAD = "SELECT seq, hash FROM ledger_head WHERE id = 1"
+_PG_PENDINGS = ("SELECT id, debit_account, credit_account, amount, posted, state, timeout_at "
+                "FROM ledger_pending WHERE id = ANY(%s::varchar[]) ORDER BY id")
+_PG_ACCOUNT_IDS = ("SELECT holder, kind, id FROM ledger_account WHERE asset = %s "
+                   "AND kind = ANY(%s::varchar[]) AND holder = ANY(%s::varchar[])")
 _PG_TYPES = ("bigint", "varchar", "varchar", "varchar", "varchar", "varchar", "bigint",
              "bigint", "varchar", "bigint", "varchar", "varchar", "timestamptz",
              "timestamptz", "varchar", "varchar")
@@ -184,6 +188,8 @@ class LedgerStore:
         hs, ks = sorted(set(holders)), sorted({str(k) for k in kinds})
         if not hs or not ks:
             return {}
+        if self.postgres:
+            return {(h, k): i for h, k, i in pg_rows(self.s, _PG_ACCOUNT_IDS, (asset, ks, hs))}
         out: dict[tuple[str, str], int] = {}
         for cond in self._in(A.c.holder, hs, String()):
             rows = self.s.execute(select(A.c.holder, A.c.kind, A.c.id).where(
@@ -265,6 +271,10 @@ class LedgerStore:
         out: dict[int, AccountState] = {}
         if not wanted:
             return out
+        if self.postgres:
+            sql = _PG_ACCOUNTS + (" FOR UPDATE" if self._lock() else "")
+            return {r[0]: AccountState(r[0], r[1], AccountKind(r[2]), *r[3:])
+                    for r in pg_rows(self.s, sql, (wanted,))}
         for cond in self._in(A.c.id, wanted, BigInteger()):
             q = select(A).where(cond).order_by(A.c.id)
             if self._lock():
@@ -294,6 +304,9 @@ class LedgerStore:
     def load_pendings(self, ids: Iterable[str]) -> dict[str, PendingState]:
         wanted = sorted({i for i in ids if i})
         out: dict[str, PendingState] = {}
+        if self.postgres and wanted:
+            sql = _PG_PENDINGS + (" FOR UPDATE" if self._lock() else "")
+            return {r[0]: PendingState(*r) for r in pg_rows(self.s, sql, (wanted,))}
         for i in range(0, len(wanted), CHUNK):
             q = select(P).where(P.c.id.in_(wanted[i:i + CHUNK])).order_by(P.c.id)
             if self._lock():
@@ -348,6 +361,10 @@ class LedgerStore:
 
     # -- journal ------------------------------------------------------------------------
     def lock_head(self) -> tuple[int, str]:
+        if self.postgres:
+            found = pg_rows(self.s, _PG_HEAD + (" FOR UPDATE" if self._lock() else ""))
+            if found:
+                return int(found[0][0]), str(found[0][1])
         q = select(H.c.seq, H.c.hash).where(H.c.id == 1)
         if self._lock():
             q = q.with_for_update()

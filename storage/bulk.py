@@ -6,6 +6,10 @@ psycopg parses again every time (it caches only short ones) and SQLAlchemy build
 for every row count. On PostgreSQL these helpers send one fixed text per table instead,
 with one array parameter per column (`unnest`), prepared on the driver connection: the same
 statement whatever the number of rows. Elsewhere (SQLite) they use SQLAlchemy's executemany.
+
+`pg_rows` and `pg_run` send a fixed statement text the same way, for the reads and small
+writes the pipeline makes in every group: SQLAlchemy's per-statement work (building,
+cache-key, result rows, ORM loading) cost several times the round trip.
 """
 
 from __future__ import annotations
@@ -33,6 +37,17 @@ def _raw(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
+def pg_rows(session: Session, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    """PostgreSQL only: run a fixed statement text (psycopg placeholders) prepared on the
+    session's driver connection, in its transaction; the rows as plain tuples."""
+    return _raw(session).execute(sql, params, prepare=True).fetchall()  # type: ignore[no-any-return]
+
+
+def pg_run(session: Session, sql: str, params: Any = ()) -> None:
+    """`pg_rows` for a statement that returns nothing."""
+    _raw(session).execute(sql, params, prepare=True)
+
+
 def _pg_type(table: Table, column: str) -> str:
     return str(table.c[column].type.compile(dialect=_PG)).lower()
 
@@ -47,12 +62,14 @@ def _pg_insert(table: Table, columns: tuple[str, ...], returning: str | None) ->
 
 
 @lru_cache(maxsize=64)
-def _pg_update(table: Table, key: str, columns: tuple[str, ...]) -> str:
+def _pg_update(table: Table, key: str, columns: tuple[str, ...], fixed: tuple[str, ...] = ()
+               ) -> str:
     every = (key, *columns)
     arrays = ", ".join(f"%({c})s::{_pg_type(table, c)}[]" for c in every)
     sets = ", ".join(f"{c} = v.{c}" for c in columns)
+    also = "".join(f" AND t.{c} = %(erts_w_{c})s" for c in fixed)
     return (f"UPDATE {table.name} AS t SET {sets} FROM unnest({arrays}) "
-            f"AS v({', '.join(every)}) WHERE t.{key} = v.{key}")
+            f"AS v({', '.join(every)}) WHERE t.{key} = v.{key}{also}")
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *,
@@ -86,16 +103,22 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 
 
 def update_rows(session: Session, table: Table, key: str,
-                rows: Sequence[Mapping[str, Any]]) -> None:
-    """Set the other columns of each row (every row the same keys) where `key` matches."""
+                rows: Sequence[Mapping[str, Any]], *,
+                where: Mapping[str, Any] | None = None) -> None:
+    """Set the other columns of each row (every row the same keys) where `key` matches (and
+    every column of `where` has its value there)."""
     if not rows:
         return
+    fixed = dict(where or {})
     columns = tuple(c for c in rows[0] if c != key)
     if _postgres(session):
         params = {c: [r[c] for r in rows] for c in (key, *columns)}
-        _raw(session).execute(_pg_update(table, key, columns), params, prepare=True)
+        params.update({f"erts_w_{c}": v for c, v in fixed.items()})
+        _raw(session).execute(_pg_update(table, key, columns, tuple(fixed)), params,
+                              prepare=True)
         return
-    stmt = update(table).where(table.c[key] == bindparam("erts_key")).values(
+    stmt = update(table).where(table.c[key] == bindparam("erts_key"),
+                               *(table.c[c] == v for c, v in fixed.items())).values(
         {c: bindparam(c) for c in columns})
     session.connection().execute(stmt, [{"erts_key": r[key], **{c: r[c] for c in columns}}
                                         for r in rows])

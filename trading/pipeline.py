@@ -522,7 +522,7 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> 
     market_id = requests[0].cmd.market
     with uow:
         store = TradingStore(uow.session)
-        m = store.market(market_id, lock=True)
+        m = store.market_apart(market_id)
         if m is None:
             for r in requests:
                 r.error = MarketNotFound(f"no market {market_id!r}", field="market")

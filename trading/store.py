@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.bulk import insert_rows, update_rows
+from storage.bulk import insert_rows, pg_rows, pg_run, update_rows
 from trading.tables import (
     AuctionBidRow,
     AuctionRow,
@@ -22,6 +22,16 @@ from trading.tables import (
 
 _ORDER_COLUMNS = tuple(c.name for c in OrderRow.__table__.columns if c.name != "seq")
 _TRADE_COLUMNS = tuple(c.name for c in TradeRow.__table__.columns if c.name != "id")
+_MARKET_ALL = tuple(c.name for c in MarketRow.__table__.columns)
+_ORDER_ALL = tuple(c.name for c in OrderRow.__table__.columns)
+# the order pipeline's statements on PostgreSQL, fixed texts prepared on the driver
+_PG_MARKET_LOCK = f"SELECT {', '.join(_MARKET_ALL)} FROM market WHERE id = %s FOR UPDATE"
+_PG_ORDERS_BY_ID = (f"SELECT {', '.join(_ORDER_ALL)} FROM trading_order "
+                    "WHERE id = ANY(%s::varchar[]) ORDER BY id")
+_PG_PURCHASES_AFTER = ("SELECT id, buyer_permit, qty, at FROM trade WHERE id > %s "
+                       "AND market = %s ORDER BY id")
+_PG_BUMP = ("UPDATE market SET version = version + 1, "
+            "last_price = COALESCE(%s::bigint, last_price) WHERE id = %s")
 
 
 class TradingStore:
@@ -38,6 +48,14 @@ class TradingStore:
         if lock and self.postgres:
             q = q.with_for_update()
         return self.s.scalar(q)
+
+    def market_apart(self, market_id: str) -> MarketRow | None:
+        """`market(lock=True)` for a caller that only reads the row (the order pipeline):
+        on PostgreSQL a row object outside the session, read by one prepared statement."""
+        if not self.postgres:
+            return self.market(market_id, lock=True)
+        found = pg_rows(self.s, _PG_MARKET_LOCK, (market_id,))
+        return MarketRow(**dict(zip(_MARKET_ALL, found[0], strict=True))) if found else None
 
     def markets(self) -> list[MarketRow]:
         return list(self.s.scalars(select(MarketRow).order_by(MarketRow.pollutant,
@@ -67,6 +85,9 @@ class TradingStore:
     def orders_apart(self, ids: Iterable[str]) -> list[OrderRow]:
         """`orders_by_id`, the rows taken out of the session: changing them writes nothing
         until `update_orders` is given them."""
+        if self.postgres:
+            return [OrderRow(**dict(zip(_ORDER_ALL, r, strict=True)))
+                    for r in pg_rows(self.s, _PG_ORDERS_BY_ID, (sorted(set(ids)),))]
         rows = self.orders_by_id(ids)
         for r in rows:
             self.s.expunge(r)
@@ -147,6 +168,9 @@ class TradingStore:
                         ) -> list[tuple[int, str, int, datetime]]:
         """(id, buyer permit, qty, at) of the market's trades with ids above `after_id`, in
         id order: a primary-key range scan, however many trades came before."""
+        if self.postgres:
+            return [(int(i), str(p), int(q), a) for i, p, q, a in pg_rows(
+                self.s, _PG_PURCHASES_AFTER, (after_id, market_id))]
         return [(int(i), str(p), int(q), a) for i, p, q, a in self.s.execute(
             select(TradeRow.id, TradeRow.buyer_permit, TradeRow.qty, TradeRow.at)
             .where(TradeRow.id > after_id, TradeRow.market == market_id)
@@ -181,6 +205,9 @@ class TradingStore:
         return self.s.scalar(q.order_by(TradeRow.at.desc(), TradeRow.id.desc()).limit(1))
 
     def bump(self, market_id: str, last_price: int | None) -> None:
+        if self.postgres:
+            pg_run(self.s, _PG_BUMP, (last_price, market_id))
+            return
         values: dict[str, object] = {"version": MarketRow.version + 1}
         if last_price is not None:
             values["last_price"] = last_price
