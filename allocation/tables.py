@@ -95,7 +95,9 @@ class PermitEventRow(Base):
 
     __tablename__ = "permit_event"
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
-    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), index=True)
+    # no row-level foreign key on PostgreSQL (migration 0014): written with the permit's
+    # quantity locked; permits are never deleted
+    permit: Mapped[str] = mapped_column(String(22), index=True)
     pollutant: Mapped[str] = mapped_column(String(10))
     year: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))

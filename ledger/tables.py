@@ -53,8 +53,10 @@ class JournalRow(Base):
     type: Mapped[str] = mapped_column(String(24))
     phase: Mapped[str] = mapped_column(String(8))  # single | pending | post | void | expire
     pending_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    debit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
-    credit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    # ledger_account ids; no row-level foreign key on PostgreSQL (migration 0014): the
+    # writer has these accounts locked when it appends, and accounts are never deleted
+    debit_account: Mapped[int] = mapped_column(BigInteger, index=True)
+    credit_account: Mapped[int] = mapped_column(BigInteger, index=True)
     asset: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str | None] = mapped_column(String(120), index=True)
@@ -70,8 +72,8 @@ class PendingRow(Base):
 
     __tablename__ = "ledger_pending"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    debit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
-    credit_account: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
+    debit_account: Mapped[int] = mapped_column(BigInteger)  # ledger_account ids, as the journal
+    credit_account: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
     posted: Mapped[int] = mapped_column(BigInteger, default=0)
     state: Mapped[str] = mapped_column(String(8), index=True)  # pending|posted|voided|expired

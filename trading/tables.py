@@ -35,9 +35,11 @@ class OrderRow(Base):
     __tablename__ = "trading_order"
     seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)
-    market: Mapped[str] = mapped_column(ForeignKey("market.id"))
-    enterprise: Mapped[str] = mapped_column(ForeignKey("enterprise.credit_code"), index=True)
-    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"))
+    # market, enterprise and permit, checked (and the market locked) when the order is
+    # placed; no row-level foreign keys on PostgreSQL (migration 0014)
+    market: Mapped[str] = mapped_column(String(40))
+    enterprise: Mapped[str] = mapped_column(String(18), index=True)
+    permit: Mapped[str] = mapped_column(String(22))
     side: Mapped[str] = mapped_column(String(4))
     price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     qty: Mapped[int] = mapped_column(BigInteger)
@@ -63,7 +65,7 @@ class OrderRow(Base):
 class TradeRow(Base):
     __tablename__ = "trade"
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
-    market: Mapped[str] = mapped_column(ForeignKey("market.id"), index=True)
+    market: Mapped[str] = mapped_column(String(40), index=True)  # as trading_order.market
     buy_order: Mapped[str] = mapped_column(String(64))
     sell_order: Mapped[str] = mapped_column(String(64))
     buyer: Mapped[str] = mapped_column(String(18), index=True)

@@ -9,13 +9,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app.cli import main
 from ledger import errors as E
 from ledger import service as ledger
 from ledger.entries import Transfer
 from ledger.transactions import Initiator
-from tests.integration.ledger.conftest import NOW, Books, tamper
+from tests.integration.ledger.conftest import NOW, Books, raw_engine, tamper
 
 pytestmark = pytest.mark.db
 B, EN = Initiator.BUREAU, Initiator.ENTERPRISE
@@ -43,6 +45,27 @@ def test_verify_intact_then_each_tampering_is_caught(platform, db_url: str,  # t
     assert not report.ok and report.first_bad_seq == 9
     assert "hash" in report.reason and report.discrepancies
     tamper(db_url, "UPDATE ledger_journal SET amount = amount - 1 WHERE seq = 9")
+    assert ledger.verify(platform.uow()).ok
+
+
+def test_an_account_the_journal_refers_to_cannot_be_deleted(platform, db_url: str,  # type: ignore[no-untyped-def]
+                                                            books: Books) -> None:
+    """On PostgreSQL the journal has no row-level foreign keys (migration 0014): a trigger
+    refuses the delete instead. On SQLite the foreign key does. Either way nothing goes."""
+    some_traffic(platform, books)
+    eng = raw_engine(db_url)
+    with eng.connect() as c:
+        if eng.dialect.name == "sqlite":
+            c.execute(text("PRAGMA foreign_keys=ON"))
+        before = c.execute(text("SELECT count(*) FROM ledger_account")).scalar()
+        stmts = [f"DELETE FROM ledger_account WHERE id = {books.cash1}"]
+        if eng.dialect.name == "postgresql":  # refused even where nothing refers to them
+            stmts += ["DELETE FROM market", "DELETE FROM permit", "TRUNCATE ledger_account"]
+        for stmt in stmts:
+            with pytest.raises(DBAPIError):
+                c.execute(text(stmt))
+        assert c.execute(text("SELECT count(*) FROM ledger_account")).scalar() == before
+    eng.dispose()
     assert ledger.verify(platform.uow()).ok
 
 
