@@ -85,8 +85,8 @@ from trading.settlement import (
     translate,
     void_transfers,
 )
-from trading.store import TradingStore
-from trading.tables import MarketRow, OrderRow, TradeRow
+from trading.store import OrderRecord, TradeRecord, TradingStore
+from trading.tables import MarketRow
 
 __all__ = ["CancelOrder", "OrderPipeline", "Request", "place_orders"]
 
@@ -234,8 +234,8 @@ class _Placed:
     """An accepted order of the group and what it did, answered after the commit."""
 
     request: Request
-    row: OrderRow
-    trades: list[tuple[TradeRow, str, str]]  # (row, buyer, seller)
+    row: OrderRecord
+    trades: list[tuple[TradeRecord, str, str]]  # (row, buyer, seller)
     #: the order's (status, remaining, filled, cancelled, reason) right after it was placed,
     #: as `place_order` answers: later orders of the group may fill it further
     state: tuple[str, int, int, int, str | None]
@@ -251,10 +251,10 @@ class _Group:
         self.ledger = _GroupLedger(uow)
         self.acc = Accounts(uow, m, now)
         self.taken = taken  # client order ids that exist in the database
-        self.rows: dict[str, OrderRow] = {}  # orders touched: new ones and makers
-        self.new_rows: list[OrderRow] = []
-        self.new_set: set[OrderRow] = set()
-        self.trade_rows: list[TradeRow] = []
+        self.rows: dict[str, OrderRecord] = {}  # orders touched: new ones and makers
+        self.new_rows: list[OrderRecord] = []
+        self.new_set: set[OrderRecord] = set()
+        self.trade_rows: list[TradeRecord] = []
         #: permit checks per (enterprise, permit, day): None (passed) or the rejection
         self.checked: dict[tuple[str, str, object], DomainError | None] = {}
         self.bought: dict[tuple[str, date], int] = {}  # in the database, per permit, day
@@ -318,7 +318,7 @@ class _Group:
             self.bought.update(_PURCHASES.read(self.store, self.acc.db, m.id, {
                 day: (permits, days[day]) for day, permits in sellers.items()}))
 
-    def _load_orders(self, ids: Iterable[str]) -> list[OrderRow]:
+    def _load_orders(self, ids: Iterable[str]) -> list[OrderRecord]:
         """Existing orders, kept out of the session with their state as read (`write`
         stores those that changed, in one statement)."""
         found = self.store.orders_apart(ids)
@@ -408,7 +408,7 @@ class _Group:
             if rest == REJECTED:
                 raise _Abort(f"the book refused order {oid} after checking it: {self.book.reject}")
             fills, cancels = list(self.book.fills), list(self.book.cancels)
-            row = OrderRow(id=oid, market=m.id, enterprise=cmd.enterprise, permit=cmd.permit,
+            row = OrderRecord(id=oid, market=m.id, enterprise=cmd.enterprise, permit=cmd.permit,
                            side=cmd.side, price=cmd.price if cmd.kind == "limit" else price,
                            qty=cmd.qty, remaining=cmd.qty, filled=0, cancelled=0, tif=cmd.tif,
                            status="open", hold_id=oid, created_at=now, kind=cmd.kind,
@@ -426,15 +426,15 @@ class _Group:
         return _Placed(r, row, trades, _state(row))
 
     # -- matching results, settled in memory ---------------------------------------------
-    def _apply(self, r: Request, taker: OrderRow, fills: list[tuple[str, str, int, int]],
-               cancels: list[tuple[str, int, str]]) -> list[tuple[TradeRow, str, str]]:
+    def _apply(self, r: Request, taker: OrderRecord, fills: list[tuple[str, str, int, int]],
+               cancels: list[tuple[str, int, str]]) -> list[tuple[TradeRecord, str, str]]:
         """`trading.service._apply` against the group's ledger and rows."""
         rows = self.rows
         makers = {f[0] for f in fills} | {c[0] for c in cancels if c[0] != taker.id}
         missing = makers - set(rows)
         if missing:
             self._load_orders(missing)
-        trades: list[tuple[TradeRow, str, str]] = []
+        trades: list[tuple[TradeRecord, str, str]] = []
         # the holds of makers placed before this group, and their accounts, in one round
         old = [rows[f[0]] for f in fills if rows[f[0]] not in self.new_set]
         if old:
@@ -459,14 +459,14 @@ class _Group:
         self._release(done, batch=f"{taker.hold_id}:release", r=r)
         return trades
 
-    def _release(self, done: list[OrderRow], *, batch: str, r: Request) -> None:
+    def _release(self, done: list[OrderRecord], *, batch: str, r: Request) -> None:
         """Void whatever the holds of these finished orders still hold (`release`)."""
         held = [self.ledger.pending(pid) for row in done for pid in _hold_ids(row)]
         self.ledger.apply(void_transfers([p for p in held if p is not None], batch),
                           initiator=Initiator.SYSTEM, actor=r.actor, batch=batch, now=r.now)
 
     def _settle(self, r: Request, *, buy: Party, sell: Party, price: int, qty: int, ref: str,
-                aggressor: str) -> TradeRow:
+                aggressor: str) -> TradeRecord:
         """`trading.settlement.settle_trade` against the group's ledger; the trade row is
         written (and the permits record it) with the group."""
         transfers, value, fee_b, fee_s = settlement_transfers(
@@ -474,7 +474,7 @@ class _Group:
             cash_hold=self.ledger.pending(f"{buy.hold}:cash"))
         self.ledger.apply(transfers, initiator=Initiator.SYSTEM, actor=r.actor, batch=ref,
                           now=r.now)
-        t = TradeRow(market=self.m.id, buy_order=buy.order, sell_order=sell.order,
+        t = TradeRecord(market=self.m.id, buy_order=buy.order, sell_order=sell.order,
                      buyer=buy.enterprise, seller=sell.enterprise, buyer_permit=buy.permit,
                      seller_permit=sell.permit, price=price, qty=qty, value_fen=value,
                      aggressor=aggressor, at=r.now, fee_buyer=fee_b, fee_seller=fee_s,
@@ -499,11 +499,11 @@ class _Group:
         self.store.bump(m.id, self.last_price)
 
 
-def _state(row: OrderRow) -> tuple[str, int, int, int, str | None]:
+def _state(row: OrderRecord) -> tuple[str, int, int, int, str | None]:
     return row.status, row.remaining, row.filled, row.cancelled, row.reason
 
 
-def _hold_ids(row: OrderRow) -> list[str]:
+def _hold_ids(row: OrderRecord) -> list[str]:
     return hold_ids(row.hold_id or row.id, row.side)
 
 

@@ -53,9 +53,10 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from kernel.clock import CST, system_clock, trading_day
 from kernel.errors import InvalidInput
@@ -88,8 +89,10 @@ from trading.settlement import (
     settle_trade,
     translate,
 )
-from trading.store import TradingStore
+from trading.store import AnyOrder, OrderRecord, TradingStore
 from trading.tables import MarketRow, OrderRow, TradeRow
+
+_O = TypeVar("_O", OrderRow, OrderRecord)
 
 __all__ = ["MARKET_HOLDER", "PlaceOrder", "OrderResult", "TradeView", "place_order",
            "replace_order", "cancel_order", "ensure_market", "set_market_state",
@@ -354,12 +357,12 @@ def _result(row: OrderRow, trades: list[TradeView]) -> OrderResult:
                        trades, row.reason, row.price)
 
 
-def _party(r: OrderRow) -> Party:
+def _party(r: AnyOrder) -> Party:
     return Party(r.enterprise, r.permit, r.hold_id or r.id, r.id)
 
 
-def close_orders(rows: dict[str, OrderRow], cancels: list[tuple[str, int, str]]
-                 ) -> list[OrderRow]:
+def close_orders(rows: Mapping[str, _O], cancels: list[tuple[str, int, str]]
+                 ) -> list[_O]:
     """Apply the book's cancels (what it took off, and why) to the order rows, and finish
     every open order with nothing left: filled, or cancelled when any part was. Returns the
     orders finished now, whose holds are to be released."""

@@ -33,7 +33,7 @@ from ledger.transactions import AccountKind, Initiator
 from trading.market import CapHeadroomExceeded, InsufficientCash, InsufficientTradable
 from trading.ports import Permits
 from trading.prices import fee_ceiling, fee_of, value_ceiling
-from trading.store import TradingStore
+from trading.store import TradeRecord, TradingStore
 from trading.tables import MarketRow, TradeRow
 
 MARKET_HOLDER = "MARKET"
@@ -274,7 +274,7 @@ def record_trade(uow: UoW, store: TradingStore, m: MarketRow, *, buy: Party, sel
     return t
 
 
-def permit_records(t: TradeRow) -> list[PermitTrade]:
+def permit_records(t: TradeRow | TradeRecord) -> list[PermitTrade]:
     """What the trade writes into the buyer's permit and the seller's (a reserve seller has
     no permit)."""
     ref = f"trade:{t.id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +25,70 @@ _ORDER_COLUMNS = tuple(c.name for c in OrderRow.__table__.columns if c.name != "
 _TRADE_COLUMNS = tuple(c.name for c in TradeRow.__table__.columns if c.name != "id")
 _MARKET_ALL = tuple(c.name for c in MarketRow.__table__.columns)
 _ORDER_ALL = tuple(c.name for c in OrderRow.__table__.columns)
+_TRADE_ALL = tuple(c.name for c in TradeRow.__table__.columns)
+
+
+class OrderRecord:
+    """An order row as plain attributes, outside any session: the order pipeline's working
+    copy (`insert_orders` and `update_orders` store it). A group makes one per order, and an
+    ORM `OrderRow` costs several times more to build (every attribute is instrumented)."""
+
+    __slots__ = _ORDER_ALL
+    seq: int  # None until inserted (as an ORM row before its flush)
+    id: str
+    market: str
+    enterprise: str
+    permit: str
+    side: str
+    price: int | None
+    qty: int
+    remaining: int
+    filled: int
+    cancelled: int
+    tif: str
+    status: str
+    hold_id: str | None
+    created_at: datetime
+    kind: str
+    post_only: bool
+    stp: str
+    priority: int | None
+    reason: str | None
+
+    def __init__(self, **values: Any) -> None:
+        for name in _ORDER_ALL:
+            setattr(self, name, values.get(name))
+
+
+class TradeRecord:
+    """A trade row as plain attributes (the pipeline's, as `OrderRecord`); `insert_trades`
+    gives it its id."""
+
+    __slots__ = _TRADE_ALL
+    id: int  # None until `insert_trades` (as an ORM row before its flush)
+    market: str
+    buy_order: str
+    sell_order: str
+    buyer: str
+    seller: str
+    buyer_permit: str
+    seller_permit: str
+    price: int
+    qty: int
+    value_fen: int
+    aggressor: str
+    at: datetime
+    fee_buyer: int
+    fee_seller: int
+    venue: str
+
+    def __init__(self, **values: Any) -> None:
+        for name in _TRADE_ALL:
+            setattr(self, name, values.get(name))
+
+
+#: an order as the ORM loads it, or as the pipeline works on it
+AnyOrder = OrderRow | OrderRecord
 # the order pipeline's statements on PostgreSQL, fixed texts prepared on the driver
 _PG_MARKET_LOCK = f"SELECT {', '.join(_MARKET_ALL)} FROM market WHERE id = %s FOR UPDATE"
 _PG_ORDERS_BY_ID = (f"SELECT {', '.join(_ORDER_ALL)} FROM trading_order "
@@ -68,13 +133,13 @@ class TradingStore:
     def flush(self) -> None:
         self.s.flush()
 
-    def insert_orders(self, rows: Sequence[OrderRow]) -> None:
+    def insert_orders(self, rows: Sequence[AnyOrder]) -> None:
         """New orders in one statement, in arrival order (their seq follows it). The row
         objects stay outside the session."""
         insert_rows(self.s, OrderRow.__table__, [  # type: ignore[arg-type]
             {c: getattr(r, c) for c in _ORDER_COLUMNS} for r in rows])
 
-    def insert_trades(self, rows: Sequence[TradeRow]) -> None:
+    def insert_trades(self, rows: Sequence[TradeRow | TradeRecord]) -> None:
         """New trades in one statement; sets each row's id. The row objects stay outside
         the session."""
         ids = insert_rows(self.s, TradeRow.__table__, [  # type: ignore[arg-type]
@@ -82,18 +147,19 @@ class TradingStore:
         for r, i in zip(rows, ids, strict=True):
             r.id = i
 
-    def orders_apart(self, ids: Iterable[str]) -> list[OrderRow]:
-        """`orders_by_id`, the rows taken out of the session: changing them writes nothing
-        until `update_orders` is given them."""
+    def orders_apart(self, ids: Iterable[str]) -> list[OrderRecord]:
+        """These orders as they are stored, as records outside the session: changing them
+        writes nothing until `update_orders` is given them."""
+        wanted = sorted(set(ids))
         if self.postgres:
-            return [OrderRow(**dict(zip(_ORDER_ALL, r, strict=True)))
-                    for r in pg_rows(self.s, _PG_ORDERS_BY_ID, (sorted(set(ids)),))]
-        rows = self.orders_by_id(ids)
-        for r in rows:
-            self.s.expunge(r)
-        return rows
+            found: Iterable[Sequence[Any]] = pg_rows(self.s, _PG_ORDERS_BY_ID, (wanted,))
+        else:
+            T = OrderRow.__table__
+            found = self.s.execute(select(*(T.c[c] for c in _ORDER_ALL))  # type: ignore[attr-defined]
+                                   .where(T.c.id.in_(wanted)).order_by(T.c.id))  # type: ignore[attr-defined]
+        return [OrderRecord(**dict(zip(_ORDER_ALL, r, strict=True))) for r in found]
 
-    def update_orders(self, rows: Sequence[OrderRow]) -> None:
+    def update_orders(self, rows: Sequence[AnyOrder]) -> None:
         """Store the state of existing orders (taken out by `orders_apart`) in one
         statement."""
         update_rows(self.s, OrderRow.__table__, "seq", [  # type: ignore[arg-type]
