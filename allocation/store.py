@@ -81,21 +81,6 @@ class RegistryStore:
         return {r.code: (PermitView(r.code, r.enterprise, r.valid_from, r.valid_to, r.status),
                          r.zone, r.cap_kg) for r in rows}
 
-    def quantities_of(self, permits: Sequence[str], pollutant: str, year: int, *,
-                      lock: bool = False) -> dict[str, PermitQuantityRow]:
-        """The quantities of `pollutant` and `year` of these permits, in one statement
-        (`lock`: FOR UPDATE on PostgreSQL, in permit order)."""
-        q = (select(PermitQuantityRow)
-             .where(PermitQuantityRow.permit.in_(sorted(set(permits))),
-                    PermitQuantityRow.pollutant == pollutant, PermitQuantityRow.year == year)
-             .order_by(PermitQuantityRow.permit))
-        if lock:
-            # the rows as they are now, not as this session first read them
-            q = q.execution_options(populate_existing=True)
-            if self.postgres:
-                q = q.with_for_update()
-        return {r.permit: r for r in self.s.scalars(q)}
-
     def permitted_for_update(self, permits: Sequence[str], pollutant: str, year: int
                              ) -> dict[str, int]:
         """The permitted quantity (kg) of `pollutant` and `year` of each of these permits
