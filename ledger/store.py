@@ -52,7 +52,7 @@ from ledger.tables import (
     RejectionRow,
 )
 from ledger.transactions import AccountKind
-from storage.bulk import insert_rows, pg_rows, update_rows
+from storage.bulk import driver_connection, insert_rows, pg_rows, update_rows
 
 A: Table = AccountRow.__table__  # type: ignore[assignment]
 J: Table = JournalRow.__table__  # type: ignore[assignment]
@@ -162,7 +162,7 @@ class LedgerStore:
 
     def _raw(self) -> Any:
         """The DBAPI connection of this session's transaction (for COPY)."""
-        return self.s.connection().connection.driver_connection
+        return driver_connection(self.s)
 
     def isolation(self, level: str) -> None:
         """Set this transaction's isolation (PostgreSQL; before its first statement)."""

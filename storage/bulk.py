@@ -33,8 +33,19 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _raw(session: Session) -> Any:
-    return session.connection().connection.driver_connection
+def driver_connection(session: Session) -> Any:
+    """The driver connection of the session's transaction (kept in `session.info` for that
+    transaction: `Session.connection()` costs more than a short prepared statement)."""
+    tx = session.get_transaction()
+    cached = session.info.get("erts_raw")
+    if tx is not None and cached is not None and cached[0] is tx:
+        return cached[1]
+    raw = session.connection().connection.driver_connection
+    session.info["erts_raw"] = (session.get_transaction(), raw)
+    return raw
+
+
+_raw = driver_connection
 
 
 def pg_rows(session: Session, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
