@@ -202,7 +202,8 @@ def test_the_pipeline_answers_concurrent_clients(floor: Floor) -> None:
     if floor.path != "order":
         pytest.skip("one run is enough")
     p = floor.platform
-    pipe = pipeline.OrderPipeline(p.uow, p.permits)
+    timings: list[tuple[float, float, int]] = []
+    pipe = pipeline.OrderPipeline(p.uow, p.permits, timings=timings)
     results: list[Any] = []
     lock = threading.Lock()
 
@@ -226,6 +227,9 @@ def test_the_pipeline_answers_concurrent_clients(floor: Floor) -> None:
     assert len(results) == 40
     assert all(isinstance(r, trading.OrderResult) for r in results), results
     assert pipe.groups <= 40
+    # one timing per group (no group was redone order by order: groups counts transactions)
+    assert len(timings) == pipe.groups and sum(n for _, _, n in timings) == 40
+    assert all(wall >= 0 and cpu >= 0 for wall, cpu, _ in timings)
     with p.uow() as uow:
         s = uow.session
         traded = s.scalar(select(func.coalesce(func.sum(TradeRow.qty), 0)))
