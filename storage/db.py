@@ -14,11 +14,12 @@ Guarantees:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 READ_ONLY = "erts_read_only"  # execution option of the engine behind read-only units of work
@@ -59,7 +60,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     # (seen: a pending-transfer lookup by id 8x slower within 10,000 orders). Every run is
     # planned for its own parameters instead; the parse is still saved.
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+                         connect_args={"options": _pg_options(url)})
+
+
+def _pg_options(url: str) -> str:
+    """Server options for every connection: ours first, then the operator's (an `options`
+    parameter of the URL, else PGOPTIONS, which libpq would otherwise read itself), so that a
+    later `-c` of theirs still wins."""
+    ours = "-c plan_cache_mode=force_custom_plan"
+    given = make_url(url).query.get("options")
+    theirs = given if isinstance(given, str) else os.environ.get("PGOPTIONS", "")
+    return f"{ours} {theirs}".strip()
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -76,3 +76,19 @@ def test_bulk_insert_and_update_keep_row_order_and_roll_back(platform) -> None: 
     with platform.uow() as uow:
         assert uow.session.scalar(select(TradeRow.id)) is None
         assert uow.session.scalar(select(OrderRow.seq)) is None
+
+
+def test_postgresql_connections_plan_each_run_and_keep_the_operators_options(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.db import make_engine
+
+    for url, env in ((pg_url + "?options=-c%20work_mem%3D7MB", None), (pg_url, "-c work_mem=9MB")):
+        if env is None:
+            monkeypatch.delenv("PGOPTIONS", raising=False)
+        else:
+            monkeypatch.setenv("PGOPTIONS", env)
+        engine = make_engine(url)
+        with engine.connect() as c:
+            assert c.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+            assert c.execute(text("SHOW work_mem")).scalar() == ("7MB" if env is None else "9MB")
+        engine.dispose()
