@@ -95,8 +95,8 @@ class PermitEventRow(Base):
 
     __tablename__ = "permit_event"
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
-    # no row-level foreign key on PostgreSQL (migration 0014): written with the permit's
-    # quantity locked; permits are never deleted
+    # no row-level foreign key on PostgreSQL (migration 0014): permits are never deleted (a
+    # trigger refuses it there)
     permit: Mapped[str] = mapped_column(String(22), index=True)
     pollutant: Mapped[str] = mapped_column(String(10))
     year: Mapped[int] = mapped_column(Integer)

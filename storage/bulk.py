@@ -45,18 +45,16 @@ def driver_connection(session: Session) -> Any:
     return raw
 
 
-_raw = driver_connection
-
 
 def pg_rows(session: Session, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
     """PostgreSQL only: run a fixed statement text (psycopg placeholders) prepared on the
     session's driver connection, in its transaction; the rows as plain tuples."""
-    return _raw(session).execute(sql, params, prepare=True).fetchall()  # type: ignore[no-any-return]
+    return driver_connection(session).execute(sql, params, prepare=True).fetchall()  # type: ignore[no-any-return]
 
 
 def pg_run(session: Session, sql: str, params: Any = ()) -> None:
     """`pg_rows` for a statement that returns nothing."""
-    _raw(session).execute(sql, params, prepare=True)
+    driver_connection(session).execute(sql, params, prepare=True)
 
 
 def _pg_type(table: Table, column: str) -> str:
@@ -91,14 +89,14 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return []
     columns = tuple(rows[0])
     if _postgres(session) and returning is None and len(rows) >= COPY_FROM:
-        with _raw(session).cursor() as cur, cur.copy(
+        with driver_connection(session).cursor() as cur, cur.copy(
                 f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp:
             for r in rows:
                 cp.write_row([r[c] for c in columns])
         return []
     if _postgres(session):
         params = {c: [r[c] for r in rows] for c in columns}
-        cur = _raw(session).execute(_pg_insert(table, columns, returning), params,
+        cur = driver_connection(session).execute(_pg_insert(table, columns, returning), params,
                                     prepare=True)
         if returning is None:
             return []
@@ -125,7 +123,7 @@ def update_rows(session: Session, table: Table, key: str,
     if _postgres(session):
         params = {c: [r[c] for r in rows] for c in (key, *columns)}
         params.update({f"erts_w_{c}": v for c, v in fixed.items()})
-        _raw(session).execute(_pg_update(table, key, columns, tuple(fixed)), params,
+        driver_connection(session).execute(_pg_update(table, key, columns, tuple(fixed)), params,
                               prepare=True)
         return
     stmt = update(table).where(table.c[key] == bindparam("erts_key"),

@@ -409,11 +409,12 @@ class _Group:
             if rest == REJECTED:
                 raise _Abort(f"the book refused order {oid} after checking it: {self.book.reject}")
             fills, cancels = list(self.book.fills), list(self.book.cancels)
-            row = OrderRecord(id=oid, market=m.id, enterprise=cmd.enterprise, permit=cmd.permit,
-                           side=cmd.side, price=cmd.price if cmd.kind == "limit" else price,
-                           qty=cmd.qty, remaining=cmd.qty, filled=0, cancelled=0, tif=cmd.tif,
-                           status="open", hold_id=oid, created_at=now, kind=cmd.kind,
-                           post_only=cmd.post_only, stp=cmd.stp, priority=None, reason=None)
+            row = OrderRecord(
+                id=oid, market=m.id, enterprise=cmd.enterprise, permit=cmd.permit,
+                side=cmd.side, price=cmd.price if cmd.kind == "limit" else price, qty=cmd.qty,
+                remaining=cmd.qty, filled=0, cancelled=0, tif=cmd.tif, status="open",
+                hold_id=oid, created_at=now, kind=cmd.kind, post_only=cmd.post_only,
+                stp=cmd.stp, priority=None, reason=None)
             if cmd.kind == "market" and price is None:
                 row.price = None
             self.rows[oid] = row
@@ -476,10 +477,10 @@ class _Group:
         self.ledger.apply(transfers, initiator=Initiator.SYSTEM, actor=r.actor, batch=ref,
                           now=r.now)
         t = TradeRecord(market=self.m.id, buy_order=buy.order, sell_order=sell.order,
-                     buyer=buy.enterprise, seller=sell.enterprise, buyer_permit=buy.permit,
-                     seller_permit=sell.permit, price=price, qty=qty, value_fen=value,
-                     aggressor=aggressor, at=r.now, fee_buyer=fee_b, fee_seller=fee_s,
-                     venue="book")
+                        buyer=buy.enterprise, seller=sell.enterprise, buyer_permit=buy.permit,
+                        seller_permit=sell.permit, price=price, qty=qty, value_fen=value,
+                        aggressor=aggressor, at=r.now, fee_buyer=fee_b, fee_seller=fee_s,
+                        venue="book")
         self.trade_rows.append(t)
         return t
 

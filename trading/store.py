@@ -28,7 +28,18 @@ _ORDER_ALL = tuple(c.name for c in OrderRow.__table__.columns)
 _TRADE_ALL = tuple(c.name for c in TradeRow.__table__.columns)
 
 
-class OrderRecord:
+class _Record:
+    """A row as plain attributes (the subclass's `__slots__` are its columns); a column not
+    given is None."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+class OrderRecord(_Record):
     """An order row as plain attributes, outside any session: the order pipeline's working
     copy (`insert_orders` and `update_orders` store it). A group makes one per order, and an
     ORM `OrderRow` costs several times more to build (every attribute is instrumented)."""
@@ -55,12 +66,8 @@ class OrderRecord:
     priority: int | None
     reason: str | None
 
-    def __init__(self, **values: Any) -> None:
-        for name in _ORDER_ALL:
-            setattr(self, name, values.get(name))
 
-
-class TradeRecord:
+class TradeRecord(_Record):
     """A trade row as plain attributes (the pipeline's, as `OrderRecord`); `insert_trades`
     gives it its id."""
 
@@ -81,10 +88,6 @@ class TradeRecord:
     fee_buyer: int
     fee_seller: int
     venue: str
-
-    def __init__(self, **values: Any) -> None:
-        for name in _TRADE_ALL:
-            setattr(self, name, values.get(name))
 
 
 #: an order as the ORM loads it, or as the pipeline works on it

@@ -2,13 +2,13 @@
 
 Every order appends about six journal entries, a pending transfer or two, its order row, and
 for each trade a trade row and two permit events. On PostgreSQL each foreign key is a lookup
-with a row lock per inserted row: measured on the order pipeline (bench/bench_service.py),
-they were about a fifth of a group's time (the journal's COPY of 200 entries took 10.7 ms
-with its two keys, 5.1 ms without).
+with a row lock per inserted row: timed around each COPY while bench/bench_service.py ran
+the order pipeline, they were about a fifth of a group's time (the journal's COPY of 200
+entries took 10.7 ms with its two keys, 5.1 ms without).
 
 The rows they point at are, when these rows are written, read and locked by the same
 transaction (accounts FOR UPDATE before any journal append, the market FOR UPDATE before any
-order, the permit's quantity FOR UPDATE before its events), so the keys never refused
+order, the permit's quantity FOR UPDATE before a trade's events), so the keys never refused
 anything the application writes. What they also guarded, that a referenced row cannot be
 deleted, is kept by triggers that refuse DELETE and TRUNCATE on ledger_account, market,
 enterprise and permit: nothing in the platform deletes those rows.
