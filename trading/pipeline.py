@@ -2,30 +2,32 @@
 
 `OrderPipeline.place` does what `trading.service.place_order` does (the reference: the same
 rules, checks in the same order, the same rows, holds, settlement batches and journal
-entries), for many client threads at once. Each market has one writer thread. It takes every
-order that arrived while its previous transaction was committing, waiting up to `linger`
-(2 ms) for the clients it just answered (`kernel.batching.gather`; up to `max_group`), and
-places them in ONE transaction, in arrival order:
+entries), for many client threads at once. One writer thread serves every market. It takes
+every order that arrived while its previous transaction was committing, waiting up to
+`linger` (2 ms) for the clients it just answered (`kernel.batching.gather`; up to
+`max_group`), and places them in ONE transaction, in arrival order:
 
-- the market row and the ledger's journal head are locked once (same lock order as the
-  per-order path: market, head, accounts);
+- the markets' rows (ascending ids) and the ledger's journal head are locked once (same
+  lock order as the per-order path: market, head, accounts);
 - each order is checked (market state, permit, client id, resale rule, book rules) and its
-  holds are applied to an in-memory ledger over the accounts and pending transfers the group
-  locked as it first touched them (`_GroupLedger`); a rejected order is answered with its
-  error and changes nothing (a ledger batch is all or nothing in memory, and the book is only
-  asked to match an order once everything that can reject it has passed);
-- the accepted order is matched against the in-memory book, and each fill is settled as one
-  linked batch, the finished orders' leftover holds voided, all still in memory;
+  holds are applied to one in-memory ledger over the accounts and pending transfers the
+  group locked as it first touched them (`_GroupLedger`, shared by the markets: a trader's
+  cash serves them all); a rejected order is answered with its error and changes nothing (a
+  ledger batch is all or nothing in memory, and the book is only asked to match an order
+  once everything that can reject it has passed);
+- the accepted order is matched against its market's in-memory book, and each fill is
+  settled as one linked batch, the finished orders' leftover holds voided, all in memory;
 - then everything is written at once: the order rows, the trade rows, both permits'
   records, every journal entry (one hash-chained append through the ledger's batch path),
-  the balances, and the market's version; one commit; only then is every order of the group
-  answered. Acknowledged means committed; a crash before the commit loses only orders that
-  were never acknowledged, and the book is rebuilt from the database after a restart.
+  the balances, and each market's version; one commit; only then is every order of the
+  group answered. Acknowledged means committed; a crash before the commit loses only orders
+  that were never acknowledged, and the books are rebuilt from the database after a restart.
 
-If anything fails after an order reached the book (a settlement the ledger refuses, a
-database error, a deadlock), nothing of the group is committed and its book is dropped from
-the cache; every order of the group is then placed alone through `place_order`, so one bad
-order never fails the others and the per-order path decides.
+If anything fails after an order reached a book (a settlement the ledger refuses, a
+database error, a deadlock), nothing of the group is committed and its books are dropped
+from the cache; a group of several markets is then redone market by market, and a market
+that fails again order by order through `place_order`, so one bad order never fails the
+others and the per-order path decides.
 """
 
 from __future__ import annotations
@@ -246,12 +248,18 @@ class _Group:
     """One transaction's worth of orders for one market (see the module docstring)."""
 
     def __init__(self, uow: UoW, store: TradingStore, m: MarketRow, book: OrderBook,
-                 permits: Permits, taken: set[str], now: datetime) -> None:
+                 permits: Permits, taken: set[str], ledger: _GroupLedger,
+                 now: datetime) -> None:
         self.uow, self.store, self.m, self.book, self.permits = uow, store, m, book, permits
         self.rules = _rules(m)
-        self.ledger = _GroupLedger(uow)
+        #: the market's version as locked (on SQLite `m` is the session's row, which the
+        #: write's bump updates)
+        self.version = m.version
+        self.ledger = ledger  # shared by the markets of the transaction (cash is shared)
         self.acc = Accounts(uow, m, now)
-        self.taken = taken  # client order ids that exist in the database
+        #: client order ids taken: in the database, or by an order of this transaction in
+        #: any of its markets (shared by them)
+        self.taken = taken
         self.rows: dict[str, OrderRecord] = {}  # orders touched: new ones and makers
         self.new_rows: list[OrderRecord] = []
         self.new_set: set[OrderRecord] = set()
@@ -418,6 +426,7 @@ class _Group:
             if cmd.kind == "market" and price is None:
                 row.price = None
             self.rows[oid] = row
+            self.taken.add(oid)
             self.new_rows.append(row)
             self.new_set.add(row)
             trades = self._apply(r, row, fills, cancels)
@@ -484,21 +493,30 @@ class _Group:
         self.trade_rows.append(t)
         return t
 
-    # -- one write ------------------------------------------------------------------------
-    def write(self) -> None:
-        """Orders, trades, both permits' records, the ledger and the market, in this
-        transaction (the caller commits)."""
-        self.store.insert_orders(self.new_rows)
-        rows, as_read = self.rows, self.as_read
-        self.store.update_orders([rows[i] for i, was in as_read.items()
-                                  if _state(rows[i]) != was])
-        self.store.insert_trades(self.trade_rows)  # their ids, for the permits' records
-        m = self.m
-        self.permits.record_trades(self.uow, pollutant=m.pollutant, year=m.vintage,
-                                   trades=[r for t in self.trade_rows
-                                           for r in permit_records(t)])
-        self.ledger.write()
-        self.store.bump(m.id, self.last_price)
+    def changed(self) -> list[OrderRecord]:
+        """Existing orders this group changed."""
+        rows = self.rows
+        return [rows[i] for i, was in self.as_read.items() if _state(rows[i]) != was]
+
+
+def _write_groups(uow: UoW, groups: Sequence[_Group], ledger: _GroupLedger) -> None:
+    """Everything the groups did, in this transaction (the caller commits): the orders, the
+    trades, both permits' records, the ledger (one hash-chained append) and each market's
+    version, in one statement per kind across markets where the kind allows."""
+    if not groups:
+        return
+    store = groups[0].store
+    store.insert_orders([r for g in groups for r in g.new_rows])
+    store.update_orders([r for g in groups for r in g.changed()])
+    store.insert_trades([t for g in groups for t in g.trade_rows])  # ids, for the permits
+    for g in groups:
+        if g.trade_rows:
+            g.permits.record_trades(uow, pollutant=g.m.pollutant, year=g.m.vintage,
+                                    trades=[r for t in g.trade_rows
+                                            for r in permit_records(t)])
+    ledger.write()
+    for g in groups:
+        store.bump(g.m.id, g.last_price)
 
 
 def _state(row: OrderRecord) -> tuple[str, int, int, int, str | None]:
@@ -519,38 +537,59 @@ def _result(p: _Placed) -> OrderResult:
 
 
 def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> None:
-    """Place the requests (one market) in one transaction; set each one's answer only after
-    the commit. Raises (having answered none) if the group must be redone order by order."""
-    market_id = requests[0].cmd.market
+    """Place the requests (of one or more markets) in one transaction; set each one's answer
+    only after the commit. Raises (having answered none) if the group must be redone.
+
+    The markets are locked in ascending id order, then the journal head (market → head →
+    accounts, as every trading writer). Each market has its own book, rules and `_Group`;
+    the ledger of the transaction is one (an enterprise's cash serves all its markets), so
+    the orders are placed in arrival order across markets, exactly as one after another
+    through `place_order` would be."""
+    by_market: dict[str, list[Request]] = {}
+    for r in requests:
+        by_market.setdefault(r.cmd.market, []).append(r)
     with uow:
         store = TradingStore(uow.session)
-        m = store.market_apart(market_id)
-        if m is None:
-            for r in requests:
-                r.error = MarketNotFound(f"no market {market_id!r}", field="market")
+        markets: dict[str, MarketRow] = {}
+        for market_id in sorted(by_market):
+            m = store.market_apart(market_id)
+            if m is None:
+                for r in by_market.pop(market_id):
+                    r.error = MarketNotFound(f"no market {market_id!r}", field="market")
+            else:
+                markets[market_id] = m
+        if not markets:
             return
         head = lock_ledger(uow)
-        version = m.version
         asked = [r.cmd.order_id for r in requests
-                 if isinstance(r.cmd, PlaceOrder) and r.cmd.order_id is not None]
+                 if isinstance(r.cmd, PlaceOrder) and r.cmd.order_id is not None
+                 and r.cmd.market in markets]
         taken = store.existing_order_ids(asked) if asked else set()
-        book = _take_book(uow, store, m)
-        g = _Group(uow, store, m, book, permits, taken, requests[0].now)
-        g.ledger.head = head  # locked above: nothing else moves it before the write
-        g.prepare(requests)
+        ledger = _GroupLedger(uow)
+        ledger.head = head  # locked above: nothing else moves it before the write
+        groups: dict[str, _Group] = {}
+        for market_id, m in markets.items():
+            g = _Group(uow, store, m, _take_book(uow, store, m), permits, taken, ledger,
+                       requests[0].now)
+            g.prepare(by_market[market_id])
+            groups[market_id] = g
         placed: list[_Placed] = []
         rejected: list[tuple[Request, DomainError]] = []
         for r in requests:
+            mine = groups.get(r.cmd.market)
+            if mine is None:
+                continue  # unknown market: answered above
             try:
-                placed.append(g.cancel(r, r.cmd) if isinstance(r.cmd, CancelOrder)
-                              else g.place(r, r.cmd))
+                placed.append(mine.cancel(r, r.cmd) if isinstance(r.cmd, CancelOrder)
+                              else mine.place(r, r.cmd))
             except DomainError as exc:
                 rejected.append((r, exc))
-        g.write()
+        _write_groups(uow, list(groups.values()), ledger)
         answers = [(p.request, _result(p)) for p in placed]
         uow.commit()
-        g.acc.remember()
-        _put_book(uow, m.id, version + 1, book)
+        for g in groups.values():
+            g.acc.remember()
+            _put_book(uow, g.m.id, g.version + 1, g.book)
     for r, res in answers:
         r.result = res
     for r, err in rejected:
@@ -571,19 +610,27 @@ def _place_alone(uow_factory: UoWFactory, r: Request, permits: Permits) -> None:
 
 def run_group(uow_factory: UoWFactory, requests: Sequence[Request], *,
               permits: Permits, strict: bool = False) -> int:
-    """Answer every request (one market): in one transaction, or, if that fails, each alone
-    through `place_order` (`strict`: raise instead, for tests that must see the group path
-    work). Returns the number of transactions committed or tried."""
+    """Answer every request: in one transaction, or, if that fails, each market's requests
+    in a transaction of their own (when there were several markets), and the requests of a
+    market that fails again each alone through `place_order` (`strict`: raise instead, for
+    tests that must see the group path work). Returns the number of transactions committed
+    or tried."""
     try:
         _place_group(uow_factory(), requests, permits=permits)
         return 1
     except Exception:
         if strict:
             raise
-        log.warning("a group of %d orders failed; placing them one by one", len(requests),
-                    exc_info=True)
+        markets = sorted({r.cmd.market for r in requests})
+        log.warning("a group of %d orders in %d markets failed; placing them %s",
+                    len(requests), len(markets),
+                    "market by market" if len(markets) > 1 else "one by one", exc_info=True)
         for r in requests:
             r.result, r.error = None, None
+        if len(markets) > 1:
+            return 1 + sum(run_group(uow_factory, [r for r in requests if r.cmd.market == m],
+                                     permits=permits) for m in markets)
+        for r in requests:
             _place_alone(uow_factory, r, permits)
         return 1 + len(requests)
     finally:
@@ -595,10 +642,10 @@ def place_orders(uow_factory: UoWFactory, cmds: Sequence[PlaceOrder | CancelOrde
                  permits: Permits,
                  actor: str, now: datetime | None = None, fee_bps: int = 0,
                  strict: bool = False) -> list[OrderResult | DomainError]:
-    """Place (and cancel) orders as one group per market, in this thread (tests, batch
-    entry): each answer is the order's result or its rejection, as `place_order` (or
-    `cancel_order`) would give. `strict`:
-    a group that fails raises instead of being redone order by order."""
+    """Place (and cancel) orders as one group (one transaction, whatever their markets), in
+    this thread (tests, batch entry): each answer is the order's result or its rejection, as
+    `place_order` (or `cancel_order`) would give. `strict`: a group that fails raises
+    instead of being redone."""
     at = utc(now)
     out: list[OrderResult | DomainError] = []
     requests: list[Request] = []
@@ -611,10 +658,8 @@ def place_orders(uow_factory: UoWFactory, cmds: Sequence[PlaceOrder | CancelOrde
             continue
         requests.append(Request(cmd, actor, at, fee_bps))
         out.append(None)  # type: ignore[arg-type]
-    markets = {r.cmd.market for r in requests}
-    for market in sorted(markets):
-        run_group(uow_factory, [r for r in requests if r.cmd.market == market],
-                  permits=permits, strict=strict)
+    if requests:
+        run_group(uow_factory, requests, permits=permits, strict=strict)
     it = iter(requests)
     for i, o in enumerate(out):
         if o is None:
@@ -626,8 +671,12 @@ def place_orders(uow_factory: UoWFactory, cmds: Sequence[PlaceOrder | CancelOrde
 
 
 class OrderPipeline:
-    """`place_order` for many threads: one writer thread per market places every order
-    waiting for it in one transaction (group commit), then answers them all."""
+    """`place_order` for many threads: one writer thread places every order waiting for it,
+    whatever its market, in one transaction (group commit), then answers them all.
+
+    One writer for all markets, not one per market: every trading transaction holds the
+    journal head lock until it commits, so writers of different markets could only take
+    turns, each paying a commit for a smaller group."""
 
     def __init__(self, uow_factory: UoWFactory, permits: Permits, *,
                  max_group: int = MAX_GROUP, linger: float = 0.002,
@@ -639,8 +688,8 @@ class OrderPipeline:
         self._permits = permits
         self._max = max_group
         self._linger = linger  # see kernel.batching.gather
-        self._lanes: dict[str, queue.Queue[Request | None]] = {}
-        self._threads: list[threading.Thread] = []
+        self._queue: queue.Queue[Request | None] | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.groups = 0  # transactions run (for benchmarks)
 
@@ -648,36 +697,30 @@ class OrderPipeline:
               fee_bps: int = 0) -> OrderResult:
         """Place an order; returns once its group committed. Raises its rejection."""
         _validate(cmd)
-        r = Request(cmd, actor, utc(now), fee_bps)
-        self._lane(cmd.market).put(r)
-        r.done.wait()
-        if r.error is not None:
-            raise r.error
-        assert r.result is not None
-        return r.result
+        return self._send(Request(cmd, actor, utc(now), fee_bps))
 
     def cancel(self, *, enterprise: str, order_id: str, market: str, actor: str,
                now: datetime | None = None) -> OrderResult:
-        """Cancel an open order of `market` in that market's next group (an order of
-        another market is cancelled alone, as `trading.service.cancel_order` would)."""
-        r = Request(CancelOrder(enterprise, order_id, market), actor, utc(now))
-        self._lane(market).put(r)
+        """Cancel an open order of `market` in the next group (an order of another market
+        is not found, as `trading.service.cancel_order` would answer for its market)."""
+        return self._send(Request(CancelOrder(enterprise, order_id, market), actor, utc(now)))
+
+    def _send(self, r: Request) -> OrderResult:
+        self._writer().put(r)
         r.done.wait()
         if r.error is not None:
             raise r.error
         assert r.result is not None
         return r.result
 
-    def _lane(self, market: str) -> queue.Queue[Request | None]:
+    def _writer(self) -> queue.Queue[Request | None]:
         with self._lock:
-            q = self._lanes.get(market)
-            if q is None:
-                q = self._lanes[market] = queue.Queue()
-                t = threading.Thread(target=self._run, args=(q,), daemon=True,
-                                     name=f"order-pipeline-{market}")
-                self._threads.append(t)
-                t.start()
-            return q
+            if self._queue is None:
+                self._queue = queue.Queue()
+                self._thread = threading.Thread(target=self._run, args=(self._queue,),
+                                                daemon=True, name="order-pipeline")
+                self._thread.start()
+            return self._queue
 
     def _run(self, q: queue.Queue[Request | None]) -> None:
         carry: Request | None = None
@@ -699,12 +742,10 @@ class OrderPipeline:
                 return
 
     def close(self) -> None:
-        """Answer what is queued, then stop the writer threads."""
+        """Answer what is queued, then stop the writer thread."""
         with self._lock:
-            lanes, threads = list(self._lanes.values()), list(self._threads)
-            self._lanes.clear()
-            self._threads.clear()
-        for q in lanes:
+            q, t = self._queue, self._thread
+            self._queue = self._thread = None
+        if q is not None and t is not None:
             q.put(None)
-        for t in threads:
             t.join()

@@ -178,15 +178,15 @@ def test_a_failing_group_is_redone_order_by_order(floor: Floor,
         pytest.skip("one run is enough")
     p = floor.platform
     calls = {"n": 0}
-    real = pipeline._Group.write
+    real = pipeline._write_groups
 
-    def fail_once(self: Any) -> None:
+    def fail_once(*args: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("the database went away")
-        real(self)
+        real(*args)
 
-    monkeypatch.setattr(pipeline._Group, "write", fail_once)
+    monkeypatch.setattr(pipeline, "_write_groups", fail_once)
     cmds = [_cmd(floor, "A", "sell", 500, 300_000, order_id="x1"),
             _cmd(floor, "B", "buy", 200, 300_000, order_id="x2")]
     out = pipeline.place_orders(p.uow, cmds, permits=p.permits, actor="t", now=NOW)
