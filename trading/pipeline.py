@@ -515,8 +515,7 @@ def _write_groups(uow: UoW, groups: Sequence[_Group], ledger: _GroupLedger) -> N
                                     trades=[r for t in g.trade_rows
                                             for r in permit_records(t)])
     ledger.write()
-    for g in groups:
-        store.bump(g.m.id, g.last_price)
+    store.bump_many({g.m.id: g.last_price for g in groups})
 
 
 def _state(row: OrderRecord) -> tuple[str, int, int, int, str | None]:
@@ -550,14 +549,10 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> 
         by_market.setdefault(r.cmd.market, []).append(r)
     with uow:
         store = TradingStore(uow.session)
-        markets: dict[str, MarketRow] = {}
-        for market_id in sorted(by_market):
-            m = store.market_apart(market_id)
-            if m is None:
-                for r in by_market.pop(market_id):
-                    r.error = MarketNotFound(f"no market {market_id!r}", field="market")
-            else:
-                markets[market_id] = m
+        markets = store.markets_apart(by_market)
+        for market_id in set(by_market) - set(markets):
+            for r in by_market.pop(market_id):
+                r.error = MarketNotFound(f"no market {market_id!r}", field="market")
         if not markets:
             return
         head = lock_ledger(uow)

@@ -93,13 +93,19 @@ class TradeRecord(_Record):
 #: an order as the ORM loads it, or as the pipeline works on it
 AnyOrder = OrderRow | OrderRecord
 # the order pipeline's statements on PostgreSQL, fixed texts prepared on the driver
-_PG_MARKET_LOCK = f"SELECT {', '.join(_MARKET_ALL)} FROM market WHERE id = %s FOR UPDATE"
+# FOR UPDATE locks the rows as the sort hands them over: in ascending id order
+_PG_MARKETS_LOCK = (f"SELECT {', '.join(_MARKET_ALL)} FROM market "
+                    "WHERE id = ANY(%s::varchar[]) ORDER BY id FOR UPDATE")
 _PG_ORDERS_BY_ID = (f"SELECT {', '.join(_ORDER_ALL)} FROM trading_order "
                     "WHERE id = ANY(%s::varchar[]) ORDER BY id")
 _PG_PURCHASES_AFTER = ("SELECT id, buyer_permit, qty, at FROM trade WHERE id > %s "
                        "AND market = %s ORDER BY id")
 _PG_BUMP = ("UPDATE market SET version = version + 1, "
             "last_price = COALESCE(%s::bigint, last_price) WHERE id = %s")
+_PG_BUMP_MANY = ("UPDATE market AS m SET version = m.version + 1, "
+                 "last_price = COALESCE(v.last_price, m.last_price) "
+                 "FROM unnest(%s::varchar[], %s::bigint[]) AS v(id, last_price) "
+                 "WHERE m.id = v.id")
 
 
 class TradingStore:
@@ -117,13 +123,16 @@ class TradingStore:
             q = q.with_for_update()
         return self.s.scalar(q)
 
-    def market_apart(self, market_id: str) -> MarketRow | None:
-        """`market(lock=True)` for a caller that only reads the row (the order pipeline):
-        on PostgreSQL a row object outside the session, read by one prepared statement."""
+    def markets_apart(self, market_ids: Iterable[str]) -> dict[str, MarketRow]:
+        """`market(lock=True)` of each market that exists, locked in ascending id order, for
+        a caller that only reads the rows (the order pipeline): on PostgreSQL row objects
+        outside the session, read and locked by one prepared statement."""
+        wanted = sorted(set(market_ids))
         if not self.postgres:
-            return self.market(market_id, lock=True)
-        found = pg_rows(self.s, _PG_MARKET_LOCK, (market_id,))
-        return MarketRow(**dict(zip(_MARKET_ALL, found[0], strict=True))) if found else None
+            found = (self.market(i, lock=True) for i in wanted)
+            return {m.id: m for m in found if m is not None}
+        return {r[0]: MarketRow(**dict(zip(_MARKET_ALL, r, strict=True)))
+                for r in pg_rows(self.s, _PG_MARKETS_LOCK, (wanted,))}
 
     def markets(self) -> list[MarketRow]:
         return list(self.s.scalars(select(MarketRow).order_by(MarketRow.pollutant,
@@ -281,6 +290,16 @@ class TradingStore:
         if last_price is not None:
             values["last_price"] = last_price
         self.s.execute(update(MarketRow).where(MarketRow.id == market_id).values(**values))
+
+    def bump_many(self, last_prices: dict[str, int | None]) -> None:
+        """`bump` each market (market id -> its last price, None to keep it), in one
+        statement on PostgreSQL."""
+        if not self.postgres or len(last_prices) == 1:
+            for market_id, price in last_prices.items():
+                self.bump(market_id, price)
+            return
+        ids = sorted(last_prices)
+        pg_run(self.s, _PG_BUMP_MANY, (ids, [last_prices[i] for i in ids]))
 
     def set_state(self, market_id: str, state: str) -> None:
         self.s.execute(update(MarketRow).where(MarketRow.id == market_id).values(state=state))
