@@ -244,23 +244,47 @@ class _Placed:
     state: tuple[str, int, int, int, str | None]
 
 
+@dataclass
+class _Shared:
+    """What the markets of one transaction share: the ledger (a trader's cash serves them
+    all), the client order ids taken (in the database, or by an order of the transaction in
+    any market) and the existing orders loaded, with their state as read (`_write_groups`
+    stores those that changed, in one statement)."""
+
+    ledger: _GroupLedger
+    taken: set[str]
+    rows: dict[str, OrderRecord] = field(default_factory=dict)
+    as_read: dict[str, tuple[str, int, int, int, str | None]] = field(default_factory=dict)
+
+    def load_orders(self, store: TradingStore, ids: Iterable[str]) -> list[OrderRecord]:
+        """Existing orders, kept out of the session with their state as read."""
+        found = store.orders_apart(ids)
+        for row in found:
+            self.rows[row.id] = row
+            self.as_read[row.id] = _state(row)
+        return found
+
+    def changed(self) -> list[OrderRecord]:
+        """Existing orders the transaction changed."""
+        rows = self.rows
+        return [rows[i] for i, was in self.as_read.items() if _state(rows[i]) != was]
+
+
 class _Group:
     """One transaction's worth of orders for one market (see the module docstring)."""
 
     def __init__(self, uow: UoW, store: TradingStore, m: MarketRow, book: OrderBook,
-                 permits: Permits, taken: set[str], ledger: _GroupLedger,
-                 now: datetime) -> None:
+                 permits: Permits, shared: _Shared, now: datetime) -> None:
         self.uow, self.store, self.m, self.book, self.permits = uow, store, m, book, permits
         self.rules = _rules(m)
         #: the market's version as locked (on SQLite `m` is the session's row, which the
         #: write's bump updates)
         self.version = m.version
-        self.ledger = ledger  # shared by the markets of the transaction (cash is shared)
+        self.shared = shared
+        self.ledger = shared.ledger
+        self.taken = shared.taken
+        self.rows = shared.rows  # orders touched, of every market: new ones and makers
         self.acc = Accounts(uow, m, now)
-        #: client order ids taken: in the database, or by an order of this transaction in
-        #: any of its markets (shared by them)
-        self.taken = taken
-        self.rows: dict[str, OrderRecord] = {}  # orders touched: new ones and makers
         self.new_rows: list[OrderRecord] = []
         self.new_set: set[OrderRecord] = set()
         self.trade_rows: list[TradeRecord] = []
@@ -269,21 +293,11 @@ class _Group:
         self.bought: dict[tuple[str, date], int] = {}  # in the database, per permit, day
         self.bought_here: dict[tuple[str, date], int] = {}  # by this group's trades
         self.last_price: int | None = None
-        #: existing orders' (status, remaining, filled, cancelled, reason) when loaded
-        self.as_read: dict[str, tuple[str, int, int, int, str | None]] = {}
 
-    # -- what the group will read, in a few statements -----------------------------------
-    def prepare(self, requests: Sequence[Request]) -> None:
-        """Check each trader's permit once, lock every account the group's holds and
-        settlements of its own traders touch in one statement (ascending ids), and read
-        today's purchases of every seller in one. A permit check's rejection is kept and
-        raised at its order's turn, after the checks `place_order` makes before it."""
-        m, acc = self.m, self.acc
-        ids = {acc.rights_settlement, acc.cash_settlement}
-        sellers: dict[date, set[str]] = {}
-        # the resting orders the group will likely touch (those it cancels, and those its
-        # orders would meet first on the book as it stands), with their holds, in two
-        # statements; matching loads any it still misses
+    # -- what the group will read (`_prepare` reads it for every market at once) ----------
+    def likely(self, requests: Sequence[Request]) -> set[str]:
+        """The resting orders the group will likely touch: those it cancels, and those its
+        orders would meet first on the book as it stands (matching loads any it misses)."""
         likely = {r.cmd.order_id for r in requests if isinstance(r.cmd, CancelOrder)}
         for side in ("buy", "sell"):
             mine = [r.cmd for r in requests
@@ -293,19 +307,19 @@ class _Group:
                 worst = None if None in prices else (
                     max if side == "buy" else min)(p for p in prices if p is not None)
                 likely.update(self.book.reachable(side, worst, sum(c.qty for c in mine)))
-        if likely:
-            resting = self._load_orders(likely)
-            self.ledger._load_pendings(pid for row in resting if row.status == "open"
-                                       for pid in _hold_ids(row))
+        return likely
+
+    def check_permits(self, requests: Sequence[Request]) -> set[int]:
+        """Check each trader's permit once (a rejection is kept and raised at its order's
+        turn, after the checks `place_order` makes before it); returns the accounts the
+        group's holds and settlements of its own traders touch."""
+        m, acc = self.m, self.acc
+        ids = {acc.rights_settlement, acc.cash_settlement}
         wanted: dict[date, dict[tuple[str, str], None]] = {}  # day -> holders, in order
         for r in requests:
             cmd = r.cmd
-            if isinstance(cmd, CancelOrder):
-                continue
-            day = trading_day(r.now)
-            wanted.setdefault(day, {})[(cmd.enterprise, cmd.permit)] = None
-            if cmd.side == "sell":
-                sellers.setdefault(day, set()).add(cmd.permit)
+            if not isinstance(cmd, CancelOrder):
+                wanted.setdefault(trading_day(r.now), {})[(cmd.enterprise, cmd.permit)] = None
         for day, holders in wanted.items():
             answers = self.permits.check_trading_permits(
                 self.uow, holders=list(holders), pollutant=m.pollutant, zone=m.zone,
@@ -321,20 +335,23 @@ class _Group:
                 ids.add(acc.cash(enterprise))
         if any(r.fee_bps for r in requests):
             ids.add(acc.fees())
-        self.ledger._load_accounts(ids)
+        return ids
+
+    def read_purchases(self, requests: Sequence[Request]) -> None:
+        """Today's purchases of every seller of the group, in one statement."""
+        sellers: dict[date, set[str]] = {}
+        days: dict[date, datetime] = {}
+        for r in requests:
+            if isinstance(r.cmd, PlaceOrder) and r.cmd.side == "sell":
+                day = trading_day(r.now)
+                sellers.setdefault(day, set()).add(r.cmd.permit)
+                days[day] = r.now
         if sellers:
-            days = {trading_day(r.now): r.now for r in requests}
-            self.bought.update(_PURCHASES.read(self.store, self.acc.db, m.id, {
+            self.bought.update(_PURCHASES.read(self.store, self.acc.db, self.m.id, {
                 day: (permits, days[day]) for day, permits in sellers.items()}))
 
     def _load_orders(self, ids: Iterable[str]) -> list[OrderRecord]:
-        """Existing orders, kept out of the session with their state as read (`write`
-        stores those that changed, in one statement)."""
-        found = self.store.orders_apart(ids)
-        for row in found:
-            self.rows[row.id] = row
-            self.as_read[row.id] = _state(row)
-        return found
+        return self.shared.load_orders(self.store, ids)
 
     # -- the checks, in the order of `place_order` -------------------------------------
     def _bought_today(self, permit: str, now: datetime) -> int:
@@ -493,13 +510,29 @@ class _Group:
         self.trade_rows.append(t)
         return t
 
-    def changed(self) -> list[OrderRecord]:
-        """Existing orders this group changed."""
-        rows = self.rows
-        return [rows[i] for i, was in self.as_read.items() if _state(rows[i]) != was]
+
+def _prepare(store: TradingStore, shared: _Shared,
+             groups: Sequence[tuple[_Group, Sequence[Request]]]) -> None:
+    """What the groups will read, in a few statements for all their markets: the resting
+    orders they will likely touch and those orders' holds; then each market's permit checks,
+    and every account the groups' holds and settlements touch, locked in one statement
+    (ascending ids); then each market's purchases of the day."""
+    likely: set[str] = set()
+    for g, requests in groups:
+        likely |= g.likely(requests)
+    if likely:
+        resting = shared.load_orders(store, likely)
+        shared.ledger._load_pendings(pid for row in resting if row.status == "open"
+                                     for pid in _hold_ids(row))
+    ids: set[int] = set()
+    for g, requests in groups:
+        ids |= g.check_permits(requests)
+    shared.ledger._load_accounts(ids)
+    for g, requests in groups:
+        g.read_purchases(requests)
 
 
-def _write_groups(uow: UoW, groups: Sequence[_Group], ledger: _GroupLedger) -> None:
+def _write_groups(uow: UoW, groups: Sequence[_Group], shared: _Shared) -> None:
     """Everything the groups did, in this transaction (the caller commits): the orders, the
     trades, both permits' records, the ledger (one hash-chained append) and each market's
     version, in one statement per kind across markets where the kind allows."""
@@ -507,14 +540,14 @@ def _write_groups(uow: UoW, groups: Sequence[_Group], ledger: _GroupLedger) -> N
         return
     store = groups[0].store
     store.insert_orders([r for g in groups for r in g.new_rows])
-    store.update_orders([r for g in groups for r in g.changed()])
+    store.update_orders(shared.changed())
     store.insert_trades([t for g in groups for t in g.trade_rows])  # ids, for the permits
     for g in groups:
         if g.trade_rows:
             g.permits.record_trades(uow, pollutant=g.m.pollutant, year=g.m.vintage,
                                     trades=[r for t in g.trade_rows
                                             for r in permit_records(t)])
-    ledger.write()
+    shared.ledger.write()
     store.bump_many({g.m.id: g.last_price for g in groups})
 
 
@@ -560,14 +593,12 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> 
                  if isinstance(r.cmd, PlaceOrder) and r.cmd.order_id is not None
                  and r.cmd.market in markets]
         taken = store.existing_order_ids(asked) if asked else set()
-        ledger = _GroupLedger(uow)
-        ledger.head = head  # locked above: nothing else moves it before the write
-        groups: dict[str, _Group] = {}
-        for market_id, m in markets.items():
-            g = _Group(uow, store, m, _take_book(uow, store, m), permits, taken, ledger,
-                       requests[0].now)
-            g.prepare(by_market[market_id])
-            groups[market_id] = g
+        shared = _Shared(_GroupLedger(uow), taken)
+        shared.ledger.head = head  # locked above: nothing else moves it before the write
+        groups = {market_id: _Group(uow, store, m, _take_book(uow, store, m), permits, shared,
+                                    requests[0].now)
+                  for market_id, m in markets.items()}
+        _prepare(store, shared, [(g, by_market[i]) for i, g in groups.items()])
         placed: list[_Placed] = []
         rejected: list[tuple[Request, DomainError]] = []
         for r in requests:
@@ -579,7 +610,7 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> 
                               else mine.place(r, r.cmd))
             except DomainError as exc:
                 rejected.append((r, exc))
-        _write_groups(uow, list(groups.values()), ledger)
+        _write_groups(uow, list(groups.values()), shared)
         answers = [(p.request, _result(p)) for p in placed]
         uow.commit()
         for g in groups.values():

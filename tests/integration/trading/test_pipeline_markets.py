@@ -151,11 +151,11 @@ def test_a_failing_group_of_two_markets_is_redone_market_by_market(
     calls: list[list[str]] = []
     real = pipeline._write_groups
 
-    def fail_first(uow: Any, groups: Any, ledger: Any) -> None:
+    def fail_first(uow: Any, groups: Any, shared: Any) -> None:
         calls.append(sorted(g.m.id for g in groups))
         if len(calls) == 1:
             raise RuntimeError("the database went away")
-        real(uow, groups, ledger)
+        real(uow, groups, shared)
 
     monkeypatch.setattr(pipeline, "_write_groups", fail_first)
     requests = [pipeline.Request(c, "t", NOW) for c in (
