@@ -2,18 +2,19 @@
 
 Two paths: by default `trading.service.place_order`, one transaction per order (what the
 API does with ERTS_ORDER_PIPELINE off); with ``--pipeline``, `trading.pipeline.OrderPipeline`,
-the API's default (one writer thread per market places every order waiting for it in one
-transaction: group commit; the bench's cancels go through it too), for which ``--threads``
-is the number of concurrent clients. As the server does once it is up, the bench freezes
-its heap after the set-up (`app.wiring.settle_heap`). Clients are closed-loop: each sends
-its next order when the last is answered, so latency ≈ threads ÷ throughput.
+the API's default (one writer thread places every order waiting for it, whatever its
+market, in one transaction: group commit; the bench's cancels go through it too), for which
+``--threads`` is the number of concurrent clients. As the server does once it is up, the
+bench freezes its heap after the set-up (`app.wiring.settle_heap`). Clients are
+closed-loop: each sends its next order when the last is answered, so latency ≈ threads ÷
+throughput.
 
 Builds a fresh, migrated database (PostgreSQL from ``--pg`` as an admin URL, a new database
 created and dropped; or a SQLite file), a zone with ``--traders`` enterprises (each a permit
-with confirmed and verified-surplus rights and cash), one market per ``--markets``, then
-places ``--orders`` GTC limit orders (random side, price around a mid, so about half trade)
-from ``--threads`` threads, and cancels a tenth of them along the way. Prints one JSON line
-per run:
+with confirmed and verified-surplus rights and cash), ``--markets`` markets (the orders go
+to them in turn), then places ``--orders`` GTC limit orders (random side, price around a
+mid, so about half trade) from ``--threads`` threads, and cancels a tenth of them along the
+way. Prints one JSON line per run:
 
     {"bench":"service","db":...,"path":...,"book":"compiled"|"interpreted","threads":...,
      "orders":...,"seconds":...,"orders_per_s":...,"p50_ms":...,"p99_ms":...,"trades":...,"cancels":...,"groups":...,

@@ -6,7 +6,7 @@ matched with `OrderBook.submit_fast`, the order's holds are placed in the ledger
 fill settles as one linked ledger batch (`trading.settlement.settle_trade`) written with the
 order state, the trade row and both permits' history. If anything is rejected the whole
 transaction rolls back: no hold is left behind. This per-order path is the reference;
-`trading.pipeline` places many orders of a market in one transaction (group commit) with
+`trading.pipeline` places many orders (of any markets) in one transaction (group commit) with
 the same rules and writes, and falls back to it whenever a group fails.
 
 Holds (two-phase ledger transfers, ids prefixed by the order's ``hold_id``, which is the
