@@ -3,6 +3,8 @@ one SO2 market. Helpers check the ledger's promises after every scenario."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from allocation import service as alloc
+from kernel.errors import DomainError
 from ledger.store import LedgerStore
 from tests.integration.spine import NOW, A, B, build_spine
 from trading import pipeline
@@ -63,6 +66,32 @@ class Floor:
             uow.session.execute(update(MarketRow).where(MarketRow.id == self.market)
                                 .values(version=MarketRow.version + 1, **values))
             uow.commit()
+
+
+def run_clients(pipe: pipeline.OrderPipeline,
+                cmd: Callable[[int, int], trading.PlaceOrder], *, clients: int = 8,
+                orders: int = 5) -> list[Any]:
+    """`clients` threads each place `orders` orders (`cmd(client, n)`) through `pipe`, then
+    close it; returns every answer (a result or the rejection), in no particular order."""
+    results: list[Any] = []
+    lock = threading.Lock()
+
+    def client(i: int) -> None:
+        for j in range(orders):
+            try:
+                r: Any = pipe.place(cmd(i, j), actor="t", now=NOW)
+            except DomainError as exc:
+                r = exc
+            with lock:
+                results.append(r)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pipe.close()
+    return results
 
 
 def assert_no_holds(platform: Any) -> None:

@@ -9,7 +9,6 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
-import threading
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from allocation import service as alloc
 from kernel.errors import DomainError
 from ledger import service as ledger_service
 from tests.integration.spine import NOW, A, B
-from tests.integration.trading.conftest import Floor, assert_no_holds
+from tests.integration.trading.conftest import Floor, assert_no_holds, run_clients
 from trading import pipeline
 from trading import service as trading
 from trading.book import Order
@@ -204,26 +203,12 @@ def test_the_pipeline_answers_concurrent_clients(floor: Floor) -> None:
     p = floor.platform
     timings: list[tuple[float, float, int]] = []
     pipe = pipeline.OrderPipeline(p.uow, p.permits, timings=timings)
-    results: list[Any] = []
-    lock = threading.Lock()
 
-    def client(i: int) -> None:
+    def cmd(i: int, j: int) -> trading.PlaceOrder:
         who, side = ("A", "sell") if i % 2 else ("B", "buy")
-        for j in range(5):
-            try:
-                r: Any = pipe.place(_cmd(floor, who, side, 10, 300_000, order_id=f"c{i}-{j}"),
-                                    actor="t", now=NOW)
-            except DomainError as exc:
-                r = exc
-            with lock:
-                results.append(r)
+        return _cmd(floor, who, side, 10, 300_000, order_id=f"c{i}-{j}")
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    pipe.close()
+    results = run_clients(pipe, cmd)
     assert len(results) == 40
     assert all(isinstance(r, trading.OrderResult) for r in results), results
     assert pipe.groups <= 40

@@ -6,7 +6,6 @@ their own. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ from allocation import service as alloc
 from kernel.errors import DomainError
 from ledger import service as ledger_service
 from tests.integration.spine import NOW, A, B
-from tests.integration.trading.conftest import assert_no_holds
+from tests.integration.trading.conftest import assert_no_holds, run_clients
 from trading import pipeline
 from trading import service as trading
 from trading.tables import MarketRow, OrderRow, TradeRow
@@ -176,27 +175,12 @@ def test_a_failing_group_of_two_markets_is_redone_market_by_market(
 def test_one_writer_serves_concurrent_clients_of_both_markets(mk: Markets) -> None:
     timings: list[tuple[float, float, int]] = []
     pipe = pipeline.OrderPipeline(mk.platform.uow, mk.platform.permits, timings=timings)
-    results: list[Any] = []
-    lock = threading.Lock()
 
-    def client(i: int) -> None:
+    def cmd(i: int, j: int) -> trading.PlaceOrder:
         who, side = (A, "sell") if i % 2 else (B, "buy")
-        pol = POLS[(i // 2) % 2]
-        for j in range(5):
-            try:
-                r: Any = pipe.place(mk.cmd(who, pol, side, 10, order_id=f"c{i}-{j}"),
-                                    actor="t", now=NOW)
-            except DomainError as exc:
-                r = exc
-            with lock:
-                results.append(r)
+        return mk.cmd(who, POLS[(i // 2) % 2], side, 10, order_id=f"c{i}-{j}")
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    pipe.close()
+    results = run_clients(pipe, cmd)
     assert len(results) == 40
     assert all(isinstance(r, trading.OrderResult) for r in results), results
     assert len(timings) == pipe.groups and sum(n for _, _, n in timings) == 40
