@@ -329,28 +329,37 @@ class PermitRegistry:
 
     def record_trades(self, uow: UoW, *, pollutant: str, year: int,
                       trades: Sequence[PermitTrade]) -> None:
-        """Write trades into their permits, in order. A purchase joins the permitted
-        quantity (the ledger has already refused anything above the cap); a sale left it at
-        verification. The quantities are locked and read in one statement, the history
-        appended in one."""
+        """Write trades of `pollutant` and `year` into their permits, in order (see
+        `record_trades_of`)."""
+        self.record_trades_of(uow, trades=[(pollutant, year, t) for t in trades])
+
+    def record_trades_of(self, uow: UoW, *,
+                         trades: Sequence[tuple[str, int, PermitTrade]]) -> None:
+        """Write trades, each of its (pollutant, year), into their permits, in order. A
+        purchase joins the permitted quantity (the ledger has already refused anything above
+        the cap); a sale left it at verification. The quantities are locked and read in
+        one statement, written back in one, and the history appended in one, whatever the
+        pollutants and years."""
         if not trades:
             return
         store = RegistryStore(uow.session)
         uow.session.flush()  # what this transaction changed through the ORM, before the read
-        permitted = store.permitted_for_update([t.permit for t in trades], pollutant, year)
+        permitted = store.permitted_for_update((t.permit, pol, y) for pol, y, t in trades)
         events: list[dict[str, object]] = []
-        for t in trades:
+        bought: set[tuple[str, str, int]] = set()
+        for pollutant, year, t in trades:
+            key = (t.permit, pollutant, year)
             buy = t.side == "buy"
             if buy:
-                permitted[t.permit] += t.qty_kg
+                permitted[key] += t.qty_kg
+                bought.add(key)
             events.append(dict(permit=t.permit, pollutant=pollutant, year=year,
                                kind="trade_in" if buy else "trade_out",
                                qty_kg=t.qty_kg if buy else -t.qty_kg,
                                counterparty=t.counterparty, price=t.price,
-                               reference=t.reference, permitted_after_kg=permitted[t.permit],
+                               reference=t.reference, permitted_after_kg=permitted[key],
                                at=t.at, note=None if buy else "sold from verified surplus"))
-        store.set_permitted_many({t.permit: permitted[t.permit] for t in trades
-                                  if t.side == "buy"}, pollutant, year)
+        store.set_permitted_many({k: permitted[k] for k in bought})
         store.add_events(events)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import groupby
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -27,8 +28,10 @@ _PG_PERMITS_WITH_QUANTITY = (
     "FROM permit AS p LEFT OUTER JOIN permit_quantity AS q ON q.permit = p.code "
     "AND q.pollutant = %s AND q.year = %s WHERE p.code = ANY(%s::varchar[])")
 _PG_PERMITTED_LOCK = (
-    "SELECT permit, permitted_kg FROM permit_quantity WHERE permit = ANY(%s::varchar[]) "
-    "AND pollutant = %s AND year = %s ORDER BY permit FOR UPDATE")
+    "SELECT q.permit, q.pollutant, q.year, q.permitted_kg FROM permit_quantity AS q "
+    "JOIN unnest(%s::varchar[], %s::varchar[], %s::int[]) AS k(permit, pollutant, year) "
+    "ON q.permit = k.permit AND q.pollutant = k.pollutant AND q.year = k.year "
+    "ORDER BY q.permit, q.pollutant, q.year FOR UPDATE OF q")
 
 
 class RegistryStore:
@@ -81,33 +84,38 @@ class RegistryStore:
         return {r.code: (PermitView(r.code, r.enterprise, r.valid_from, r.valid_to, r.status),
                          r.zone, r.cap_kg) for r in rows}
 
-    def permitted_for_update(self, permits: Sequence[str], pollutant: str, year: int
-                             ) -> dict[str, int]:
-        """The permitted quantity (kg) of `pollutant` and `year` of each of these permits
-        that has one, locked (FOR UPDATE on PostgreSQL, in permit order), as stored now: in
-        one statement, without ORM objects (`set_permitted_many` writes them back)."""
-        wanted = sorted(set(permits))
+    def permitted_for_update(self, keys: Iterable[tuple[str, str, int]]
+                             ) -> dict[tuple[str, str, int], int]:
+        """The permitted quantity (kg) of each (permit, pollutant, year) that exists,
+        locked (FOR UPDATE on PostgreSQL, in key order), as stored now: in one statement,
+        without ORM objects (`set_permitted_many` writes them back)."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
         if self.postgres:
-            return dict(pg_rows(self.s, _PG_PERMITTED_LOCK, (wanted, pollutant, year)))
+            permits, pollutants, years = (list(c) for c in zip(*wanted, strict=True))
+            return {(p, pol, y): kg for p, pol, y, kg in pg_rows(
+                self.s, _PG_PERMITTED_LOCK, (permits, pollutants, years))}
         Q = PermitQuantityRow
-        rows = self.s.execute(select(Q.permit, Q.permitted_kg).where(
-            Q.permit.in_(wanted), Q.pollutant == pollutant, Q.year == year))
-        return {str(p): int(kg) for p, kg in rows}
+        out: dict[tuple[str, str, int], int] = {}
+        for (pol, year), group in groupby(wanted, key=lambda k: (k[1], k[2])):
+            rows = self.s.execute(select(Q.permit, Q.permitted_kg).where(
+                Q.permit.in_([k[0] for k in group]), Q.pollutant == pol, Q.year == year))
+            out.update({(str(p), pol, year): int(kg) for p, kg in rows})
+        return out
 
-    def set_permitted_many(self, permitted: dict[str, int], pollutant: str, year: int
-                           ) -> None:
-        """Store these permits' permitted quantities of `pollutant` and `year` in one
-        statement; an ORM copy of any of those rows this session holds is expired, so it is
-        read again rather than believed (or written back)."""
+    def set_permitted_many(self, permitted: dict[tuple[str, str, int], int]) -> None:
+        """Store the permitted quantity of each (permit, pollutant, year) in one statement;
+        an ORM copy of any of those rows this session holds is expired, so it is read again
+        rather than believed (or written back)."""
         if not permitted:
             return
         Q = PermitQuantityRow
-        update_rows(self.s, Q.__table__, "permit", [  # type: ignore[arg-type]
-            dict(permit=p, permitted_kg=kg) for p, kg in permitted.items()],
-            where={"pollutant": pollutant, "year": year})
+        update_rows(self.s, Q.__table__, ("permit", "pollutant", "year"), [  # type: ignore[arg-type]
+            dict(permit=p, pollutant=pol, year=y, permitted_kg=kg)
+            for (p, pol, y), kg in sorted(permitted.items())])
         for obj in list(self.s.identity_map.values()):
-            if isinstance(obj, Q) and obj.permit in permitted and (
-                    obj.pollutant, obj.year) == (pollutant, year):
+            if isinstance(obj, Q) and (obj.permit, obj.pollutant, obj.year) in permitted:
                 self.s.expire(obj)
 
     def quantities(self, permit: str) -> list[PermitQuantityRow]:

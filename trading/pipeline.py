@@ -144,33 +144,43 @@ class _Purchases:
         #: (database, market) -> (watermark, {(permit, day): kg bought up to it})
         self._markets: dict[tuple[str, str], tuple[int, dict[tuple[str, date], int]]] = {}
 
-    def read(self, store: TradingStore, db: str, market: str,
-             wanted: dict[date, tuple[set[str], datetime]]) -> dict[tuple[str, date], int]:
-        """kg bought today by each permit in `wanted` (day -> (permits, a time that day)),
-        as of now (inside the caller's transaction, which holds the head lock)."""
+    def read(self, store: TradingStore, db: str,
+             wanted: dict[str, dict[date, tuple[set[str], datetime]]]
+             ) -> dict[str, dict[tuple[str, date], int]]:
+        """kg bought today by each permit in `wanted` (market -> day -> (permits, a time
+        that day)), per market, as of now (inside the caller's transaction, which holds
+        the head lock); the newer trades of every market in one statement."""
         with self._lock:
-            mark, known = self._markets.get((db, market), (0, {}))
-            known = dict(known)
-        if mark:
-            for i, permit, qty, at in store.purchases_after(market, mark):
-                key = (permit, trading_day(at))
-                if key in known:
-                    known[key] += qty
-                mark = i
-        else:
-            mark = store.last_trade_id()
-        for day, (permits, when) in wanted.items():
-            missing = {p for p in permits if (p, day) not in known}
-            if missing:
-                start, end = _day_bounds(when)
-                got = store.bought_by(missing, market, start, end, up_to=mark)
-                known.update({(p, day): got.get(p, 0) for p in missing})
-        # keep today's and later days only (a market trades on one day at a time)
-        first = min(wanted)
-        known = {k: v for k, v in known.items() if k[1] >= first}
-        with self._lock:
-            self._markets[(db, market)] = (mark, known)
-        return {(p, day): known[(p, day)] for day, (ps, _) in wanted.items() for p in ps}
+            state = {m: self._markets.get((db, m), (0, {})) for m in wanted}
+        marks = {m: mark for m, (mark, _) in state.items() if mark}
+        newer = store.purchases_after(marks)
+        last = store.last_trade_id() if len(marks) < len(state) else 0
+        out: dict[str, dict[tuple[str, date], int]] = {}
+        for market, days in wanted.items():
+            mark, was = state[market]
+            known = dict(was)
+            if mark:
+                for i, permit, qty, at in newer[market]:
+                    key = (permit, trading_day(at))
+                    if key in known:
+                        known[key] += qty
+                    mark = i
+            else:
+                mark = last
+            for day, (permits, when) in days.items():
+                missing = {p for p in permits if (p, day) not in known}
+                if missing:
+                    start, end = _day_bounds(when)
+                    got = store.bought_by(missing, market, start, end, up_to=mark)
+                    known.update({(p, day): got.get(p, 0) for p in missing})
+            # keep today's and later days only (a market trades on one day at a time)
+            first = min(days)
+            known = {k: v for k, v in known.items() if k[1] >= first}
+            with self._lock:
+                self._markets[(db, market)] = (mark, known)
+            out[market] = {(p, day): known[(p, day)] for day, (ps, _) in days.items()
+                           for p in ps}
+        return out
 
 
 _PURCHASES = _Purchases()
@@ -337,18 +347,14 @@ class _Group:
             ids.add(acc.fees())
         return ids
 
-    def read_purchases(self, requests: Sequence[Request]) -> None:
-        """Today's purchases of every seller of the group, in one statement."""
-        sellers: dict[date, set[str]] = {}
-        days: dict[date, datetime] = {}
+    def sellers(self, requests: Sequence[Request]) -> dict[date, tuple[set[str], datetime]]:
+        """The group's selling permits, per trading day (with a time that day): whose
+        purchases of the day `_prepare` reads."""
+        out: dict[date, tuple[set[str], datetime]] = {}
         for r in requests:
             if isinstance(r.cmd, PlaceOrder) and r.cmd.side == "sell":
-                day = trading_day(r.now)
-                sellers.setdefault(day, set()).add(r.cmd.permit)
-                days[day] = r.now
-        if sellers:
-            self.bought.update(_PURCHASES.read(self.store, self.acc.db, self.m.id, {
-                day: (permits, days[day]) for day, permits in sellers.items()}))
+                out.setdefault(trading_day(r.now), (set(), r.now))[0].add(r.cmd.permit)
+        return out
 
     def _load_orders(self, ids: Iterable[str]) -> list[OrderRecord]:
         return self.shared.load_orders(self.store, ids)
@@ -516,7 +522,7 @@ def _prepare(store: TradingStore, shared: _Shared,
     """What the groups will read, in a few statements for all their markets: the resting
     orders they will likely touch and those orders' holds; then each market's permit checks,
     and every account the groups' holds and settlements touch, locked in one statement
-    (ascending ids); then each market's purchases of the day."""
+    (ascending ids); then the sellers' purchases of the day, of every market in one."""
     likely: set[str] = set()
     for g, requests in groups:
         likely |= g.likely(requests)
@@ -528,8 +534,11 @@ def _prepare(store: TradingStore, shared: _Shared,
     for g, requests in groups:
         ids |= g.check_permits(requests)
     shared.ledger._load_accounts(ids)
-    for g, requests in groups:
-        g.read_purchases(requests)
+    sellers = {g.m.id: s for g, requests in groups if (s := g.sellers(requests))}
+    if sellers:
+        bought = _PURCHASES.read(store, groups[0][0].acc.db, sellers)
+        for g, _ in groups:
+            g.bought.update(bought.get(g.m.id, {}))
 
 
 def _write_groups(uow: UoW, groups: Sequence[_Group], shared: _Shared) -> None:
@@ -542,11 +551,10 @@ def _write_groups(uow: UoW, groups: Sequence[_Group], shared: _Shared) -> None:
     store.insert_orders([r for g in groups for r in g.new_rows])
     store.update_orders(shared.changed())
     store.insert_trades([t for g in groups for t in g.trade_rows])  # ids, for the permits
-    for g in groups:
-        if g.trade_rows:
-            g.permits.record_trades(uow, pollutant=g.m.pollutant, year=g.m.vintage,
-                                    trades=[r for t in g.trade_rows
-                                            for r in permit_records(t)])
+    recorded = [(g.m.pollutant, g.m.vintage, r) for g in groups for t in g.trade_rows
+                for r in permit_records(t)]
+    if recorded:
+        groups[0].permits.record_trades_of(uow, trades=recorded)
     shared.ledger.write()
     store.bump_many({g.m.id: g.last_price for g in groups})
 

@@ -30,3 +30,8 @@ class Permits(Protocol):
 
     def record_trades(self, uow: Any, *, pollutant: str, year: int,
                       trades: Sequence[PermitTrade]) -> None: ...
+
+    def record_trades_of(self, uow: Any, *,
+                         trades: Sequence[tuple[str, int, PermitTrade]]) -> None:
+        """`record_trades` for trades of several (pollutant, year): each is
+        (pollutant, year, trade)."""

@@ -98,8 +98,8 @@ _PG_MARKETS_LOCK = (f"SELECT {', '.join(_MARKET_ALL)} FROM market "
                     "WHERE id = ANY(%s::varchar[]) ORDER BY id FOR UPDATE")
 _PG_ORDERS_BY_ID = (f"SELECT {', '.join(_ORDER_ALL)} FROM trading_order "
                     "WHERE id = ANY(%s::varchar[]) ORDER BY id")
-_PG_PURCHASES_AFTER = ("SELECT id, buyer_permit, qty, at FROM trade WHERE id > %s "
-                       "AND market = %s ORDER BY id")
+_PG_PURCHASES_AFTER = ("SELECT id, market, buyer_permit, qty, at FROM trade WHERE id > %s "
+                       "AND market = ANY(%s::varchar[]) ORDER BY id")
 _PG_BUMP = ("UPDATE market SET version = version + 1, "
             "last_price = COALESCE(%s::bigint, last_price) WHERE id = %s")
 _PG_BUMP_MANY = ("UPDATE market AS m SET version = m.version + 1, "
@@ -242,17 +242,28 @@ class TradingStore:
     def last_trade_id(self) -> int:
         return int(self.s.scalar(select(func.max(TradeRow.id))) or 0)
 
-    def purchases_after(self, market_id: str, after_id: int
-                        ) -> list[tuple[int, str, int, datetime]]:
-        """(id, buyer permit, qty, at) of the market's trades with ids above `after_id`, in
-        id order: a primary-key range scan, however many trades came before."""
+    def purchases_after(self, marks: dict[str, int]
+                        ) -> dict[str, list[tuple[int, str, int, datetime]]]:
+        """For each market, (id, buyer permit, qty, at) of its trades with ids above its
+        mark, in id order, in one statement: a primary-key range scan from the lowest mark,
+        however many trades came before."""
+        if not marks:
+            return {}
+        after, markets = min(marks.values()), sorted(marks)
         if self.postgres:
-            return [(int(i), str(p), int(q), a) for i, p, q, a in pg_rows(
-                self.s, _PG_PURCHASES_AFTER, (after_id, market_id))]
-        return [(int(i), str(p), int(q), a) for i, p, q, a in self.s.execute(
-            select(TradeRow.id, TradeRow.buyer_permit, TradeRow.qty, TradeRow.at)
-            .where(TradeRow.id > after_id, TradeRow.market == market_id)
-            .order_by(TradeRow.id))]
+            rows: Iterable[Sequence[Any]] = pg_rows(self.s, _PG_PURCHASES_AFTER,
+                                                    (after, markets))
+        else:
+            rows = self.s.execute(
+                select(TradeRow.id, TradeRow.market, TradeRow.buyer_permit, TradeRow.qty,
+                       TradeRow.at)
+                .where(TradeRow.id > after, TradeRow.market.in_(markets))
+                .order_by(TradeRow.id))
+        out: dict[str, list[tuple[int, str, int, datetime]]] = {m: [] for m in markets}
+        for i, m, p, q, a in rows:
+            if i > marks[m]:
+                out[m].append((int(i), str(p), int(q), a))
+        return out
 
     def orders_of(self, enterprise: str, limit: int = 100) -> list[OrderRow]:
         return list(self.s.scalars(select(OrderRow).where(OrderRow.enterprise == enterprise)

@@ -63,6 +63,13 @@ def test_bulk_insert_and_update_keep_row_order_and_roll_back(platform) -> None: 
         after = {r.id: (r.qty, r.venue) for r in uow.session.scalars(select(TradeRow))}
         assert [after[i] for i in ids] == [(10, "book"), (99, "listing"), (12, "book"),
                                            (77, "auction"), (14, "book")]
+        # a key of several columns: a row changes only where all of them match
+        update_rows(uow.session, TradeRow.__table__, ("id", "market"),
+                    [{"id": ids[0], "market": "M", "qty": 55},
+                     {"id": ids[2], "market": "elsewhere", "qty": 66}])
+        uow.session.expire_all()
+        assert [uow.session.get(TradeRow, i).qty for i in ids[:3]] == [  # type: ignore[union-attr]
+            55, 99, 12]
         assert insert_rows(uow.session, TradeRow.__table__, []) == []
         # many rows without RETURNING: a COPY on PostgreSQL
         many = [trade | {"sell_order": f"s{i}", "qty": i} for i in range(COPY_FROM + 5)]

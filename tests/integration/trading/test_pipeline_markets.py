@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from allocation import service as alloc
+from allocation.store import RegistryStore
 from kernel.errors import DomainError
 from ledger import service as ledger_service
 from tests.integration.spine import NOW, A, B
@@ -89,6 +90,18 @@ class Markets:
         return sorted((r.id, r.market, r.remaining) for r in rows)
 
 
+def _permit_record(mk: Markets, who: str
+                   ) -> tuple[dict[str, int], list[tuple[str, str, int, int | None]]]:
+    """The permit's permitted quantity per pollutant, and its trade events in order."""
+    with mk.platform.uow() as uow:
+        store = RegistryStore(uow.session)
+        permit = mk.permit[who]
+        permitted = {q.pollutant: q.permitted_kg for q in store.quantities(permit)}
+        events = [(e.pollutant, e.kind, e.qty_kg, e.permitted_after_kg)
+                  for e in reversed(store.events(permit)) if e.kind.startswith("trade")]
+    return permitted, events
+
+
 @pytest.fixture
 def mk(platform: Any) -> Markets:
     return Markets(platform)
@@ -114,6 +127,12 @@ def test_cash_is_spent_in_arrival_order_across_markets(mk: Markets) -> None:
     assert isinstance(out[5], DomainError) and out[5].code == "insufficient_cash"
     assert mk.open_orders() == [("a-nox", mk.market["NOx"], 300),
                                 ("b-so2", mk.market["SO2"], 400)]
+    # both permits record every trade of both pollutants: B's permitted quantities grew
+    permitted, events = _permit_record(mk, B)
+    assert permitted == {"SO2": 50_000 + 600, "NOx": 50_000 + 500}
+    assert events == [("NOx", "trade_in", 500, 50_500), ("SO2", "trade_in", 600, 50_600)]
+    assert [e[:3] for e in _permit_record(mk, A)[1]] == [("NOx", "trade_out", -500),
+                                                          ("SO2", "trade_out", -600)]
     # one transaction bumped both markets once
     assert mk.versions() == {pol: v + 1 for pol, v in before.items()}
     # the books the group left in the cache and ones rebuilt from the rows agree
@@ -199,4 +218,33 @@ def test_one_writer_serves_concurrent_clients_of_both_markets(mk: Markets) -> No
         trading.cancel_order(mk.platform.uow(), enterprise=ent, order_id=oid, actor="t",
                              now=NOW)
     assert_no_holds(mk.platform)
+    assert ledger_service.verify(mk.platform.uow()).ok
+
+
+def test_resale_counts_each_markets_purchases_of_the_day(mk: Markets) -> None:
+    """The pipeline reads the sellers' purchases of the day of every market of a group in
+    one statement, each from its own watermark: a purchase counts in its own market only,
+    and one made between groups by another path still counts."""
+    first = mk.group(mk.cmd(A, "SO2", "sell", 1_000), mk.cmd(A, "NOx", "sell", 1_000),
+                     mk.cmd(B, "SO2", "buy", 1_000), mk.cmd(B, "NOx", "buy", 500))
+    assert [r.status for r in first[2:]] == ["filled", "filled"]
+    for pol in POLS:
+        alloc.verify_surplus(mk.platform.uow(), permit=mk.permit[B], pollutant=pol,
+                             year=2026, qty_kg=2_000, actor="bureau", now=NOW)
+    # 2 000 kg tradable in each; bought today: 1 000 SO2, 500 NOx
+    refused, nox, so2 = mk.group(mk.cmd(B, "SO2", "sell", 1_500, 310_000),
+                                 mk.cmd(B, "NOx", "sell", 1_000, 310_000),
+                                 mk.cmd(B, "SO2", "sell", 1_000, 310_000))
+    assert isinstance(refused, DomainError) and refused.code == "bought_today_not_resellable"
+    assert (nox.status, so2.status) == ("open", "open")
+    # 100 kg more SO2 bought through the per-order path, between two groups
+    for who, side in ((A, "sell"), (B, "buy")):
+        trading.place_order(mk.platform.uow(), mk.cmd(who, "SO2", side, 100),
+                            permits=mk.platform.permits, actor="t", now=NOW)
+    # SO2: 1 000 available, 1 100 bought: nothing; NOx: 1 000 available, 500 bought: 500
+    so2_more, nox_more = mk.group(mk.cmd(B, "SO2", "sell", 100, 310_000),
+                                  mk.cmd(B, "NOx", "sell", 500, 310_000))
+    assert isinstance(so2_more, DomainError)
+    assert so2_more.code == "bought_today_not_resellable"
+    assert isinstance(nox_more, trading.OrderResult) and nox_more.status == "open"
     assert ledger_service.verify(mk.platform.uow()).ok
