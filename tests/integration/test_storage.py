@@ -99,3 +99,31 @@ def test_postgresql_connections_plan_each_run_and_keep_the_operators_options(
             assert c.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
             assert c.execute(text("SHOW work_mem")).scalar() == ("7MB" if env is None else "9MB")
         engine.dispose()
+
+
+def test_the_pool_serves_every_thread_the_api_may_run_at_once(pg_url: str) -> None:
+    """Every thread anyio may run the API's sync endpoints on gets a connection without
+    waiting: a thread that waits for one is not served in turn (one that just returned a
+    connection takes it back first), so a pool smaller than the thread limit let a few
+    requests wait for seconds. Past the pool's capacity `connect` would block for the
+    pool timeout and fail."""
+    import anyio
+    import anyio.to_thread
+
+    from storage.db import make_engine
+
+    async def limit() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    threads = int(anyio.run(limit))
+    engine = make_engine(pg_url)
+    held = []
+    try:
+        for _ in range(threads):
+            held.append(engine.connect())
+            assert held[-1].execute(text("SELECT 1")).scalar() == 1
+        assert len(held) == threads
+    finally:
+        for c in held:
+            c.close()
+        engine.dispose()
