@@ -26,7 +26,7 @@ from allocation.store import RegistryStore
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError, InvalidInput
 from kernel.pollutants import parse_pollutant
-from kernel.records import PermitTrade
+from kernel.records import PermitAsk, PermitTrade
 from ledger import service as ledger
 from ledger.entries import Transfer
 from ledger.service import UoW
@@ -289,36 +289,51 @@ class PermitRegistry:
                               pollutant: str, zone: str, year: int, today: date
                               ) -> dict[tuple[str, str], DomainError | None]:
         """Check each (enterprise, permit) may trade `pollutant` of `year` in `zone` today:
-        its answer is None or the rejection. The permits and their quantities are read in
-        one statement each, and the rights accounts of those that pass are ensured
-        together (a buyer that never had rights confirmed still has headroom up to its
-        cap)."""
+        its answer is None or the rejection (see `check_trading_permits_of`)."""
+        return self.check_trading_permits_of(uow, asks=[PermitAsk(
+            pollutant, zone, year, today, tuple(holders))])[0]
+
+    def check_trading_permits_of(self, uow: UoW, *, asks: Sequence[PermitAsk]
+                                 ) -> list[dict[tuple[str, str], DomainError | None]]:
+        """Answer each ask (each holder's answer is None or the rejection), in the asks'
+        order. The permits and their quantities of every ask are read in one statement, and
+        the rights accounts of the holders that pass are ensured together (a buyer that
+        never had rights confirmed still has headroom up to its cap)."""
         store = RegistryStore(uow.session)
-        found = store.permits_with_quantity([p for _, p in holders], pollutant, year)
-        out: dict[tuple[str, str], DomainError | None] = {}
-        limits: dict[str, int | None] = {}
-        for enterprise, permit in holders:
-            try:
-                p, q_zone, cap = found.get(permit, (None, None, None))
-                if p is None or p.enterprise != enterprise:
-                    raise NotPermitHolder(f"enterprise {enterprise} holds no permit {permit}",
-                                          field="permit_code")
-                check_usable(p, year, today)
-                if q_zone is None:
-                    raise QuantityNotFound(
-                        f"permit {permit} has no {pollutant} quantity for {year}",
-                        field="permit_code")
-                if q_zone != zone:
-                    raise ZoneMismatch(f"permit {permit} is in zone {q_zone}, the market is "
-                                       f"{zone}", field="market")
-                out[(enterprise, permit)] = None
-                limits[permit] = cap
-            except DomainError as exc:
-                out[(enterprise, permit)] = exc
-        if limits:
-            ledger.ensure_rights_accounts_many(
-                uow, limits=limits, pollutant=pollutant, zone=zone, vintage=year,
-                kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=system_clock())
+        found = store.permits_with_quantities(
+            {p for a in asks for _, p in a.holders}, {(a.pollutant, a.year) for a in asks})
+        out: list[dict[tuple[str, str], DomainError | None]] = []
+        wants: dict[tuple[str, str, int], dict[str, int | None]] = {}
+        for ask in asks:
+            answers: dict[tuple[str, str], DomainError | None] = {}
+            limits = wants.setdefault((ask.pollutant, ask.zone, ask.year), {})
+            for enterprise, permit in ask.holders:
+                try:
+                    p, quantities = found.get(permit, (None, {}))
+                    if p is None or p.enterprise != enterprise:
+                        raise NotPermitHolder(
+                            f"enterprise {enterprise} holds no permit {permit}",
+                            field="permit_code")
+                    check_usable(p, ask.year, today=ask.today)
+                    q_zone, cap = quantities.get((ask.pollutant, ask.year), (None, None))
+                    if q_zone is None:
+                        raise QuantityNotFound(
+                            f"permit {permit} has no {ask.pollutant} quantity for {ask.year}",
+                            field="permit_code")
+                    if q_zone != ask.zone:
+                        raise ZoneMismatch(f"permit {permit} is in zone {q_zone}, the market "
+                                           f"is {ask.zone}", field="market")
+                    answers[(enterprise, permit)] = None
+                    limits[permit] = cap
+                except DomainError as exc:
+                    answers[(enterprise, permit)] = exc
+            out.append(answers)
+        wanted = [(pol, zone, year, limits) for (pol, zone, year), limits in wants.items()
+                  if limits]
+        if wanted:
+            ledger.ensure_rights_accounts_of(
+                uow, wants=wanted, kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE],
+                now=system_clock())
         return out
 
     def record_trade(self, uow: UoW, *, permit: str, pollutant: str, year: int, side: str,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from allocation.permits import PermitView
@@ -23,10 +24,15 @@ from storage.bulk import insert_rows, pg_rows, update_rows
 
 # what every group of the order pipeline reads and writes, on PostgreSQL as fixed texts
 # prepared on the driver (SQLAlchemy's per-statement work cost more than the statements)
-_PG_PERMITS_WITH_QUANTITY = (
-    "SELECT p.code, p.enterprise, p.valid_from, p.valid_to, p.status, q.zone, q.cap_kg "
-    "FROM permit AS p LEFT OUTER JOIN permit_quantity AS q ON q.permit = p.code "
-    "AND q.pollutant = %s AND q.year = %s WHERE p.code = ANY(%s::varchar[])")
+#: a permit's quantities: (pollutant, year) -> (zone, cap in kg or None)
+Quantities = dict[tuple[str, int], tuple[str, int | None]]
+
+_PG_PERMITS_WITH_QUANTITIES = (
+    "SELECT p.code, p.enterprise, p.valid_from, p.valid_to, p.status, q.pollutant, q.year, "
+    "q.zone, q.cap_kg FROM permit AS p LEFT OUTER JOIN (permit_quantity AS q "
+    "JOIN unnest(%s::varchar[], %s::int[]) AS k(pollutant, year) "
+    "ON q.pollutant = k.pollutant AND q.year = k.year) ON q.permit = p.code "
+    "WHERE p.code = ANY(%s::varchar[])")
 _PG_PERMITTED_LOCK = (
     "SELECT q.permit, q.pollutant, q.year, q.permitted_kg FROM permit_quantity AS q "
     "JOIN unnest(%s::varchar[], %s::varchar[], %s::int[]) AS k(permit, pollutant, year) "
@@ -66,23 +72,33 @@ class RegistryStore:
                 q = q.with_for_update()
         return self.s.scalar(q)
 
-    def permits_with_quantity(self, codes: Sequence[str], pollutant: str, year: int
-                              ) -> dict[str, tuple[PermitView, str | None, int | None]]:
-        """For each of these permits that exists: (the permit, the zone and cap of its
-        quantity of `pollutant` and `year`, or None, None), in one statement."""
-        wanted = sorted(set(codes))
+    def permits_with_quantities(self, codes: Iterable[str], keys: Iterable[tuple[str, int]]
+                                ) -> dict[str, tuple[PermitView, Quantities]]:
+        """For each of these permits that exists: the permit, and the zone and cap of each of
+        its quantities of the (pollutant, year) asked (absent: it has none), in one
+        statement."""
+        wanted, asked = sorted(set(codes)), sorted(set(keys))
+        if not wanted:
+            return {}
         if self.postgres:
-            return {r[0]: (PermitView(*r[:5]), r[5], r[6]) for r in pg_rows(
-                self.s, _PG_PERMITS_WITH_QUANTITY, (pollutant, year, wanted))}
-        Q = PermitQuantityRow
-        rows = self.s.execute(
-            select(PermitRow.code, PermitRow.enterprise, PermitRow.valid_from,
-                   PermitRow.valid_to, PermitRow.status, Q.zone, Q.cap_kg)
-            .outerjoin(Q, (Q.permit == PermitRow.code) & (Q.pollutant == pollutant)
-                       & (Q.year == year))
-            .where(PermitRow.code.in_(wanted)))
-        return {r.code: (PermitView(r.code, r.enterprise, r.valid_from, r.valid_to, r.status),
-                         r.zone, r.cap_kg) for r in rows}
+            rows: Iterable[Sequence[Any]] = pg_rows(self.s, _PG_PERMITS_WITH_QUANTITIES, (
+                [k[0] for k in asked], [k[1] for k in asked], wanted))
+        else:
+            Q = PermitQuantityRow
+            rows = self.s.execute(
+                select(PermitRow.code, PermitRow.enterprise, PermitRow.valid_from,
+                       PermitRow.valid_to, PermitRow.status, Q.pollutant, Q.year, Q.zone,
+                       Q.cap_kg)
+                .outerjoin(Q, (Q.permit == PermitRow.code) & tuple_(Q.pollutant, Q.year).in_(
+                    asked))
+                .where(PermitRow.code.in_(wanted)))
+        out: dict[str, tuple[PermitView, Quantities]] = {}
+        for code, enterprise, valid_from, valid_to, status, pol, year, zone, cap in rows:
+            view, quantities = out.setdefault(code, (
+                PermitView(code, enterprise, valid_from, valid_to, status), {}))
+            if pol is not None:
+                quantities[(pol, int(year))] = (zone, cap)
+        return out
 
     def permitted_for_update(self, keys: Iterable[tuple[str, str, int]]
                              ) -> dict[tuple[str, str, int], int]:

@@ -1,10 +1,11 @@
-"""A trade as a permit records it: what trading hands to the permit registry (see
-`trading.ports.Permits.record_trades`), so neither context imports the other."""
+"""What trading hands to the permit registry (see `trading.ports.Permits`), so neither
+context imports the other: a trade as a permit records it, and a market's question of which
+holders may trade in it today."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,15 @@ class PermitTrade:
     price: int  # fen per tonne
     reference: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class PermitAsk:
+    """May each (enterprise, permit) of `holders` trade rights of `pollutant` and `year` in
+    `zone` on `today`?"""
+
+    pollutant: str
+    zone: str
+    year: int
+    today: date
+    holders: tuple[tuple[str, str], ...]

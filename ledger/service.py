@@ -845,18 +845,32 @@ def ensure_rights_accounts_many(uow: UoW, *, limits: dict[str, int | None], poll
                                 now: datetime) -> dict[tuple[str, AccountKind], int]:
     """`ensure_rights_accounts` for many holders at once (holder -> the confirmed account's
     upper limit): the existing accounts in one statement, only the missing ones created."""
+    got = ensure_rights_accounts_of(uow, wants=[(pollutant, zone, vintage, limits)],
+                                    kinds=kinds, now=now)
+    return {(h, k): i for (h, k, _), i in got.items()}
+
+
+def ensure_rights_accounts_of(uow: UoW, *,
+                              wants: Sequence[tuple[str, str, int, dict[str, int | None]]],
+                              kinds: Sequence[AccountKind], now: datetime
+                              ) -> dict[tuple[str, AccountKind, str], int]:
+    """`ensure_rights_accounts_many` for several rights at once, each (pollutant, zone,
+    vintage, holder -> upper limit): the existing accounts of them all in one statement,
+    only the missing ones created. Keyed by (holder, kind, asset code)."""
     store = LedgerStore(uow.session)
-    code = asset_code(pollutant, zone, vintage)
-    found = store.account_ids(limits, kinds, code)
-    if len(found) < len(limits) * len(kinds):  # an account of the asset implies the asset
-        store.ensure_asset(code, "right", pollutant, zone, vintage)
+    codes = [asset_code(pol, zone, vintage) for pol, zone, vintage, _ in wants]
+    found = store.account_ids({h for *_, limits in wants for h in limits}, kinds, codes)
     out = {}
-    for holder, limit in limits.items():
-        for k in kinds:
-            got = found.get((holder, str(k)))
-            out[(holder, k)] = got if got is not None else store.ensure_account(
-                holder, k, code, now=now,
-                upper_limit=limit if k == AccountKind.CONFIRMED else None)
+    for code, (pollutant, zone, vintage, limits) in zip(codes, wants, strict=True):
+        if sum((h, str(k), code) in found for h in limits for k in kinds) < len(
+                limits) * len(kinds):  # an account of the asset implies the asset
+            store.ensure_asset(code, "right", pollutant, zone, vintage)
+        for holder, limit in limits.items():
+            for k in kinds:
+                got = found.get((holder, str(k), code))
+                out[(holder, k, code)] = got if got is not None else store.ensure_account(
+                    holder, k, code, now=now,
+                    upper_limit=limit if k == AccountKind.CONFIRMED else None)
     return out
 
 

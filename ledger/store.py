@@ -73,8 +73,9 @@ _PG_ACCOUNTS = ("SELECT id, holder, kind, asset, no_overdraft, upper_limit, froz
 _PG_HEAD = "SELECT seq, hash FROM ledger_head WHERE id = 1"
 _PG_PENDINGS = ("SELECT id, debit_account, credit_account, amount, posted, state, timeout_at "
                 "FROM ledger_pending WHERE id = ANY(%s::varchar[]) ORDER BY id")
-_PG_ACCOUNT_IDS = ("SELECT holder, kind, id FROM ledger_account WHERE asset = %s "
-                   "AND kind = ANY(%s::varchar[]) AND holder = ANY(%s::varchar[])")
+_PG_ACCOUNT_IDS = ("SELECT holder, kind, asset, id FROM ledger_account "
+                   "WHERE asset = ANY(%s::varchar[]) AND kind = ANY(%s::varchar[]) "
+                   "AND holder = ANY(%s::varchar[])")
 _PG_TYPES = ("bigint", "varchar", "varchar", "varchar", "varchar", "varchar", "bigint",
              "bigint", "varchar", "bigint", "varchar", "varchar", "timestamptz",
              "timestamptz", "varchar", "varchar")
@@ -181,20 +182,22 @@ class LedgerStore:
         return self.s.scalar(select(AccountRow.id).where(
             AccountRow.holder == holder, AccountRow.kind == kind, AccountRow.asset == asset))
 
-    def account_ids(self, holders: Iterable[str], kinds: Iterable[str], asset: str
-                    ) -> dict[tuple[str, str], int]:
-        """Ids of the accounts of `asset` for every (holder, kind) asked, in one statement;
-        absent pairs are missing from the answer."""
+    def account_ids(self, holders: Iterable[str], kinds: Iterable[str],
+                    assets: Iterable[str]) -> dict[tuple[str, str, str], int]:
+        """Ids of the accounts of every (holder, kind, asset) asked that exists, in one
+        statement."""
         hs, ks = sorted(set(holders)), sorted({str(k) for k in kinds})
-        if not hs or not ks:
+        ss = sorted(set(assets))
+        if not hs or not ks or not ss:
             return {}
         if self.postgres:
-            return {(h, k): i for h, k, i in pg_rows(self.s, _PG_ACCOUNT_IDS, (asset, ks, hs))}
-        out: dict[tuple[str, str], int] = {}
+            return {(h, k, a): i for h, k, a, i in pg_rows(self.s, _PG_ACCOUNT_IDS,
+                                                            (ss, ks, hs))}
+        out: dict[tuple[str, str, str], int] = {}
         for cond in self._in(A.c.holder, hs, String()):
-            rows = self.s.execute(select(A.c.holder, A.c.kind, A.c.id).where(
-                A.c.asset == asset, A.c.kind.in_(ks), cond))
-            out.update({(h, k): i for h, k, i in rows})
+            rows = self.s.execute(select(A.c.holder, A.c.kind, A.c.asset, A.c.id).where(
+                A.c.asset.in_(ss), A.c.kind.in_(ks), cond))
+            out.update({(h, k, a): i for h, k, a, i in rows})
         return out
 
     def ensure_account(self, holder: str, kind: str, asset: str, *, now: datetime,

@@ -44,6 +44,7 @@ from datetime import date, datetime
 from kernel.batching import gather
 from kernel.clock import trading_day
 from kernel.errors import DomainError
+from kernel.records import PermitAsk
 from ledger import errors as LE
 from ledger.entries import AccountState, Ledger, PendingState, Transfer
 from ledger.service import Part, UoW, UoWFactory, _write
@@ -319,23 +320,29 @@ class _Group:
                 likely.update(self.book.reachable(side, worst, sum(c.qty for c in mine)))
         return likely
 
-    def check_permits(self, requests: Sequence[Request]) -> set[int]:
-        """Check each trader's permit once (a rejection is kept and raised at its order's
-        turn, after the checks `place_order` makes before it); returns the accounts the
-        group's holds and settlements of its own traders touch."""
-        m, acc = self.m, self.acc
-        ids = {acc.rights_settlement, acc.cash_settlement}
+    def permit_asks(self, requests: Sequence[Request]) -> list[PermitAsk]:
+        """Which traders' permits to check, once each, per trading day (`_prepare` asks for
+        every market at once)."""
+        m = self.m
         wanted: dict[date, dict[tuple[str, str], None]] = {}  # day -> holders, in order
         for r in requests:
             cmd = r.cmd
             if not isinstance(cmd, CancelOrder):
                 wanted.setdefault(trading_day(r.now), {})[(cmd.enterprise, cmd.permit)] = None
-        for day, holders in wanted.items():
-            answers = self.permits.check_trading_permits(
-                self.uow, holders=list(holders), pollutant=m.pollutant, zone=m.zone,
-                year=m.vintage, today=day)
-            for (enterprise, permit), refused in answers.items():
-                self.checked[(enterprise, permit, day)] = refused
+        return [PermitAsk(m.pollutant, m.zone, m.vintage, day, tuple(holders))
+                for day, holders in wanted.items()]
+
+    def permits_checked(self, asks: Sequence[PermitAsk],
+                        answers: Sequence[dict[tuple[str, str], DomainError | None]],
+                        requests: Sequence[Request]) -> set[int]:
+        """Keep each trader's answer (a rejection is raised at its order's turn, after the
+        checks `place_order` makes before it); returns the accounts the group's holds and
+        settlements of its own traders touch."""
+        m, acc = self.m, self.acc
+        ids = {acc.rights_settlement, acc.cash_settlement}
+        for ask, answer in zip(asks, answers, strict=True):
+            for (enterprise, permit), refused in answer.items():
+                self.checked[(enterprise, permit, ask.today)] = refused
                 if refused is not None:
                     continue
                 for kind in (AccountKind.TRADABLE, AccountKind.CONFIRMED):
@@ -520,9 +527,10 @@ class _Group:
 def _prepare(store: TradingStore, shared: _Shared,
              groups: Sequence[tuple[_Group, Sequence[Request]]]) -> None:
     """What the groups will read, in a few statements for all their markets: the resting
-    orders they will likely touch and those orders' holds; then each market's permit checks,
-    and every account the groups' holds and settlements touch, locked in one statement
-    (ascending ids); then the sellers' purchases of the day, of every market in one."""
+    orders they will likely touch and those orders' holds; then every market's permit checks,
+    in one go, and every account the groups' holds and settlements touch, locked in one
+    statement (ascending ids); then the sellers' purchases of the day, of every market in
+    one."""
     likely: set[str] = set()
     for g, requests in groups:
         likely |= g.likely(requests)
@@ -530,13 +538,17 @@ def _prepare(store: TradingStore, shared: _Shared,
         resting = shared.load_orders(store, likely)
         shared.ledger._load_pendings(pid for row in resting if row.status == "open"
                                      for pid in _hold_ids(row))
+    asks = [g.permit_asks(requests) for g, requests in groups]
+    first = groups[0][0]
+    answers = iter(first.permits.check_trading_permits_of(
+        first.uow, asks=[a for mine in asks for a in mine]))
     ids: set[int] = set()
-    for g, requests in groups:
-        ids |= g.check_permits(requests)
+    for (g, requests), mine in zip(groups, asks, strict=True):
+        ids |= g.permits_checked(mine, [next(answers) for _ in mine], requests)
     shared.ledger._load_accounts(ids)
     sellers = {g.m.id: s for g, requests in groups if (s := g.sellers(requests))}
     if sellers:
-        bought = _PURCHASES.read(store, groups[0][0].acc.db, sellers)
+        bought = _PURCHASES.read(store, first.acc.db, sellers)
         for g, _ in groups:
             g.bought.update(bought.get(g.m.id, {}))
 

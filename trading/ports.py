@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from kernel.errors import DomainError
-from kernel.records import PermitTrade
+from kernel.records import PermitAsk, PermitTrade
 
 
 class Permits(Protocol):
@@ -23,6 +23,11 @@ class Permits(Protocol):
     def check_trading_permits(self, uow: Any, *, holders: Sequence[tuple[str, str]],
                               pollutant: str, zone: str, year: int, today: date
                               ) -> dict[tuple[str, str], DomainError | None]: ...
+
+    def check_trading_permits_of(self, uow: Any, *, asks: Sequence[PermitAsk]
+                                 ) -> list[dict[tuple[str, str], DomainError | None]]:
+        """`check_trading_permits` for several markets (or days) at once: an answer per
+        ask, in order."""
 
     def record_trade(self, uow: Any, *, permit: str, pollutant: str, year: int, side: str,
                      qty_kg: int, counterparty: str, price: int, reference: str,

@@ -219,8 +219,13 @@ def test_permit_registry_batches_check_and_record_as_single_calls_would(platform
     several trades of one permit in one call add up in order."""
     from datetime import date
 
-    from allocation.permits import NotPermitHolder, QuantityNotFound, ZoneMismatch
-    from kernel.records import PermitTrade
+    from allocation.permits import (
+        NotPermitHolder,
+        PermitExpired,
+        QuantityNotFound,
+        ZoneMismatch,
+    )
+    from kernel.records import PermitAsk, PermitTrade
     from tests.integration.spine import A, B
 
     codes = build_spine(platform)
@@ -238,6 +243,17 @@ def test_permit_registry_batches_check_and_record_as_single_calls_would(platform
         no_year = reg.check_trading_permits(uow, holders=[(A, a)], pollutant="SO2",
                                             zone="ZA1", year=2027, today=today)
         assert isinstance(no_year[(A, a)], QuantityNotFound)
+        # several asks at once (the pipeline's markets): each answered as it would be alone
+        ok, zone, year, late = reg.check_trading_permits_of(uow, asks=[
+            PermitAsk("SO2", "ZA1", 2026, today, ((A, a), (A, b), (B, b))),
+            PermitAsk("SO2", "ZW1", 2026, today, ((A, a),)),
+            PermitAsk("SO2", "ZA1", 2027, today, ((A, a), (B, b))),
+            PermitAsk("SO2", "ZA1", 2026, date(2030, 1, 1), ((B, b),))])
+        assert ok[(A, a)] is None and ok[(B, b)] is None
+        assert isinstance(ok[(A, b)], NotPermitHolder)
+        assert isinstance(zone[(A, a)], ZoneMismatch)
+        assert all(isinstance(year[h], QuantityNotFound) for h in ((A, a), (B, b)))
+        assert isinstance(late[(B, b)], PermitExpired)
         # the passing permits' rights accounts exist now, the confirmed one capped
         store = LedgerStore(uow.session)
         code = asset_code("SO2", "ZA1", 2026)
