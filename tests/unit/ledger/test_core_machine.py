@@ -350,14 +350,19 @@ class LedgerMachine(RuleBasedStateMachine):
         ts = list(self.sent[key])
         if change is not None:
             t = ts[0]
+            # 0 (an amount or account of a post, void or expire) means "the rest" / "those
+            # of the pending transfer" and matches whatever the entry recorded, so a change
+            # from 0 must differ from any recorded value, not just from 0
             if change == "amount":
-                t = Transfer(t.id, t.type, t.debit_account, t.credit_account, t.amount + 1,
+                t = Transfer(t.id, t.type, t.debit_account, t.credit_account,
+                             t.amount + 1 if t.amount else 10**12,
                              t.phase, t.pending_id, t.reference, t.timeout_s)
             elif change == "reference":
                 t = Transfer(t.id, t.type, t.debit_account, t.credit_account, t.amount,
                              t.phase, t.pending_id, "changed", t.timeout_s)
             else:
-                t = Transfer(t.id, t.type, t.debit_account, t.credit_account + 1, t.amount,
+                t = Transfer(t.id, t.type, t.debit_account,
+                             t.credit_account + 1 if t.credit_account else 10**6, t.amount,
                              t.phase, t.pending_id, t.reference, t.timeout_s)
             ts[0] = t
         got = self.submit(ts, Initiator.BUREAU)
