@@ -94,6 +94,7 @@ def confirm_rights(uow: UoW, *, permit: str, pollutant: str, year: int,
     now = now or system_clock()
     pol = parse_pollutant(pollutant).value
     with uow:
+        ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         store = RegistryStore(uow.session)
         _p, q = _usable_quantity(store, permit, pol, year, trading_day(now))
         accts = ledger.ensure_rights_accounts(
@@ -166,6 +167,7 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
         return []
     today = trading_day(now)
     with uow:
+        ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         store = RegistryStore(uow.session)
         lstore = LedgerStore(uow.session)
         # the permits' existing accounts in a few reads; missing ones are made per item
@@ -252,6 +254,7 @@ def verify_surplus(uow: UoW, *, permit: str, pollutant: str, year: int, qty_kg: 
     pol = parse_pollutant(pollutant).value
     qty = _positive(qty_kg)
     with uow:
+        ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         store = RegistryStore(uow.session)
         _p, q = _usable_quantity(store, permit, pol, year, trading_day(now))
         accts = ledger.ensure_rights_accounts(
@@ -1063,6 +1066,7 @@ def decide_standard_flag(uow: UoW, *, flag_id: int, decision: str, actor: str,
     price = _decision_args(decision, price)
     tx_type, status = RECOVERY_DECISIONS[decision]
     with uow:
+        ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         store, reg = AllocationStore(uow.session), RegistryStore(uow.session)
         fl = _decidable(store, flag_id, lock=True)
         std = store.standard(fl.standard)
@@ -1475,6 +1479,7 @@ def release_reserve_plan(uow: UoW, *, plan_id: int, actor: str,
     now = now or system_clock()
     today = trading_day(now)
     with uow:
+        ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         store = AllocationStore(uow.session)
         reg = RegistryStore(uow.session)
         plan = store.plan(plan_id, lock=True)

@@ -240,6 +240,7 @@ def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: b
     now = now or system_clock()
     policy = policy or VintagePolicy()
     with uow:
+        ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         enterprise = _permit(uow, permit, None)
         store, reg = ComplianceStore(uow.session), RegistryStore(uow.session)
         if store.true_up(permit, year) is not None:

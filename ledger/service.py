@@ -101,13 +101,27 @@ class Outcome:
 
 
 # -- writing -------------------------------------------------------------------------------
+def lock_journal(uow: UoW) -> tuple[int, str]:
+    """Take the journal head lock now, before any other row this transaction will lock and
+    that another journal writer may lock after the head (ledger accounts and pending
+    transfers, a permit's quantity that a trade records): every journal writer takes the
+    head first, so none holds such a row while it waits for the head. Use cases that lock
+    their own rows before writing the ledger call this first; `execute` takes it anyway.
+    Returns the head (seq, hash)."""
+    return LedgerStore(uow.session).lock_head()
+
+
 class _Loaded:
     """Pending and finished transfers and the locked accounts a set of transfers touches,
     and the entries that already exist with the ids in `lookup` (`seen`, for idempotency).
 
-    New single and pending transfers (no post, void, expire or reversal: the common case)
-    take the fast path: the existing entries, the account locks and, unless a pending row
-    must be inserted first, the head lock, in one round trip (`LedgerStore.open_group`)."""
+    The journal head is locked first, then pending transfers and accounts (see
+    `ledger.store`): a writer that held accounts while it waited for the head deadlocked with
+    a trading transaction, which holds the head and then locks accounts (measured: deposits
+    during continuous trading, 29 of 109 refused with a deadlock and the market stalled for
+    a second at each). New single and pending transfers (no post, void, expire or reversal:
+    the common case) take the fast path: the head lock, the existing entries and the account
+    locks in one round trip (`LedgerStore.open_group`)."""
 
     def __init__(self, store: LedgerStore, transfers: Sequence[Transfer],
                  lookup: Sequence[str] = ()) -> None:
@@ -120,13 +134,11 @@ class _Loaded:
         self.head: tuple[int, str] | None = None
         if not resolving and not reversing:
             ids.discard(0)
-            # pending rows are inserted before the head is locked, as on the general path
-            early_head = not any(t.phase == "pending" for t in transfers)
-            self.seen, accounts, self.head = store.open_group(list(lookup), ids,
-                                                              head=early_head)
+            self.seen, accounts, self.head = store.open_group(list(lookup), ids, head=True)
             self.known: set[str] = set()
             self.ledger = Ledger(accounts)
             return
+        self.head = store.lock_head()
         self.seen = store.existing(lookup) if lookup else {}
         pendings = store.load_pendings(resolving)
         finished = store.load_finished(reversing) if reversing else {}

@@ -1,11 +1,13 @@
 """Ledger repository: all SQL of the ledger. Maps rows to `AccountState`, `PendingState`,
 `Finished`, `Entry`, and journal rows to the plain tuples `JournalCheck` reads.
 
-Locking (PostgreSQL, the default strategy): pending transfers, then accounts, each in
-ascending id order (SELECT ... FOR UPDATE), then the single journal-head row. Every writer
-takes them in that order, so writers never deadlock, and the head lock makes journal appends
-serial: the hash chain has no forks. The other strategy (`row_locks=False`, used under
-SERIALIZABLE isolation) takes no locks and lets PostgreSQL abort conflicting transactions.
+Locking (PostgreSQL, the default strategy): the single journal-head row first, then
+pending transfers, then accounts, each in ascending id order (SELECT ... FOR UPDATE). Every
+writer of the journal takes the head before any ledger row (trading right after its market
+or venue row), so writers never deadlock over head and accounts, and the head lock makes
+journal appends serial: the hash chain has no forks. The other strategy
+(`row_locks=False`, used under SERIALIZABLE isolation) takes no locks and lets PostgreSQL
+abort conflicting transactions.
 On SQLite the writer already holds the database lock (BEGIN IMMEDIATE).
 Hot paths use Core statements (no ORM identity map): they run once per transfer. The two
 that run in every write on PostgreSQL (`open_group`: existing ids, account locks and head
@@ -246,23 +248,22 @@ class LedgerStore:
     def open_group(self, transfer_ids: list[str], account_ids: Iterable[int], *,
                    head: bool) -> tuple[dict[str, Entry], dict[int, AccountState],
                                         tuple[int, str] | None]:
-        """What a write of new single or pending transfers reads first: the entries that
-        already exist with any of `transfer_ids` (idempotency), the accounts locked in
-        ascending id order, then (when `head`) the locked journal head. On PostgreSQL the
+        """What a write of new single or pending transfers reads first: (when `head`) the
+        locked journal head, the entries that already exist with any of `transfer_ids`
+        (idempotency), and the accounts locked in ascending id order. On PostgreSQL the
         three statements go in one round trip (pipeline mode) straight on the driver: they
         still run in that order, so the lock order is every writer's. The head is None when
         not asked for, or when no head row exists yet (`lock_head` makes it)."""
         wanted = sorted(set(account_ids))
         if not self.postgres:
-            seen = self.existing(transfer_ids)
-            accounts = self.lock_accounts(wanted)
-            return seen, accounts, self.lock_head() if head else None
+            got = self.lock_head() if head else None
+            return self.existing(transfer_ids), self.lock_accounts(wanted), got
         lock = " FOR UPDATE" if self._lock() else ""
         raw = self._raw()
         with raw.pipeline():
+            c3 = raw.execute(_PG_HEAD + lock, prepare=True) if head else None
             c1 = raw.execute(_PG_EXISTING, (transfer_ids,), prepare=True)
             c2 = raw.execute(_PG_ACCOUNTS + lock, (wanted,), prepare=True)
-            c3 = raw.execute(_PG_HEAD + lock, prepare=True) if head else None
         seen = {r[1]: Entry(*r) for r in c1.fetchall()}
         accounts = {r[0]: AccountState(r[0], r[1], AccountKind(r[2]), *r[3:])
                     for r in c2.fetchall()}

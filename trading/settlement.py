@@ -122,16 +122,17 @@ class Accounts:
 
 
 def lock_ledger(uow: UoW) -> tuple[int, str]:
-    """Take the ledger's journal head lock now, right after the market (or venue) lock.
+    """Take the ledger's journal head lock now, right after the market (or venue) lock
+    (`ledger.service.lock_journal`).
 
     A trading transaction writes the ledger in several rounds (holds, each trade, releases)
-    and the first round takes the head lock until the commit, while each round locks its
-    accounts first: two transactions on different markets could each hold what the other
-    needs (accounts vs head) and deadlock. Taking the head first orders every trading
-    writer the same way: market → head → accounts. It costs no parallelism, since the head
-    is held to the commit from the first ledger write anyway. Returns the head (seq, hash),
-    which stays as it is until this transaction writes the journal."""
-    return LedgerStore(uow.session).lock_head()
+    and locks accounts, pending transfers and permit quantities as it goes. Every journal
+    writer takes the head before any of those, so none of them holds one while it waits for
+    the head: the order everywhere is market (or venue) → head → the rest. It costs no
+    parallelism, since the head is held to the commit from the first ledger write anyway.
+    Returns the head (seq, hash), which stays as it is until this transaction writes the
+    journal."""
+    return ledger.lock_journal(uow)
 
 
 def buy_hold_cash(qty: int, price: int, fee_bps: int) -> int:

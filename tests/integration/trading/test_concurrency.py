@@ -151,3 +151,67 @@ def test_concurrent_traders_conserve_and_leak_nothing(floor: Floor) -> None:
         assert filled == 2 * traded  # each trade fills a buy and a sell
     report = ledger_service.verify(p.uow())
     assert report.ok, report
+
+
+def _wait_for_a_lock_wait(platform: Any) -> None:
+    """Until another backend of this database waits for a lock (at most 10 s)."""
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with platform.uow() as uow:
+            if uow.session.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'")):
+                return
+        time.sleep(0.01)
+    raise AssertionError("the bureau's transaction never waited for a lock")
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("bureau", ["deposit", "verify_surplus"])
+def test_bureau_ledger_writes_wait_for_the_head_before_locking_rows(floor: Floor,
+                                                                      bureau: str) -> None:
+    """A trading transaction holds the journal head, then locks the trader's cash account or
+    permit quantity; a bureau write that touches them (a deposit, a surplus verification)
+    arrives in between. It must wait for the head before it locks anything, or the two
+    deadlock (PostgreSQL refuses one after a second: it happened to about a third of the
+    deposits made during continuous trading)."""
+    if floor.path != "order":
+        pytest.skip("one run is enough")
+    from allocation.store import RegistryStore
+    from trading.settlement import lock_ledger
+
+    p = floor.platform
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            if bureau == "deposit":
+                alloc.deposit_cash(p.uow(), enterprise=B, amount_fen=1_000, actor="bureau",
+                                   reference="during-trading", now=NOW)
+            else:
+                alloc.verify_surplus(p.uow(), permit=floor.pb, pollutant="SO2", year=2026,
+                                     qty_kg=100, actor="bureau", now=NOW)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    cash = floor.account(B, AccountKind.CASH, "CNY").id
+    before = floor.balance(floor.pb, AccountKind.TRADABLE)
+    with p.uow() as uow:
+        lock_ledger(uow)  # as every trading transaction, first
+        other = threading.Thread(target=write)
+        other.start()
+        _wait_for_a_lock_wait(p)
+        # what a trade locks after the head: with the bureau's write holding these while it
+        # waits for the head, this would deadlock
+        assert cash in LedgerStore(uow.session).lock_accounts([cash])
+        RegistryStore(uow.session).permitted_for_update([(floor.pb, "SO2", 2026)])
+        uow.commit()
+    other.join(timeout=30)
+    assert not other.is_alive() and errors == []
+    if bureau == "deposit":
+        assert floor.balance(B, AccountKind.CASH, "CNY") == 10_000_000 + 1_000
+    else:
+        assert floor.balance(floor.pb, AccountKind.TRADABLE) == before + 100
+    assert ledger_service.verify(p.uow()).ok
