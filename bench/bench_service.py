@@ -25,7 +25,12 @@ time is the writer thread's; the rest of a group's time it waits, for PostgreSQL
 interpreter lock)
 
 Usage: python bench/bench_service.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
-       [--orders N] [--threads T] [--markets M] [--traders K] [--pipeline]
+       [--orders N] [--threads T] [--markets M] [--traders K] [--pipeline] [--bureau-ms N]
+
+With ``--bureau-ms N``, a thread meanwhile makes a deposit to a random trader or verifies
+1 kg of its surplus (in turn) every N ms, and the line adds their count, median and slowest
+latency and how many were refused (``bureau_``): ledger and permit writes made while the
+market trades.
 """
 
 from __future__ import annotations
@@ -95,6 +100,47 @@ def _setup(platform: Platform, traders: int, markets: int
             mids.append(trading.ensure_market(uow, pollutant=pol, zone="BZ", vintage=VINTAGE))
         uow.commit()
     return mids, people
+
+
+class _Bureau(threading.Thread):
+    """While the orders run: every `every` seconds, a deposit to a random trader or a
+    verification of 1 kg of its surplus (in turn), through the allocation use cases; their
+    latencies and refusals."""
+
+    def __init__(self, platform: Platform, people: list[tuple[str, str]], every: float,
+                 pollutant: str) -> None:
+        super().__init__(daemon=True)
+        self.platform, self.people, self.every, self.pollutant = (platform, people, every,
+                                                                 pollutant)
+        self.stop = threading.Event()
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        rng = random.Random(7)
+        n = 0
+        while not self.stop.wait(self.every):
+            n += 1
+            ent, permit = self.people[rng.randrange(len(self.people))]
+            t0 = time.perf_counter()
+            try:
+                if n % 2:
+                    alloc.deposit_cash(self.platform.uow(), enterprise=ent, amount_fen=100,
+                                       actor="bench", reference=f"bureau-{n}")
+                else:
+                    alloc.verify_surplus(self.platform.uow(), permit=permit,
+                                         pollutant=self.pollutant, year=VINTAGE, qty_kg=1,
+                                         actor="bench")
+            except Exception as exc:  # a refusal (a deadlock, say) is what this measures
+                self.errors.append(type(exc).__name__)
+            self.latencies.append(time.perf_counter() - t0)
+
+    def figures(self) -> dict[str, object]:
+        got = sorted(self.latencies)
+        return dict(bureau_writes=len(got),
+                    bureau_p50_ms=round(statistics.median(got) * 1000, 2) if got else None,
+                    bureau_max_ms=round(got[-1] * 1000, 2) if got else None,
+                    bureau_refused=len(self.errors), bureau_errors=sorted(set(self.errors)))
 
 
 def _run(platform: Platform, mids: list[str], people: list[tuple[str, str]], orders: int,
@@ -219,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--traders", type=int, default=10)
     ap.add_argument("--pipeline", action="store_true",
                     help="place orders through trading.pipeline.OrderPipeline")
+    ap.add_argument("--bureau-ms", type=float, default=0,
+                    help="meanwhile, a deposit or a surplus verification every N ms")
     args = ap.parse_args(argv)
     tmp = None
     admin = None
@@ -243,7 +291,15 @@ def main(argv: list[str] | None = None) -> None:
         pipe = OrderPipeline(platform.uow, platform.permits,
                              timings=timings) if args.pipeline else None
         settle_heap()  # as the server does once it is up (web.app's lifespan)
+        bureau = _Bureau(platform, people, args.bureau_ms / 1000,
+                         POLLUTANTS[0]) if args.bureau_ms else None
+        if bureau is not None:
+            bureau.start()
         out = _run(platform, mids, people, args.orders, args.threads, pipe)
+        if bureau is not None:
+            bureau.stop.set()
+            bureau.join()
+            out.update(bureau.figures())
         if timings:
             out.update(_groups(timings))
         if pipe is not None:
