@@ -22,11 +22,11 @@ from allocation.tables import (
 )
 from storage.bulk import insert_rows, pg_rows, update_rows
 
-# what every group of the order pipeline reads and writes, on PostgreSQL as fixed texts
-# prepared on the driver (SQLAlchemy's per-statement work cost more than the statements)
 #: a permit's quantities: (pollutant, year) -> (zone, cap in kg or None)
 Quantities = dict[tuple[str, int], tuple[str, int | None]]
 
+# what every group of the order pipeline reads and writes, on PostgreSQL as fixed texts
+# prepared on the driver (SQLAlchemy's per-statement work cost more than the statements)
 _PG_PERMITS_WITH_QUANTITIES = (
     "SELECT p.code, p.enterprise, p.valid_from, p.valid_to, p.status, q.pollutant, q.year, "
     "q.zone, q.cap_kg FROM permit AS p LEFT OUTER JOIN (permit_quantity AS q "

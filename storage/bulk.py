@@ -45,7 +45,6 @@ def driver_connection(session: Session) -> Any:
     return raw
 
 
-
 def pg_rows(session: Session, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
     """PostgreSQL only: run a fixed statement text (psycopg placeholders) prepared on the
     session's driver connection, in its transaction; the rows as plain tuples."""
@@ -71,15 +70,13 @@ def _pg_insert(table: Table, columns: tuple[str, ...], returning: str | None) ->
 
 
 @lru_cache(maxsize=64)
-def _pg_update(table: Table, keys: tuple[str, ...], columns: tuple[str, ...],
-               fixed: tuple[str, ...] = ()) -> str:
+def _pg_update(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
     every = (*keys, *columns)
     arrays = ", ".join(f"%({c})s::{_pg_type(table, c)}[]" for c in every)
     sets = ", ".join(f"{c} = v.{c}" for c in columns)
     match = " AND ".join(f"t.{k} = v.{k}" for k in keys)
-    also = "".join(f" AND t.{c} = %(erts_w_{c})s" for c in fixed)
     return (f"UPDATE {table.name} AS t SET {sets} FROM unnest({arrays}) "
-            f"AS v({', '.join(every)}) WHERE {match}{also}")
+            f"AS v({', '.join(every)}) WHERE {match}")
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *,
@@ -113,24 +110,19 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 
 
 def update_rows(session: Session, table: Table, key: str | tuple[str, ...],
-                rows: Sequence[Mapping[str, Any]], *,
-                where: Mapping[str, Any] | None = None) -> None:
+                rows: Sequence[Mapping[str, Any]]) -> None:
     """Set the other columns of each row (every row the same keys) where `key` matches (a
-    column, or several that together name the row), and every column of `where` has its
-    value there."""
+    column, or several that together name the row)."""
     if not rows:
         return
     keys = (key,) if isinstance(key, str) else tuple(key)
-    fixed = dict(where or {})
     columns = tuple(c for c in rows[0] if c not in keys)
     if _postgres(session):
         params = {c: [r[c] for r in rows] for c in (*keys, *columns)}
-        params.update({f"erts_w_{c}": v for c, v in fixed.items()})
-        driver_connection(session).execute(_pg_update(table, keys, columns, tuple(fixed)),
-                                           params, prepare=True)
+        driver_connection(session).execute(_pg_update(table, keys, columns), params,
+                                           prepare=True)
         return
-    stmt = update(table).where(*(table.c[k] == bindparam(f"erts_key_{k}") for k in keys),
-                               *(table.c[c] == v for c, v in fixed.items())).values(
-        {c: bindparam(c) for c in columns})
+    stmt = update(table).where(*(table.c[k] == bindparam(f"erts_key_{k}") for k in keys)
+                               ).values({c: bindparam(c) for c in columns})
     session.connection().execute(stmt, [{**{f"erts_key_{k}": r[k] for k in keys},
                                          **{c: r[c] for c in columns}} for r in rows])

@@ -557,8 +557,6 @@ def _write_groups(uow: UoW, groups: Sequence[_Group], shared: _Shared) -> None:
     """Everything the groups did, in this transaction (the caller commits): the orders, the
     trades, both permits' records, the ledger (one hash-chained append) and each market's
     version, in one statement per kind across markets where the kind allows."""
-    if not groups:
-        return
     store = groups[0].store
     store.insert_orders([r for g in groups for r in g.new_rows])
     store.update_orders(shared.changed())
@@ -748,7 +746,8 @@ class OrderPipeline:
     def cancel(self, *, enterprise: str, order_id: str, market: str, actor: str,
                now: datetime | None = None) -> OrderResult:
         """Cancel an open order of `market` in the next group (an order of another market
-        is not found, as `trading.service.cancel_order` would answer for its market)."""
+        makes the group fall back, and is cancelled alone, as `trading.service.cancel_order`
+        would)."""
         return self._send(Request(CancelOrder(enterprise, order_id, market), actor, utc(now)))
 
     def _send(self, r: Request) -> OrderResult:
