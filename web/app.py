@@ -88,6 +88,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(alerts_api.router, prefix="/api/v1")
     app.include_router(disclosure_api.router, prefix="/api/v1")
     from web.api import surveillance as surveillance_api  # market surveillance
+    from web.api import tax as tax_api  # environmental protection tax
+
+    app.include_router(tax_api.router, prefix="/api/v1")
     app.include_router(surveillance_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1", tags=["ledger"],
                        dependencies=[Depends(csrf_protect), Depends(ledger_access)],

@@ -361,6 +361,26 @@ ZH.update({
     "Quantity tolerance %": "数量容差 %", "Other leg": "另一笔",
 })
 
+def _merge() -> None:
+    """Each subject keeps its texts in a module of its own (web/i18n_<subject>.py)."""
+    from web import (
+        i18n_alerts,
+        i18n_monitoring,
+        i18n_penalties,
+        i18n_quantities,
+        i18n_reports,
+        i18n_tax,
+        i18n_trueup,
+    )
+
+    for mod in (i18n_alerts, i18n_monitoring, i18n_penalties, i18n_quantities, i18n_reports,
+                i18n_tax, i18n_trueup):
+        ZH.update(mod.ZH)
+
+
+_merge()
+
+
 def translator(lang: str) -> Callable[[str], str]:
     if lang == "en":
         return lambda text: text
