@@ -90,7 +90,11 @@ def confirm_rights(uow: UoW, *, permit: str, pollutant: str, year: int,
                    qty_kg: int | None = None, actor: str,
                    now: datetime | None = None) -> RightsChange:
     """Rights confirmation (确权): reserve → the permit's confirmed account, never above the
-    cap. Without `qty_kg`, confirms the permit's allocated quantity not yet confirmed."""
+    cap. Without `qty_kg`, confirms the part of the permitted quantity not yet held as rights.
+
+    The permitted quantity is the permit's legal limit from issuance (DOMAIN §3):
+    confirmation records it as rights and leaves it as it is; only rights confirmed beyond
+    it (up to the cap) raise it (`permitted_after_confirmation`)."""
     now = now or system_clock()
     pol = parse_pollutant(pollutant).value
     with uow:
@@ -106,11 +110,12 @@ def confirm_rights(uow: UoW, *, permit: str, pollutant: str, year: int,
             kinds=[AccountKind.RESERVE], now=now)[AccountKind.RESERVE]
         held = LedgerStore(uow.session).get_account(accts[AccountKind.CONFIRMED])
         assert held is not None
+        consumed = store.surrendered_kg(permit, pol, year)
         if qty_kg is None:
-            qty_kg = q.allocated_kg - held.balance
+            qty_kg = q.permitted_kg - held.balance - consumed
             if qty_kg <= 0:
                 raise ConfirmationAboveCap(
-                    f"the allocated {q.allocated_kg} kg is already confirmed", field="qty_kg")
+                    f"the permitted {q.permitted_kg} kg is already confirmed", field="qty_kg")
         qty = _positive(qty_kg)
         if held.balance + held.credits_pending + qty > q.cap_kg:
             raise ConfirmationAboveCap(
@@ -121,13 +126,20 @@ def confirm_rights(uow: UoW, *, permit: str, pollutant: str, year: int,
                                       accts[AccountKind.CONFIRMED], qty,
                                       reference=f"permit:{permit}")],
                        initiator=Initiator.BUREAU, actor=actor, now=now)
-        after = held.balance + qty
+        after = permitted_after_confirmation(q.permitted_kg, held.balance + consumed + qty)
         store.set_permitted(permit, pol, year, after, confirmed=True)
         store.add_event(permit=permit, pollutant=pol, year=year, kind="confirmation",
                         qty_kg=qty, counterparty="RESERVE", price=None, reference=tid,
                         permitted_after_kg=after, at=now, note=None)
         uow.commit()
         return RightsChange(permit, pol, year, qty, after, tid)
+
+
+def permitted_after_confirmation(permitted_kg: int, recorded_kg: int) -> int:
+    """The permitted quantity after a confirmation that brings the rights recorded for the
+    year (held now plus surrendered) to `recorded_kg`: unchanged while they stay within it,
+    raised to them beyond it (the cap is checked before)."""
+    return max(permitted_kg, recorded_kg)
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,7 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
         reserves: dict[tuple[str, str], int] = {}
         #: confirmed account → [balance, credits pending, credits posted] as the batch goes
         running: dict[int, list[int]] = {}
+        consumed_of: dict[int, int] = {}  # confirmed account → kg surrendered at true-ups
         transfers: list[Transfer] = []
         out: list[RightsChange] = []
         by_tid: dict[str, int] = {}
@@ -206,13 +219,15 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
                         now=now)[AccountKind.RESERVE]
                 if acct not in running:
                     running[acct] = [held.balance, held.credits_pending, held.credits_posted]
+                    consumed_of[acct] = store.surrendered_kg(item.permit, pol, item.year)
                 balance, pending, credits = running[acct]
+                consumed = consumed_of[acct]
                 qty_kg = item.qty_kg
                 if qty_kg is None:
-                    qty_kg = q.allocated_kg - balance
+                    qty_kg = q.permitted_kg - balance - consumed
                     if qty_kg <= 0:
                         raise ConfirmationAboveCap(
-                            f"the allocated {q.allocated_kg} kg is already confirmed",
+                            f"the permitted {q.permitted_kg} kg is already confirmed",
                             field="qty_kg")
                 qty = _positive(qty_kg)
                 if balance + pending + qty > q.cap_kg:
@@ -226,7 +241,7 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
             by_tid[tid] = i
             transfers.append(Transfer(tid, "confirmation", reserves[pol, q.zone], acct, qty,
                                       reference=f"permit:{item.permit}"))
-            after = balance + qty
+            after = permitted_after_confirmation(q.permitted_kg, balance + consumed + qty)
             # the row is loaded (and locked): the flush writes the changes in executemany
             q.permitted_kg, q.confirmed = after, True
             store.add_event(permit=item.permit, pollutant=pol, year=item.year,
@@ -268,7 +283,7 @@ def verify_surplus(uow: UoW, *, permit: str, pollutant: str, year: int, qty_kg: 
                                       accts[AccountKind.TRADABLE], qty,
                                       reference=f"permit:{permit}")],
                        initiator=Initiator.BUREAU, actor=actor, now=now)
-        after = held.balance - qty
+        after = q.permitted_kg - qty  # verified surplus leaves the permit
         store.set_permitted(permit, pol, year, after)
         store.add_event(permit=permit, pollutant=pol, year=year, kind="verified_surplus",
                         qty_kg=-qty, counterparty=None, price=None, reference=tid,
@@ -449,7 +464,7 @@ def issue_permit(uow: UoW, *, enterprise: str, site_seq: int, site_name: str, di
             rows.append(PermitQuantityRow(
                 permit=code, pollutant=pol, year=b.year, zone=b.zone, spec_kg=b.spec_kg,
                 eia_kg=b.eia_kg, share_kg=b.share_kg, binding=binding, cap_kg=cap,
-                allocated_kg=allocated, permitted_kg=0, confirmed=False))
+                allocated_kg=allocated, permitted_kg=allocated, confirmed=False))
         store.add_all(rows)
         uow.commit()
         return code
@@ -648,8 +663,19 @@ def _write_changes(uow: UoW, store: AllocationStore, changes: list[dict[str, Any
     store.update_quantities([dict(permit=c["permit"], pollutant=c["pollutant"], year=c["year"],
                                   spec_kg=c["new_spec_kg"], share_kg=c["new_share_kg"],
                                   cap_kg=c["new_cap_kg"], allocated_kg=c["new_allocated_kg"],
-                                  binding=c["new_binding"]) for c in applied])
+                                  binding=c["new_binding"],
+                                  permitted_kg=_recomputed_permitted(c)) for c in applied])
     return applied, held
+
+
+def _recomputed_permitted(c: Mapping[str, Any]) -> int:
+    """The permitted quantity after a recomputation: a quantity not yet confirmed follows
+    its new allocation (with what trades and releases added or took); a confirmed one keeps
+    its limit (the bureau changes it by recovery or release). Never above the new cap."""
+    permitted = int(c["old_permitted_kg"])
+    if not c["confirmed"]:
+        permitted += int(c["new_allocated_kg"]) - int(c["old_allocated_kg"])
+    return max(min(permitted, int(c["new_cap_kg"])), 0)
 
 
 def _change(q: Any, spec: int, share: int | None) -> dict[str, Any] | None:
@@ -661,7 +687,8 @@ def _change(q: Any, spec: int, share: int | None) -> dict[str, Any] | None:
                 old_spec_kg=q.spec_kg, new_spec_kg=spec, old_share_kg=q.share_kg,
                 new_share_kg=share, old_cap_kg=q.cap_kg, new_cap_kg=cap,
                 old_allocated_kg=q.allocated_kg, new_allocated_kg=allocated,
-                old_binding=q.binding, new_binding=binding, note=None)
+                old_binding=q.binding, new_binding=binding, note=None,
+                old_permitted_kg=q.permitted_kg, confirmed=q.confirmed)
 
 
 def _record(store: AllocationStore, *, kind: str, actor: str, started: datetime,
@@ -1115,7 +1142,9 @@ def decide_standard_flag(uow: UoW, *, flag_id: int, decision: str, actor: str,
                 spec_kg=c["new_spec_kg"], share_kg=c["new_share_kg"], cap_kg=c["new_cap_kg"],
                 allocated_kg=c["new_allocated_kg"], binding=c["new_binding"])])
         lstore.set_upper_limit(accts[AccountKind.CONFIRMED], new_cap)
-        after = held.balance - qty
+        # the recovered or bought-back rights leave the permit, which never stays above the
+        # new cap
+        after = min(q.permitted_kg - qty, new_cap)
         reg.set_permitted(fl.permit, fl.pollutant, fl.year, after)
         note = (f"standard {std.name}: cap {q.cap_kg if c is None else c['old_cap_kg']} → "
                 f"{new_cap} kg, {qty} kg {'recovered' if price is None else 'bought back'}")
@@ -1512,7 +1541,9 @@ def release_reserve_plan(uow: UoW, *, plan_id: int, actor: str,
                 kinds=[AccountKind.RESERVE], now=now)[AccountKind.RESERVE]
             held = LedgerStore(uow.session).get_account(accts[AccountKind.CONFIRMED])
             assert held is not None
-            room = q.cap_kg - held.balance - held.credits_pending
+            # released rights join the permit, which never goes above its cap
+            room = min(q.cap_kg - held.balance - held.credits_pending,
+                       q.cap_kg - q.permitted_kg)
             qty = min(g.granted_kg, room)
             if qty <= 0:
                 g.status, g.note = "skipped", f"no headroom left under the cap of {q.cap_kg} kg"
@@ -1521,7 +1552,7 @@ def release_reserve_plan(uow: UoW, *, plan_id: int, actor: str,
             transfers.append(Transfer(tid, "reserve_release", reserve,
                                       accts[AccountKind.CONFIRMED], qty,
                                       reference=f"reserve_plan:{plan_id}"))
-            after.append((g, qty, held.balance + qty, tid))
+            after.append((g, qty, q.permitted_kg + qty, tid))
             if qty < g.granted_kg:
                 g.note = f"clipped to the cap: {g.granted_kg - qty} kg not released"
         for i in range(0, len(transfers), MAX_BATCH):
@@ -1552,10 +1583,12 @@ def reverse_rights(uow: UoW, *, transfer_id: str, id: str, amount: int = 0,
                    initiator: Initiator, actor: str, reference: str | None = None,
                    now: datetime | None = None) -> ledger.BatchResult:
     """Reverse a finished ledger transfer (all of it, or `amount`) and, in the same unit of
-    work, bring every permit whose confirmed account it touched into line: a permit's
-    permitted quantity is its confirmed rights (DOMAIN §3), so reversing a confirmation, a
-    surplus verification or a trade's delivery changes the permit and writes a "reversal"
-    event into its history. Transfers of money leave permits alone."""
+    work, bring every permit whose confirmed account it touched into line: rights moving
+    into or out of the permit move its permitted quantity (DOMAIN §3), so reversing a
+    surplus verification, a release or a trade's delivery moves it back, and writes a
+    "reversal" event into its history. Reversing a confirmation takes back rights that only
+    recorded the permit's limit: the limit stays, except the part the confirmation had
+    raised above the allocated quantity. Transfers of money leave permits alone."""
     now = now or system_clock()
     with uow:
         result = ledger.execute(uow, [Transfer(id, "reversal", 0, 0, amount,
@@ -1563,6 +1596,8 @@ def reverse_rights(uow: UoW, *, transfer_id: str, id: str, amount: int = 0,
                                 initiator=initiator, actor=actor, now=now)
         if not result.replayed:
             ls, reg = LedgerStore(uow.session), RegistryStore(uow.session)
+            original = ls.entry(transfer_id)
+            confirmation = original is not None and original.type == "confirmation"
             for e in result.entries:
                 for account_id, sign in ((e.debit_account, -1), (e.credit_account, 1)):
                     acct = ls.get_account(account_id)
@@ -1572,11 +1607,17 @@ def reverse_rights(uow: UoW, *, transfer_id: str, id: str, amount: int = 0,
                     q = reg.quantity(acct.holder, pol, int(vintage), lock=True)
                     if q is None:
                         continue
-                    reg.set_permitted(acct.holder, pol, int(vintage), acct.balance)
+                    if confirmation and sign < 0:
+                        after = max(q.permitted_kg - e.amount,
+                                    min(q.permitted_kg, q.allocated_kg))
+                    else:
+                        after = q.permitted_kg + sign * e.amount
+                    reg.set_permitted(acct.holder, pol, int(vintage), after)
+                    q.permitted_kg = after  # the same row may be touched by the next entry
                     reg.add_event(permit=acct.holder, pollutant=pol, year=int(vintage),
                                   kind="reversal", qty_kg=sign * e.amount,
                                   counterparty="LEDGER", price=None, reference=e.id,
-                                  permitted_after_kg=acct.balance, at=now,
+                                  permitted_after_kg=after, at=now,
                                   note=f"reversal of {transfer_id}")
         uow.commit()
         return result

@@ -149,6 +149,15 @@ class RegistryStore:
             PermitQuantityRow.permit == permit, PermitQuantityRow.pollutant == pollutant,
             PermitQuantityRow.year == year).values(**values))
 
+    def surrendered_kg(self, permit: str, pollutant: str, year: int) -> int:
+        """The rights of the year the permit surrendered at true-ups: consumed, while the
+        permitted quantity keeps the limit that applied (DOMAIN §3)."""
+        E = PermitEventRow
+        total = self.s.scalar(select(func.coalesce(func.sum(E.qty_kg), 0)).where(
+            E.permit == permit, E.pollutant == pollutant, E.year == year,
+            E.kind == "surrender"))
+        return -int(total or 0)
+
     def add_event(self, **values: object) -> None:
         self.s.add(PermitEventRow(**values))
 

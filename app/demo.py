@@ -926,7 +926,7 @@ def _load_registry(platform: Platform, plan: _Plan) -> None:
                     rows.append(dict(permit=p.code, pollutant=pol, year=y, zone=zone,
                                      spec_kg=p.spec[pol], eia_kg=p.eia[pol], share_kg=share,
                                      binding=binding, cap_kg=cap, allocated_kg=allocated,
-                                     permitted_kg=0, confirmed=False))
+                                     permitted_kg=allocated, confirmed=False))
         for i in range(0, len(rows), 5000):
             s.execute(insert(PermitQuantityRow), rows[i:i + 5000])
         uow.commit()

@@ -36,6 +36,13 @@ class TrueUpAlreadyRun(Conflict):
     code = "true_up_already_run"
 
 
+class TrueUpTooEarly(Conflict):
+    """A true-up runs after the year and its annual report's deadline have passed, unless
+    the bureau records an override reason."""
+
+    code = "true_up_too_early"
+
+
 class RateOutOfBounds(InvalidInput):
     """A provincial tax rate outside the statutory band (air 1.2-12, water 1.4-14 yuan)."""
 

@@ -14,8 +14,10 @@
 - `PENALTY_FEN`: Regulation on Permit Administration of Pollutant Discharge, Art. 34:
   200 000 to 1 000 000 yuan for discharging beyond the permitted quantity.
 - `BANKING_ALLOWED`, `BANKING_MAX_AGE`: whether rights of earlier vintages left over after
-  their own year's true-up may settle a later year's emissions, and how many vintages back
-  (the US Acid Rain programme banks without limit; five years matches one permit term).
+  their own year's true-up may be written into a later year's permitted quantity (never
+  above its cap) to cover its emissions, and how many vintages back. Off by default: the
+  legal limit is the year's permitted quantity (Regulation Art. 34); banking counts only
+  where the bureau allows it (DOMAIN §3). Five years matches one permit term.
 - `CHANGE_FLAG_PCT`: a year-on-year change above this share flags a report as implausible.
 """
 
@@ -47,8 +49,9 @@ DUE_DAY: dict[str, int] = {"annual": 15, "quarterly": 15}
 PENALTY_FEN: tuple[int, int] = (200_000_00, 1_000_000_00)
 
 #: Vintage eligibility of the true-up (see compliance/trueup.py): banking of earlier
-#: vintages allowed, at most this many vintages back (vintage Y-5..Y-1 for year Y).
-BANKING_ALLOWED = True
+#: vintages off unless the bureau's policy allows it; at most this many vintages back
+#: (vintage Y-5..Y-1 for year Y).
+BANKING_ALLOWED = False
 BANKING_MAX_AGE = 5
 
 CHANGE_FLAG_PCT = 50

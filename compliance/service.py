@@ -10,9 +10,10 @@ lines: the figures agree to the kilogram by construction.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from allocation.permits import PermitNotFound
@@ -25,6 +26,7 @@ from compliance.errors import (
     OutletExists,
     ReportNotFound,
     TrueUpAlreadyRun,
+    TrueUpTooEarly,
 )
 from compliance.parameters import DEFAULT_PROVINCE, PENALTY_FEN
 from compliance.statistics import statistics_csv
@@ -39,7 +41,7 @@ from compliance.tables import (
     ViolationRow,
 )
 from compliance.tax import rates, return_lines
-from compliance.trueup import DEDUCTION, VintagePolicy, settle_vintages
+from compliance.trueup import BANKED, DEDUCTION, Settlement, VintagePolicy, settle
 from kernel.clock import system_clock, trading_day
 from ledger import service as ledger
 from ledger.entries import Transfer
@@ -208,12 +210,6 @@ def statistics_export(uow: UoW, *, year: int, period: str = "Y") -> str:
         return statistics_csv(ComplianceStore(uow.session).figures(year, period))
 
 
-def _zone(reg: RegistryStore, permit: str, pollutant: str, year: int) -> str | None:
-    """Without a year-Y quantity, the zone of the permit's latest earlier one."""
-    earlier = [x for x in reg.quantities(permit) if x.pollutant == pollutant and x.year < year]
-    return earlier[-1].zone if earlier else None
-
-
 def _confirmed(uow: UoW, permit: str, pollutant: str, zone: str, vintages: Sequence[int]
                ) -> dict[int, tuple[int, int, int]]:
     """vintage → (confirmed account id, balance, available) of the permit's existing
@@ -228,15 +224,41 @@ def _confirmed(uow: UoW, permit: str, pollutant: str, zone: str, vintages: Seque
     return out
 
 
+OVERRIDE_MAX = 500
+
+
+def _true_up_due(year: int, report_due: date, today: date, override_reason: str | None
+                 ) -> str | None:
+    """The recorded override reason, or None when the year and its report deadline have
+    passed; refuses an early true-up without a reason."""
+    reason = (override_reason or "").strip() or None
+    if reason is not None and (len(reason) > OVERRIDE_MAX or any(
+            unicodedata.category(c) == "Cc" and c not in "\n\t" for c in reason)):
+        raise BadReport(f"override_reason has at most {OVERRIDE_MAX} characters and no "
+                        "control characters", field="override_reason")
+    ends = max(date(year, 12, 31), report_due)
+    if today <= ends and reason is None:
+        raise TrueUpTooEarly(
+            f"the {year} true-up runs after the year and its report deadline ({ends}); "
+            "the bureau may run it earlier with a recorded override_reason",
+            field="year", after=ends.isoformat())
+    return reason if today <= ends else None
+
+
 def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: bool = False,
-            policy: VintagePolicy | None = None, now: datetime | None = None
-            ) -> dict[str, Any]:
-    """Settle the annual report's actual emissions by the vintage rules of
-    `compliance.trueup`: surrender vintage-`year` confirmed rights, then eligible banked
-    vintages; with `deduct_next_year`, surrender the shortfall from vintage year+1 up to what
-    it holds. Every shortfall is a violation (Regulation Art. 34) that records the deducted
-    part. Each surrendered vintage's permitted quantity and history follow the ledger in the
-    same transaction. Runs once per permit and year."""
+            policy: VintagePolicy | None = None, override_reason: str | None = None,
+            now: datetime | None = None) -> dict[str, Any]:
+    """Judge the annual report's actual emissions against the permit's permitted quantity of
+    `year` and settle them from the rights, by the rules of `compliance.trueup`: an
+    exceedance is a violation (Regulation Art. 34) whatever else the enterprise holds;
+    vintage-`year` confirmed rights are surrendered (consumed) while the permit keeps the
+    limit that applied; banked rights count only where the policy allows banking and only
+    once written into the year's permitted quantity (never above its cap, recorded on the
+    permit's history); with `deduct_next_year`, the exceedance is surrendered from vintage
+    year+1 up to what it holds, and year+1's permitted quantity falls by as much.
+
+    Runs once per permit and year, after the year and its annual report's deadline, or
+    earlier with a recorded `override_reason`. Permit and ledger change in one transaction."""
     now = now or system_clock()
     policy = policy or VintagePolicy()
     with uow:
@@ -250,9 +272,10 @@ def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: b
         if report is None:
             raise ReportNotFound(f"{permit} has no annual execution report for {year}",
                                  field="year")
+        override = _true_up_due(year, report.due, trading_day(now), override_reason)
         totals = _totals([(x.pollutant, x.actual_kg) for x in store.lines(report.id)])
         head = TrueUpRow(permit=permit, year=year, enterprise=enterprise, status="compliant",
-                         actor=actor, at=now)
+                         actor=actor, at=now, override_reason=override)
         if not store.claim_true_up(head):  # the key decides between concurrent runs
             raise TrueUpAlreadyRun(f"the {year} true-up of {permit} has already run",
                                    field="year")
@@ -267,47 +290,72 @@ def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: b
             rows_by_year = {v: reg.quantity(permit, pol, v, lock=True)
                             for v in sorted({*window, year, year + 1})}
             q = rows_by_year[year]
-            zone = q.zone if q is not None else _zone(reg, permit, pol, year)
-            if q is not None:
-                ledger.ensure_rights_accounts(
-                    uow, holder=permit, pollutant=pol, zone=q.zone, vintage=year,
-                    kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=now,
-                    upper_limit=q.cap_kg)
-            accts = (_confirmed(uow, permit, pol, zone, [*window, year, year + 1])
-                     if zone is not None else {})
+            if q is None:
+                # the permit sets no permitted quantity for this pollutant: no quantity limit
+                # to judge (concentration limits are checked by supervision)
+                rows.append(TrueUpLineRow(permit=permit, year=year, pollutant=pol,
+                                          actual_kg=actual, held_kg=0, surrendered_kg=0,
+                                          shortfall_kg=0, transfer_id=None, deducted_kg=0,
+                                          permitted_kg=None, banked_kg=0))
+                out.append(_line_out(pol, actual, None, None, []))
+                continue
+            ledger.ensure_rights_accounts(
+                uow, holder=permit, pollutant=pol, zone=q.zone, vintage=year,
+                kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=now,
+                upper_limit=q.cap_kg)
+            accts = _confirmed(uow, permit, pol, q.zone, [*window, year, year + 1])
             holdings = {v: a[2] for v, a in accts.items() if v <= year}
             nxt = None
             if deduct_next_year:
                 nxt = accts[year + 1][2] if year + 1 in accts else 0
-            s = settle_vintages(pol, year, actual, holdings, settled=settled, policy=policy,
-                                next_year_held=nxt)
+            s = settle(pol, year, actual, permitted_kg=q.permitted_kg, cap_kg=q.cap_kg,
+                       holdings=holdings, settled=settled, policy=policy,
+                       next_year_held=nxt)
             drawn: list[dict[str, Any]] = []
             year_tid = None
+            limit = q.permitted_kg
             for d in s.draws:
-                assert zone is not None
-                aid, balance, _avail = accts[d.vintage]
+                aid, _balance, _avail = accts[d.vintage]
                 sink = ledger.ensure_rights_accounts(
-                    uow, holder=ledger.BUREAU, pollutant=pol, zone=zone, vintage=d.vintage,
+                    uow, holder=ledger.BUREAU, pollutant=pol, zone=q.zone, vintage=d.vintage,
                     kinds=[AccountKind.SURRENDER], now=now)[AccountKind.SURRENDER]
                 if d.kind == DEDUCTION:
-                    tid, note = (f"deduction:{permit}:{pol}:{year}",
-                                 f"shortfall of {year} deducted from {d.vintage}")
-                elif d.vintage == year:
-                    tid, note = f"surrender:{permit}:{pol}:{year}", None
-                    year_tid = tid
+                    tid = f"deduction:{permit}:{pol}:{year}"
+                elif d.kind == BANKED:
+                    tid = f"surrender:{permit}:{pol}:{year}:v{d.vintage}"
                 else:
-                    tid, note = (f"surrender:{permit}:{pol}:{year}:v{d.vintage}",
-                                 f"banked vintage {d.vintage} surrendered for {year}")
+                    tid = year_tid = f"surrender:{permit}:{pol}:{year}"
                 transfers.append(Transfer(tid, "surrender", aid, sink, d.kg,
                                           reference=f"true-up:{year}"))
-                after = balance - d.kg
-                reg.set_permitted(permit, pol, d.vintage, after)
-                reg.add_event(permit=permit, pollutant=pol, year=d.vintage,
-                              kind="deduction" if d.kind == DEDUCTION else "surrender",
-                              qty_kg=-d.kg, counterparty="SURRENDER", price=None,
-                              reference=tid, permitted_after_kg=after, at=now,
-                              note=(f"compliance true-up {year}, actual {actual} kg"
-                                    + (f"; {note}" if note else "")))
+                note = f"compliance true-up {year}, actual {actual} kg"
+                if d.kind == BANKED:
+                    # written into year Y's permit first, then surrendered with it
+                    limit += d.kg
+                    reg.set_permitted(permit, pol, year, limit)
+                    reg.add_event(permit=permit, pollutant=pol, year=year, kind="banking",
+                                  qty_kg=d.kg, counterparty=f"vintage {d.vintage}",
+                                  price=None, reference=tid, permitted_after_kg=limit,
+                                  at=now, note=f"banked vintage {d.vintage} written into "
+                                               f"the {year} permitted quantity")
+                    reg.add_event(permit=permit, pollutant=pol, year=d.vintage,
+                                  kind="surrender", qty_kg=-d.kg, counterparty="SURRENDER",
+                                  price=None, reference=tid,
+                                  permitted_after_kg=_permitted(rows_by_year, d.vintage),
+                                  at=now, note=f"{note}; banked into {year}")
+                elif d.kind == DEDUCTION:
+                    nq = rows_by_year[year + 1]
+                    after = max(nq.permitted_kg - d.kg, 0) if nq is not None else 0
+                    reg.set_permitted(permit, pol, d.vintage, after)
+                    reg.add_event(permit=permit, pollutant=pol, year=d.vintage,
+                                  kind="deduction", qty_kg=-d.kg, counterparty="SURRENDER",
+                                  price=None, reference=tid, permitted_after_kg=after,
+                                  at=now, note=f"{note}; exceedance of {year} deducted "
+                                               f"from {d.vintage}")
+                else:
+                    # surrender consumes the rights; the permit keeps the limit that applied
+                    reg.add_event(permit=permit, pollutant=pol, year=year, kind="surrender",
+                                  qty_kg=-d.kg, counterparty="SURRENDER", price=None,
+                                  reference=tid, permitted_after_kg=limit, at=now, note=note)
                 rows.append(TrueUpSurrenderRow(permit=permit, year=year, pollutant=pol,
                                                vintage=d.vintage, kind=d.kind, qty_kg=d.kg,
                                                transfer_id=tid))
@@ -316,27 +364,54 @@ def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: b
             rows.append(TrueUpLineRow(permit=permit, year=year, pollutant=pol,
                                       actual_kg=actual, held_kg=s.held_kg,
                                       surrendered_kg=s.surrendered_kg,
-                                      shortfall_kg=s.shortfall_kg, transfer_id=year_tid,
-                                      deducted_kg=s.deducted_kg))
-            if s.shortfall_kg > 0:
+                                      shortfall_kg=s.exceedance_kg, transfer_id=year_tid,
+                                      deducted_kg=s.deducted_kg, permitted_kg=s.limit_kg,
+                                      banked_kg=s.banked_kg))
+            if s.exceedance_kg > 0:
                 head.status = "violation"
-                rows.append(ViolationRow(
-                    enterprise=enterprise, permit=permit, year=year, pollutant=pol,
-                    shortfall_kg=s.shortfall_kg, penalty_min_fen=PENALTY_FEN[0],
-                    penalty_max_fen=PENALTY_FEN[1], basis=ART34, status="open", at=now,
-                    note=(f"{s.deducted_kg} kg deducted from {year + 1}"
-                          if s.deducted_kg else None), deducted_kg=s.deducted_kg))
-            out.append({"pollutant": pol, "actual_kg": actual, "held_kg": s.held_kg,
-                        "surrendered_kg": s.surrendered_kg, "shortfall_kg": s.shortfall_kg,
-                        "deducted_kg": s.deducted_kg, "outstanding_kg": s.outstanding_kg,
-                        "transfer_id": year_tid, "vintages": drawn})
+                rows.append(_exceedance(enterprise, permit, year, pol, s, now))
+            out.append(_line_out(pol, actual, s, year_tid, drawn))
         if transfers:
             ledger.execute(uow, transfers, initiator=Initiator.BUREAU, actor=actor, now=now)
         store.add(*rows)
         uow.commit()
         return {"permit": permit, "year": year, "enterprise": enterprise,
-                "status": head.status, "deduct_next_year": deduct_next_year, "lines": out,
+                "status": head.status, "deduct_next_year": deduct_next_year,
+                "banking": policy.banking, "override_reason": override, "lines": out,
                 "penalty_fen": list(PENALTY_FEN) if head.status == "violation" else None}
+
+
+def _permitted(rows_by_year: Mapping[int, Any], year: int) -> int:
+    q = rows_by_year.get(year)
+    return int(q.permitted_kg) if q is not None else 0
+
+
+def _exceedance(enterprise: str, permit: str, year: int, pollutant: str, s: Settlement,
+                now: datetime) -> ViolationRow:
+    """The violation an exceedance opens: Regulation Art. 34, discharging beyond the
+    permitted quantity."""
+    note = f"actual {s.actual_kg} kg against the permitted {s.limit_kg} kg"
+    if s.deducted_kg:
+        note += f"; {s.deducted_kg} kg deducted from {year + 1}"
+    return ViolationRow(enterprise=enterprise, permit=permit, year=year, pollutant=pollutant,
+                        shortfall_kg=s.exceedance_kg, penalty_min_fen=PENALTY_FEN[0],
+                        penalty_max_fen=PENALTY_FEN[1], basis=ART34, status="open", at=now,
+                        note=note, deducted_kg=s.deducted_kg)
+
+
+def _line_out(pollutant: str, actual: int, s: Settlement | None, year_tid: str | None,
+              drawn: list[dict[str, Any]]) -> dict[str, Any]:
+    if s is None:
+        return {"pollutant": pollutant, "actual_kg": actual, "permitted_kg": None,
+                "banked_kg": 0, "held_kg": 0, "surrendered_kg": 0, "exceedance_kg": 0,
+                "shortfall_kg": 0, "deducted_kg": 0, "outstanding_kg": 0, "unbacked_kg": 0,
+                "transfer_id": None, "vintages": []}
+    return {"pollutant": pollutant, "actual_kg": actual, "permitted_kg": s.limit_kg,
+            "banked_kg": s.banked_kg, "held_kg": s.held_kg,
+            "surrendered_kg": s.surrendered_kg, "exceedance_kg": s.exceedance_kg,
+            "shortfall_kg": s.exceedance_kg, "deducted_kg": s.deducted_kg,
+            "outstanding_kg": s.outstanding_kg, "unbacked_kg": s.unbacked_kg,
+            "transfer_id": year_tid, "vintages": drawn}
 
 
 def _violation_dict(v: ViolationRow) -> dict[str, Any]:
@@ -358,9 +433,12 @@ def _line_dicts(store: ComplianceStore, permits: Sequence[str], year: int
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for ln in store.lines_of(permits, year):
         out[ln.permit].append({
-            "pollutant": ln.pollutant, "actual_kg": ln.actual_kg, "held_kg": ln.held_kg,
-            "surrendered_kg": ln.surrendered_kg, "shortfall_kg": ln.shortfall_kg,
+            "pollutant": ln.pollutant, "actual_kg": ln.actual_kg,
+            "permitted_kg": ln.permitted_kg, "banked_kg": ln.banked_kg,
+            "held_kg": ln.held_kg, "surrendered_kg": ln.surrendered_kg,
+            "exceedance_kg": ln.shortfall_kg, "shortfall_kg": ln.shortfall_kg,
             "deducted_kg": ln.deducted_kg, "outstanding_kg": ln.shortfall_kg - ln.deducted_kg,
+            "unbacked_kg": ln.actual_kg - ln.shortfall_kg - ln.surrendered_kg,
             "transfer_id": ln.transfer_id, "vintages": drawn[(ln.permit, ln.pollutant)]})
     return out
 
@@ -380,7 +458,8 @@ def compliance_status(uow: UoW, *, enterprise: str, year: int | None = None
         per = {p: done.get(p, "pending") for p in permits}
         lines = _line_dicts(store, [t.permit for t in runs], year) if runs else {}
         true_ups = [{"permit": t.permit, "status": t.status, "at": t.at.isoformat(),
-                     "actor": t.actor, "lines": lines.get(t.permit, [])} for t in runs]
+                     "actor": t.actor, "override_reason": t.override_reason,
+                     "lines": lines.get(t.permit, [])} for t in runs]
         violations = [_violation_dict(v) for v in store.violations(enterprise, year)]
         late = [f"{r.permit} {r.year} {r.period}" for r in store.reports_of(permits, year)
                 if r.late]

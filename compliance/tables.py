@@ -71,6 +71,8 @@ class TrueUpRow(Base):
     status: Mapped[str] = mapped_column(String(12))  # compliant | violation
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: why the bureau ran it before the year and its report deadline had passed
+    override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class TrueUpLineRow(Base):
@@ -83,8 +85,13 @@ class TrueUpLineRow(Base):
     surrendered_kg: Mapped[int] = mapped_column(BigInteger)
     shortfall_kg: Mapped[int] = mapped_column(BigInteger)
     transfer_id: Mapped[str | None] = mapped_column(String(64))
-    #: the part of the shortfall surrendered from vintage year+1 (deduction; 0 without one)
+    #: the part of the exceedance surrendered from vintage year+1 (deduction; 0 without one)
     deducted_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: the legal limit judged: the year's permitted quantity after banking (None: the permit
+    #: sets no quantity for the pollutant). `shortfall_kg` is the exceedance above it.
+    permitted_kg: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: earlier vintages' rights written into the year's permitted quantity (banking)
+    banked_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class TrueUpSurrenderRow(Base):

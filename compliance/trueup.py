@@ -1,28 +1,34 @@
-"""Compliance true-up (pure): which vintages are surrendered, what is deducted, what is short.
+"""Compliance true-up (pure): the year's emissions judged against the permit, and the rights
+they consume.
 
-Rules for a permit's emissions of one pollutant in year Y (the service applies them per
-pollutant, within the zone of the permit's year-Y quantity):
+The legal limit of a permit for a pollutant and year Y is its permitted quantity for Y, after
+every trade, release, recovery and deduction (DOMAIN §3; Regulation Art. 34). It binds from
+issuance, whether or not its rights have been confirmed. Rules for one permit, pollutant and
+year (the service applies them per pollutant, within the zone of the year-Y quantity):
 
-1. Vintage Y first: the confirmed rights of vintage Y settle the emissions first.
-2. Banking: when `VintagePolicy.banking` is on (`compliance.parameters.BANKING_ALLOWED`),
-   confirmed rights of earlier vintages Y-max_age..Y-1 (`BANKING_MAX_AGE`, default 5: one
-   permit term) of the same pollutant and zone cover the rest, oldest first (the ones that
-   age out first are used first). A banked vintage is eligible only once its own year's
-   true-up of the permit has run: what is banked is what was left after that year's
-   emissions were settled, so a late year can never take rights its own true-up needs.
-3. No borrowing: a vintage after Y never settles year Y's emissions.
-4. Tradable (verified surplus) rights are never surrendered: they left the permit to be
-   sold, may be on hold for an order, and the enterprise can move them back to its confirmed
-   account itself before the true-up if it wants to use them.
-5. Deduction (optional, `next_year_held` given): the shortfall left after 1-3 is surrendered
-   from vintage Y+1 up to what that account holds (as the US Acid Rain programme deducts
-   excess emissions from the next year's allowances). It is a deduction, not borrowing: the
-   year is still in violation (the Regulation Art. 34 penalty range is kept either way);
-   only the part that could not be deducted is outstanding.
+1. Exceedance: actual emissions above the limit are an exceedance, whatever rights of other
+   vintages the enterprise holds.
+2. Banking is off by default (`compliance.parameters.BANKING_ALLOWED`). Where the bureau's
+   policy turns it on, rights of earlier vintages Y-max_age..Y-1 left over after their own
+   year's true-up (a vintage is eligible only once its year was trued up) may be written
+   into year Y's permitted quantity, oldest first, only as far as the exceedance needs and
+   never above the year's cap; only then do they count. What is written in is surrendered.
+3. Surrender consumes rights, not the limit: vintage Y's confirmed rights settle the
+   emissions up to what is held (banked rights written in settle their part first). A
+   permit whose rights are not confirmed surrenders nothing and is still judged on its limit.
+   Emissions within the limit that no rights back are reported (`unbacked_kg`), not a
+   violation.
+4. No borrowing: a vintage after Y never raises year Y's limit.
+5. Deduction (optional, `next_year_held` given): the exceedance is surrendered from vintage
+   Y+1 up to what that account holds (as the US Acid Rain programme deducts excess emissions
+   from the next year's allowances). The year is still an exceedance (the penalty range is
+   kept); only the part that could not be deducted is outstanding. The service lowers year
+   Y+1's permitted quantity by what was deducted.
+6. Tradable (verified surplus) rights are never surrendered: they left the permit.
 
-Guarantees: surrendered + deducted + outstanding = actual; surrendered + shortfall = actual;
-no draw exceeds its vintage's holding; no draw is from a vintage after Y except the Y+1
-deduction, and no draw from Y+1 happens without asking for one.
+Guarantees: surrendered ≤ actual; exceedance = max(actual - (permitted + banked), 0);
+banked ≤ max(cap - permitted, 0); no draw exceeds its vintage's holding; nothing after Y is
+drawn except the Y+1 deduction, and that only when asked for.
 """
 
 from __future__ import annotations
@@ -30,9 +36,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from compliance.parameters import BANKING_ALLOWED, BANKING_MAX_AGE, PENALTY_FEN
+from compliance.parameters import BANKING_ALLOWED, BANKING_MAX_AGE
 
-SURRENDER, DEDUCTION = "surrender", "deduction"
+SURRENDER, BANKED, DEDUCTION = "surrender", "banked", "deduction"
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,8 @@ class VintagePolicy:
 
 @dataclass(frozen=True)
 class Draw:
-    """Rights taken from one vintage: `kind` surrender (year Y or banked) or deduction."""
+    """Rights taken from one vintage: `kind` surrender (vintage Y), banked (an earlier vintage
+    written into year Y's permit) or deduction (vintage Y+1, for the exceedance)."""
 
     vintage: int
     kg: int
@@ -58,65 +65,70 @@ class Draw:
 class Settlement:
     pollutant: str
     actual_kg: int
-    held_kg: int  # the eligible holdings (vintage Y and eligible banked vintages)
-    surrendered_kg: int
-    shortfall_kg: int
+    permitted_kg: int  # the year's permitted quantity before anything was banked into it
+    held_kg: int  # vintage Y's confirmed rights available
+    surrendered_kg: int  # vintage Y's and banked rights surrendered
+    exceedance_kg: int
     draws: tuple[Draw, ...] = ()
+    banked_kg: int = 0
     deducted_kg: int = 0
 
     @property
-    def outstanding_kg(self) -> int:
-        """The shortfall that no deduction covered."""
-        return self.shortfall_kg - self.deducted_kg
+    def limit_kg(self) -> int:
+        """The legal limit the emissions were judged against."""
+        return self.permitted_kg + self.banked_kg
 
     @property
-    def penalty_fen(self) -> tuple[int, int] | None:
-        return PENALTY_FEN if self.shortfall_kg > 0 else None
+    def outstanding_kg(self) -> int:
+        """The exceedance that no deduction covered."""
+        return self.exceedance_kg - self.deducted_kg
+
+    @property
+    def unbacked_kg(self) -> int:
+        """Emissions within the limit that no rights settled (rights not yet confirmed)."""
+        return max(self.actual_kg - self.exceedance_kg - self.surrendered_kg, 0)
 
 
-def eligible_vintages(year: int, vintages: Collection[int], *,
-                      settled: Collection[int] = (),
-                      policy: VintagePolicy = VintagePolicy()) -> list[int]:
-    """The vintages that may settle year `year`, in the order of use: `year` itself, then
-    banked vintages (within the age limit and already trued up) oldest first."""
-    out = [year] if year in vintages else []
-    if policy.banking:
-        out += sorted(v for v in vintages
-                      if year - policy.max_age <= v < year and v in settled)
-    return out
+def eligible_banked(year: int, vintages: Collection[int], *, settled: Collection[int] = (),
+                    policy: VintagePolicy = VintagePolicy()) -> list[int]:
+    """The earlier vintages whose rights may be written into year `year`'s permit, oldest
+    first (within the age limit and already trued up); none when banking is off."""
+    if not policy.banking:
+        return []
+    return sorted(v for v in vintages if year - policy.max_age <= v < year and v in settled)
 
 
-def settle(pollutant: str, actual_kg: int, held_kg: int) -> Settlement:
-    """One vintage, no deduction: surrender up to what is held."""
-    if actual_kg < 0 or held_kg < 0:
-        raise ValueError("actual and held quantities are never negative")
-    surrendered = min(actual_kg, held_kg)
-    return Settlement(pollutant, actual_kg, held_kg, surrendered, actual_kg - surrendered)
-
-
-def settle_vintages(pollutant: str, year: int, actual_kg: int, holdings: Mapping[int, int],
-                    *, settled: Collection[int] = (),
-                    policy: VintagePolicy = VintagePolicy(),
-                    next_year_held: int | None = None) -> Settlement:
-    """Settle `actual_kg` of year `year` from `holdings` (vintage → kg available) by the
-    rules above; `next_year_held` (vintage Y+1's available kg) asks for the deduction."""
-    if actual_kg < 0 or any(kg < 0 for kg in holdings.values()) or (
+def settle(pollutant: str, year: int, actual_kg: int, *, permitted_kg: int, cap_kg: int,
+           holdings: Mapping[int, int], settled: Collection[int] = (),
+           policy: VintagePolicy = VintagePolicy(),
+           next_year_held: int | None = None) -> Settlement:
+    """Judge `actual_kg` of year `year` against `permitted_kg` and settle it from `holdings`
+    (vintage → kg available) by the rules above; `next_year_held` (vintage Y+1's available
+    kg) asks for the deduction."""
+    if actual_kg < 0 or permitted_kg < 0 or cap_kg < 0 or any(
+            kg < 0 for kg in holdings.values()) or (
             next_year_held is not None and next_year_held < 0):
-        raise ValueError("actual and held quantities are never negative")
-    order = eligible_vintages(year, [v for v, kg in holdings.items() if kg > 0],
-                              settled=settled, policy=policy)
-    rest, draws = actual_kg, []
-    for v in order:
-        if rest == 0:
+        raise ValueError("quantities are never negative")
+    draws: list[Draw] = []
+    need = max(actual_kg - permitted_kg, 0)
+    room = max(cap_kg - permitted_kg, 0)
+    banked = 0
+    for v in eligible_banked(year, [v for v, kg in holdings.items() if kg > 0],
+                             settled=settled, policy=policy):
+        kg = min(need - banked, room - banked, holdings[v])
+        if kg <= 0:
             break
-        kg = min(rest, holdings[v])
-        draws.append(Draw(v, kg))
-        rest -= kg
-    held = sum(holdings[v] for v in order)
-    surrendered = actual_kg - rest
+        draws.append(Draw(v, kg, BANKED))
+        banked += kg
+    held = holdings.get(year, 0)
+    own = min(actual_kg - banked, held)
+    if own > 0:
+        draws.insert(0, Draw(year, own))
+    exceedance = max(actual_kg - permitted_kg - banked, 0)
     deducted = 0
-    if next_year_held is not None and rest > 0:
-        deducted = min(rest, next_year_held)
+    if next_year_held is not None and exceedance > 0:
+        deducted = min(exceedance, next_year_held)
         if deducted > 0:
             draws.append(Draw(year + 1, deducted, DEDUCTION))
-    return Settlement(pollutant, actual_kg, held, surrendered, rest, tuple(draws), deducted)
+    return Settlement(pollutant, actual_kg, permitted_kg, held, own + banked, exceedance,
+                      tuple(draws), banked, deducted)

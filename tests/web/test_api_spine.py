@@ -134,7 +134,9 @@ def test_confirmation_rejections(client, spine, platform, auth, one_officer) -> 
     r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=h,
                     json={"pollutant": "SO2", "year": 2026})
     assert (r.status_code, r.json()["error"]) == (409, "permit_expired")
-    assert client.get(f"/api/v1/permits/{pa}").json()["quantities"][0]["permitted_kg"] == 0
+    # nothing was confirmed: the permit shows its permitted quantity from issuance
+    q = client.get(f"/api/v1/permits/{pa}").json()["quantities"][0]
+    assert (q["permitted_kg"], q["confirmed"]) == (8000, False)
 
 
 def test_unknown_ids_are_404(client, spine, auth) -> None:  # type: ignore[no-untyped-def]

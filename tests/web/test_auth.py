@@ -111,7 +111,7 @@ def test_second_officer_approval(client, spine, auth, platform) -> None:  # type
                     json={"pollutant": "SO2", "year": 2026})
     assert r.status_code == 202 and r.json()["status"] == "pending"
     aid = r.json()["id"]
-    assert client.get(f"/api/v1/permits/{pa}").json()["quantities"][0]["permitted_kg"] == 0
+    assert client.get(f"/api/v1/permits/{pa}").json()["quantities"][0]["confirmed"] is False
     r = client.post(f"/api/v1/approvals/{aid}/approve", headers=auth("officer"))
     assert (r.status_code, r.json()["error"]) == (403, "self_approval")
     r = client.post(f"/api/v1/approvals/{aid}/approve", headers=auth("officer2"))

@@ -142,21 +142,33 @@ class TrueUpIn(Strict):
     permit: str = Field(min_length=1, max_length=22)
     year: Year
     deduct_next_year: bool = Field(
-        False, description="surrender the shortfall from next year's confirmed rights, up "
-                           "to what they hold (the violation is recorded either way)")
+        False, description="surrender the exceedance from next year's confirmed rights, up "
+                           "to what they hold, lowering next year's permitted quantity (the "
+                           "violation is recorded either way)")
+    override_reason: str | None = Field(
+        None, max_length=500,
+        description="required to run before the year and its annual report's deadline "
+                    "have passed (409 `true_up_too_early` without it); recorded")
 
 
 @router.post("/compliance/true-ups", status_code=201, responses=WRITE)
 def true_up(request: Request, body: TrueUpIn, user: Principal = Bureau) -> dict[str, Any]:
-    """Surrender rights equal to the year's actual emissions: the year's own vintage first,
-    then banked earlier vintages (at most 5 back, already trued up), never a later one; with
-    `deduct_next_year` the shortfall is surrendered from next year's vintage. A shortfall is
-    a violation (Regulation Art. 34). Each line lists the vintages surrendered. Runs once per
-    permit and year (409 `true_up_already_run`)."""
+    """Judge the year's actual emissions against the permit's permitted quantity for the
+    year (after every trade, release, recovery and deduction), whether or not its rights are
+    confirmed: emissions above it are an exceedance, a violation (Regulation Art. 34),
+    whatever rights of other vintages the enterprise holds. The year's confirmed rights are
+    surrendered up to the emissions; the permit keeps showing the limit that applied.
+    Banking counts only where the bureau's policy allows it, once written into the year's
+    permitted quantity (never above its cap). With `deduct_next_year` the exceedance is
+    surrendered from next year's vintage. Runs once per permit and year (409
+    `true_up_already_run`), after the year and its report deadline (409
+    `true_up_too_early`, unless `override_reason` is given)."""
     _audit(request, "true_up", body.permit,
-           f"{body.year} deduct_next_year={body.deduct_next_year}")
+           f"{body.year} deduct_next_year={body.deduct_next_year}"
+           + (f" override={body.override_reason}" if body.override_reason else ""))
     return compliance.true_up(_p(request).uow(), permit=body.permit, year=body.year,
-                              actor=user.username, deduct_next_year=body.deduct_next_year)
+                              actor=user.username, deduct_next_year=body.deduct_next_year,
+                              override_reason=body.override_reason)
 
 
 Offset = Annotated[int, Query(ge=0, le=10**7)]

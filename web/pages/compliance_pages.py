@@ -69,27 +69,31 @@ def compliance_page(request: Request,
 def run_true_up(request: Request, permit: Annotated[str, Form()] = "",
                 year: Annotated[str, Form()] = "",
                 deduct_next_year: Annotated[str, Form()] = "",
+                override_reason: Annotated[str, Form()] = "",
                 user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
-    form: dict[str, Any] = dict(permit=permit, year=year, deduct_next_year=deduct_next_year)
+    form: dict[str, Any] = dict(permit=permit, year=year, deduct_next_year=deduct_next_year,
+                                override_reason=override_reason)
     errors = forms.FieldErrors()
     permit = forms.text(permit, "permit", errors, max_len=22)
     y = forms.whole(year, "year", errors, lo=1990, hi=2200)
     deduct = deduct_next_year == "on"
-    audit(request, "true_up", permit, f"{year} deduct_next_year={deduct}")
+    audit(request, "true_up", permit, f"{year} deduct_next_year={deduct}"
+          + (f" override={override_reason.strip()}" if override_reason.strip() else ""))
     status = 422
     if not errors and y is not None:
         try:
             out = compliance.true_up(_p(request).uow(), permit=permit, year=y,
-                                     actor=user.username, deduct_next_year=deduct)
+                                     actor=user.username, deduct_next_year=deduct,
+                                     override_reason=override_reason or None)
         except DomainError as exc:
-            errors.add(exc.field if exc.field in ("permit", "year") else "form",
-                       f"{exc.code}: {exc.message}")
+            errors.add(exc.field if exc.field in ("permit", "year", "override_reason")
+                       else "form", f"{exc.code}: {exc.message}")
             status = status_of(exc)
         else:
             deducted = sum(ln["deducted_kg"] for ln in out["lines"])
-            short = sum(ln["shortfall_kg"] for ln in out["lines"])
+            over = sum(ln["exceedance_kg"] for ln in out["lines"])
             return see_other(f"/bureau/compliance?year={y}",
-                             msg=f"true-up {permit} {y}: {out['status']}, shortfall {short} kg"
+                             msg=f"true-up {permit} {y}: {out['status']}, exceedance {over} kg"
                                  f", deducted {deducted} kg")
     shown = y if y is not None else trading_day(system_clock()).year - 1
     return _page(request, status, year=shown, form=form, errors=errors)

@@ -93,7 +93,7 @@ def test_reserve_plan_and_release_with_approval(client, auth, spine) -> None:  #
     assert r.json()["status"] == "executed"
     permit = client.get(f"/api/v1/permits/{spine['B']}").json()
     so2 = next(q for q in permit["quantities"] if q["pollutant"] == "SO2")
-    assert so2["permitted_kg"] == 1500
+    assert so2["permitted_kg"] == 6000 + 1500  # released rights join the permit
     assert permit["history"][0]["kind"] == "reserve_release"
     r = client.post("/api/v1/reserve/plans", json={"year": 2026}, headers=auth("officer"))
     assert r.status_code == 409 and r.json()["error"] == "nothing_to_compute"

@@ -81,7 +81,7 @@ def test_batch_equals_one_by_one(platform, twin) -> None:  # type: ignore[no-unt
     assert a == b
     assert [r[1:] for r in a_journal] == [r[1:] for r in b_journal]
     confirmed = {r[0]: r[3] for r in b["quantities"] if r[4]}
-    assert confirmed[many["B"]] == 1_500
+    assert confirmed[many["B"]] == 6_000  # its permitted quantity: 1 500 kg of it confirmed
     assert sum(1 for e in b["events"] if e[3] == "confirmation") == len(ITEMS)
 
 

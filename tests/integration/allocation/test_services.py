@@ -61,7 +61,8 @@ def test_compute_rewrites_bases_holds_back_caps_below_rights(platform) -> None: 
     assert quantity(platform, a)["spec_kg"] == 10_000  # held back: unchanged
     assert quantity(platform, b) | {} == {"spec_kg": 3600, "eia_kg": 9000, "share_kg": 6000,
                                           "cap_kg": 3600, "allocated_kg": 3600,
-                                          "permitted_kg": 2000, "binding": "specification"}
+                                          # its limit, never above the new cap
+                                          "permitted_kg": 3600, "binding": "specification"}
     assert upper_limit(platform, b) == 3600
     view = alloc.computation_view(platform.uow(), out["id"])
     assert view["actor"] == "officer" and view["kind"] == "compute"
@@ -108,7 +109,7 @@ def test_reserve_plan_from_the_database_and_its_release(platform) -> None:  # ty
                          actor="bureau", now=NOW)  # reserve 20 000 - 8000
     req = alloc.request_reserve(platform.uow(), permit=b, pollutant="SO2", year=2026,
                                 qty_kg=1000, actor="officer", now=NOW)
-    assert req["cap_headroom_kg"] == 8000
+    assert req["cap_headroom_kg"] == 2000  # cap 8000 less the permitted 6000 from issuance
     plan = alloc.plan_reserve_release(platform.uow, year=2026, actor="officer", now=NOW)
     assert plan["status"] == "planned"
     assert plan["report"]["reserve"][0]["available_kg"] == 12_000
@@ -117,18 +118,18 @@ def test_reserve_plan_from_the_database_and_its_release(platform) -> None:  # ty
                                      now=NOW)
     assert (out["released_kg"], out["grants"]) == (1000, 1)
     qb = quantity(platform, b)
-    assert qb["permitted_kg"] == 1000
+    assert qb["permitted_kg"] == 6000 + 1000
     history = alloc.permit_view(platform.uow(), b)["history"]
     assert history[0]["kind"] == "reserve_release" and history[0]["qty_kg"] == 1000
     assert set(ledger_service.asset_sums(platform.uow()).values()) == {0}
     with pytest.raises(PlanNotReleasable):
         alloc.release_reserve_plan(platform.uow(), plan_id=plan["id"], actor="x", now=NOW)
 
-    # every permit's headroom: A 10 000 - 8000, B 8000 - 1000; the reserve covers both
+    # every permit's headroom under its cap: A 10 000 - 8000, B 8000 - 7000
     plan = alloc.plan_reserve_release(platform.uow, year=2026, applicants="headroom",
                                       actor="officer", now=NOW)
     granted = {g["permit"]: g["granted_kg"] for g in plan["grants"]}
-    assert granted == {a: 2000, b: 7000}
+    assert granted == {a: 2000, b: 1000}
     # a plan made before another was released is superseded
     stale = alloc.plan_reserve_release(platform.uow, year=2026, applicants="headroom",
                                        actor="officer", now=NOW)

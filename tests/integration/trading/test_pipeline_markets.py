@@ -127,10 +127,11 @@ def test_cash_is_spent_in_arrival_order_across_markets(mk: Markets) -> None:
     assert isinstance(out[5], DomainError) and out[5].code == "insufficient_cash"
     assert mk.open_orders() == [("a-nox", mk.market["NOx"], 300),
                                 ("b-so2", mk.market["SO2"], 400)]
-    # both permits record every trade of both pollutants: B's permitted quantities grew
+    # both permits record every trade of both pollutants: B's permitted quantities (100 000
+    # kg each from issuance, half of it confirmed as rights) grew
     permitted, events = _permit_record(mk, B)
-    assert permitted == {"SO2": 50_000 + 600, "NOx": 50_000 + 500}
-    assert events == [("NOx", "trade_in", 500, 50_500), ("SO2", "trade_in", 600, 50_600)]
+    assert permitted == {"SO2": 100_000 + 600, "NOx": 100_000 + 500}
+    assert events == [("NOx", "trade_in", 500, 100_500), ("SO2", "trade_in", 600, 100_600)]
     assert [e[:3] for e in _permit_record(mk, A)[1]] == [("NOx", "trade_out", -500),
                                                           ("SO2", "trade_out", -600)]
     # one transaction bumped both markets once
