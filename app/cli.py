@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from app import allocation_cli, ledger_cli, tax_cli
+from app import allocation_cli, ledger_cli, permits_cli, tax_cli
 from kernel.errors import DomainError
 
 
@@ -189,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_cli.register(sub)
     allocation_cli.register(sub)
     tax_cli.register(sub)
+    permits_cli.register(sub)
     return p
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import allocation.paid_use_tables  # noqa: F401
+import allocation.register_tables  # noqa: F401
 import allocation.tables  # noqa: F401
 import compliance.alert_tables  # noqa: F401
 import compliance.clue_tables  # noqa: F401

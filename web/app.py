@@ -91,6 +91,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     from web.api import tax as tax_api  # environmental protection tax
 
     app.include_router(tax_api.router, prefix="/api/v1")
+    from web.api import paid_use as paid_use_api  # paid use of rights (issue 17)
+    from web.api import register as register_api  # the permit register (issue 17)
+
+    app.include_router(register_api.router, prefix="/api/v1")
+    app.include_router(paid_use_api.router, prefix="/api/v1")
     app.include_router(surveillance_api.router, prefix="/api/v1")
     app.include_router(ledger_api.router, prefix="/api/v1", tags=["ledger"],
                        dependencies=[Depends(csrf_protect), Depends(ledger_access)],
@@ -107,6 +112,10 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     from web.pages import reports_pages  # execution-report pages (issue 7)
 
     app.include_router(reports_pages.router)
+    from web.pages import paid_use_pages, register_pages  # issue 17
+
+    app.include_router(register_pages.router)
+    app.include_router(paid_use_pages.router)
     app.include_router(public.router)
     app.include_router(pages.router)
     return app

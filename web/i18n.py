@@ -366,15 +366,17 @@ def _merge() -> None:
     from web import (
         i18n_alerts,
         i18n_monitoring,
+        i18n_paid_use,
         i18n_penalties,
         i18n_quantities,
+        i18n_register,
         i18n_reports,
         i18n_tax,
         i18n_trueup,
     )
 
-    for mod in (i18n_alerts, i18n_monitoring, i18n_penalties, i18n_quantities, i18n_reports,
-                i18n_tax, i18n_trueup):
+    for mod in (i18n_alerts, i18n_monitoring, i18n_paid_use, i18n_penalties, i18n_quantities,
+                i18n_register, i18n_reports, i18n_tax, i18n_trueup):
         ZH.update(mod.ZH)
 
 
