@@ -33,7 +33,7 @@ def test_compliance_page_runs_a_true_up_with_the_deduction_option(platform, spin
     pa, pb = spine["A"], spine["B"]
     alloc.confirm_rights(platform.uow(), permit=pa, pollutant="SO2", year=2026, qty_kg=1000,
                          actor="officer", now=NOW)
-    _report(platform, pa, 2500)
+    _report(platform, pa, 9500)  # 8 000 kg permitted, 1 000 kg of it confirmed
     b = browser("officer")
     page = b.get("/bureau/compliance?year=2026")
     assert page.status_code == 200 and 'id="true-up-form"' in page.text
@@ -57,15 +57,24 @@ def test_compliance_page_runs_a_true_up_with_the_deduction_option(platform, spin
                follow_redirects=False)
     assert r.status_code == 404 and "report_not_found" in r.text  # B reported nothing
 
-    # A: 1000 kg held for 2500 kg emitted; 2027 holds nothing, so nothing can be deducted
+    # 2026 and its report deadline have not passed: refused without a reason
     r = b.post("/bureau/compliance/true-ups",
                data={"permit": pa, "year": "2026", "deduct_next_year": "on"},
+               follow_redirects=False)
+    assert r.status_code == 409 and "true_up_too_early" in r.text
+    # A: 9 500 kg emitted against 8 000 kg permitted, 1 000 kg of rights surrendered; 2027
+    # holds nothing, so nothing can be deducted
+    r = b.post("/bureau/compliance/true-ups",
+               data={"permit": pa, "year": "2026", "deduct_next_year": "on",
+                     "override_reason": "the enterprise closes"},
                follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith(
         "/bureau/compliance?year=2026"), r.text[:300]
     page = b.get(r.headers["location"])
     vio = page.text.split('id="violations"')[1].split("</table>")[0]
     assert pa in vio and "1,500" in vio and "200,000.00 – 1,000,000.00" in vio
+    table = page.text.split('id="true-ups"')[1].split("</table>")[0]
+    assert "9.500" in table and "8.000" in table and "1.500" in table  # tonnes
     r = b.post("/bureau/compliance/true-ups", data={"permit": pa, "year": "2026"},
                follow_redirects=False)
     assert r.status_code == 409 and "true_up_already_run" in r.text
@@ -114,10 +123,11 @@ def test_api_true_up_deducts_from_next_year(platform, spine, client, auth) -> No
     for y, kg in ((2026, 1000), (2027, 3000)):
         alloc.confirm_rights(platform.uow(), permit=pc, pollutant="SO2", year=y, qty_kg=kg,
                              actor="bureau", now=NOW)
-    _report(platform, pc, 2500)
+    _report(platform, pc, 6500)  # 5 000 kg permitted: 1 500 kg over
     officer = auth("officer")
     r = client.post("/api/v1/compliance/true-ups", headers=officer,
-                    json={"permit": pc, "year": 2026, "deduct_next_year": True})
+                    json={"permit": pc, "year": 2026, "deduct_next_year": True,
+                          "override_reason": "test: before the deadline"})
     assert r.status_code == 201, r.text
     line = r.json()["lines"][0]
     assert (line["deducted_kg"], line["outstanding_kg"]) == (1500, 0)
@@ -125,7 +135,7 @@ def test_api_true_up_deducts_from_next_year(platform, spine, client, auth) -> No
                                     "transfer_id": f"deduction:{pc}:SO2:2026"}
     permit = client.get(f"/api/v1/permits/{pc}").json()
     q27 = [q for q in permit["quantities"] if q["year"] == 2027][0]
-    assert q27["permitted_kg"] == 1500
+    assert q27["permitted_kg"] == 5000 - 1500  # the deduction lowers next year's permit
     r = client.post("/api/v1/compliance/true-ups", headers=officer,
                     json={"permit": pc, "year": 2026, "deduct_next_year": True})
     assert r.status_code == 409 and r.json()["error"] == "true_up_already_run"

@@ -54,7 +54,8 @@ def world(platform, spine):  # type: ignore[no-untyped-def]
            f"{pa},2026,Y,DA001,SO2,50,t\n{pb},2026,Y,DA001,SO2,60,t\n")
     compliance.import_reports(platform.uow(), csv_text=csv, actor="officer", now=NOW)
     for p in (pa, pb):
-        compliance.true_up(platform.uow(), permit=p, year=2026, actor="officer", now=NOW)
+        compliance.true_up(platform.uow(), permit=p, year=2026, actor="officer", now=NOW,
+                           override_reason="test: before the deadline")
     v = {x["enterprise"]: x["id"] for x in disclosure.violations(platform.uow())["items"]}
     return dict(orders=[sell.order_id, buy.order_id], va=v[A], vb=v[B])
 

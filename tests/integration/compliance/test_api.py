@@ -39,7 +39,7 @@ def test_compliance_api(client, auth, spine) -> None:  # type: ignore[no-untyped
     assert r.status_code == 422 and r.json()["field"] == "lines[0].outlet"
 
     # trader B may not import for A's permit: the row is an unknown permit, line 2
-    csv_a = f"permit,year,period,outlet,pollutant,quantity,unit\n{pa},2026,Y,DA001,SO2,4000,kg\n"
+    csv_a = f"permit,year,period,outlet,pollutant,quantity,unit\n{pa},2026,Y,DA001,SO2,12000,kg\n"
     r = client.post("/api/v1/compliance/reports/import", headers=tb, json={"csv": csv_a})
     assert r.status_code == 422, r.text
     assert r.json()["errors"] == [{"line": 2, "field": "permit",
@@ -65,8 +65,13 @@ def test_compliance_api(client, auth, spine) -> None:  # type: ignore[no-untyped
 
     r = client.post("/api/v1/compliance/true-ups", headers=officer,
                     json={"permit": pa, "year": 2026})
+    assert (r.status_code, r.json()["error"]) == (409, "true_up_too_early")
+    r = client.post("/api/v1/compliance/true-ups", headers=officer,
+                    json={"permit": pa, "year": 2026, "override_reason": "closing early"})
     assert r.status_code == 201, r.text
-    assert r.json()["status"] == "violation"  # nothing confirmed: all 4000 kg short
+    # nothing confirmed: judged on the permitted 8 000 kg, 4 000 kg over
+    assert r.json()["status"] == "violation"
+    assert r.json()["lines"][0]["exceedance_kg"] == 4000
     r = client.post("/api/v1/compliance/true-ups", headers=officer,
                     json={"permit": pa, "year": 2026})
     assert r.status_code == 409 and r.json()["error"] == "true_up_already_run"

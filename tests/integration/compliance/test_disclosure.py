@@ -32,18 +32,19 @@ MIN, MAX = 200_000_00, 1_000_000_00
 
 
 def _violations(platform) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """A and B each report 4 000 kg SO2 for 2026 and hold nothing: two violations."""
+    """A and B each report 4 000 kg SO2 above their permitted quantities (8 000 and 6 000
+    kg) for 2026: two violations."""
     codes = build_spine(platform)
     rows = []
     for tag in ("A", "B"):
         compliance.register_outlet(platform.uow(), permit=codes[tag], outlet="DA001",
                                    medium="air")
-        rows.append(f"{codes[tag]},2026,Y,DA001,SO2,4000,kg")
+        rows.append(f"{codes[tag]},2026,Y,DA001,SO2,{4000 + (8000 if tag == 'A' else 6000)},kg")
     compliance.import_reports(platform.uow(), csv_text=HEADER + "\n".join(rows),
                               actor="officer", now=NOW)
     for tag in ("A", "B"):
         compliance.true_up(platform.uow(), permit=codes[tag], year=2026, actor="officer",
-                           now=NOW)
+                           override_reason="test: before the deadline", now=NOW)
     items = disclosure.violations(platform.uow())["items"]
     return {"A": next(v["id"] for v in items if v["enterprise"] == A),
             "B": next(v["id"] for v in items if v["enterprise"] == B)}

@@ -70,7 +70,7 @@ def test_true_up_surrenders_records_shortfalls_and_runs_once(platform) -> None: 
                          actor="officer", now=NOW)
     alloc.confirm_rights(platform.uow(), permit=pb, pollutant="SO2", year=2026, qty_kg=1000,
                          actor="officer", now=NOW)
-    for permit, kg in ((pa, 5000), (pb, 2500)):
+    for permit, kg in ((pa, 5000), (pb, 6500)):
         compliance.submit_report(platform.uow(), permit=permit, year=2026, period="Y",
                                  lines=[{"outlet": "DA001", "pollutant": "SO2",
                                          "quantity": str(kg), "unit": "kg"}],
@@ -80,13 +80,16 @@ def test_true_up_surrenders_records_shortfalls_and_runs_once(platform) -> None: 
     assert ra["status"] == "compliant"
     line = {k: v for k, v in ra["lines"][0].items() if k != "vintages"}
     assert line | {"transfer_id": None} == {
-        "pollutant": "SO2", "actual_kg": 5000, "held_kg": 8000, "surrendered_kg": 5000,
-        "shortfall_kg": 0, "deducted_kg": 0, "outstanding_kg": 0, "transfer_id": None}
+        "pollutant": "SO2", "actual_kg": 5000, "permitted_kg": 8000, "banked_kg": 0,
+        "held_kg": 8000, "surrendered_kg": 5000, "exceedance_kg": 0, "shortfall_kg": 0,
+        "deducted_kg": 0, "outstanding_kg": 0, "unbacked_kg": 0, "transfer_id": None}
     assert [(v["vintage"], v["kind"], v["qty_kg"]) for v in ra["lines"][0]["vintages"]] == [
         (2026, "surrender", 5000)]
     rb = compliance.true_up(platform.uow(), permit=pb, year=2026, actor="officer", now=at)
     assert rb["status"] == "violation" and rb["penalty_fen"] == [200_000_00, 1_000_000_00]
-    assert (rb["lines"][0]["surrendered_kg"], rb["lines"][0]["shortfall_kg"]) == (1000, 1500)
+    # B: 6 000 kg permitted (1 000 kg confirmed as rights), 6 500 kg emitted: 500 kg over
+    assert (rb["lines"][0]["surrendered_kg"], rb["lines"][0]["shortfall_kg"],
+            rb["lines"][0]["unbacked_kg"]) == (1000, 500, 5000)
 
     with platform.uow() as uow:
         ls, asset = LedgerStore(uow.session), asset_code("SO2", "ZA1", 2026)
@@ -96,7 +99,8 @@ def test_true_up_surrenders_records_shortfalls_and_runs_once(platform) -> None: 
         assert bal == {pa: 3000, pb: 0}
         assert sink is not None and sink.balance == 6000
         reg = RegistryStore(uow.session)
-        assert reg.quantity(pa, "SO2", 2026).permitted_kg == 3000  # type: ignore[union-attr]
+        # surrender consumed rights; the permit keeps the limit that applied
+        assert reg.quantity(pa, "SO2", 2026).permitted_kg == 8000  # type: ignore[union-attr]
         assert reg.events(pa)[0].kind == "surrender"  # newest first
         assert reg.events(pa)[0].qty_kg == -5000
 
@@ -108,7 +112,7 @@ def test_true_up_surrenders_records_shortfalls_and_runs_once(platform) -> None: 
     sb = compliance.compliance_status(platform.uow(), enterprise=B, year=2026)
     assert sa["status"] == "compliant" and sa["violations"] == []
     assert sb["status"] == "violation"
-    assert sb["violations"][0]["shortfall_kg"] == 1500
+    assert sb["violations"][0]["shortfall_kg"] == 500
     assert sb["violations"][0]["basis"] == "Regulation Art. 34"
 
 
