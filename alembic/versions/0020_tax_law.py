@@ -1,4 +1,4 @@
-"""environmental protection tax as the law computes it
+"""environmental protection tax as the law computes it: an outlet's source kind
 
 Revision ID: 0020
 Revises: 0019
@@ -7,8 +7,8 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0020'
 down_revision = '0019'
@@ -17,8 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # nullable: existing outlets have no recorded source kind; tax drafts say so and assume
+    # "process" (compliance/tax_service.py), so no backfill is invented here
+    with op.batch_alter_table("compliance_outlet") as b:
+        b.add_column(sa.Column("source_kind", sa.String(20), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("compliance_outlet") as b:
+        b.drop_column("source_kind")
