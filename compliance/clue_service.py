@@ -8,19 +8,31 @@ work and locks the clue row, so two concurrent steps on one clue cannot both suc
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
 from compliance import clues as C
+from compliance import disclosure_service as D
+from compliance import reports as R
+from compliance import violations as V
 from compliance.clue_store import ClueStore, utc
 from compliance.clue_tables import ClueEventRow, ClueRow
-from compliance.errors import BadClue, ClueNotFound, ClueUnknownPermit
+from compliance.disclosure_store import DisclosureStore
+from compliance.errors import (
+    BadClue,
+    ClueAlreadyConfirmed,
+    ClueNotFound,
+    ClueUnknownPermit,
+    UnknownViolationKind,
+)
+from compliance.report_parameters import report_parameters
 from compliance.screening import KINDS, Anomaly
-from kernel.clock import system_clock, trading_day
+from kernel.clock import CST, system_clock, trading_day
 from kernel.pollutants import find_pollutant
 from ledger.service import UoW
 
-CLUE_KINDS = (*KINDS, C.MANUAL)
+CLUE_KINDS = (*KINDS, C.MANUAL, C.REPORT_MISSING)
 MAX_LIMIT = 200
 
 
@@ -182,3 +194,78 @@ def get_clue(uow: UoW, *, clue_id: int, enterprise: str | None = None,
         out = clue_dict(row, today)
         out["history"] = [event_dict(e) for e in store.history(clue_id)]
     return out
+
+
+# confirming a clue as a violation ---------------------------------------------------------
+
+def confirm_violation(uow: UoW, *, clue_id: int, actor: str, kind: str | None = None,
+                      facts: str | None = None, occurred_on: date | str | None = None,
+                      instances: int = 1, now: datetime | None = None) -> dict[str, Any]:
+    """The bureau confirms a clue as a violation: the violation's kind is the clue kind's
+    default (`compliance.clues.VIOLATION_KIND`) unless the bureau names another; its date
+    is the day the finding began (CST) unless given; its facts default to the clue's kind
+    and evidence. The clue keeps its lifecycle (rectification goes on) and records a
+    "confirm" event; a clue is confirmed once."""
+    now = now or system_clock()
+    with uow:
+        store = ClueStore(uow.session)
+        row = _visible(store, clue_id, None, lock=True)
+        code = kind or C.violation_kind_of(row.kind)
+        if code is None:
+            raise UnknownViolationKind(
+                f"a {row.kind} clue has no default violation kind: name one", field="kind")
+        k = V.kind(code)
+        ds = DisclosureStore(uow.session)
+        if ds.violation_of_clue(row.id) is not None:
+            raise ClueAlreadyConfirmed(f"clue {clue_id} is already a violation",
+                                       field="clue")
+        evidence = json.dumps(row.evidence, ensure_ascii=False, sort_keys=True)
+        text = (facts or "").strip() or f"{row.kind} clue #{row.id}: {evidence}"[:D.FACTS_MAX]
+        day = occurred_on if occurred_on not in (None, "") else trading_day(utc(row.start))
+        v = D.new_violation(ds, permit=row.permit, kind=k.code, occurred_on=day,
+                            facts=text, actor=actor, now=now, pollutant=row.pollutant,
+                            instances=instances, clue=row.id)
+        store.record(row, action="confirm", from_state=row.state, actor=actor,
+                     role=C.BUREAU, at=utc(now),
+                     note=f"violation #{v.id}: {k.code}, Art. {k.article_ref}")
+        out = D._violation_dict(v)
+        uow.commit()
+    return out
+
+
+def find_missing_reports(uow: UoW, *, year: int, period: str = "Y", actor: str,
+                         now: datetime | None = None) -> dict[str, Any]:
+    """Open a "report_missing" clue for each permit whose execution report for (year,
+    period) was due (by its class and sector, under the current report parameters) and is
+    not filed by the day after its due date. Re-running opens nothing new while the clue
+    is open (same permit, kind and period start)."""
+    now = now or system_clock()
+    if period not in R.PERIODS:
+        raise BadClue(f"period must be one of {', '.join(R.PERIODS)}", field="period")
+    if not 2000 <= year <= C.MAX_YEAR:
+        raise BadClue("year out of range", field="year")
+    today = trading_day(now)
+    params = report_parameters()
+    first, last = R.period_bounds(year, period)
+    with uow:
+        store = ClueStore(uow.session)
+        filed = store.reported_permits(year, period)
+        found = []
+        for permit, sector, vf, vt in store.permits_overlapping(first, last):
+            if permit in filed:
+                continue
+            due = C.report_overdue(year=year, period=period, valid_from=vf, valid_to=vt,
+                                   params=params, sector=sector, today=today)
+            if due is None:
+                continue
+            start = datetime.combine(first, datetime.min.time(), tzinfo=CST)
+            end = datetime.combine(due, datetime.min.time(), tzinfo=CST)
+            found.append(Anomaly(permit=permit, outlet="", kind=C.REPORT_MISSING,
+                                 pollutant=None, start=start, end=end,
+                                 evidence={"year": year, "period": period,
+                                           "due": due.isoformat(),
+                                           "rules_version": params.version}))
+        ids = store.open_from_anomalies(found, now=now, source=f"reports {year} {period}",
+                                        actor=actor, role=C.BUREAU)
+        uow.commit()
+    return {"year": year, "period": period, "missing": len(found), "clues": ids}

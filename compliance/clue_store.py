@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from allocation.tables import PermitRow
+from allocation.tables import EnterpriseRow, PermitRow
 from compliance.clue_tables import ClueEventRow, ClueRow
 from compliance.errors import ClueUnknownPermit
 from compliance.screening import Anomaly
+from compliance.tables import ExecutionReportRow
 
 #: the state every new clue starts in, and the state after which a clue is no longer open.
 FOUND = "found"
@@ -130,6 +131,21 @@ class ClueStore:
 
     def permit_owner(self, permit: str) -> str | None:
         return self.s.scalar(select(PermitRow.enterprise).where(PermitRow.code == permit))
+
+    def permits_overlapping(self, first: date, last: date
+                            ) -> list[tuple[str, str | None, date, date]]:
+        """(permit, sector, valid_from, valid_to) of permits valid on any day of the
+        period, by permit code."""
+        q = (select(PermitRow.code, EnterpriseRow.sector, PermitRow.valid_from,
+                    PermitRow.valid_to)
+             .join(EnterpriseRow, EnterpriseRow.credit_code == PermitRow.enterprise)
+             .where(PermitRow.valid_from <= last, PermitRow.valid_to >= first)
+             .order_by(PermitRow.code))
+        return [(c, s, f, t) for c, s, f, t in self.s.execute(q)]
+
+    def reported_permits(self, year: int, period: str) -> set[str]:
+        return set(self.s.scalars(select(ExecutionReportRow.permit).where(
+            ExecutionReportRow.year == year, ExecutionReportRow.period == period)))
 
     # writing -----------------------------------------------------------------------------
     def record(self, row: ClueRow, *, action: str, from_state: str | None, actor: str,

@@ -16,13 +16,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from compliance import reports as R
 from compliance.errors import BadClue, ClueActionNotAllowed, ClueTransitionRefused
+from compliance.report_parameters import ReportParameters
 
 STATES = ("found", "sent", "rectified", "verified", "closed")
 OPEN_STATES = STATES[:-1]
 
 #: the clue kinds: screening findings, alert breaches, and the bureau's manual entries.
 MANUAL = "manual"
+#: an execution report not filed by its due date (`find_missing_reports`)
+REPORT_MISSING = "report_missing"
+
+#: clue kind → the violation kind the bureau confirms it as by default (it may name another
+#: kind on confirmation; a manual clue has no default). Screens find suspicions, not facts:
+#: a clue becomes a violation only when the bureau confirms it (Administrative Penalty Law
+#: Art. 40: no penalty where the facts are unclear or the evidence insufficient).
+VIOLATION_KIND: dict[str, str | None] = {
+    "exceedance": "concentration_exceedance",      # corrected concentration above the limit
+    "missing_data": "monitoring_failure",          # automatic monitoring not running: Art. 36
+    "flat_line": "monitoring_failure",             # frozen analyser; falsification is 34(2)
+    "emission_power_mismatch": "evading_supervision",  # bypass or tampered analyser: 34(2)
+    "alert_breach": "special_period_breach",       # heavy-pollution alert caps: Art. 35
+    REPORT_MISSING: "report_missing",              # Art. 37
+    MANUAL: None,
+}
 
 BUREAU = "bureau"
 ENTERPRISE = "enterprise"
@@ -128,3 +146,26 @@ def _past(action: str) -> str:
 def overdue(state: str, due: date | None, today: date) -> bool:
     """A sent clue whose due date has passed without a rectification."""
     return state == "sent" and due is not None and today > due
+
+
+def violation_kind_of(clue_kind: str) -> str | None:
+    """The default violation kind of a clue kind (None: the bureau must name one)."""
+    return VIOLATION_KIND.get(clue_kind)
+
+
+def report_overdue(*, year: int, period: str, valid_from: date, valid_to: date,
+                   params: ReportParameters, sector: str | None, today: date) -> date | None:
+    """The due date of the permit's execution report for (year, period) when one was due
+    and the day is past it, else None: the permit's class and sector must ask for reports of
+    the period's kind, and the permit must have been held at least the table's shortest
+    holding within the period."""
+    kind = R.period_kind(period)
+    rule = params.rule(params.management_class(sector), sector)
+    if kind not in rule.kinds:
+        return None
+    first, last = R.period_bounds(year, period)
+    held = (min(last, valid_to) - max(first, valid_from)).days + 1
+    if held <= 0 or held < params.min_held_days.get(kind, 0):
+        return None
+    due = R.due_date(year, period, rule)
+    return due if today > due else None

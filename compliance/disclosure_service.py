@@ -18,20 +18,33 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from compliance import penalties as P
+from compliance import violations as V
 from compliance.disclosure_store import DisclosureStore
 from compliance.disclosure_tables import PenaltyDecisionRow, PenaltyEventRow
 from compliance.errors import (
     BadPenaltyDecision,
+    BadViolation,
     DecisionNotFound,
     DuplicateDecisionNumber,
     ViolationNotFound,
     ViolationNotOpen,
+    ViolationStepRefused,
 )
 from compliance.tables import ViolationRow
 from kernel.clock import system_clock, trading_day
+from kernel.pollutants import find_pollutant
 from ledger.service import UoW
 
-ART34_BASIS = "《排污许可管理条例》第三十四条 (Regulation on Pollutant Discharge Permits, Art. 34)"
+#: the legal basis of a true-up exceedance, as decisions write it (Chinese, from the table)
+ART34_BASIS = V.kind("quantity_exceedance").basis_zh
+#: violation statuses: awaiting a decision, decided (a decision in force), handed over
+OPEN, DECIDED, TRANSFERRED = "open", "decided", "transferred"
+STATUSES = (OPEN, DECIDED, TRANSFERRED)
+#: the Regulation is in force from this day; earlier conduct falls under earlier law
+IN_FORCE_FROM = date(2021, 3, 1)
+FACTS_MAX = 2000
+DEPARTMENT_MAX = 100
+RESULT_MAX = 2000
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -59,11 +72,33 @@ def _page(items: list[dict[str, Any]], total: int, offset: int, limit: int,
                 **extra)
 
 
+def kind_of(v: ViolationRow) -> V.ViolationKind:
+    """The kind a stored violation carries (rows before migration 0016 are
+    quantity_exceedance by backfill)."""
+    return V.kind(v.kind or "quantity_exceedance", field="kind")
+
+
+def _range_basis(k: V.ViolationKind, instances: int) -> str:
+    per = f", {instances} instance(s)" if k.per_instance else ""
+    return f"{k.basis_en}{per}"
+
+
 def _violation_dict(v: ViolationRow, name: str | None = None) -> dict[str, Any]:
+    k = kind_of(v)
     return dict(id=v.id, enterprise=v.enterprise, enterprise_name=name, permit=v.permit,
-                year=v.year, pollutant=v.pollutant, shortfall_kg=v.shortfall_kg,
+                year=v.year, pollutant=v.pollutant or None, shortfall_kg=v.shortfall_kg,
                 penalty_min_fen=v.penalty_min_fen, penalty_max_fen=v.penalty_max_fen,
-                basis=v.basis, status=v.status, at=_iso(v.at))
+                basis=v.basis, status=v.status, at=_iso(v.at),
+                kind=k.code, kind_zh=k.name_zh, kind_en=k.name_en, article=v.article,
+                legal_basis=k.basis_zh, per_instance=k.per_instance, verify=k.verify,
+                instances=v.instances,
+                occurred_on=v.occurred_on.isoformat() if v.occurred_on else None,
+                facts=v.facts, opened_by=v.opened_by, clue=v.clue,
+                transferred_to=v.transferred_to,
+                transferred_on=v.transferred_on.isoformat() if v.transferred_on else None,
+                transferred_by=v.transferred_by, result=v.result,
+                result_on=v.result_on.isoformat() if v.result_on else None,
+                result_by=v.result_by)
 
 
 def _decision_dict(d: PenaltyDecisionRow, name: str | None,
@@ -99,12 +134,16 @@ def decide_penalty(uow: UoW, *, violation_id: int, number: str, amount_fen: int,
         v = store.violation(violation_id, lock=True)
         if v is None:
             raise ViolationNotFound(f"no violation {violation_id}", field="violation")
+        k = kind_of(v)
         dec = P.check_decision(
             number=number, amount_fen=amount_fen, decided_on=decided_on,
-            legal_basis=legal_basis if legal_basis else ART34_BASIS, summary=summary,
+            legal_basis=legal_basis if legal_basis else k.basis_zh, summary=summary,
             penalty_min_fen=v.penalty_min_fen, penalty_max_fen=v.penalty_max_fen,
-            violation_day=trading_day(_utc(v.at) or now), today=_today(now))
-        if v.status != "open":
+            violation_day=v.occurred_on or trading_day(_utc(v.at) or now),
+            today=_today(now), range_basis=_range_basis(k, v.instances))
+        if v.status != OPEN:
+            # a transferred violation is decided by the enforcement body it was handed to;
+            # the bureau records that result instead (`record_result`)
             raise ViolationNotOpen(f"violation {violation_id} is {v.status}, not open",
                                    field="violation")
         if store.decision(dec.number) is not None:
@@ -155,7 +194,8 @@ def correct_penalty(uow: UoW, *, number: str, reason: str, actor: str,
         v = store.violation(d.violation)
         assert v is not None  # a decision's violation is a foreign key
         if amount_fen is not None:
-            d.amount_fen = P.check_amount(amount_fen, v.penalty_min_fen, v.penalty_max_fen)
+            d.amount_fen = P.check_amount(amount_fen, v.penalty_min_fen, v.penalty_max_fen,
+                                          basis=_range_basis(kind_of(v), v.instances))
         if legal_basis is not None:
             d.legal_basis = P.clean_text(legal_basis, "legal_basis", max_len=P.BASIS_MAX)
         if summary is not None:
@@ -190,12 +230,17 @@ def withdraw_penalty(uow: UoW, *, number: str, reason: str, actor: str,
         return out
 
 
-def violations(uow: UoW, *, status: str | None = "open", offset: int = 0, limit: int = 50
-               ) -> dict[str, Any]:
-    """Violations (by default those awaiting a decision), oldest first."""
+def violations(uow: UoW, *, status: str | None = "open", kind: str | None = None,
+               offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    """Violations (by default those awaiting a decision), oldest first; `kind` filters by
+    violation kind (an unknown kind is refused, naming "kind")."""
+    if kind is not None:
+        kind = V.kind(kind).code
+    if status is not None and status not in STATUSES:
+        raise BadViolation(f"unknown status {status!r}", field="status")
     with uow:
-        rows, total = DisclosureStore(uow.session).violations(status=status, offset=offset,
-                                                              limit=limit)
+        rows, total = DisclosureStore(uow.session).violations(status=status, kind=kind,
+                                                              offset=offset, limit=limit)
         items = [_violation_dict(v, n) for v, n in rows]
     return _page([dict(i, updated=i["at"]) for i in items], total, offset, limit)
 
@@ -211,6 +256,150 @@ def penalty_decisions(uow: UoW, *, q: str | None = None, enterprise: str | None 
         events = store.events([d.id for d, _ in rows])
         items = [_decision_dict(d, n, events.get(d.id, [])) for d, n in rows]
     return _page(items, total, offset, limit)
+
+
+# violations by kind: opening, hand-over to enforcement, result ----------------------------
+
+def _clean(value: object, fld: str, max_len: int, *, required: bool = True) -> str:
+    try:
+        return P.clean_text(value, fld, max_len=max_len, required=required)
+    except BadPenaltyDecision as exc:
+        raise BadViolation(exc.message, field=fld) from None
+
+
+def _day(value: object, fld: str, *, today: date, earliest: date) -> date:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise BadViolation(f"{fld} must be a date (YYYY-MM-DD)", field=fld) from None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise BadViolation(f"{fld} must be a date", field=fld)
+    if value > today:
+        raise BadViolation(f"{fld} may not be in the future", field=fld)
+    if value < earliest:
+        raise BadViolation(f"{fld} may not precede {earliest}", field=fld)
+    return value
+
+
+def new_violation(store: DisclosureStore, *, permit: str, kind: str, occurred_on: object,
+                  facts: object, actor: str, now: datetime, pollutant: str | None = None,
+                  instances: int = 1, exceedance_kg: int = 0, clue: int | None = None
+                  ) -> ViolationRow:
+    """Validate and add an open violation of `kind` (inside the caller's unit of work): its
+    range is the kind's statutory range × instances (per-instance kinds only)."""
+    k = V.kind(kind)
+    lo, hi = k.range_fen(instances)
+    day = _day(occurred_on, "occurred_on", today=_today(now), earliest=IN_FORCE_FROM)
+    text = _clean(facts, "facts", FACTS_MAX)
+    pol = ""
+    if pollutant:
+        p = find_pollutant(pollutant)
+        if p is None:
+            raise BadViolation(f"unknown pollutant {str(pollutant)[:20]!r}", field="pollutant")
+        pol = p.value
+    if isinstance(exceedance_kg, bool) or not isinstance(exceedance_kg, int) \
+            or exceedance_kg < 0:
+        raise BadViolation("exceedance_kg must be a whole number of kg >= 0",
+                           field="exceedance_kg")
+    if not isinstance(permit, str) or not permit.strip() or len(permit) > 22:
+        raise BadViolation("permit: a permit code is required", field="permit")
+    owner = store.permit_owner(permit.strip())
+    if owner is None:
+        raise BadViolation(f"unknown permit {permit.strip()}", field="permit")
+    row = ViolationRow(
+        enterprise=owner, permit=permit.strip(), year=day.year, pollutant=pol,
+        shortfall_kg=exceedance_kg, penalty_min_fen=lo, penalty_max_fen=hi,
+        basis=k.basis_en, status=OPEN, at=now, note=None, deducted_kg=0, kind=k.code,
+        article=k.article_ref, instances=instances, occurred_on=day, facts=text,
+        opened_by=actor, clue=clue)
+    store.add_violation(row)
+    return row
+
+
+def open_violation(uow: UoW, *, permit: str, kind: str, occurred_on: date | str,
+                   facts: str, actor: str, pollutant: str | None = None,
+                   instances: int = 1, exceedance_kg: int = 0, now: datetime | None = None
+                   ) -> dict[str, Any]:
+    """The bureau opens a violation of a kind by hand (an inspection's findings)."""
+    now = now or system_clock()
+    with uow:
+        store = DisclosureStore(uow.session)
+        row = new_violation(store, permit=permit, kind=kind, occurred_on=occurred_on,
+                            facts=facts, actor=actor, now=now, pollutant=pollutant,
+                            instances=instances, exceedance_kg=exceedance_kg)
+        out = _violation_dict(row)
+        uow.commit()
+    return out
+
+
+def _locked(store: DisclosureStore, violation_id: int) -> ViolationRow:
+    v = store.violation(violation_id, lock=True)
+    if v is None:
+        raise ViolationNotFound(f"no violation {violation_id}", field="violation")
+    return v
+
+
+def transfer_violation(uow: UoW, *, violation_id: int, department: str,
+                       transferred_on: date | str, actor: str, now: datetime | None = None
+                       ) -> dict[str, Any]:
+    """Hand an open violation to enforcement (e.g. the ecological-environment enforcement
+    corps, or the public security organ for detention under Art. 44): status "transferred"
+    with the receiving department, the date and the officer. A decided violation is not
+    transferred (its decision is in force); a transferred one is not decided by the bureau."""
+    now = now or system_clock()
+    dept = _clean(department, "department", DEPARTMENT_MAX)
+    with uow:
+        store = DisclosureStore(uow.session)
+        v = _locked(store, violation_id)
+        day = _day(transferred_on, "transferred_on", today=_today(now),
+                   earliest=v.occurred_on or trading_day(_utc(v.at) or now))
+        if v.status != OPEN:
+            raise ViolationStepRefused(
+                f"violation {violation_id} is {v.status}: only an open violation is "
+                "transferred", field="violation", status=v.status)
+        v.status, v.transferred_to, v.transferred_on, v.transferred_by = (
+            TRANSFERRED, dept, day, actor)
+        store.s.flush()
+        out = _violation_dict(v)
+        uow.commit()
+    return out
+
+
+def record_result(uow: UoW, *, violation_id: int, result: str, result_on: date | str,
+                  actor: str, now: datetime | None = None) -> dict[str, Any]:
+    """Record what the enforcement body decided on a transferred violation (once)."""
+    now = now or system_clock()
+    text = _clean(result, "result", RESULT_MAX)
+    with uow:
+        store = DisclosureStore(uow.session)
+        v = _locked(store, violation_id)
+        if v.status != TRANSFERRED or v.transferred_on is None:
+            raise ViolationStepRefused(
+                f"violation {violation_id} is {v.status}: a result is recorded on a "
+                "transferred violation", field="violation", status=v.status)
+        if v.result_on is not None:
+            raise ViolationStepRefused(f"violation {violation_id} already has a result",
+                                       field="violation", status=v.status)
+        day = _day(result_on, "result_on", today=_today(now), earliest=v.transferred_on)
+        v.result, v.result_on, v.result_by = text, day, actor
+        store.s.flush()
+        out = _violation_dict(v)
+        uow.commit()
+    return out
+
+
+def get_violation(uow: UoW, *, violation_id: int) -> dict[str, Any]:
+    with uow:
+        v = DisclosureStore(uow.session).violation(violation_id)
+        if v is None:
+            raise ViolationNotFound(f"no violation {violation_id}", field="violation")
+        return _violation_dict(v)
+
+
+def violation_kinds() -> list[dict[str, object]]:
+    """The table of violation kinds in force (article, range in fen, legal basis)."""
+    return [k.to_dict() for k in V.kinds()]
 
 
 # public lists --------------------------------------------------------------------------------
@@ -264,6 +453,9 @@ def public_permits(uow: UoW, *, enterprise: str | None = None, offset: int = 0,
                    limit: int = 50) -> dict[str, Any]:
     """Permits with their holder and per pollutant and year the cap, the binding basis and
     the permitted quantity; `updated` is the permit's last recorded change."""
+    from allocation.register import shown_status
+
+    today = trading_day(system_clock())
     with uow:
         store = DisclosureStore(uow.session)
         rows, total = store.permits(enterprise=enterprise, offset=offset, limit=limit)
@@ -272,7 +464,8 @@ def public_permits(uow: UoW, *, enterprise: str | None = None, offset: int = 0,
         last = store.last_events(codes)
         items = [dict(code=p.code, enterprise=e.credit_code, enterprise_name=e.name,
                       sector=e.sector, district=e.district, valid_from=p.valid_from.isoformat(),
-                      valid_to=p.valid_to.isoformat(), status=p.status,
+                      valid_to=p.valid_to.isoformat(),
+                      status=shown_status(p.status, p.valid_to, today),  # issue 17
                       quantities=[dict(pollutant=q.pollutant, year=q.year, zone=q.zone,
                                        cap_kg=q.cap_kg, binding=q.binding,
                                        permitted_kg=q.permitted_kg, confirmed=q.confirmed)

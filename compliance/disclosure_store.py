@@ -1,6 +1,8 @@
 """Disclosure repository: all SQL of penalty decisions and of the public lists. Trading and
 allocation tables are only read here; the one write outside our own tables is the status of
-a violation (open → decided, and back to open when its decision is withdrawn)."""
+a violation (open → decided, and back to open when its decision is withdrawn); violations
+opened by hand or from a confirmed clue, and their hand-over to enforcement, are written
+here too."""
 
 from __future__ import annotations
 
@@ -56,17 +58,29 @@ class DisclosureStore:
             q = q.with_for_update()
         return self.s.scalar(q)
 
+    def add_violation(self, row: ViolationRow) -> None:
+        self.s.add(row)
+        self.s.flush()
+
+    def violation_of_clue(self, clue_id: int) -> ViolationRow | None:
+        return self.s.scalar(select(ViolationRow).where(ViolationRow.clue == clue_id))
+
+    def permit_owner(self, permit: str) -> str | None:
+        return self.s.scalar(select(PermitRow.enterprise).where(PermitRow.code == _clean(permit)))
+
     def set_violation_status(self, violation_id: int, status: str) -> None:
         self.s.execute(update(ViolationRow).where(ViolationRow.id == violation_id)
                        .values(status=status))
 
-    def violations(self, *, status: str | None, offset: int, limit: int
-                   ) -> tuple[list[tuple[ViolationRow, str]], int]:
+    def violations(self, *, status: str | None, offset: int, limit: int,
+                   kind: str | None = None) -> tuple[list[tuple[ViolationRow, str]], int]:
         """(violation, enterprise name), oldest first."""
         q = (select(ViolationRow, EnterpriseRow.name)
              .join(EnterpriseRow, EnterpriseRow.credit_code == ViolationRow.enterprise))
         if status is not None:
             q = q.where(ViolationRow.status == status)
+        if kind is not None:
+            q = q.where(ViolationRow.kind == kind)
         total = self._count(q)
         rows = self.s.execute(q.order_by(ViolationRow.id).offset(offset).limit(limit))
         return [(v, n) for v, n in rows], total

@@ -1,11 +1,13 @@
 """Penalty decisions (pure): what a decision must carry, and how its publication moves.
 
-A violation recorded by the true-up carries the statutory range of Regulation Art. 34 in fen.
-The bureau decides it with a penalty decision: a unique decision number, an amount in whole
-fen inside that range, the decision date, the legal basis and a summary. Guarantees:
+A violation carries the statutory range of its kind's article in fen (compliance/violations.py;
+× its instances where the article fines per instance). The bureau decides it with a penalty
+decision: a unique decision number, an amount in whole fen inside that range, the decision
+date, the legal basis (by default the kind's article, in Chinese) and a summary. Guarantees:
 
-- an amount outside [min, max] of the violation is refused (`PenaltyOutOfRange`), never
-  clamped; yuan given as text are converted to fen exactly (a third decimal is refused);
+- an amount outside [min, max] of the violation is refused (`PenaltyOutOfRange`, its message
+  in yuan, its details in fen), never clamped; yuan given as text are converted to fen
+  exactly (a third decimal is refused);
 - a decision is published when it is made (penalty decisions are public); later changes are
   events, never deletions: a correction replaces the amount, basis or summary and keeps the
   earlier values in its event; a withdrawal (Administrative Penalty Law Art. 48: the
@@ -25,6 +27,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from compliance.errors import BadPenaltyDecision, DecisionWithdrawn, PenaltyOutOfRange
+from compliance.violations import range_text, yuan_text
 
 PUBLISHED = "published"
 WITHDRAWN = "withdrawn"
@@ -77,13 +80,17 @@ def yuan_to_fen(value: object, fld: str = "amount") -> int:
     return int(fen)
 
 
-def check_amount(amount_fen: int, lo: int, hi: int) -> int:
+def check_amount(amount_fen: int, lo: int, hi: int, *, basis: str = "") -> int:
+    """The amount if it lies in [lo, hi] fen; else `PenaltyOutOfRange` whose message gives
+    the amount and the range in yuan for people (and `details` the range in fen). `basis`
+    names the article, e.g. "Regulation Art. 37(3), 2 instances"."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
         raise BadPenaltyDecision("amount must be whole fen", field="amount_fen")
     if not lo <= amount_fen <= hi:
+        where = f" under {basis}" if basis else ""
         raise PenaltyOutOfRange(
-            f"amount {amount_fen} fen is outside the violation's range {lo}-{hi} fen",
-            field="amount_fen", min_fen=lo, max_fen=hi)
+            f"amount {yuan_text(amount_fen)} yuan is outside the range{where}: "
+            f"{range_text(lo, hi)}", field="amount_fen", min_fen=lo, max_fen=hi)
     return amount_fen
 
 
@@ -98,10 +105,10 @@ class Decision:
 
 def check_decision(*, number: object, amount_fen: int, decided_on: object, legal_basis: object,
                    summary: object, penalty_min_fen: int, penalty_max_fen: int,
-                   violation_day: date, today: date) -> Decision:
+                   violation_day: date, today: date, range_basis: str = "") -> Decision:
     """A valid decision, or the first broken rule as a DomainError naming the field."""
     num = clean_text(number, "number", max_len=NUMBER_MAX)
-    amount = check_amount(amount_fen, penalty_min_fen, penalty_max_fen)
+    amount = check_amount(amount_fen, penalty_min_fen, penalty_max_fen, basis=range_basis)
     if isinstance(decided_on, str):
         try:
             decided_on = date.fromisoformat(decided_on.strip())

@@ -12,6 +12,7 @@ from allocation import service as alloc
 from compliance import disclosure_service as disclosure
 from compliance import service as compliance
 from kernel.clock import system_clock, trading_day
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B
 from trading import service as trading
 from web.api.disclosure import ComplianceFeed, DecisionFeed, PermitFeed, TradeFeed
@@ -44,18 +45,19 @@ def world(platform, spine):  # type: ignore[no-untyped-def]
     for p in (pa, pb):
         alloc.confirm_rights(platform.uow(), permit=p, pollutant="SO2", year=2026, actor="t")
         compliance.register_outlet(platform.uow(), permit=p, outlet="DA001", medium="air")
+    fund_and_pay(platform, pa)  # tradable once the paid-use fee is paid
     alloc.verify_surplus(platform.uow(), permit=pa, pollutant="SO2", year=2026, qty_kg=2000,
                          actor="t")
     sell = trading.place_order(platform.uow(), trading.PlaceOrder(
         A, pa, market, "sell", 500, 300_000), permits=platform.permits, actor="t")
     buy = trading.place_order(platform.uow(), trading.PlaceOrder(
         B, pb, market, "buy", 200, 300_000), permits=platform.permits, actor="t")
-    csv = ("permit,year,period,outlet,pollutant,quantity,unit\n"
-           f"{pa},2026,Y,DA001,SO2,50,t\n{pb},2026,Y,DA001,SO2,60,t\n")
-    compliance.import_reports(platform.uow(), csv_text=csv, actor="officer", now=NOW)
-    for p in (pa, pb):
-        compliance.true_up(platform.uow(), permit=p, year=2026, actor="officer", now=NOW,
-                           override_reason="test: before the deadline")
+    # a quantity exceedance (Art. 34(1)) of each, as the true-up records one; opened
+    # directly so that these tests do not depend on the execution-report format
+    for p, kg in ((pa, 4_000), (pb, 6_000)):
+        disclosure.open_violation(platform.uow(), permit=p, kind="quantity_exceedance",
+                                  occurred_on="2026-06-01", facts="SO2 above the permit",
+                                  pollutant="SO2", exceedance_kg=kg, actor="officer", now=NOW)
     v = {x["enterprise"]: x["id"] for x in disclosure.violations(platform.uow())["items"]}
     return dict(orders=[sell.order_id, buy.order_id], va=v[A], vb=v[B])
 
@@ -188,3 +190,45 @@ def test_penalty_api(client, auth, world) -> None:  # type: ignore[no-untyped-de
     r = client.post("/api/v1/penalties/withdrawals", headers=officer,
                     json={"number": "nope", "reason": "r"})
     assert r.status_code == 404 and r.json()["error"] == "penalty_decision_not_found"
+
+
+def test_violations_by_kind_api_and_page(client, auth, world, spine) -> None:  # type: ignore[no-untyped-def]
+    officer = auth("officer")
+    permit = client.get("/api/v1/penalties/violations", headers=officer).json()["items"][0][
+        "permit"]
+    body = {"permit": permit, "kind": "speeding", "occurred_on": TODAY, "facts": "f"}
+    r = client.post("/api/v1/penalties/violations", headers=officer, json=body)
+    assert r.status_code == 422 and r.json()["error"] == "unknown_violation_kind"
+    assert r.json()["field"] == "kind"
+    r = client.get("/api/v1/penalties/violations?kind=speeding", headers=officer)
+    assert r.status_code == 422 and r.json()["field"] == "kind"
+    r = client.post("/api/v1/penalties/violations", headers=officer,
+                    json=body | {"kind": "monitoring_failure"})
+    assert r.status_code == 201 and r.json()["article"] == "36(2)"
+    vid = r.json()["id"]
+    kinds = client.get("/api/v1/penalties/violation-kinds", headers=officer).json()
+    assert {"quantity_exceedance", "report_untrue"} <= {k["code"] for k in kinds}
+    # 15 000 yuan is below Art. 36; 25 000 is inside it (the quantity exceedances refuse it)
+    dec = {"violation": vid, "number": "K-1", "decided_on": TODAY, "summary": "s"}
+    r = client.post("/api/v1/penalties", headers=officer, json=dec | {"amount_fen": 1_500_000})
+    assert r.status_code == 422 and "20,000-200,000 yuan" in r.json()["detail"]
+    r = client.post("/api/v1/penalties", headers=officer,
+                    json=dec | {"violation": world["va"], "amount_fen": 2_500_000})
+    assert r.status_code == 422
+    r = client.post("/api/v1/penalties", headers=officer, json=dec | {"amount_fen": 2_500_000})
+    assert r.status_code == 201 and r.json()["legal_basis"].startswith("《排污许可管理条例》")
+    r = client.post(f"/api/v1/penalties/violations/{world['vb']}/transfer", headers=officer,
+                    json={"department": "执法总队", "transferred_on": TODAY})
+    assert r.status_code == 201 and r.json()["status"] == "transferred"
+    r = client.post(f"/api/v1/penalties/violations/{world['vb']}/result", headers=officer,
+                    json={"result": "已处罚", "result_on": TODAY})
+    assert r.status_code == 201 and r.json()["result"] == "已处罚"
+    r = client.post(f"/api/v1/penalties/violations/{world['vb']}/result", headers=officer,
+                    json={"result": "again", "result_on": TODAY})
+    assert r.status_code == 409 and r.json()["error"] == "violation_step_refused"
+    r = client.post("/api/v1/penalties/violations", headers=auth("trader_a"),
+                    json=body | {"kind": "monitoring_failure"})
+    assert r.status_code == 403
+    page = client.get(f"/bureau/penalties?violation={world['va']}", headers=officer)
+    assert page.status_code == 200 and "《排污许可管理条例》第三十四条第一项" in page.text
+    assert "执法总队" in page.text

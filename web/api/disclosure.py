@@ -13,10 +13,11 @@ import binascii
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from compliance import clue_service
 from compliance import disclosure_service as disclosure
 from compliance import service as compliance
 from compliance.errors import BadWorkbook, ImportRejected
@@ -193,39 +194,193 @@ class ViolationOut(BaseModel):
     enterprise_name: str | None
     permit: str
     year: int
-    pollutant: str
+    pollutant: str | None
     shortfall_kg: int
-    penalty_min_fen: int
+    penalty_min_fen: int = Field(description="the kind's statutory minimum × instances")
     penalty_max_fen: int
     basis: str
-    status: str
+    status: Literal["open", "decided", "transferred"]
     at: str | None
-    updated: str | None
+    updated: str | None = None
+    kind: str
+    kind_zh: str
+    kind_en: str
+    article: str = Field(description='article and item, e.g. "34(1)"')
+    legal_basis: str = Field(description="Chinese legal basis, as a decision writes it")
+    per_instance: bool
+    verify: bool = Field(description="the range could not be confirmed against the text")
+    instances: int
+    occurred_on: str | None
+    facts: str | None
+    opened_by: str | None
+    clue: int | None
+    transferred_to: str | None
+    transferred_on: str | None
+    transferred_by: str | None
+    result: str | None
+    result_on: str | None
+    result_by: str | None
 
 
 class ViolationPage(Page):
     items: list[ViolationOut]
 
 
+class KindOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    article: int
+    item: int | None
+    article_ref: str
+    min_fen: int
+    max_fen: int
+    per_instance: bool
+    basis_zh: str
+    source: str
+    verify: bool
+    version: str
+
+
+KindQ = Annotated[str | None, Query(max_length=40, description="violation kind code")]
+
+
+@router.get("/penalties/violation-kinds", response_model=list[KindOut],
+            responses=_err(401, 403))
+def violation_kinds(_user: Principal = Bureau) -> list[dict[str, object]]:
+    """The table of violation kinds: article and item of the Regulation on Pollutant
+    Discharge Permits, statutory range in fen, per-instance flag, Chinese legal basis."""
+    return disclosure.violation_kinds()
+
+
 @router.get("/penalties/violations", response_model=ViolationPage,
             responses=_err(401, 403, 422))
 def pending(request: Request,
-            status: Literal["open", "decided", "all"] = "open",
+            status: Literal["open", "decided", "transferred", "all"] = "open",
+            kind: KindQ = None,
             offset: Offset = 0, limit: Limit = 50, _user: Principal = Bureau) -> dict[str, Any]:
-    """Violations found by the true-up; by default those awaiting a penalty decision."""
+    """Violations; by default those awaiting a penalty decision. `kind` filters by kind
+    (422 unknown_violation_kind)."""
     return disclosure.violations(_p(request).uow(), status=None if status == "all" else status,
-                                 offset=offset, limit=limit)
+                                 kind=kind or None, offset=offset, limit=limit)
+
+
+class OpenViolationIn(Strict):
+    permit: str = Field(min_length=1, max_length=22)
+    kind: str = Field(min_length=1, max_length=40, examples=["monitoring_failure"])
+    occurred_on: date
+    facts: str = Field(min_length=1, max_length=2000)
+    pollutant: str | None = Field(None, max_length=10)
+    instances: int = Field(1, ge=1, le=1000,
+                           description="Art. 37 kinds fine per instance; 1 for the others")
+    exceedance_kg: int = Field(0, ge=0, le=10**15)
+
+
+@router.post("/penalties/violations", status_code=201, response_model=ViolationOut,
+             responses=WRITE)
+def open_violation(request: Request, body: OpenViolationIn, idempotency_key: IdemKey = None,
+                   user: Principal = Bureau) -> dict[str, Any]:
+    """Open a violation of a kind by hand (an inspection's findings): its range is the
+    kind's statutory range (× instances for per-instance kinds)."""
+    _audit(request, "open_violation", body.permit, f"{body.kind} {body.occurred_on}")
+    return disclosure.open_violation(
+        _p(request).uow(), permit=body.permit, kind=body.kind, occurred_on=body.occurred_on,
+        facts=body.facts, pollutant=body.pollutant, instances=body.instances,
+        exceedance_kg=body.exceedance_kg, actor=user.username)
+
+
+class TransferIn(Strict):
+    department: str = Field(min_length=1, max_length=100,
+                            examples=["重庆市生态环境保护综合行政执法总队"])
+    transferred_on: date
+
+
+@router.post("/penalties/violations/{violation_id}/transfer", status_code=201,
+             response_model=ViolationOut, responses=WRITE)
+def transfer(request: Request, violation_id: Annotated[int, Path(ge=1, le=2**53)],
+             body: TransferIn, idempotency_key: IdemKey = None,
+             user: Principal = Bureau) -> dict[str, Any]:
+    """Hand an open violation to enforcement (409 violation_step_refused otherwise)."""
+    _audit(request, "transfer_violation", str(violation_id), body.department[:100])
+    return disclosure.transfer_violation(
+        _p(request).uow(), violation_id=violation_id, department=body.department,
+        transferred_on=body.transferred_on, actor=user.username)
+
+
+class ResultIn(Strict):
+    result: str = Field(min_length=1, max_length=2000)
+    result_on: date
+
+
+@router.post("/penalties/violations/{violation_id}/result", status_code=201,
+             response_model=ViolationOut, responses=WRITE)
+def result(request: Request, violation_id: Annotated[int, Path(ge=1, le=2**53)],
+           body: ResultIn, idempotency_key: IdemKey = None,
+           user: Principal = Bureau) -> dict[str, Any]:
+    """Record the enforcement result of a transferred violation (once)."""
+    _audit(request, "violation_result", str(violation_id), body.result[:200])
+    return disclosure.record_result(_p(request).uow(), violation_id=violation_id,
+                                    result=body.result, result_on=body.result_on,
+                                    actor=user.username)
+
+
+class ConfirmClueIn(Strict):
+    clue: int = Field(ge=1, le=2**53)
+    kind: str | None = Field(None, min_length=1, max_length=40,
+                             description="default: the clue kind's violation kind")
+    facts: str | None = Field(None, max_length=2000)
+    occurred_on: date | None = None
+    instances: int = Field(1, ge=1, le=1000)
+
+
+@router.post("/penalties/violations/from-clue", status_code=201, response_model=ViolationOut,
+             responses=WRITE)
+def confirm_clue(request: Request, body: ConfirmClueIn, idempotency_key: IdemKey = None,
+                 user: Principal = Bureau) -> dict[str, Any]:
+    """Confirm a problem clue as a violation: screening exceedance → concentration
+    exceedance (Art. 34), monitoring gap or flat line → monitoring failure (Art. 36), alert
+    breach → special-period breach (Art. 35), missing report → report missing (Art. 37).
+    A clue is confirmed once (409 clue_already_confirmed)."""
+    _audit(request, "confirm_clue", str(body.clue), body.kind or "")
+    return clue_service.confirm_violation(
+        _p(request).uow(), clue_id=body.clue, kind=body.kind, facts=body.facts,
+        occurred_on=body.occurred_on, instances=body.instances, actor=user.username)
+
+
+class MissingReportsIn(Strict):
+    year: int = Field(ge=2000, le=2200)
+    period: Literal["Y", "Q1", "Q2", "Q3", "Q4"] = "Y"
+
+
+class MissingReportsOut(BaseModel):
+    year: int
+    period: str
+    missing: int
+    clues: list[int]
+
+
+@router.post("/penalties/missing-reports", status_code=201, response_model=MissingReportsOut,
+             responses=WRITE)
+def missing_reports(request: Request, body: MissingReportsIn, idempotency_key: IdemKey = None,
+                    user: Principal = Bureau) -> dict[str, Any]:
+    """Open a report_missing problem clue for every permit whose execution report for the
+    period is past its due date and not filed (re-running opens nothing new)."""
+    _audit(request, "missing_reports", None, f"{body.year} {body.period}")
+    return clue_service.find_missing_reports(_p(request).uow(), year=body.year,
+                                             period=body.period, actor=user.username)
 
 
 class DecideIn(Strict):
     violation: int = Field(ge=1, le=2**53)
     number: str = Field(min_length=1, max_length=60, examples=["渝环罚〔2026〕12号"])
     amount_fen: int = Field(ge=0, le=MAX_FEN,
-                            description="within the violation's range (Art. 34: 200 000-"
-                                        "1 000 000 yuan), else 422 penalty_out_of_range")
+                            description="within the violation's range (its kind's article, "
+                                        "e.g. Art. 34: 200 000-1 000 000 yuan; Art. 37: "
+                                        "5 000-20 000 yuan per instance), else 422 "
+                                        "penalty_out_of_range")
     decided_on: date
     legal_basis: str | None = Field(None, max_length=200,
-                                    description="default: Regulation Art. 34")
+                                    description="default: the kind's article, in Chinese")
     summary: str = Field(min_length=1, max_length=2000)
 
 

@@ -1,14 +1,19 @@
-"""Bureau pages of penalty decisions: violations awaiting a decision, the decision form
-(published on decision), corrections and withdrawals (recorded as events, never deleted),
-and the decisions made. The public pages are in web/pages/public.py."""
+"""Bureau pages of penalty decisions: violations awaiting a decision (filtered by kind), the
+decision form (published on decision; the legal basis pre-filled in Chinese from the
+violation's kind), corrections and withdrawals (recorded as events, never deleted), the
+decisions made; opening a violation of a kind by hand, confirming a problem clue as a
+violation, handing a violation to enforcement and recording its result. The public pages
+are in web/pages/public.py."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from compliance import clue_service
 from compliance import disclosure_service as disclosure
 from compliance import penalties as P
 from identity.roles import BUREAU, Principal
@@ -27,7 +32,9 @@ SIZE = 50
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 #: form fields a domain error may name; others are shown at the top of the form
 FIELDS = {"violation", "number", "amount_fen", "decided_on", "legal_basis", "summary",
-          "reason"}
+          "reason", "permit", "kind", "occurred_on", "facts", "pollutant", "instances",
+          "department", "transferred_on", "result", "result_on", "clue"}
+FORMS = ("decide", "correct", "withdraw", "open", "transfer", "result", "confirm")
 
 
 def _errors_of(exc: DomainError, errors: forms.FieldErrors) -> None:
@@ -35,19 +42,36 @@ def _errors_of(exc: DomainError, errors: forms.FieldErrors) -> None:
     errors.add("amount" if fld == "amount_fen" else fld, f"{exc.code}: {exc.message}")
 
 
+def _forms(**given: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {name: given.get(name, {}) for name in FORMS}
+
+
 def _page(request: Request, status: int = 200, *, violation: int | None = None,
-          page: int = 1, dpage: int = 1, **ctx: Any) -> HTMLResponse:
+          page: int = 1, dpage: int = 1, kind: str | None = None, **ctx: Any
+          ) -> HTMLResponse:
     p = _p(request)
-    open_v = disclosure.violations(p.uow(), status="open", offset=(page - 1) * SIZE,
+    known = {k["code"] for k in disclosure.violation_kinds()}
+    kind = kind if kind in known else None
+    open_v = disclosure.violations(p.uow(), status="open", kind=kind,
+                                   offset=(page - 1) * SIZE, limit=SIZE)
+    handed = disclosure.violations(p.uow(), status="transferred", kind=kind, offset=0,
                                    limit=SIZE)
     decided = disclosure.penalty_decisions(p.uow(), offset=(dpage - 1) * SIZE, limit=SIZE)
-    ctx.setdefault("forms", {"decide": {"violation": str(violation or ""),
-                                        "decided_on": trading_day(system_clock()).isoformat(),
-                                        "legal_basis": disclosure.ART34_BASIS},
-                             "correct": {}, "withdraw": {}})
+    today = trading_day(system_clock()).isoformat()
+    basis = disclosure.ART34_BASIS
+    if violation is not None:
+        with contextlib.suppress(DomainError):  # an unknown id: the form says so on submit
+            basis = str(disclosure.get_violation(p.uow(), violation_id=violation)
+                        ["legal_basis"])
+    ctx.setdefault("forms", _forms(
+        decide={"violation": str(violation or ""), "decided_on": today,
+                "legal_basis": basis},
+        open={"occurred_on": today, "instances": "1"},
+        transfer={"transferred_on": today}, result={"result_on": today}))
     ctx.setdefault("errs", {})
     return render(request, "penalties.html", status_code=status, open_v=open_v,
-                  decided=decided, page=page, dpage=dpage,
+                  handed=handed, decided=decided, page=page, dpage=dpage,
+                  kinds=disclosure.violation_kinds(), kind=kind or "",
                   pages=max(1, -(-int(open_v["total"]) // SIZE)),
                   dpages=max(1, -(-int(decided["total"]) // SIZE)), **ctx)
 
@@ -55,8 +79,110 @@ def _page(request: Request, status: int = 200, *, violation: int | None = None,
 @router.get("/bureau/penalties", response_class=HTMLResponse)
 def penalties(request: Request,
               violation: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+              kind: Annotated[str | None, Query(max_length=40)] = None,
               page: PageNo = 1, dpage: PageNo = 1, user: Principal = Bureau) -> HTMLResponse:
-    return _page(request, violation=violation, page=page, dpage=dpage)
+    return _page(request, violation=violation, page=page, dpage=dpage, kind=kind or None)
+
+
+def _whole(text: str, fld: str, errors: forms.FieldErrors, hi: int) -> int | None:
+    return forms.whole(text, fld, errors, hi=hi)
+
+
+@router.post("/bureau/penalties/violations", response_model=None)
+def open_violation(request: Request, permit: Annotated[str, Form()] = "",
+                   kind: Annotated[str, Form()] = "", occurred_on: Annotated[str, Form()] = "",
+                   facts: Annotated[str, Form()] = "", pollutant: Annotated[str, Form()] = "",
+                   instances: Annotated[str, Form()] = "1",
+                   user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(permit=permit, kind=kind, occurred_on=occurred_on, facts=facts,
+                pollutant=pollutant, instances=instances)
+    errors = forms.FieldErrors()
+    forms.text(permit, "permit", errors, max_len=22)
+    forms.text(facts, "facts", errors, max_len=disclosure.FACTS_MAX)
+    n = _whole(instances or "1", "instances", errors, 1000)
+    audit(request, "open_violation", permit[:22], f"{kind[:40]} {occurred_on[:10]}")
+    status = 422
+    if not errors and n is not None:
+        try:
+            out = disclosure.open_violation(
+                _p(request).uow(), permit=permit.strip(), kind=kind, occurred_on=occurred_on,
+                facts=facts, pollutant=pollutant or None, instances=n, actor=user.username)
+        except DomainError as exc:
+            _errors_of(exc, errors)
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/penalties",
+                             msg=f"#{out['id']}: {out['kind_zh']} ({out['legal_basis']})")
+    return _page(request, status, forms=_forms(open=form), errs={"open": errors})
+
+
+@router.post("/bureau/penalties/transfer", response_model=None)
+def transfer(request: Request, violation: Annotated[str, Form()] = "",
+             department: Annotated[str, Form()] = "",
+             transferred_on: Annotated[str, Form()] = "",
+             user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(violation=violation, department=department, transferred_on=transferred_on)
+    errors = forms.FieldErrors()
+    vid = _whole(violation, "violation", errors, 2**53)
+    forms.text(department, "department", errors, max_len=disclosure.DEPARTMENT_MAX)
+    audit(request, "transfer_violation", violation[:20], department[:100])
+    status = 422
+    if not errors and vid is not None:
+        try:
+            disclosure.transfer_violation(_p(request).uow(), violation_id=vid,
+                                          department=department,
+                                          transferred_on=transferred_on, actor=user.username)
+        except DomainError as exc:
+            _errors_of(exc, errors)
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/penalties", msg=f"#{vid}: transferred")
+    return _page(request, status, forms=_forms(transfer=form), errs={"transfer": errors})
+
+
+@router.post("/bureau/penalties/result", response_model=None)
+def result(request: Request, violation: Annotated[str, Form()] = "",
+           result: Annotated[str, Form()] = "", result_on: Annotated[str, Form()] = "",
+           user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(violation=violation, result=result, result_on=result_on)
+    errors = forms.FieldErrors()
+    vid = _whole(violation, "violation", errors, 2**53)
+    forms.text(result, "result", errors, max_len=disclosure.RESULT_MAX)
+    audit(request, "violation_result", violation[:20], result[:200])
+    status = 422
+    if not errors and vid is not None:
+        try:
+            disclosure.record_result(_p(request).uow(), violation_id=vid, result=result,
+                                     result_on=result_on, actor=user.username)
+        except DomainError as exc:
+            _errors_of(exc, errors)
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/penalties", msg=f"#{vid}: result recorded")
+    return _page(request, status, forms=_forms(result=form), errs={"result": errors})
+
+
+@router.post("/bureau/penalties/confirm-clue", response_model=None)
+def confirm_clue(request: Request, clue: Annotated[str, Form()] = "",
+                 kind: Annotated[str, Form()] = "", facts: Annotated[str, Form()] = "",
+                 user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(clue=clue, kind=kind, facts=facts)
+    errors = forms.FieldErrors()
+    cid = _whole(clue, "clue", errors, 2**53)
+    audit(request, "confirm_clue", clue[:20], kind[:40])
+    status = 422
+    if not errors and cid is not None:
+        try:
+            out = clue_service.confirm_violation(
+                _p(request).uow(), clue_id=cid, kind=kind or None, facts=facts or None,
+                actor=user.username)
+        except DomainError as exc:
+            _errors_of(exc, errors)
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/penalties",
+                             msg=f"#{out['id']}: {out['kind_zh']} ({out['legal_basis']})")
+    return _page(request, status, forms=_forms(confirm=form), errs={"confirm": errors})
 
 
 @router.post("/bureau/penalties", response_model=None)
@@ -91,8 +217,7 @@ def decide(request: Request, violation: Annotated[str, Form()] = "",
         else:
             return see_other("/bureau/penalties",
                              msg=f"{out['number']}: {yuan(out['amount_fen'])} yuan, published")
-    return _page(request, status, forms={"decide": form, "correct": {}, "withdraw": {}},
-                 errs={"decide": errors})
+    return _page(request, status, forms=_forms(decide=form), errs={"decide": errors})
 
 
 @router.post("/bureau/penalties/correct", response_model=None)
@@ -125,8 +250,7 @@ def correct(request: Request, number: Annotated[str, Form()] = "",
             status = status_of(exc)
         else:
             return see_other("/bureau/penalties", msg=f"{out['number']}: corrected")
-    return _page(request, status, forms={"decide": {}, "correct": form, "withdraw": {}},
-                 errs={"correct": errors})
+    return _page(request, status, forms=_forms(correct=form), errs={"correct": errors})
 
 
 @router.post("/bureau/penalties/withdraw", response_model=None)
@@ -148,5 +272,4 @@ def withdraw(request: Request, number: Annotated[str, Form()] = "",
             status = status_of(exc)
         else:
             return see_other("/bureau/penalties", msg=f"{out['number']}: withdrawn")
-    return _page(request, status, forms={"decide": {}, "correct": {}, "withdraw": form},
-                 errs={"withdraw": errors})
+    return _page(request, status, forms=_forms(withdraw=form), errs={"withdraw": errors})

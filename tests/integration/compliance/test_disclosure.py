@@ -22,11 +22,13 @@ from compliance.errors import (
     ViolationNotFound,
     ViolationNotOpen,
 )
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B, build_spine
+from tests.report_fields import HEADER as REPORT_HEADER
+from tests.report_fields import row
 from trading import service as trading
 
 pytestmark = pytest.mark.db
-HEADER = "permit,year,period,outlet,pollutant,quantity,unit\n"
 LATER = NOW + timedelta(days=30)
 MIN, MAX = 200_000_00, 1_000_000_00
 
@@ -39,9 +41,11 @@ def _violations(platform) -> dict[str, int]:  # type: ignore[no-untyped-def]
     for tag in ("A", "B"):
         compliance.register_outlet(platform.uow(), permit=codes[tag], outlet="DA001",
                                    medium="air")
-        rows.append(f"{codes[tag]},2026,Y,DA001,SO2,{4000 + (8000 if tag == 'A' else 6000)},kg")
-    compliance.import_reports(platform.uow(), csv_text=HEADER + "\n".join(rows),
-                              actor="officer", now=NOW)
+        rows.append(row(f"{codes[tag]},2026,Y,DA001,SO2,"
+                        f"{4000 + (8000 if tag == 'A' else 6000)},kg", "Y"))
+    # filed on 2027-01-02 (2026 has ended); the true-up runs early with a reason
+    compliance.import_reports(platform.uow(), csv_text=REPORT_HEADER + "\n".join(rows),
+                              actor="officer", now=datetime(2027, 1, 2, 2, tzinfo=NOW.tzinfo))
     for tag in ("A", "B"):
         compliance.true_up(platform.uow(), permit=codes[tag], year=2026, actor="officer",
                            override_reason="test: before the deadline", now=NOW)
@@ -160,6 +164,7 @@ def test_public_trades_and_permits_carry_nothing_private(platform) -> None:  # t
     for tag in ("A", "B"):
         alloc.confirm_rights(platform.uow(), permit=codes[tag], pollutant="SO2", year=2026,
                              actor="test")
+    fund_and_pay(platform, codes["A"])  # tradable once the paid-use fee is paid
     alloc.verify_surplus(platform.uow(), permit=codes["A"], pollutant="SO2", year=2026,
                          qty_kg=2000, actor="test")
     sell = trading.place_order(platform.uow(), trading.PlaceOrder(
