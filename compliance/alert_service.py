@@ -1,6 +1,12 @@
-"""Heavy-pollution alert use cases: declare (caps for every affected permit are computed and
-stored with the alert), lift early (caps recomputed for the shortened window), list and read
-alerts, caps and breaches, and check monitoring emissions against the caps.
+"""Heavy-pollution alert use cases: set a permit's emergency measures (grade and per level
+cut and measure), declare (caps for every affected permit are computed from its baseline and
+its cut and stored with the alert), lift early (caps recomputed for the shortened window from
+the baselines and cuts recorded at declaration), list and read alerts, caps, the region's
+total cut against the level's target and breaches, and check monitoring emissions against
+the caps.
+
+A cap is fixed when the alert is declared: measures set later, or monitoring data for the
+baseline window that arrives later, do not change a declared alert's caps.
 
 `check_alerts` is idempotent: a breach is keyed by (alert, permit, pollutant, period, day),
 so re-running records nothing new and opens no second clue; when more monitoring data has
@@ -10,7 +16,8 @@ opens one problem clue of kind "alert_breach" through `ClueStore`, in the same t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -19,7 +26,13 @@ from compliance import alerts as AL
 from compliance.alert_store import AlertStore
 from compliance.alert_tables import AlertBreachRow, AlertCapRow, AlertRow
 from compliance.clue_store import ClueStore, utc
-from compliance.errors import AlertNotActive, AlertNotFound, BadAlert
+from compliance.errors import (
+    AlertNotActive,
+    AlertNotFound,
+    BadAlert,
+    BadEmergencyMeasure,
+    EmergencyPermitNotFound,
+)
 from compliance.screening import Anomaly
 from kernel.clock import CST, system_clock, trading_day
 from ledger.service import UoW
@@ -61,8 +74,12 @@ def alert_dict(row: AlertRow, today: date) -> dict[str, Any]:
 
 def cap_dict(c: AlertCapRow) -> dict[str, Any]:
     return {"permit": c.permit, "enterprise": c.enterprise, "pollutant": c.pollutant,
-            "month": c.month.strftime("%Y-%m"), "permitted_kg": c.permitted_kg,
-            "days_in_year": c.days_in_year, "daily_cap_kg": c.daily_cap_kg, "days": c.days,
+            "zone": c.zone, "month": c.month.strftime("%Y-%m"),
+            "permitted_kg": c.permitted_kg, "days_in_year": c.days_in_year,
+            "basis": c.basis, "baseline_g": c.baseline_g, "baseline_days": c.baseline_days,
+            "baseline_daily_kg": _kg(c.baseline_g // max(c.baseline_days, 1)),
+            "cut_pct": c.cut_pct, "cut_source": c.cut_source, "grade": c.grade,
+            "measure": c.measure, "daily_cap_kg": c.daily_cap_kg, "days": c.days,
             "monthly_cap_kg": c.monthly_cap_kg}
 
 
@@ -79,15 +96,52 @@ def breach_dict(b: AlertBreachRow) -> dict[str, Any]:
             "clue": b.clue, "found_at": utc(b.found_at).isoformat()}
 
 
-def _store_caps(store: AlertStore, row: AlertRow) -> int:
+def _store_caps(store: AlertStore, row: AlertRow, *, keep: bool = False) -> int:
+    """Compute and store the alert's caps. `keep`: reuse the baselines and cuts recorded at
+    declaration (a lift shortens the window, it does not re-judge the baseline)."""
     last = AL.effective_last_day(row.last_day, row.lifted_on)
-    permitted, owners = store.affected(list(row.zones), row.first_day, last)
-    caps = AL.caps(permitted, row.cut_pct, row.first_day, last)
+    params = AL.alert_parameters(row.first_day)
+    affected = store.affected(list(row.zones), row.first_day, last)
+    permits = sorted({a.permit for a in affected})
+    plans = store.plans(permits)
+    kept: dict[tuple[str, str, int], AlertCapRow] = {}
+    if keep:
+        kept = {(c.permit, c.pollutant, c.month.year): c for c in store.caps(row.id)[0]}
+    start, end = AL.baseline_window(row.first_day, params)
+    monitored: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
+    for (permit, pollutant, day), g in store.daily_emissions(permits, start, end).items():
+        monitored[(permit, pollutant)][day] = g
+    owners = {a.permit: a.enterprise for a in affected}
+    inputs = []
+    for a in affected:
+        old = kept.get((a.permit, a.pollutant, a.year))
+        if old is not None:
+            inputs.append(AL.CapInput(
+                a.permit, a.pollutant, a.year, old.zone, old.permitted_kg,
+                AL.Baseline(old.basis, old.baseline_g, old.baseline_days), old.cut_pct,
+                old.cut_source, old.grade, old.measure))
+            continue
+        base = (AL.monitored_baseline(monitored.get((a.permit, a.pollutant), {}), params)
+                or AL.permitted_baseline(a.permitted_kg, a.year, a.sector, params))
+        plan = plans.get(a.permit)
+        cut, source, text = AL.permit_cut(plan, row.level, row.cut_pct, params)
+        inputs.append(AL.CapInput(a.permit, a.pollutant, a.year, a.zone, a.permitted_kg, base,
+                                  cut, source, plan.grade if plan else None, text))
+    caps = AL.caps(inputs, row.first_day, last)
     return store.replace_caps(row.id, [
         AlertCapRow(alert=row.id, permit=c.permit, pollutant=c.pollutant, month=c.month,
                     enterprise=owners[c.permit], permitted_kg=c.permitted_kg,
                     days_in_year=c.days_in_year, daily_cap_kg=c.daily_cap_kg, days=c.days,
-                    monthly_cap_kg=c.monthly_cap_kg) for c in caps])
+                    monthly_cap_kg=c.monthly_cap_kg, zone=c.zone, basis=c.basis,
+                    baseline_g=c.baseline_g, baseline_days=c.baseline_days,
+                    cut_pct=c.cut_pct, cut_source=c.cut_source, grade=c.grade,
+                    measure=c.measure) for c in caps])
+
+
+def _cap_value(c: AlertCapRow) -> AL.Cap:
+    return AL.Cap(c.permit, c.pollutant, c.month, c.permitted_kg, c.days_in_year,
+                  c.daily_cap_kg, c.days, c.monthly_cap_kg, c.zone, c.basis, c.baseline_g,
+                  c.baseline_days, c.cut_pct, c.cut_source, c.grade, c.measure)
 
 
 def declare_alert(uow: UoW, *, level: str, zones: Sequence[str], first_day: date,
@@ -135,7 +189,7 @@ def lift_alert(uow: UoW, *, alert_id: int, actor: str, now: datetime | None = No
         if today >= row.last_day:
             raise AlertNotActive(f"alert {alert_id} ends on {row.last_day}: nothing to lift")
         row.lifted_on, row.lifted_by, row.lifted_at = today, actor, utc(now)
-        n = _store_caps(store, row)
+        n = _store_caps(store, row, keep=True)
         out = alert_dict(row, today)
         out["caps"] = n
         uow.commit()
@@ -192,6 +246,111 @@ def alert_breaches(uow: UoW, *, alert_id: int | None = None, enterprise: str | N
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
+def alert_region(uow: UoW, *, alert_id: int) -> dict[str, Any]:
+    """The region's total cut: per zone and pollutant, Σ baseline over the alert's days of
+    the affected permits against Σ their caps, and the cut achieved against the level's
+    least cut (10/20/30 %). The law's target is of the whole society's emissions; this is
+    the permitted sources' share of it."""
+    with uow:
+        store = AlertStore(uow.session)
+        row = store.get(alert_id)
+        if row is None:
+            raise AlertNotFound(f"no alert {alert_id}", field="alert")
+        levels = AL.least_cuts(get_parameters(on=row.first_day).alert_cut_ratios)
+        target = levels.get(row.level, row.cut_pct)
+        totals = AL.region_totals([_cap_value(c) for c in store.caps(alert_id)[0]], target)
+        level, cut = row.level, row.cut_pct
+    items = [{"zone": t.zone, "pollutant": t.pollutant, "permits": t.permits,
+              "baseline_g": t.baseline_g, "baseline_kg": _kg(t.baseline_g),
+              "cap_kg": t.cap_kg,
+              "achieved_pct": None if t.achieved_pct is None else str(t.achieved_pct),
+              "target_pct": t.target_pct, "meets": t.meets} for t in totals]
+    return {"alert": alert_id, "level": level, "cut_pct": cut, "target_pct": target,
+            "items": items}
+
+
+def _levels_in(levels: Mapping[str, Any]) -> dict[str, tuple[object, str | None]]:
+    out: dict[str, tuple[object, str | None]] = {}
+    for level, m in levels.items():
+        if m is None:
+            continue
+        if not isinstance(m, Mapping):
+            raise BadEmergencyMeasure(f"the {level} measure must give cut_pct and measure",
+                                      field=f"levels.{level}")
+        text = m.get("measure")
+        if text is not None and not isinstance(text, str):
+            raise BadEmergencyMeasure(f"the {level} measure must be text",
+                                      field=f"levels.{level}.measure")
+        out[str(level)] = (m.get("cut_pct"), text)
+    return out
+
+
+def measures_dict(permit: str, enterprise: str | None, plan: AL.Plan | None,
+                  set_by: str | None = None, set_at: datetime | None = None
+                  ) -> dict[str, Any]:
+    """The permit's grade and, per level, its own measure and the cut that applies (the
+    grade's default, or for a permit without measures the level's least cut)."""
+    params = AL.alert_parameters()
+    levels = {}
+    for level, least in AL.LEVELS.items():
+        cut, source, text = AL.permit_cut(plan, level, least, params)
+        own = plan.levels.get(level) if plan else None
+        levels[level] = {"cut_pct": own.cut_pct if own else None,
+                         "measure": own.text if own else None,
+                         "applies_pct": cut, "source": source, "measure_text": text}
+    return {"permit": permit, "enterprise": enterprise,
+            "grade": plan.grade if plan else None, "levels": levels, "set_by": set_by,
+            "set_at": utc(set_at).isoformat() if set_at else None,
+            "parameters": params.version}
+
+
+def set_measures(uow: UoW, *, permit: str, grade: str, levels: Mapping[str, Any],
+                 actor: str, now: datetime | None = None) -> dict[str, Any]:
+    """Set (replace) a permit's emergency measures: its performance grade and per alert
+    level a cut of 0-100 % of its baseline with an optional measure text. Checked before
+    anything is stored; the permit must exist (404 otherwise)."""
+    now = now or system_clock()
+    plan = AL.plan(grade, _levels_in(levels))
+    with uow:
+        store = AlertStore(uow.session)
+        if not store.permit_known(permit):
+            raise EmergencyPermitNotFound(f"no permit {permit}", field="permit")
+        store.set_plan(permit, plan, actor=actor, at=utc(now))
+        out = measures_dict(permit, store.enterprise_of([permit]).get(permit), plan, actor,
+                            now)
+        uow.commit()
+    return out
+
+
+def get_measures(uow: UoW, *, permit: str, enterprise: str | None = None) -> dict[str, Any]:
+    """A permit's measures; `enterprise` restricts to that enterprise's permits (404)."""
+    with uow:
+        store = AlertStore(uow.session)
+        owner = store.enterprise_of([permit]).get(permit)
+        if owner is None or (enterprise is not None and owner != enterprise):
+            raise EmergencyPermitNotFound(f"no permit {permit}", field="permit")
+        row = store.plan_row(permit)
+        plan = store.plans([permit]).get(permit)
+        return measures_dict(permit, owner, plan, row.set_by if row else None,
+                             row.set_at if row else None)
+
+
+def list_measures(uow: UoW, *, enterprise: str | None = None, offset: int = 0,
+                  limit: int = 50) -> dict[str, Any]:
+    """Permits with emergency measures, the most recently set first (`enterprise`: its
+    permits only)."""
+    _page(offset, limit)
+    with uow:
+        store = AlertStore(uow.session)
+        rows, total = store.plan_rows(enterprise=enterprise, offset=offset, limit=limit)
+        codes = [r.permit for r in rows]
+        plans = store.plans(codes)
+        owners = store.enterprise_of(codes)
+        items = [measures_dict(r.permit, owners.get(r.permit), plans.get(r.permit), r.set_by,
+                               r.set_at) for r in rows]
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
+
+
 def _window(b: AL.Breach, last: date) -> tuple[datetime, datetime]:
     """The breach's hours (UTC): the day, or the month's alert days up to the last one."""
     first = b.day
@@ -212,8 +371,7 @@ def _check_one(store: AlertStore, clues: ClueStore, alert_id: int, now: datetime
         raise AlertNotFound(f"no alert {alert_id}", field="alert")
     last = AL.effective_last_day(row.last_day, row.lifted_on)
     caps_rows, _n = store.caps(alert_id)
-    caps = [AL.Cap(c.permit, c.pollutant, c.month, c.permitted_kg, c.days_in_year,
-                   c.daily_cap_kg, c.days, c.monthly_cap_kg) for c in caps_rows]
+    caps = [_cap_value(c) for c in caps_rows]
     owners = {c.permit: c.enterprise for c in caps_rows}
     row.checked_at = utc(now)
     if not caps:
@@ -234,9 +392,11 @@ def _check_one(store: AlertStore, clues: ClueStore, alert_id: int, now: datetime
             cap_kg=b.cap_kg, found_at=utc(now))))
     if not new:
         return []
+    by_month = {(c.permit, c.pollutant, c.month): c for c in caps_rows}
     anomalies = []
     for b, _r in new:
         start, end = _window(b, last)
+        cap = by_month[(b.permit, b.pollutant, b.day.replace(day=1))]
         anomalies.append(Anomaly(
             permit=b.permit, outlet="", kind=BREACH_KIND, pollutant=b.pollutant, start=start,
             end=end, evidence={
@@ -244,7 +404,9 @@ def _check_one(store: AlertStore, clues: ClueStore, alert_id: int, now: datetime
                 "period": b.period,
                 "day": b.day.isoformat() if b.period == "day" else b.day.strftime("%Y-%m"),
                 "emitted_g": b.emitted_g, "emitted_kg": _kg(b.emitted_g),
-                "cap_kg": b.cap_kg}))
+                "cap_kg": b.cap_kg, "permit_cut_pct": cap.cut_pct,
+                "cut_source": cap.cut_source, "measure": cap.measure, "basis": cap.basis,
+                "baseline_daily_kg": _kg(cap.baseline_g // max(cap.baseline_days, 1))}))
     # the breach key already guarantees one clue per breach: no clue de-duplication here
     ids = clues.open_from_anomalies(anomalies, now=now, source=f"alert:{alert_id}",
                                     dedupe=False)

@@ -1,19 +1,49 @@
-"""Heavy-pollution alert repository: all SQL for alerts, their caps and breaches, and the
-registry and monitoring reads the caps and checks need (in the same session)."""
+"""Heavy-pollution alert repository: all SQL for permits' emergency measures, alerts, their
+caps and breaches, and the registry and monitoring reads the caps and checks need (in the same
+session). Daily emissions are read from `monitoring_daily` only (grams per permit, outlet,
+pollutant and day), summed over the permit's outlets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from allocation.tables import DistrictRow, PermitQuantityRow, PermitRow, SiteRow, ZoneRow
-from compliance.alert_tables import AlertBreachRow, AlertCapRow, AlertRow
+from allocation.tables import (
+    DistrictRow,
+    EnterpriseRow,
+    PermitQuantityRow,
+    PermitRow,
+    SiteRow,
+    ZoneRow,
+)
+from compliance.alert_tables import (
+    AlertBreachRow,
+    AlertCapRow,
+    AlertRow,
+    EmergencyMeasureRow,
+    EmergencyPlanRow,
+)
+from compliance.alerts import Measure, Plan
 from compliance.supervision_tables import MonitoringDailyRow
+from kernel.pollutants import Pollutant
 
 CHUNK = 500
+#: heavy-pollution weather measures cut air pollutants (SO2, NOx, PM, VOCs)
+AIR = [p.value for p in Pollutant if p.medium == "air"]
+
+
+class Affected(NamedTuple):
+    permit: str
+    pollutant: str
+    year: int
+    zone: str
+    permitted_kg: int
+    enterprise: str
+    sector: str
 
 
 def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
@@ -57,24 +87,81 @@ class AlertStore:
         return [c for c in wanted if c not in known]
 
     def affected(self, zones: Sequence[str], first_day: date, last_day: date
-                 ) -> tuple[dict[tuple[str, str, int], int], dict[str, str]]:
-        """Permitted kg per (permit, pollutant, year) of the alert's years, for permits in
-        force during the alert that either sit in a listed district (all their pollutants)
-        or trade a pollutant in a listed zone (that pollutant); pollutants with no permitted
-        quantity (0 kg) are left out. Also permit → enterprise."""
+                 ) -> list[Affected]:
+        """Per (permit, air pollutant, year of the alert) the permit quantity's zone and
+        permitted kg (the legal limit from issuance, confirmed or not), for permits in force
+        during the alert that either sit in a listed district (all their air pollutants) or
+        trade a pollutant in a listed zone (that pollutant); pollutants with no permitted
+        quantity (0 kg) are left out."""
         Q, P = PermitQuantityRow, PermitRow
         years = list(range(first_day.year, last_day.year + 1))
-        q = (select(Q.permit, Q.pollutant, Q.year, Q.permitted_kg, P.enterprise)
+        q = (select(Q.permit, Q.pollutant, Q.year, Q.zone, Q.permitted_kg, P.enterprise,
+                    EnterpriseRow.sector)
              .join(P, P.code == Q.permit).join(SiteRow, SiteRow.id == P.site)
-             .where(Q.year.in_(years), Q.permitted_kg > 0, P.status != "revoked",
-                    P.valid_from <= last_day, P.valid_to >= first_day,
-                    or_(Q.zone.in_(list(zones)), SiteRow.district.in_(list(zones)))))
-        permitted: dict[tuple[str, str, int], int] = {}
-        owners: dict[str, str] = {}
-        for permit, pollutant, year, kg, ent in self.s.execute(q):
-            permitted[(permit, pollutant, year)] = int(kg)
-            owners[permit] = ent
-        return permitted, owners
+             .join(EnterpriseRow, EnterpriseRow.credit_code == P.enterprise)
+             .where(Q.year.in_(years), Q.permitted_kg > 0, Q.pollutant.in_(AIR),
+                    P.status != "revoked", P.valid_from <= last_day,
+                    P.valid_to >= first_day,
+                    or_(Q.zone.in_(list(zones)), SiteRow.district.in_(list(zones))))
+             .order_by(Q.permit, Q.pollutant, Q.year))
+        return [Affected(permit, pollutant, int(year), zone, int(kg), ent, sector)
+                for permit, pollutant, year, zone, kg, ent, sector in self.s.execute(q)]
+
+    # emergency measures ------------------------------------------------------------------
+    def permit_known(self, permit: str) -> bool:
+        return self.s.get(PermitRow, permit) is not None
+
+    def plans(self, permits: Sequence[str]) -> dict[str, Plan]:
+        """permit → its emergency measures, for the permits that have them."""
+        grades: dict[str, str] = {}
+        levels: dict[str, dict[str, Measure]] = {}
+        for chunk in _chunks(sorted(set(permits))):
+            for r in self.s.scalars(select(EmergencyPlanRow)
+                                    .where(EmergencyPlanRow.permit.in_(chunk))):
+                grades[r.permit] = r.grade
+            for m in self.s.scalars(select(EmergencyMeasureRow)
+                                    .where(EmergencyMeasureRow.permit.in_(chunk))):
+                levels.setdefault(m.permit, {})[m.level] = Measure(m.cut_pct, m.measure)
+        return {p: Plan(g, levels.get(p, {})) for p, g in grades.items()}
+
+    def plan_row(self, permit: str) -> EmergencyPlanRow | None:
+        return self.s.get(EmergencyPlanRow, permit)
+
+    def set_plan(self, permit: str, plan: Plan, *, actor: str, at: datetime) -> None:
+        """Replace the permit's grade and measures."""
+        row = self.s.get(EmergencyPlanRow, permit, with_for_update=True)
+        if row is None:
+            row = EmergencyPlanRow(permit=permit, grade=plan.grade, set_by=actor, set_at=at)
+            self.s.add(row)
+        else:
+            row.grade, row.set_by, row.set_at = plan.grade, actor, at
+        self.s.flush()
+        self.s.execute(delete(EmergencyMeasureRow).where(EmergencyMeasureRow.permit == permit))
+        self.s.add_all([EmergencyMeasureRow(permit=permit, level=lv, cut_pct=m.cut_pct,
+                                            measure=m.text)
+                        for lv, m in plan.levels.items()])
+        self.s.flush()
+
+    def plan_rows(self, *, enterprise: str | None = None, offset: int = 0, limit: int = 50
+                  ) -> tuple[list[EmergencyPlanRow], int]:
+        E = EmergencyPlanRow
+        conds = []
+        if enterprise is not None:
+            conds.append(E.permit.in_(select(PermitRow.code)
+                                      .where(PermitRow.enterprise == enterprise)))
+        total = self.s.scalar(select(func.count()).select_from(E).where(*conds)) or 0
+        rows = list(self.s.scalars(select(E).where(*conds)
+                                   .order_by(E.set_at.desc(), E.permit)
+                                   .offset(offset).limit(limit)))
+        return rows, int(total)
+
+    def enterprise_of(self, permits: Sequence[str]) -> Mapping[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(permits))):
+            for code, ent in self.s.execute(select(PermitRow.code, PermitRow.enterprise)
+                                            .where(PermitRow.code.in_(chunk))):
+                out[code] = ent
+        return out
 
     # caps --------------------------------------------------------------------------------
     def replace_caps(self, alert_id: int, caps: Iterable[AlertCapRow]) -> int:

@@ -1,6 +1,8 @@
-"""Heavy-pollution alert tables: the bureau's declarations, the caps each one gives the
-affected permits (per pollutant and month: the daily cap of that year and the month's cap),
-and the breaches found by checking daily monitoring emissions against them.
+"""Heavy-pollution alert tables: each permit's emergency measures (performance grade and per
+alert level a cut and the measure's text), the bureau's declarations, the caps each one gives
+the affected permits (per pollutant and month: the baseline and its basis, the cut applied,
+the daily cap of that year and the month's cap), and the breaches found by checking daily
+monitoring emissions against them.
 
 Quantities: caps in whole kg, emissions in grams (as `monitoring_daily` holds them), so that
 comparing never rounds the emission."""
@@ -12,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -25,6 +28,31 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.metadata import Base
 
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class EmergencyPlanRow(Base):
+    """A permit's entry in the emergency emission-reduction list (应急减排清单): its
+    performance grade, set by the bureau."""
+
+    __tablename__ = "permit_emergency_plan"
+    permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(12))  # A | B | C | D | unclassified
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EmergencyMeasureRow(Base):
+    """The permit's measure at one alert level: a cut in percent of its baseline and, where
+    the measure is e.g. stopping a named process line, its text (the cut is its equivalent)."""
+
+    __tablename__ = "permit_emergency_measure"
+    permit: Mapped[str] = mapped_column(ForeignKey("permit_emergency_plan.permit"),
+                                        primary_key=True)
+    level: Mapped[str] = mapped_column(String(6), primary_key=True)
+    cut_pct: Mapped[int] = mapped_column(Integer)
+    measure: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (CheckConstraint("cut_pct BETWEEN 0 AND 100", name="cut_range"),)
 
 
 class AlertRow(Base):
@@ -61,6 +89,18 @@ class AlertCapRow(Base):
     daily_cap_kg: Mapped[int] = mapped_column(BigInteger)
     days: Mapped[int] = mapped_column(Integer)  # days of the alert in this month
     monthly_cap_kg: Mapped[int] = mapped_column(BigInteger)
+    #: the permit quantity's trading zone (the region totals group by it)
+    zone: Mapped[str] = mapped_column(String(20), server_default="")
+    #: "monitoring" (baseline_g over baseline_days days with data before the alert) or
+    #: "permitted" (permitted kg × 1000 over the operating days)
+    basis: Mapped[str] = mapped_column(String(12), server_default="permitted")
+    baseline_g: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    baseline_days: Mapped[int] = mapped_column(Integer, server_default="365")
+    cut_pct: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: measure | grade | alert: where the cut came from
+    cut_source: Mapped[str] = mapped_column(String(8), server_default="alert")
+    grade: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    measure: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AlertBreachRow(Base):

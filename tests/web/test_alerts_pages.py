@@ -284,3 +284,86 @@ def test_api_alerts_and_clues(client, auth, permitted, platform, today) -> None:
     assert r.status_code == 409 and r.json()["error"] == "alert_not_active"  # ends today
     listed = client.get(f"/api/v1/alerts?alert={alert['id']}", headers=auth("analyst"))
     assert listed.status_code == 200 and listed.json()["items"][0]["breaches"] == 4
+
+
+def test_emergency_measures_api_and_region_totals(client, auth, permitted, platform, today) -> None:  # type: ignore[no-untyped-def]
+    officer = auth("officer")
+    pa = permitted["A"]
+    body = {"permit": pa, "grade": "C", "levels": {
+        "orange": {"cut_pct": 30}, "red": {"cut_pct": 60, "measure": "stop sinter line 2"}}}
+    # bad input: 4xx naming the field, nothing stored
+    for bad, field in ((dict(body, grade="E"), "grade"),
+                       (dict(body, levels={"red": {"cut_pct": 101}}), "levels.red.cut_pct"),
+                       (dict(body, levels={"red": {"cut_pct": -1}}), "levels.red.cut_pct"),
+                       (dict(body, levels={"purple": {"cut_pct": 10}}), "levels.purple"),
+                       (dict(body, levels={"yellow": {"cut_pct": 50},
+                                           "red": {"cut_pct": 20}}), "levels.red.cut_pct")):
+        r = client.post("/api/v1/alerts/measures", headers=officer, json=bad)
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == field, r.json()
+    r = client.post("/api/v1/alerts/measures", headers=officer,
+                    json=dict(body, permit="X" * 22))
+    assert r.status_code == 404 and r.json()["error"] == "emergency_permit_not_found"
+    assert client.get("/api/v1/alerts/measures", headers=officer).json()["total"] == 0
+    # only the bureau sets measures
+    assert client.post("/api/v1/alerts/measures", headers=auth("trader_a"),
+                       json=body).status_code == 403
+    r = client.post("/api/v1/alerts/measures", headers=officer, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["levels"]["red"] == {"cut_pct": 60, "measure": "stop sinter line 2",
+                                         "applies_pct": 60, "source": "measure",
+                                         "measure_text": "stop sinter line 2"}
+    # a trader reads its own permit's measures, not another's
+    assert client.get(f"/api/v1/alerts/measures?permit={pa}",
+                      headers=auth("trader_a")).json()["items"][0]["grade"] == "C"
+    assert client.get(f"/api/v1/alerts/measures?permit={pa}",
+                      headers=auth("trader_b")).status_code == 404
+    assert client.get("/api/v1/alerts/measures", headers=auth("trader_b")).json()["total"] == 0
+
+    r = client.post("/api/v1/alerts", headers=officer, json={
+        "level": "red", "zones": ["ZA1"], "first_day": today.isoformat(),
+        "last_day": today.isoformat()})
+    assert r.status_code == 201, r.text
+    aid = r.json()["id"]
+    caps = {c["permit"]: c for c in client.get(f"/api/v1/alerts/caps?alert={aid}",
+                                                headers=officer).json()["items"]}
+    days = caps[pa]["days_in_year"]
+    assert caps[pa]["cut_pct"] == 60 and caps[pa]["measure"] == "stop sinter line 2"
+    assert caps[pa]["daily_cap_kg"] == 8000 * 40 // (100 * days)
+    assert caps[permitted["B"]]["cut_source"] == "alert"
+    region = client.get(f"/api/v1/alerts/region?alert={aid}", headers=officer).json()
+    assert region["target_pct"] == 30 and len(region["items"]) == 1
+    item = region["items"][0]
+    assert (item["zone"], item["pollutant"], item["permits"]) == ("ZA1", "SO2", 2)
+    assert item["cap_kg"] == caps[pa]["daily_cap_kg"] + caps[permitted["B"]]["daily_cap_kg"]
+    assert item["meets"] is True
+    assert client.get("/api/v1/alerts/region?alert=99999",
+                      headers=officer).status_code == 404
+
+
+def test_emergency_measures_form_and_the_alert_detail(browser, permitted, today) -> None:  # type: ignore[no-untyped-def]
+    officer = browser("officer")
+    pa = permitted["A"]
+    page = officer.get("/bureau/alerts")
+    assert page.status_code == 200 and 'id="measures-form"' in page.text
+    assert "应急减排措施" in page.text
+    r = officer.post("/bureau/alerts/measures", data=dict(
+        permit=pa, grade="Z", yellow_cut="", yellow_measure="", orange_cut="150",
+        orange_measure="", red_cut="", red_measure="stop line 1"))
+    assert r.status_code == 422 and 'id="measures-form"' in r.text
+    assert r.text.count('class="field-error"') == 3  # grade, orange cut, red cut missing
+    r = officer.post("/bureau/alerts/measures", data=dict(
+        permit=pa, grade="B", yellow_cut="40", orange_cut="20", red_cut=""))
+    assert r.status_code == 422 and "bad_emergency_measure" in r.text
+    loc = _see_other(officer.post("/bureau/alerts/measures", data=dict(
+        permit=pa, grade="B", yellow_cut="", orange_cut="", red_cut="50",
+        red_measure="stop sinter line 2"), follow_redirects=False))
+    assert f"permit={pa}" in loc
+    page = officer.get(f"/bureau/alerts?permit={pa}").text
+    form = page[page.index('id="measures-form"'):page.index('id="measures-list"')]
+    assert 'value="50"' in form and "stop sinter line 2" in form
+    aid = _declare(officer, today)
+    page = officer.get(f"/bureau/alerts?alert={aid}").text
+    assert 'id="region"' in page and "区域总削减与目标对比" in page
+    caps = page[page.index('id="caps"'):page.index('id="breaches"')]
+    assert "stop sinter line 2" in caps and "许可量 ÷ 生产天数" in caps

@@ -101,12 +101,90 @@ class CapOut(BaseModel):
     permit: str
     enterprise: str
     pollutant: str
+    zone: str
     month: str
     permitted_kg: int
     days_in_year: int
+    basis: Literal["monitoring", "permitted"] = Field(
+        description="monitoring: mean of the days with data in the 30 days before the alert; "
+                    "permitted: permitted quantity ÷ operating days")
+    baseline_g: int = Field(description="grams over baseline_days days")
+    baseline_days: int
+    baseline_daily_kg: str = Field(description="mean daily baseline, kg with 3 decimals")
+    cut_pct: int = Field(description="the cut applied to this permit")
+    cut_source: Literal["measure", "grade", "alert"]
+    grade: str | None
+    measure: str | None
     daily_cap_kg: int
     days: int
     monthly_cap_kg: int
+
+
+class RegionItem(BaseModel):
+    zone: str
+    pollutant: str
+    permits: int
+    baseline_g: int = Field(description="Σ baseline over the alert's days, grams")
+    baseline_kg: str
+    cap_kg: int = Field(description="Σ monthly caps")
+    achieved_pct: str | None = Field(description="1 − caps ÷ baseline, % (0.1, rounded down)")
+    target_pct: int
+    meets: bool
+
+
+class RegionOut(BaseModel):
+    alert: int
+    level: str
+    cut_pct: int
+    target_pct: int = Field(description="the level's least cut (10/20/30 %)")
+    items: list[RegionItem]
+
+
+Grade = Literal["A", "B", "C", "D", "unclassified"]
+
+
+class LevelMeasureIn(Strict):
+    cut_pct: int = Field(ge=0, le=100, description="cut in percent of the baseline")
+    measure: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="e.g. stopping a named process line; cut_pct is its equivalent")
+
+
+class LevelsIn(Strict):
+    yellow: LevelMeasureIn | None = None
+    orange: LevelMeasureIn | None = None
+    red: LevelMeasureIn | None = None
+
+
+class MeasuresIn(Strict):
+    permit: PermitCode
+    grade: Grade = Field(description="performance grade (绩效分级)")
+    levels: LevelsIn = Field(default_factory=LevelsIn)
+
+
+class LevelMeasureOut(BaseModel):
+    cut_pct: int | None = Field(description="the permit's own cut for the level")
+    measure: str | None
+    applies_pct: int = Field(description="the cut that applies (own, grade default or the "
+                                         "level's least)")
+    source: Literal["measure", "grade", "alert"]
+    measure_text: str | None
+
+
+class MeasuresOut(BaseModel):
+    permit: str
+    enterprise: str | None
+    grade: str | None
+    levels: dict[str, LevelMeasureOut]
+    set_by: str | None
+    set_at: str | None
+    parameters: str
+
+
+class MeasuresPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[MeasuresOut]
 
 
 class CapPage(BaseModel):
@@ -212,9 +290,11 @@ def list_alerts(request: Request, alert: QId | None = None, offset: Offset = 0,
 @router.post("/alerts", status_code=201, response_model=AlertOut, responses=WRITE)
 def declare_alert(request: Request, body: AlertIn, user: Principal = Bureau) -> dict[str, Any]:
     """Declare an alert for zones or districts and days (not in the past, at most 92).
-    Every affected permit gets, per pollutant with a permitted quantity that year, a daily
-    cap ⌊permitted × (1 − cut) / days in year⌋ kg and a monthly cap = daily cap × alert days
-    in the month."""
+    Every affected permit gets, per air pollutant with a permitted quantity that year
+    (confirmed or not), a daily cap ⌊baseline daily × (1 − its cut)⌋ kg and a monthly cap =
+    daily cap × alert days in the month. Baseline: the mean of its monitored daily emissions
+    over the days with data in the 30 before the first day, else permitted ÷ operating
+    days; cut: its measure for the level, its grade's default, else the alert's cut."""
     _audit(request, "declare_alert", ",".join(body.zones),
            f"{body.level} {body.first_day}..{body.last_day}")
     return alerts.declare_alert(_p(request).uow(), level=body.level, zones=body.zones,
@@ -244,6 +324,44 @@ def alert_caps(request: Request, alert: QId, offset: Offset = 0, limit: Limit = 
     """An alert's caps per permit, pollutant and month (a trader: its own permits)."""
     return alerts.alert_caps(_p(request).uow(), alert_id=alert, enterprise=_own(user),
                              offset=offset, limit=limit)
+
+
+@router.get("/alerts/region", response_model=RegionOut, responses=READ)
+def alert_region(request: Request, alert: QId, _user: Principal = Reader) -> dict[str, Any]:
+    """The region's total cut per zone and pollutant: Σ baseline of the affected permits
+    over the alert's days against Σ their caps, and the cut achieved against the level's
+    10/20/30 % target."""
+    return alerts.alert_region(_p(request).uow(), alert_id=alert)
+
+
+@router.get("/alerts/measures", response_model=MeasuresPage, responses=READ)
+def list_measures(request: Request,
+                  permit: Annotated[str | None, Query(max_length=22)] = None,
+                  offset: Offset = 0, limit: Limit = 50,
+                  user: Principal = Reader) -> dict[str, Any]:
+    """Permits' emergency measures (a trader: its own permits), or the one `permit`'s
+    (with the cut that applies per level even when it has none)."""
+    if permit:
+        one = alerts.get_measures(_p(request).uow(), permit=permit, enterprise=_own(user))
+        return {"total": 1, "offset": 0, "limit": limit, "items": [one]}
+    return alerts.list_measures(_p(request).uow(), enterprise=_own(user), offset=offset,
+                                limit=limit)
+
+
+@router.post("/alerts/measures", response_model=MeasuresOut, responses=WRITE)
+def set_measures(request: Request, body: MeasuresIn, user: Principal = Bureau
+                 ) -> dict[str, Any]:
+    """Set (replace) a permit's emergency measures from the emergency emission-reduction
+    list: its performance grade and per alert level a cut of 0-100 % of its baseline, with
+    the measure's text where it is one (its equivalent cut). Cuts never shallower at a
+    higher level. A level left out takes the grade's default (A: 0 %, voluntary; others:
+    the alert's cut)."""
+    _audit(request, "set_emergency_measures", body.permit, body.grade)
+    levels = {lv: (m.model_dump() if m is not None else None)
+              for lv, m in (("yellow", body.levels.yellow), ("orange", body.levels.orange),
+                            ("red", body.levels.red))}
+    return alerts.set_measures(_p(request).uow(), permit=body.permit, grade=body.grade,
+                               levels=levels, actor=user.username)
 
 
 @router.get("/alerts/breaches", response_model=BreachPage, responses=READ)

@@ -1,8 +1,12 @@
 """Pages of heavy-pollution alerts and problem clues.
 
 Bureau: `/bureau/alerts` declares an alert (level, zones or districts, days, optional deeper
-cut), lists alerts, shows one alert's caps and breaches, lifts it early and runs the check
-of monitoring emissions against the caps. `/bureau/clues` lists clues with filters (state,
+cut), lists alerts, shows one alert's region totals (the cut achieved against the level's
+target), caps (baseline and its basis, the cut applied) and breaches, lifts it early and
+runs the check of monitoring emissions against the caps. `/bureau/alerts/measures` sets a
+permit's emergency measures (performance grade, per level a cut and the measure's text);
+`/bureau/alerts?permit=` fills that form with the permit's current measures.
+`/bureau/clues` lists clues with filters (state,
 kind, enterprise, permit, pollutant; paginated), opens a clue by hand, and shows one clue
 with its evidence, its history and the forms of the steps its state allows.
 
@@ -24,7 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from compliance import alert_service as alerts
 from compliance import clue_service as clues
-from compliance.alerts import LEVELS
+from compliance.alerts import GRADES, LEVELS
 from compliance.clues import BUREAU as BUREAU_SIDE
 from compliance.clues import ENTERPRISE as ENTERPRISE_SIDE
 from compliance.clues import STATES, allowed_actions
@@ -44,6 +48,7 @@ Short = Annotated[str | None, Query(max_length=22)]
 ALERTS_PER_PAGE = 20
 CLUES_PER_PAGE = 30
 CAPS_SHOWN = 200
+MEASURES_SHOWN = 50
 KINDS = clues.CLUE_KINDS
 ACTIONS = ("send", "verify", "reject", "close")
 _SPLIT = re.compile(r"[\s,;，、]+")
@@ -68,12 +73,28 @@ def _alert_detail(request: Request, alert_id: int | None) -> dict[str, Any] | No
     except DomainError:
         return None
     a["cap_rows"] = alerts.alert_caps(p.uow(), alert_id=alert_id, limit=CAPS_SHOWN)
+    a["region"] = alerts.alert_region(p.uow(), alert_id=alert_id)
     a["breach_rows"] = alerts.alert_breaches(p.uow(), alert_id=alert_id, limit=200)
     return a
 
 
+def _measures_form(request: Request, permit: str | None) -> dict[str, str]:
+    """The measures form filled with a permit's current measures (empty when unknown)."""
+    if not permit:
+        return {}
+    try:
+        m = alerts.get_measures(_p(request).uow(), permit=permit)
+    except DomainError:
+        return {"permit": permit}
+    form = {"permit": permit, "grade": m["grade"] or ""}
+    for lv, v in m["levels"].items():
+        form[f"{lv}_cut"] = "" if v["cut_pct"] is None else str(v["cut_pct"])
+        form[f"{lv}_measure"] = v["measure"] or ""
+    return form
+
+
 def _alerts_page(request: Request, status: int = 200, *, alert_id: int | None = None,
-                 page: int = 1, **ctx: Any) -> HTMLResponse:
+                 page: int = 1, permit: str | None = None, **ctx: Any) -> HTMLResponse:
     detail = _alert_detail(request, alert_id)
     if is_htmx(request) and status == 200 and alert_id is not None:
         resp = render(request, "alerts_detail.html", detail=detail, alert_id=alert_id)
@@ -81,17 +102,74 @@ def _alerts_page(request: Request, status: int = 200, *, alert_id: int | None = 
     res = alerts.list_alerts(_p(request).uow(), offset=(page - 1) * ALERTS_PER_PAGE,
                              limit=ALERTS_PER_PAGE)
     ctx.setdefault("forms", {"declare": {}, "check": {}})
+    ctx["forms"].setdefault("measures", _measures_form(request, permit))
     ctx.setdefault("errors", {})
+    measures = alerts.list_measures(_p(request).uow(), limit=MEASURES_SHOWN)
     return render(request, "alerts_bureau.html", status_code=status, res=res, detail=detail,
                   alert_id=alert_id, page=page,
                   pages=_pages(int(res["total"]), ALERTS_PER_PAGE),
-                  pager_base="/bureau/alerts?", LEVELS=LEVELS, **ctx)
+                  pager_base="/bureau/alerts?", LEVELS=LEVELS, GRADES=GRADES,
+                  measures=measures, **ctx)
 
 
 @router.get("/bureau/alerts", response_class=HTMLResponse)
-def bureau_alerts(request: Request, alert: QId = None, page: Page = 1,
+def bureau_alerts(request: Request, alert: QId = None, page: Page = 1, permit: Short = None,
                   user: Principal = Bureau) -> HTMLResponse:
-    return _alerts_page(request, alert_id=alert, page=page)
+    return _alerts_page(request, alert_id=alert, page=page, permit=(permit or "").strip())
+
+
+_MEASURE_FIELDS = ("permit", "grade") + tuple(f"{lv}_{k}" for lv in LEVELS
+                                              for k in ("cut", "measure"))
+
+
+@router.post("/bureau/alerts/measures", response_model=None)
+def set_measures(request: Request, permit: Annotated[str, Form()] = "",
+                 grade: Annotated[str, Form()] = "",
+                 yellow_cut: Annotated[str, Form()] = "",
+                 yellow_measure: Annotated[str, Form()] = "",
+                 orange_cut: Annotated[str, Form()] = "",
+                 orange_measure: Annotated[str, Form()] = "",
+                 red_cut: Annotated[str, Form()] = "",
+                 red_measure: Annotated[str, Form()] = "",
+                 user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    """A permit's grade and, per level, a cut of 0-100 % (blank: the grade's default) and
+    the measure's text (then its equivalent cut is required)."""
+    raw = {"yellow": (yellow_cut, yellow_measure), "orange": (orange_cut, orange_measure),
+           "red": (red_cut, red_measure)}
+    form = dict(permit=permit, grade=grade, **{f"{lv}_{k}": v for lv, (c, m) in raw.items()
+                                               for k, v in (("cut", c), ("measure", m))})
+    errors = forms.FieldErrors()
+    code = forms.text(permit, "permit", errors, max_len=22)
+    forms.choice(grade, "grade", errors, GRADES)
+    levels: dict[str, dict[str, Any]] = {}
+    for lv, (cut_text, measure_text) in raw.items():
+        cut = forms.whole(cut_text, f"{lv}_cut", errors, lo=0, hi=100, required=False)
+        words = forms.text(measure_text, f"{lv}_measure", errors, max_len=500,
+                           required=False)
+        if words and cut is None and f"{lv}_cut" not in errors:
+            errors.add(f"{lv}_cut", "give the measure's equivalent cut")
+        if cut is not None:
+            levels[lv] = {"cut_pct": cut, "measure": words or None}
+    audit(request, "set_emergency_measures", code[:22], grade[:12])
+    status = 422
+    if not errors:
+        try:
+            alerts.set_measures(_p(request).uow(), permit=code, grade=grade, levels=levels,
+                                actor=user.username)
+        except DomainError as exc:
+            # "levels.orange.cut_pct" → the form's "orange_cut"
+            parts = (exc.field or "").split(".")
+            name = exc.field or "form"
+            if len(parts) == 3:
+                name = f"{parts[1]}_{'cut' if parts[2] == 'cut_pct' else 'measure'}"
+            errors.add(name if name in _MEASURE_FIELDS else "form",
+                       f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            return see_other(f"/bureau/alerts?permit={code}",
+                             msg=f"emergency measures of {code} set (grade {grade})")
+    return _alerts_page(request, status, forms={"declare": {}, "check": {}, "measures": form},
+                        errors={"measures": errors})
 
 
 @router.post("/bureau/alerts", response_model=None)

@@ -186,7 +186,7 @@ def test_declare_check_breaches_open_clues_once(platform) -> None:  # type: igno
 
 
 def test_declaration_refusals(platform) -> None:  # type: ignore[no-untyped-def]
-    _confirmed_spine(platform)
+    codes = _confirmed_spine(platform)
     cases = [dict(level="red", zones=["NOPE"], first_day=date(2026, 6, 1),
                   last_day=date(2026, 6, 2)),
              dict(level="red", zones=["ZA1"], first_day=date(2026, 5, 31),
@@ -203,7 +203,12 @@ def test_declaration_refusals(platform) -> None:  # type: ignore[no-untyped-def]
     out = alert_service.declare_alert(platform.uow(), level="yellow", zones=["D02"],
                                       first_day=date(2026, 6, 1), last_day=date(2026, 6, 1),
                                       actor="officer", now=NOW)
-    assert out["caps"] == 0  # C has no confirmed rights yet: no permitted quantity, no cap
+    # C's rights are not confirmed, but its permit quantity binds from issuance: it is capped
+    # (was left out under the old rule). No monitoring: ⌊50 000 × 0.9 / 365⌋ = 123 kg/d.
+    assert out["caps"] == 1
+    (cap,) = alert_service.alert_caps(platform.uow(), alert_id=out["id"])["items"]
+    assert (cap["permit"], cap["basis"], cap["baseline_days"], cap["cut_pct"],
+            cap["daily_cap_kg"]) == (codes["C"], "permitted", 365, 10, 123)
 
 
 # clues: the lifecycle through the use cases, and scoping -----------------------------------
