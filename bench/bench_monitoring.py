@@ -3,7 +3,7 @@
 A child process first writes the synthetic CSV to a temp file (not timed; its peak memory
 is reported apart as `children_peak_rss_mb`): ``--outlets`` outlets (4 per permit: three air
 outlets DA001-DA003 and one water outlet DW001) × ``--hours`` hours from 2026-01-01 00:00
-CST, with flow, SO2/NOx/PM (air) or COD/NH3-N (water) and power use, and a few planted
+CST, with flow, SO2/NOx/PM and O2 (air) or COD/NH3-N (water) and power use, and a few planted
 anomalies (an exceedance episode, a flat line, a gap, a week of emissions falling while
 power stays). Then, in this process, it times the steps of the import pipeline that
 `compliance.supervision_service.import_monitoring` runs, and prints one JSON line per
@@ -52,7 +52,7 @@ from kernel.ids import make_credit_code, make_permit_code
 
 YEAR = 2026
 HEADER = ["permit", "outlet", "hour", "flow_nm3_h", "SO2_mg_m3", "NOx_mg_m3", "PM_mg_m3",
-          "flow_m3_h", "COD_mg_l", "NH3-N_mg_l", "power_kwh"]
+          "o2_pct", "flow_m3_h", "COD_mg_l", "NH3-N_mg_l", "power_kwh"]
 AIR = ("DA001", "DA002", "DA003")
 WATER = ("DW001",)
 SECTOR = "thermal_power"
@@ -93,6 +93,7 @@ def generate(path: Path, n_outlets: int, hours: int, seed: int = 7) -> int:
     so2, nox, pm = r2(5, 30), r2(15, 45), r2(1, 8)
     cod, nh3 = r2(10, 45), r2(0.5, 4.5)
     power = r2(40_000, 60_000)
+    o2 = r2(3, 6)  # measured O2 at or below the 6 % reference: corrected <= measured
     # planted anomalies (outlet numbers are air outlets when n_outlets >= 16)
     def at(outlet: int, hour: int) -> int:
         return outlet * hours + hour
@@ -113,6 +114,7 @@ def generate(path: Path, n_outlets: int, hours: int, seed: int = 7) -> int:
         pl.Series("SO2_mg_m3", np.where(water, np.nan, np.round(so2, 2))).fill_nan(None),
         pl.Series("NOx_mg_m3", np.where(water, np.nan, nox)).fill_nan(None),
         pl.Series("PM_mg_m3", np.where(water, np.nan, pm)).fill_nan(None),
+        pl.Series("o2_pct", np.where(water, np.nan, o2)).fill_nan(None),
         pl.Series("flow_m3_h", np.where(water, flow_w, np.nan)).fill_nan(None),
         pl.Series("COD_mg_l", np.where(water, cod, np.nan)).fill_nan(None),
         pl.Series("NH3-N_mg_l", np.where(water, nh3, np.nan)).fill_nan(None),
@@ -153,7 +155,9 @@ def limits_for(outs: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], o
 
 
 def pipeline(csv: Path, outs: list[tuple[str, str, str]]) -> tuple[int, list[S.Anomaly]]:
-    reg = M.Registry(outlets={(p, o): m for p, o, m in outs})
+    reg = M.Registry(outlets={(p, o): m for p, o, m in outs},
+                     reference_o2={(p, o): S.reference_o2(SECTOR)[1] for p, o, m in outs
+                                   if m == "air"})
     t0 = time.perf_counter()
     v = M.load(csv, reg)
     t1 = time.perf_counter()
@@ -162,6 +166,7 @@ def pipeline(csv: Path, outs: list[tuple[str, str, str]]) -> tuple[int, list[S.A
     days = M.daily(v)
     t2 = time.perf_counter()
     emit("emissions", v.rows, t2 - t1, daily_rows=days.height,
+         substituted_hours=int(days["substituted_hours"].sum()),
          total_kg=M.grams_to_kg(int(days["emitted_g"].sum())))
     limits = limits_for(outs)
     hs = M.hourly_series(v, release=True)

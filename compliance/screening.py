@@ -11,7 +11,8 @@ wall-clock hours since 1970-01-01 00:00 (so a day is 24 consecutive hour numbers
 a multiple of 24); days are days since 1970-01-01.
 
 Screens and their thresholds (the constants below; pass others to override):
-- exceedance: an episode of consecutive hours whose concentration is above the limit of the
+- exceedance: an episode of consecutive hours whose O2-corrected concentration (HJ 75: the
+  corrected value judges the limit, the measured one gives the mass) is above the limit of the
   outlet's pollutant; one anomaly per episode (hours, peak, mean, limit);
 - flat_line: `FLAT_LINE_HOURS` or more consecutive hours with the identical non-zero reading
   (a frozen analyser or a written-in value); concentrations and the flow are screened;
@@ -67,6 +68,42 @@ SECTOR_AIR_SOURCE: dict[str, str | None] = {
     "sewage": None,
 }
 
+#: Reference O2 (% vol, dry flue gas) to which a sector's air limits are corrected, by limit
+#: source of `SECTOR_AIR_SOURCE` (versioned: a new table gets a new key, the old stays for
+#: recomputing old imports). Per entry: the value (None: the sector needs one but the table
+#: cannot give it, so the file must carry `o2_ref_pct`), the standard it comes from and
+#: `verify` where the text could not be read in full here (DOMAIN.md §2; a search of the
+#: stored references found no full text of the standards, so each is marked "verify").
+REFERENCE_O2_VERSION = "hj75.2017-1"
+REFERENCE_O2: dict[str, dict[str, tuple[Decimal | None, str, bool]]] = {
+    "hj75.2017-1": {
+        "coal_power": (Decimal(6), "GB 13223-2011 coal-fired boilers 6 %", True),
+        "gas_turbine": (Decimal(15), "GB 13223-2011 gas turbines 15 %", True),
+        "cement_kiln": (Decimal(10), "GB 4915-2013 kilns 10 %", True),
+        "coal_boiler": (Decimal(9), "GB 13271-2014 coal-fired boilers 9 %", True),
+        "gas_boiler": (Decimal("3.5"), "GB 13271-2014 oil- and gas-fired boilers 3.5 %", True),
+        "oil_boiler": (Decimal("3.5"), "GB 13271-2014 oil- and gas-fired boilers 3.5 %", True),
+        "steel_sinter": (Decimal(16), "GB 28662-2012 / ultra-low opinion (2019) sinter "
+                                      "head 16 %", True),
+        # the process heaters of chemicals fall under several standards (GB 31570, 31571,
+        # 31572 ...): the file must say which reference applies
+        "chemicals_process_heater": (None, "depends on the process standard", True),
+    },
+}
+
+
+def reference_o2(sector: str, version: str = REFERENCE_O2_VERSION
+                 ) -> tuple[bool, Decimal | None, str]:
+    """(needs a reference O2, the value or None if the table cannot give it, source) of the
+    air outlets of `sector`; a sector without an air limit source needs none."""
+    src = SECTOR_AIR_SOURCE.get(sector)
+    entry = REFERENCE_O2[version].get(src) if src else None
+    if entry is None:
+        return False, None, ""
+    value, ref, verify = entry
+    return True, value, ref + (" (verify)" if verify else "")
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=CST)
 
 F64 = npt.NDArray[np.float64]
@@ -90,7 +127,23 @@ class HourlySeries:
     outlet: npt.NDArray[np.integer]  # per row, sorted
     hour: npt.NDArray[np.integer]  # per row, ascending within an outlet
     flow: F64  # NaN: no reading
-    values: Mapping[str, F64]  # pollutant -> concentration per row, NaN: no reading
+    values: Mapping[str, F64]  # pollutant -> measured concentration per row, NaN: no reading
+    #: per row, (21 - O2_ref) / (21 - O2): measured × factor is the O2-corrected value the
+    #: limits judge (None: no correction, the measured value is judged)
+    factor: F64 | None = None
+    #: pollutant -> corrected concentration per row where the file gave one (NaN: use
+    #: measured × factor)
+    corrected: Mapping[str, F64] = field(default_factory=dict)
+
+    def judged(self, pol: str) -> F64:
+        """The concentration the limit judges: the O2-corrected value (HJ 75; the measured
+        one only where no reference O2 applies)."""
+        v = self.values[pol]
+        out = v * self.factor if self.factor is not None else v
+        given = self.corrected.get(pol)
+        if given is not None:
+            out = np.where(np.isnan(given), out, given)
+        return out  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -138,7 +191,8 @@ def exceedances(s: HourlySeries, limits: Mapping[tuple[str, str, str], Decimal],
     (permit, outlet, pollutant) to the concentration limit (mg/Nm3 or mg/L)."""
     out: list[Anomaly] = []
     link = _link(s)
-    for pol, v in s.values.items():
+    for pol in s.values:
+        v = s.judged(pol)  # limits judge the O2-corrected concentration
         lim = np.full(len(s.keys), np.nan)
         for i, (p, o) in enumerate(s.keys):
             x = limits.get((p, o, pol))

@@ -20,6 +20,12 @@ Decisions:
 - Exceedance limits: derived from the permit's sector under the parameter table the permit
   was issued with (`compliance.screening.sector_limits`); a permit whose parameter version is
   not bundled uses the table in force on the file's first day.
+- Monitoring accounting (HJ 75, `compliance.monitoring`): mass is the measured
+  concentration × dry standard flow; limits judge the O2-corrected concentration, with the
+  reference O2 of the permit's sector (`compliance.screening.REFERENCE_O2`, versioned); a
+  sector that needs one the table cannot give makes every air row without `o2_ref_pct` a row
+  error naming that field. Missing and invalid hours are substituted and counted per day
+  (`substituted_hours`), never dropped.
 - Report checks (bureau): each line of a permit's execution report for a year or quarter is
   compared with the monitored kg of that outlet and pollutant over the period; a deviation
   beyond `tolerance_pct` (default `monitoring.REPORT_TOLERANCE_PCT`) is flagged. The latest
@@ -98,6 +104,22 @@ def _limits(store: SupervisionStore, v: M.Validation, outlets: dict[tuple[str, s
     return out
 
 
+def _reference_o2(store: SupervisionStore, outlets: dict[tuple[str, str], str]
+                  ) -> dict[tuple[str, str], Decimal | None]:
+    """The reference O2 of each air outlet whose sector's limits refer to one (HJ 75: the
+    corrected concentration judges the limit); None where the table cannot give it."""
+    sectors = store.permit_sectors(sorted({p for (p, _o), m in outlets.items() if m == "air"}))
+    out: dict[tuple[str, str], Decimal | None] = {}
+    for (permit, outlet), medium in outlets.items():
+        sector = sectors.get(permit)
+        if medium != "air" or sector is None:
+            continue
+        needs, value, _src = S.reference_o2(sector)
+        if needs:
+            out[(permit, outlet)] = value
+    return out
+
+
 def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
                       partial: bool = False, enterprise: str | None = None,
                       now: datetime | None = None) -> dict[str, Any]:
@@ -116,7 +138,8 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
         outlets = store.outlets(enterprise)
         permits = sorted({p for p, _o in outlets})
         reg = M.Registry(outlets=outlets,
-                         imported=lambda lo, hi: store.imported_days(permits, lo, hi))
+                         imported=lambda lo, hi: store.imported_days(permits, lo, hi),
+                         reference_o2=_reference_o2(store, outlets))
         v = M.load(csv_data, reg)
         timings["read"] = time.perf_counter() - t
         errors = [e.to_dict() for e in v.errors]
@@ -162,6 +185,7 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
     return {**_import_dict(row), "error_count": v.error_count, "errors": errors,
             "alert_breaches": alerts["new_breaches"] if alerts else 0,
             "anomaly_kinds": dict(Counter(a.kind for a in anomalies)), "clues": clues,
+            "substituted_hours": _substituted(days),
             "timings": {k: round(x, 3) for k, x in timings.items()}}
 
 
@@ -172,6 +196,11 @@ def _import_dict(r: MonitoringImportRow) -> dict[str, Any]:
             "first_day": r.first_day.isoformat() if r.first_day else None,
             "last_day": r.last_day.isoformat() if r.last_day else None,
             "outlets": r.outlets, "daily_rows": r.daily_rows, "anomalies": r.anomalies}
+
+
+def _substituted(days: Any) -> int:
+    """Hours substituted in an import (all outlets and pollutants)."""
+    return int(days["substituted_hours"].sum()) if days.height else 0
 
 
 def imports(uow: UoW, *, enterprise: str | None = None, offset: int = 0, limit: int = 50
@@ -207,7 +236,8 @@ def daily_emissions(uow: UoW, *, permit: str, first: date, last: date,
         _own_permit(store, permit, enterprise)
         rows, total = store.daily(permit, first, last, pollutant, offset=offset, limit=limit)
         items = [{"outlet": r.outlet, "pollutant": r.pollutant, "day": r.day.isoformat(),
-                  "emitted_g": r.emitted_g, "hours": r.hours, "power_kwh": r.power_kwh}
+                  "emitted_g": r.emitted_g, "hours": r.hours,
+                  "substituted_hours": r.substituted_hours, "power_kwh": r.power_kwh}
                  for r in rows]
     return {"permit": permit, "first": first.isoformat(), "last": last.isoformat(),
             "items": items, "total": total, "offset": offset, "limit": limit}
@@ -224,7 +254,8 @@ def monitoring_totals(uow: UoW, *, permit: str, first: date, last: date,
         _own_permit(store, permit, enterprise)
         totals = store.totals(permit, first, last)
     lines = [{"outlet": o, "pollutant": p, "emitted_g": g, "kg": M.grams_to_kg(g),
-              "hours": h, "days": n} for (o, p), (g, h, n) in sorted(totals.items())]
+              "hours": h, "substituted_hours": sh, "days": n}
+             for (o, p), (g, h, n, sh) in sorted(totals.items())]
     return {"permit": permit, "first": first.isoformat(), "last": last.isoformat(),
             "lines": lines}
 
@@ -274,7 +305,7 @@ def check_reports(uow: UoW, *, permit: str, year: int, period: str, actor: str,
         period_hours = ((last - first).days + 1) * 24
         rows = []
         for ln in cs.lines(report.id):
-            g, h, _n = totals.get((ln.outlet, ln.pollutant), (0, 0, 0))
+            g, h, _n, _sub = totals.get((ln.outlet, ln.pollutant), (0, 0, 0, 0))
             c = M.check_report_line(ln.outlet, ln.pollutant, ln.actual_kg,
                                     g if h else None, h, tol)
             rows.append(ReportCheckRow(

@@ -23,7 +23,7 @@ from compliance.tables import OutletRow
 
 CHUNK = 500
 DAILY_COLUMNS = ("permit", "outlet", "pollutant", "day", "emitted_g", "hours", "power_kwh",
-                 "import_id")
+                 "substituted_hours", "import_id")
 
 
 def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
@@ -57,6 +57,10 @@ class SupervisionStore:
                  .where(PermitRow.code.in_(chunk)))
             out.update({c: (e, s, v) for c, e, s, v in self.s.execute(q)})
         return out
+
+    def permit_sectors(self, permits: Sequence[str]) -> dict[str, str]:
+        """permit -> its enterprise's sector."""
+        return {p: s for p, (_e, s, _v) in self.permit_profiles(permits).items()}
 
     def permit_owner(self, permit: str) -> str | None:
         return self.s.scalar(select(PermitRow.enterprise).where(PermitRow.code == permit))
@@ -138,15 +142,15 @@ class SupervisionStore:
         return rows, int(total)
 
     def totals(self, permit: str, first: date, last: date
-               ) -> dict[tuple[str, str], tuple[int, int, int]]:
-        """(outlet, pollutant) -> (grams, hours, days) between two days."""
+               ) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+        """(outlet, pollutant) -> (grams, hours, days, substituted hours) between two days."""
         M = MonitoringDailyRow
         q = (select(M.outlet, M.pollutant, func.sum(M.emitted_g), func.sum(M.hours),
-                    func.count())
+                    func.count(), func.sum(M.substituted_hours))
              .where(M.permit == permit, M.day >= first, M.day <= last)
              .group_by(M.outlet, M.pollutant))
-        return {(o, p): (int(g or 0), int(h or 0), int(n)) for o, p, g, h, n in
-                self.s.execute(q)}
+        return {(o, p): (int(g or 0), int(h or 0), int(n), int(s or 0))
+                for o, p, g, h, n, s in self.s.execute(q)}
 
     # report checks -----------------------------------------------------------------------
     def replace_checks(self, permit: str, year: int, period: str,

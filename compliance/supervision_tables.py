@@ -55,9 +55,11 @@ class MonitoringImportRow(Base):
 
 class MonitoringDailyRow(Base):
     """Emissions of one outlet and pollutant on one day (CST), computed from the hourly
-    monitoring data: sum over the hours of concentration × flow. `hours` counts the hours
-    with a valid reading; `power_kwh` is the day's power use of the outlet's unit (0 when not
-    reported). `import_id`: the import that stored it (None for rows written otherwise)."""
+    monitoring data: sum over the hours of the MEASURED concentration × dry standard flow
+    (HJ 75; the O2-corrected concentration only judges limits). `hours` counts the hours
+    with a reading or a substituted value (`substituted_hours` of them substituted);
+    `power_kwh` is the day's power use of the outlet's unit (0 when not reported).
+    `import_id`: the import that stored it (None for rows written otherwise)."""
 
     __tablename__ = "monitoring_daily"
     permit: Mapped[str] = mapped_column(String(22), primary_key=True)
@@ -67,6 +69,9 @@ class MonitoringDailyRow(Base):
     emitted_g: Mapped[int] = mapped_column(BigInteger)
     hours: Mapped[int] = mapped_column(Integer)
     power_kwh: Mapped[int] = mapped_column(BigInteger)
+    #: of `hours`, those whose concentration or flow was substituted (HJ 75 missing-data
+    #: rule): never silently dropped, always visible
+    substituted_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     import_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 

@@ -10,13 +10,16 @@ import re
 import pytest
 
 from compliance import service as compliance
+from tests.report_fields import QUARTERLY
 
 pytestmark = pytest.mark.db
-HEADER = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,power_kwh\n"
+# the spine's permits are thermal power (reference O2 6 %): each air hour carries its O2
+# (at 6 % the corrected concentration equals the measured one)
+HEADER = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,o2_pct,power_kwh\n"
 
 
 def _csv(permit: str, day: str, so2: float = 20) -> str:
-    return HEADER + "\n".join(f"{permit},DA001,{day} {h:02d}:00,{100_000 + h},{so2},{900 + h}"
+    return HEADER + "\n".join(f"{permit},DA001,{day} {h:02d}:00,{100_000 + h},{so2},6,{900 + h}"
                               for h in range(24)) + "\n"
 
 
@@ -77,7 +80,8 @@ def test_report_check_shows_the_deviation(browser, platform, spine, outlets) -> 
                   follow_redirects=False).status_code == 303
     compliance.submit_report(platform.uow(), permit=pa, year=2026, period="Q2",
                              lines=[{"outlet": "DA001", "pollutant": "SO2",
-                                     "quantity": "90", "unit": "kg"}], actor="officer")
+                                     "quantity": "90", "unit": "kg"}],
+                             details=QUARTERLY, actor="officer")
     r = b.post("/bureau/monitoring/report-checks", {"permit": pa, "year": "2026",
                                                    "period": "Q2", "tolerance_pct": "5"},
                follow_redirects=False)

@@ -50,9 +50,12 @@ class RowErrorOut(BaseModel):
 
 class ImportIn(Strict):
     csv: str = Field(min_length=1, max_length=50_000_000, description=(
-        "CSV text, one row per outlet and hour (CST): permit,outlet,hour,flow_nm3_h,"
-        "SO2_mg_m3,NOx_mg_m3,PM_mg_m3,flow_m3_h,COD_mg_l,NH3-N_mg_l,power_kwh "
-        "(columns in any order; the unit is part of the column name)"))
+        "CSV text, one row per outlet and hour (CST): permit,outlet,hour,flow_nm3_h (dry "
+        "standard flow),SO2_mg_m3,NOx_mg_m3,PM_mg_m3 (measured),SO2_ref_mg_m3,... "
+        "(O2-corrected, optional),o2_pct,o2_ref_pct,flow_m3_h,COD_mg_l,NH3-N_mg_l,"
+        "power_kwh,status (columns in any order; the unit is part of the column name). "
+        "Mass = measured concentration × dry flow; limits judge the corrected value; "
+        "missing and invalid hours are substituted (HJ 75) and counted"))
     partial: bool = Field(False, description="store the valid rows even if others are not")
 
 
@@ -78,6 +81,8 @@ class ImportResult(ImportOut):
     errors: list[RowErrorOut] = Field(description="the first 1,000 row errors, by line")
     anomaly_kinds: dict[str, int]
     clues: list[int] = Field(description="problem clues opened, one per new anomaly")
+    substituted_hours: int = Field(description="outlet-pollutant hours substituted by the "
+                                               "HJ 75 missing-data rule")
 
 
 class ImportListed(ImportOut):
@@ -121,8 +126,9 @@ class DailyOut(BaseModel):
     outlet: str
     pollutant: str
     day: str
-    emitted_g: int
-    hours: int
+    emitted_g: int = Field(description="measured concentration × dry standard flow, grams")
+    hours: int = Field(description="hours counted (measured or substituted)")
+    substituted_hours: int = Field(description="of which substituted (HJ 75)")
     power_kwh: int
 
 
@@ -152,6 +158,7 @@ class TotalOut(BaseModel):
     emitted_g: int
     kg: int = Field(description="whole kg, rounded once (half to even)")
     hours: int
+    substituted_hours: int
     days: int
 
 

@@ -13,9 +13,13 @@ from compliance import supervision_service as sup
 from compliance.clue_store import ClueStore
 from compliance.errors import DuplicateMonitoringImport, MonitoringImportRejected
 from tests.integration.spine import NOW, A, build_spine
+from tests.report_fields import QUARTERLY
 
 pytestmark = pytest.mark.db
-HEADER = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,NOx_mg_m3,flow_m3_h,COD_mg_l,power_kwh\n"
+# the spine is thermal power (reference O2 6 %): air hours carry their O2 (6: corrected =
+# measured)
+HEADER = ("permit,outlet,hour,flow_nm3_h,SO2_mg_m3,NOx_mg_m3,o2_pct,flow_m3_h,COD_mg_l,"
+          "power_kwh\n")
 AT = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 
 
@@ -29,9 +33,9 @@ def _outlets(platform, codes) -> None:  # type: ignore[no-untyped-def]
 
 def _day(permit: str, day: str, so2: float = 20, flow: float = 100_000) -> list[str]:
     """24 air hours (NOx varying so nothing is flat) and 24 water hours of one day."""
-    rows = [f"{permit},DA001,{day} {h:02d}:00,{flow + h},{so2},{30 + h},,,1000"
+    rows = [f"{permit},DA001,{day} {h:02d}:00,{flow + h},{so2},{30 + h},6,,,1000"
             for h in range(24)]
-    rows += [f"{permit},DW001,{day} {h:02d}:00,,,,{10 + h},{40 + h % 3},"
+    rows += [f"{permit},DW001,{day} {h:02d}:00,,,,,{10 + h},{40 + h % 3},"
              for h in range(24)]
     return rows
 
@@ -97,8 +101,10 @@ def test_all_or_nothing_unless_partial(platform) -> None:  # type: ignore[no-unt
     assert (out["accepted"], out["rejected"]) == (47, 1)
     daily = sup.daily_emissions(platform.uow(), permit=pa, first=date(2026, 6, 1),
                                 last=date(2026, 6, 1))
-    assert {d["pollutant"]: d["hours"] for d in daily["items"]} == {
-        "SO2": 23, "NOx": 23, "COD": 24}
+    # the rejected hour is a missing hour: substituted (HJ 75) and flagged, not dropped
+    # (the old expectation, 23 hours, left it uncounted)
+    assert {d["pollutant"]: (d["hours"], d["substituted_hours"]) for d in daily["items"]} == {
+        "SO2": (24, 1), "NOx": (24, 1), "COD": (24, 0)}
 
 
 def test_anomalies_open_clues_and_a_trader_imports_only_its_own(platform) -> None:  # type: ignore[no-untyped-def]
@@ -142,7 +148,7 @@ def test_report_check_flags_deviations(platform) -> None:  # type: ignore[no-unt
         {"outlet": "DA001", "pollutant": "SO2", "quantity": "500", "unit": "kg"},
         {"outlet": "DA001", "pollutant": "NOx", "quantity": "1", "unit": "kg"},
         {"outlet": "DA001", "pollutant": "PM", "quantity": "3", "unit": "kg"}],
-        actor="officer", now=NOW)
+        details=QUARTERLY, actor="officer", now=AT)  # filed after Q2 has ended
     out = sup.check_reports(platform.uow(), permit=pa, year=2026, period="Q2",
                             actor="officer", now=AT)
     by = {ln["pollutant"]: ln for ln in out["lines"]}
@@ -227,3 +233,30 @@ def test_an_import_checks_heavy_pollution_alert_caps(platform) -> None:  # type:
     again = HEADER + "\n".join(_day(pa, "2026-06-20")) + "\n"
     assert sup.import_monitoring(platform.uow(), csv_data=again, actor="officer",
                                  now=AT)["alert_breaches"] == 0
+
+
+def test_hj75_mass_from_measured_gaps_substituted_and_o2_required(platform) -> None:  # type: ignore[no-untyped-def]
+    codes = build_spine(platform)
+    _outlets(platform, codes)
+    pa = codes["A"]
+    head = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,SO2_ref_mg_m3,o2_pct\n"
+    # measured 20 at 13.5 % O2: corrected to 6 % = 40 (above the ultra-low 35); hours
+    # 10-12 missing
+    rows = [f"{pa},DA001,2026-06-05 {h:02d}:00,100000,20,40,13.5" for h in range(24)
+            if h not in (10, 11, 12)]
+    out = sup.import_monitoring(platform.uow(), csv_data=head + "\n".join(rows) + "\n",
+                                actor="officer", now=AT)
+    assert out["substituted_hours"] == 3 and out["anomaly_kinds"]["exceedance"] == 2
+    (d,) = sup.daily_emissions(platform.uow(), permit=pa, first=date(2026, 6, 5),
+                               last=date(2026, 6, 5))["items"]
+    assert (d["emitted_g"], d["hours"], d["substituted_hours"]) == (48_000, 24, 3)
+    t = sup.monitoring_totals(platform.uow(), permit=pa, first=date(2026, 6, 5),
+                              last=date(2026, 6, 5))["lines"][0]
+    assert (t["kg"], t["substituted_hours"]) == (48, 3)
+    # a thermal-power air hour without O2 or a corrected value: refused naming o2_pct
+    bad = f"permit,outlet,hour,flow_nm3_h,SO2_mg_m3\n{pa},DA001,2026-06-06 00:00,1000,5\n"
+    with pytest.raises(MonitoringImportRejected) as exc:
+        sup.import_monitoring(platform.uow(), csv_data=bad, actor="officer", now=AT)
+    assert exc.value.details["errors"][0]["field"] == "o2_pct"
+    assert sup.daily_emissions(platform.uow(), permit=pa, first=date(2026, 6, 6),
+                               last=date(2026, 6, 6))["total"] == 0

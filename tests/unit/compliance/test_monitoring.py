@@ -7,6 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,21 +63,29 @@ def test_emissions_by_hand_air_and_water() -> None:
     assert v.errors == [] and v.accepted == 5 and v.rows == 5
     assert v.period == (date(2026, 3, 1), date(2026, 3, 2))
     days = {(r["outlet"], r["pollutant"], r["day"]): (r["emitted_g"], r["hours"],
-                                                      r["power_kwh"])
+                                                      r["substituted_hours"], r["power_kwh"])
             for r in M.daily(v).iter_rows(named=True)}
+    # HJ 75 substitution (the old expectation left missing hours uncounted): DA001's day is
+    # 00:00-23:00; the flow of 02:00-23:00 (22 h, at the end of the span) takes the valid
+    # hour before it (100 000), SO2 of 03:00-23:00 likewise (20): 24 × 2 000 g, 22 flagged.
+    # DW001 spans two days; the 46-hour gap (> 24 h) of COD and flow takes the largest valid
+    # value before it (50 mg/L, 10 m3/h); NH3-N (2.5) the same up to 23:00 of 03-02.
     assert days == {
-        ("DA001", "SO2", date(2026, 3, 1)): (4000, 2, 1000),
-        ("DW001", "COD", date(2026, 3, 1)): (500, 1, 0),
-        ("DW001", "NH3-N", date(2026, 3, 1)): (25, 1, 0),
-        ("DW001", "COD", date(2026, 3, 2)): (500, 1, 0),
+        ("DA001", "SO2", date(2026, 3, 1)): (48_000, 24, 22, 1000),
+        ("DW001", "COD", date(2026, 3, 1)): (12_000, 24, 23, 0),
+        ("DW001", "NH3-N", date(2026, 3, 1)): (600, 24, 23, 0),
+        ("DW001", "COD", date(2026, 3, 2)): (12_000, 24, 23, 0),
+        ("DW001", "NH3-N", date(2026, 3, 2)): (600, 24, 24, 0),
     }
 
 
 def test_one_half_even_rounding_per_day() -> None:
     # 0.5 mg/Nm3 × 1 000 Nm3/h = 0.5 g/h: one hour rounds to 0, three hours (1.5) to 2
-    rows = [f"{P},DA001,2026-01-01 00:00,1000,0.5,,",
-            f"{Q},DA001,2026-01-01 00:00,1000,0.5,,", f"{Q},DA001,2026-01-01 01:00,1000,0.5,,",
-            f"{Q},DA001,2026-01-01 02:00,1000,0.5,,"]
+    # (whole days, so that nothing is substituted; zero readings are valid readings)
+    rows = [f"{P},DA001,2026-01-01 {h:02d}:00,1000,{0.5 if h < 1 else 0},,"
+            for h in range(24)]
+    rows += [f"{Q},DA001,2026-01-01 {h:02d}:00,1000,{0.5 if h < 3 else 0},,"
+             for h in range(24)]
     days = M.daily(M.load(AIR + "\n".join(rows), REG))
     got = {r["permit"]: r["emitted_g"] for r in days.iter_rows(named=True)}
     assert got == {P: 0, Q: 2}
@@ -143,7 +152,8 @@ def test_reads_files_with_bom_crlf_quotes_and_a_t_separator(tmp_path: Path) -> N
     for src in (text, text.encode("utf-8"), path):
         v = M.load(src, REG)
         assert v.errors == [] and v.accepted == 1, src
-        assert M.daily(v)["emitted_g"].to_list() == [2]
+        # one hour of 2 g; the other 23 hours of the day are substituted (HJ 75)
+        assert M.daily(v)["emitted_g"].to_list() == [48]
 
 
 def test_a_line_break_inside_a_quoted_field_is_malformed() -> None:
@@ -162,7 +172,7 @@ def test_error_list_is_capped_but_counted() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 23), st.decimals("0", "500", places=2),
                           st.decimals("0", "900000", places=1)),
-                min_size=1, max_size=24, unique_by=lambda t: t[0]))
+                min_size=24, max_size=24, unique_by=lambda t: t[0]))
 def test_a_day_is_the_exact_sum_rounded_once(hours: list[tuple[int, Decimal, Decimal]]
                                              ) -> None:
     text = AIR + "\n".join(f"{P},DA001,2026-05-05 {h:02d}:00,{q},{c},," for h, c, q in hours)
@@ -190,3 +200,112 @@ def test_report_line_against_monitoring(reported: int, grams: int | None, hours:
     c = M.check_report_line("DA001", "SO2", reported, grams, hours, Decimal(10))
     assert c.status == status
     assert (None if c.deviation_pct is None else str(c.deviation_pct)) == pct
+
+
+# ---------------------------------------------------------------- HJ 75 accounting
+
+O2 = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,SO2_ref_mg_m3,o2_pct\n"
+REF6 = M.Registry(outlets=REG.outlets, reference_o2={(P, "DA001"): Decimal(6)})
+
+
+def _day_rows(conc: float, o2: float, corr: str = "", skip: tuple[int, ...] = ()) -> str:
+    return "\n".join(f"{P},DA001,2026-04-01 {h:02d}:00,100000,{conc},{corr},{o2}"
+                     for h in range(24) if h not in skip) + "\n"
+
+
+def test_mass_is_measured_concentration_times_dry_flow_not_the_corrected() -> None:
+    # O2 13.5 % against a 6 % reference: corrected = 50 × 15 / 7.5 = 100 (twice measured)
+    v = M.load(O2 + _day_rows(50, 13.5, "100"), REF6)
+    assert v.errors == []
+    (row,) = M.daily(v).iter_rows(named=True)
+    assert row["emitted_g"] == 24 * 50 * 100_000 // 1000 == 120_000  # not 240 000
+    assert row["substituted_hours"] == 0
+    # the limit judges the corrected value: 100 > 80 is an exceedance, 50 would not be
+    s = M.hourly_series(v)
+    judged = s.judged("SO2")
+    assert judged[0] == pytest.approx(100.0)
+    from compliance import screening as S
+    found = S.exceedances(s, {(P, "DA001", "SO2"): Decimal(80)})
+    assert [(a.kind, a.evidence["hours"], a.evidence["peak"]) for a in found] == [
+        ("exceedance", 24, "100")]
+
+
+def test_corrected_value_computed_from_o2_when_not_given_and_checked_when_given() -> None:
+    v = M.load(O2 + _day_rows(50, 13.5), REF6)
+    assert v.errors == [] and M.hourly_series(v).judged("SO2")[5] == pytest.approx(100.0)
+    v = M.load(O2 + _day_rows(50, 13.5, "60"), REF6)
+    assert v.error_count == 24
+    e = v.errors[0]
+    assert (e.line, e.field) == (2, "SO2_ref_mg_m3") and "21" in e.detail
+
+
+def test_air_hours_need_o2_where_the_sector_has_a_reference() -> None:
+    v = M.load(AIR + f"{P},DA001,2026-04-01 00:00,1000,5,6,\n", REF6)
+    assert [(e.field, e.line) for e in v.errors] == [("o2_pct", 2)]
+    # without a reference for the outlet (e.g. a sector with none), no O2 is needed
+    assert M.load(AIR + f"{P},DA001,2026-04-01 00:00,1000,5,6,\n", REG).errors == []
+
+
+def test_missing_reference_o2_is_refused_naming_the_field() -> None:
+    reg = M.Registry(outlets=REG.outlets, reference_o2={(P, "DA001"): None})
+    v = M.load(O2 + _day_rows(50, 10), reg)
+    assert v.error_count == 24 and v.errors[0].field == "o2_ref_pct"
+    # given in the file, it is used
+    text = ("permit,outlet,hour,flow_nm3_h,SO2_mg_m3,o2_pct,o2_ref_pct\n"
+            f"{P},DA001,2026-04-01 00:00,1000,50,13.5,6\n")
+    v = M.load(text, reg)
+    assert v.errors == [] and M.hourly_series(v).judged("SO2")[0] == pytest.approx(100.0)
+    # and must agree with the sector's where the table has one
+    v = M.load(text.replace(",6\n", ",3\n"), REF6)
+    assert [e.field for e in v.errors] == ["o2_ref_pct"]
+
+
+def test_o2_out_of_range_and_unknown_status_are_row_errors() -> None:
+    text = ("permit,outlet,hour,flow_nm3_h,SO2_mg_m3,o2_pct,status\n"
+            f"{P},DA001,2026-04-01 00:00,1000,50,21,N\n"
+            f"{P},DA001,2026-04-01 01:00,1000,50,-1,N\n"
+            f"{P},DA001,2026-04-01 02:00,1000,50,10,Q\n")
+    v = M.load(text, REF6)
+    assert [(e.line, e.field) for e in v.errors] == [(2, "o2_pct"), (3, "o2_pct"),
+                                                     (4, "status")]
+
+
+def test_a_three_hour_gap_takes_the_mean_of_the_hours_around_it_and_is_flagged() -> None:
+    rows = [f"{P},DA001,2026-04-01 {h:02d}:00,1000,{10 if h < 10 else 30},,"
+            for h in range(24) if h not in (10, 11, 12)]
+    # hours 10-12 missing: (10 + 30) / 2 = 20 mg/Nm3 × 1 000 Nm3/h = 20 g each
+    (row,) = M.daily(M.load(AIR + "\n".join(rows) + "\n", REG)).iter_rows(named=True)
+    assert row["substituted_hours"] == 3 and row["hours"] == 24
+    assert row["emitted_g"] == 10 * 10 + 3 * 20 + 11 * 30
+
+
+def test_invalid_hours_are_substituted_and_stopped_hours_count_nothing() -> None:
+    head = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,status\n"
+    rows = [f"{P},DA001,2026-04-01 {h:02d}:00,1000,{10 if h < 10 else 30},"
+            f"{'C' if h == 10 else 'F' if h == 20 else 'N'}" for h in range(24)]
+    (row,) = M.daily(M.load(head + "\n".join(rows) + "\n", REG)).iter_rows(named=True)
+    # 10:00 under calibration -> (10 + 30) / 2; 20:00 stopped -> no emission, not counted
+    assert (row["hours"], row["substituted_hours"]) == (23, 1)
+    assert row["emitted_g"] == 10 * 10 + 20 + 12 * 30
+
+
+def test_a_gap_longer_than_24_hours_takes_the_largest_of_the_720_valid_hours_before() -> None:
+    rows = []
+    for d in range(1, 5):
+        for h in range(24):
+            n = (d - 1) * 24 + h
+            if 48 <= n < 78:  # a 30-hour gap from 04-03 00:00
+                continue
+            conc = 40 if n == 5 else 10  # the largest valid value before the gap
+            rows.append(f"{P},DA001,2026-04-{d:02d} {h:02d}:00,1000,{conc},,")
+    days = M.daily(M.load(AIR + "\n".join(rows) + "\n", REG))
+    got = {r["day"].day: (r["emitted_g"], r["substituted_hours"])
+           for r in days.iter_rows(named=True)}
+    assert got[3] == (24 * 40, 24) and got[4] == (6 * 40 + 18 * 10, 6)
+    assert got[1] == (23 * 10 + 40, 0)
+    # the series helper directly: the 720-hour window ends at the gap
+    x = np.array([1.0, 9.0, 2.0] + [np.nan] * 25 + [3.0])
+    out, sub = M.substitute(x, np.array([0, x.size]), np.zeros(x.size, bool), 24, 2)
+    assert out[3] == 9.0 and sub.sum() == 25  # the last 2 valid hours before: 9, 2
+    out, sub = M.substitute(x, np.array([0, x.size]), np.zeros(x.size, bool), 24, 1)
+    assert out[3] == 2.0
