@@ -12,9 +12,19 @@ from openpyxl import Workbook
 
 from compliance import service as compliance
 from tests.integration.spine import A, B
+from tests.report_fields import HEADER_CELLS, cells
 
 pytestmark = pytest.mark.db
-HEADER = ["permit", "year", "period", "outlet", "pollutant", "quantity", "unit"]
+HEADER: list[object] = [*HEADER_CELLS]
+#: the quarterly fields as the form sends them; the annual ones with the commitment box
+QUARTER_FORM = {"facility_abnormal_hours": "0", "monitoring_samples": "13",
+                "monitoring_exceedances": "0"}
+ANNUAL_FORM = {"operating_hours": "8000", "output": "90000", "output_unit": "t",
+               "capacity": "100000", "facility_normal_hours": "7990",
+               "facility_abnormal_hours": "10", "abnormal_reason": "pump <b>failure</b>",
+               "monitoring_samples": "52", "monitoring_exceedances": "1",
+               "records_kept": "true", "tax_paid": "12,345.67", "commitment": "on",
+               "commitment_by": "张三"}
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:
@@ -62,7 +72,7 @@ def test_form_entry(browser, spine, outlets) -> None:  # type: ignore[no-untyped
             "outlet": ["DA001", "DW001", "", "", ""],
             "pollutant": ["SO2", "COD", "", "", ""],
             "quantity": ["1.5", "700", "", "", ""], "unit": ["t", "kg", "kg", "kg", "kg"],
-            "csrf_token": ta.csrf}
+            "csrf_token": ta.csrf} | QUARTER_FORM
     r = ta.c.post(f"/enterprises/{A}/reports", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
     page = ta.get(f"/enterprises/{A}/reports").text
@@ -84,8 +94,9 @@ def test_form_entry(browser, spine, outlets) -> None:  # type: ignore[no-untyped
 def test_csv_upload_row_errors_and_partial(platform, browser, spine, outlets) -> None:  # type: ignore[no-untyped-def]
     pa = spine["A"]
     ta = browser("trader_a")
-    text = (",".join(HEADER) + "\n" + f"{pa},2026,Y,DA001,SO2,4000,kg\n"
-            + f"{pa},2026,Y,DA009,SO2,1,kg\n" + f"{pa},2026,Y,DA001,NOx,-1,kg\n")
+    first = ",".join(str(c) for c in cells("Y"))
+    text = (",".join(HEADER_CELLS) + "\n" + f"{pa},2025,Y,DA001,SO2,4000,kg,{first}\n"
+            + f"{pa},2025,Y,DA009,SO2,1,kg\n" + f"{pa},2025,Y,DA001,NOx,-1,kg\n")
     r = _upload(ta, A, "r.csv", text.encode())
     assert r.status_code == 422
     assert 'id="row-errors"' in r.text and "<td>3</td>" in r.text and "<td>4</td>" in r.text
@@ -101,11 +112,11 @@ def test_excel_import_equals_csv_import(platform, client, auth, spine, outlets) 
     """The same rows (one of them invalid) as a workbook for A and as CSV for B: the same
     stored lines, flags and row errors at the same line numbers."""
     def rows(permit: str) -> list[list[object]]:
-        return [HEADER, [permit, 2026, "Q1", "DA001", "SO2", 1.234, "t"],
+        return [HEADER, [permit, 2026, "Q1", "DA001", "SO2", 1.234, "t", *cells("Q1")],
                 [permit, 2026, "Q1", "DW001", "COD", 500, "kg"],
                 [],
                 [permit, 2026, "Q1", "DA001", "XX", 1, "kg"],
-                [permit, 2026, "Y", "DA001", "NOx", 0.5, "t"]]
+                [permit, 2025, "Y", "DA001", "NOx", 0.5, "t", *cells("Y")]]
 
     officer = auth("officer")
     data = base64.b64encode(_xlsx(rows(spine["A"]))).decode()
@@ -129,7 +140,11 @@ def test_excel_import_equals_csv_import(platform, client, auth, spine, outlets) 
                 for r in out["reports"]]
 
     assert lines(x) == lines(c)
-    assert lines(x)[0][2][0] == ("DA001", "SO2", 1234, ["above_permitted"])
+    # 1 234 kg is within A's 2026 permitted quantity (it binds from issuance); the permit
+    # sets no 2025 NOx quantity, so that line is flagged
+    assert lines(x) == [(2025, "Y", [("DA001", "NOx", 500, ["above_permitted"])]),
+                        (2026, "Q1", [("DA001", "SO2", 1234, []), ("DW001", "COD", 500,
+                                                                    ["above_permitted"])])]
     # a trader imports a workbook for its own permits only
     ta = auth("trader_a")
     other = base64.b64encode(_xlsx([HEADER, [spine["B"], 2026, "Q2", "DA001", "SO2", 1,
@@ -151,7 +166,47 @@ def test_malformed_workbooks_get_a_clear_4xx(client, auth, browser, spine, outle
     ta = browser("trader_a")
     r = _upload(ta, A, "broken.xlsx", b"PK\x03\x04garbage")
     assert r.status_code == 422 and "bad_workbook" in r.text
-    r = _upload(ta, A, "sheet.xlsx", _xlsx([HEADER, [spine["A"], 2026, "Y", "DA001", "SO2",
-                                                     10, "kg"]]))
+    r = _upload(ta, A, "sheet.xlsx", _xlsx([HEADER, [spine["A"], 2025, "Y", "DA001", "SO2",
+                                                     10, "kg", *cells("Y")]]))
     assert r.status_code == 303
     assert "10 kg" in ta.get(f"/enterprises/{A}/reports").text
+
+
+def test_form_fields_of_the_specification(platform, browser, spine, outlets) -> None:  # type: ignore[no-untyped-def]
+    """An annual report through the form: every field, the tax in yuan stored as fen, the
+    fields shown back (inert); without the commitment, or for a period not ended, a 422
+    naming the field and nothing stored."""
+    ta = browser("trader_a")
+    ta.get(f"/enterprises/{A}/reports")
+    form = {"permit": spine["A"], "year": "2025", "period": "Y", "outlet": ["DA001"],
+            "pollutant": ["SO2"], "quantity": ["2"], "unit": ["t"], "csrf_token": ta.csrf}
+    no_commitment = form | {k: v for k, v in ANNUAL_FORM.items() if k != "commitment"}
+    r = ta.c.post(f"/enterprises/{A}/reports", data=no_commitment, follow_redirects=False)
+    assert r.status_code == 422 and "<b>commitment</b>" in r.text
+    r = ta.c.post(f"/enterprises/{A}/reports", data=form | ANNUAL_FORM | {"year": "2199"},
+                  follow_redirects=False)
+    assert r.status_code == 422 and "<b>period</b>" in r.text and "2199-12-31" in r.text
+    r = ta.c.post(f"/enterprises/{A}/reports", data=form | ANNUAL_FORM | {"tax_paid": "1.234"},
+                  follow_redirects=False)
+    assert r.status_code == 422 and "<b>tax_paid</b>" in r.text
+    r = ta.c.post(f"/enterprises/{A}/reports",
+                  data=form | ANNUAL_FORM | {"operating_hours": "8761"}, follow_redirects=False)
+    assert r.status_code == 422 and "<b>operating_hours</b>" in r.text
+    r = ta.c.post(f"/enterprises/{A}/reports", data=form | ANNUAL_FORM, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    stored = compliance.reports_of(platform.uow(), enterprise=A)["items"]
+    assert len(stored) == 1 and stored[0]["details"]["tax_paid_fen"] == 1_234_567
+    assert stored[0]["details"]["commitment_by"] == "张三"
+    page = ta.get(f"/enterprises/{A}/reports").text
+    assert "pump &lt;b&gt;failure&lt;/b&gt;" in page and "<b>failure</b>" not in page
+    assert 'id="missing-list"' in page
+
+
+def test_bureau_sees_missing_reports(browser, spine, outlets) -> None:  # type: ignore[no-untyped-def]
+    officer = browser("officer")
+    page = officer.get("/bureau/reports/missing?on=2026-02-01")
+    assert page.status_code == 200
+    # A and B (thermal power, key management): four quarters and the annual report of 2025
+    assert '<b id="missing-total">10</b>' in page.text and spine["A"] in page.text
+    assert browser("trader_a").get("/bureau/reports/missing").status_code == 403
+    assert officer.get("/bureau/reports/missing?on=nonsense").status_code == 422

@@ -1,14 +1,21 @@
-"""An enterprise's execution reports: its reports with their flags, a form to enter one
-(permit, year, period and up to `LINES` lines of outlet, pollutant, quantity and unit), an
-upload of a CSV file or an Excel workbook (.xlsx: its first sheet is read as the CSV; the
-"partial" box keeps the valid rows), row errors with their line numbers, and the compliance
-status for a year with its violations and penalty decisions.
+"""An enterprise's execution reports: its reports with their flags and structured fields, the
+reports it owes past their due date, a form to enter one (permit, year, period, the fields
+HJ 944-2018 asks for: production and operating hours, treatment facilities, self-monitoring,
+records, tax paid in yuan, the commitment; and up to `LINES` lines of outlet, pollutant,
+quantity and unit), an upload of a CSV file or an Excel workbook (.xlsx: its first sheet is
+read as the CSV; the "partial" box keeps the valid rows), row errors with their line
+numbers, and the compliance status for a year with its violations and penalty decisions.
+The bureau's list of missing reports is at `/bureau/reports/missing`.
 
-Access: the bureau, or the enterprise's own trader (another enterprise answers 404)."""
+Access: the bureau, or the enterprise's own trader (another enterprise answers 404); the
+missing-report list: the bureau."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -17,9 +24,11 @@ from allocation import service as alloc
 from compliance import disclosure_service as disclosure
 from compliance import service as compliance
 from compliance.errors import ImportRejected
-from compliance.reports import PERIODS
+from compliance.report_parameters import OUTPUT_UNITS
+from compliance.reports import DETAIL_COLUMNS, PERIODS
 from compliance.workbook import upload_text
 from identity.roles import Principal
+from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
@@ -29,10 +38,14 @@ from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Reader = Depends(require("enterprise:read"))
+Bureau = Depends(require("rights:confirm"))
 Year = Annotated[int | None, Query(ge=1990, le=2200)]
 LINES = 5
 UNITS = ("kg", "t")
 MAX_UPLOAD = 8 * 1024 * 1024
+PAGE = 50
+#: the form's report-level inputs (the tax is entered in yuan as `tax_paid`)
+FORM_FIELDS = tuple(f for f in DETAIL_COLUMNS if f not in ("tax_paid_fen", "commitment"))
 
 
 def _page(request: Request, code: str, status: int = 200, *, year: int | None = None,
@@ -40,6 +53,8 @@ def _page(request: Request, code: str, status: int = 200, *, year: int | None = 
     p = _p(request)
     view = alloc.enterprise_view(p.uow(), code)
     reports = compliance.reports_of(p.uow(), enterprise=code)
+    missing = compliance.missing_report_list(p.uow(), on=trading_day(system_clock()),
+                                             enterprise=code, limit=PAGE)
     state = compliance.compliance_status(p.uow(), enterprise=code, year=year)
     decisions = disclosure.penalty_decisions(p.uow(), enterprise=code, limit=500)
     ctx.setdefault("form", {"lines": [{} for _ in range(LINES)]})
@@ -49,7 +64,8 @@ def _page(request: Request, code: str, status: int = 200, *, year: int | None = 
     return render(request, "reports.html", status_code=status, e=view,
                   permits=[x["code"] for x in view["permits"]],  # type: ignore[attr-defined]
                   reports=reports["items"], state=state, decisions=decisions["items"],
-                  PERIODS=PERIODS, UNITS=UNITS, **ctx)
+                  missing=missing, PERIODS=PERIODS, UNITS=UNITS, OUTPUT_UNITS=OUTPUT_UNITS,
+                  **ctx)
 
 
 @router.get("/enterprises/{code}/reports", response_class=HTMLResponse)
@@ -68,15 +84,56 @@ def _line_field(field: str | None) -> str:
     return field or "form"
 
 
+def _tax_fen(value: str, errors: forms.FieldErrors) -> int | None:
+    """Tax paid in yuan (0.01 at most) → fen; blank: not given."""
+    v = (value or "").strip().replace(",", "")
+    if not v:
+        return None
+    try:
+        d = Decimal(v)
+    except InvalidOperation:
+        errors.add("tax_paid", "must be a number of yuan")
+        return None
+    fen = d * 100
+    if not d.is_finite() or d < 0 or d > Decimal(10**12) or fen != fen.to_integral_value():
+        errors.add("tax_paid", "must be a non-negative number of yuan with at most 2 decimals")
+        return None
+    return int(fen)
+
+
+def _details(request_form: dict[str, str], errors: forms.FieldErrors) -> dict[str, Any]:
+    """The report-level fields of the form, as text for the domain's checks."""
+    out: dict[str, Any] = {k: request_form[k].strip() for k in FORM_FIELDS
+                           if request_form.get(k, "").strip()}
+    fen = _tax_fen(request_form.get("tax_paid", ""), errors)
+    if fen is not None:
+        out["tax_paid_fen"] = fen
+    if request_form.get("commitment") == "on":
+        out["commitment"] = True
+    return out
+
+
+F = Annotated[str, Form()]
+
+
 @router.post("/enterprises/{code}/reports", response_model=None)
-def submit(request: Request, code: str, permit: Annotated[str, Form()] = "",
-           year: Annotated[str, Form()] = "", period: Annotated[str, Form()] = "",
+def submit(request: Request, code: str, permit: F = "", year: F = "", period: F = "",
            outlet: Annotated[list[str] | None, Form()] = None,
            pollutant: Annotated[list[str] | None, Form()] = None,
            quantity: Annotated[list[str] | None, Form()] = None,
            unit: Annotated[list[str] | None, Form()] = None,
+           operating_hours: F = "", output: F = "", output_unit: F = "", capacity: F = "",
+           facility_normal_hours: F = "", facility_abnormal_hours: F = "",
+           abnormal_reason: F = "", monitoring_samples: F = "", monitoring_exceedances: F = "",
+           records_kept: F = "", tax_paid: F = "", commitment: F = "", commitment_by: F = "",
            user: Principal = Reader) -> RedirectResponse | HTMLResponse:
     ensure_enterprise_access(user, code)
+    fields = dict(operating_hours=operating_hours, output=output, output_unit=output_unit,
+                  capacity=capacity, facility_normal_hours=facility_normal_hours,
+                  facility_abnormal_hours=facility_abnormal_hours,
+                  abnormal_reason=abnormal_reason, monitoring_samples=monitoring_samples,
+                  monitoring_exceedances=monitoring_exceedances, records_kept=records_kept,
+                  tax_paid=tax_paid, commitment=commitment, commitment_by=commitment_by)
     cols = [list(outlet or []), list(pollutant or []), list(quantity or []), list(unit or [])]
     n = min(max((len(c) for c in cols), default=0), 1000)
     for c in cols:
@@ -85,8 +142,9 @@ def submit(request: Request, code: str, permit: Annotated[str, Form()] = "",
                  unit=(u.strip() or "kg")) for o, pol, q, u in zip(*cols, strict=False)][:n]
     lines = [r for r in rows if r["outlet"] or r["pollutant"] or r["quantity"]]
     shown = rows + [{} for _ in range(max(0, LINES - len(rows)))]
-    form = dict(permit=permit, year=year, period=period, lines=shown)
+    form: dict[str, Any] = dict(fields, permit=permit, year=year, period=period, lines=shown)
     errors = forms.FieldErrors()
+    details = _details(fields, errors)
     permit = forms.text(permit, "permit", errors, max_len=22)
     y = forms.whole(year, "year", errors, lo=1990, hi=2200)
     forms.choice(period, "period", errors, PERIODS)
@@ -99,11 +157,13 @@ def submit(request: Request, code: str, permit: Annotated[str, Form()] = "",
     if not errors and y is not None:
         try:
             out = compliance.submit_report(_p(request).uow(), permit=permit, year=y,
-                                           period=period, lines=lines, actor=user.username,
-                                           enterprise=code)
+                                           period=period, lines=lines, details=details,
+                                           actor=user.username, enterprise=code)
         except DomainError as exc:
             fld = exc.field or ""
             errors.add("permit" if fld == "permit" else "period" if fld == "period"
+                       else "tax_paid" if fld == "tax_paid_fen"
+                       else fld if fld in DETAIL_COLUMNS
                        else "lines" if fld.startswith("lines") else "form",
                        f"{_line_field(fld)}: {exc.code}: {exc.message}"
                        if fld.startswith("lines") else f"{exc.code}: {exc.message}")
@@ -145,3 +205,18 @@ def upload(request: Request, code: str, file: Annotated[UploadFile | None, File(
     if out["errors"]:  # a partial import: show the rows left out
         return _page(request, code, 200, result=dict(out, rejected=False), msg=msg)
     return see_other(f"/enterprises/{code}/reports", msg=msg)
+
+
+@router.get("/bureau/reports/missing", response_class=HTMLResponse)
+def missing(request: Request, on: Annotated[date | None, Query()] = None,
+            page: Annotated[int, Query(ge=1, le=10**6)] = 1,
+            _user: Principal = Bureau) -> HTMLResponse:
+    """Execution reports past their due date and not filed (Regulation Art. 37), by due
+    date, with the enterprise and the days overdue."""
+    day = on or trading_day(system_clock())
+    out = compliance.missing_report_list(_p(request).uow(), on=day, offset=(page - 1) * PAGE,
+                                         limit=PAGE)
+    return render(request, "reports_missing.html", out=out, on=day, page=page,
+                  pages=max(1, -(-int(out["total"]) // PAGE)),
+                  pager_base="/bureau/reports/missing?" + urlencode({"on": day.isoformat()})
+                  + "&")

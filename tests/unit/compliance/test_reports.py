@@ -1,4 +1,7 @@
-"""Execution reports: units, due dates, CSV validation with line numbers, plausibility."""
+"""Execution reports: units, due dates, CSV validation with line numbers, plausibility.
+
+Line-level tests read under the 2018.1 parameters (no structured fields required then); the
+structured fields of HJ 944-2018 are tested in `test_report_spec.py`."""
 
 from __future__ import annotations
 
@@ -9,11 +12,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compliance.errors import BadReport
-from compliance.reports import Registry, due_date, is_late, parse_csv, plausibility, to_kg
+from compliance.report_parameters import V2018
+from compliance.reports import Registry, due_date, is_late, plausibility, to_kg
+from compliance.reports import parse_csv as _parse_csv
 
 REG = Registry(outlets={("P1", "DA001"): "air", ("P1", "DW001"): "water"},
                permits=frozenset({"P1"}), reported=frozenset({("P1", 2025, "Y")}))
 HEADER = "permit,year,period,outlet,pollutant,quantity,unit\n"
+
+
+def parse_csv(text: str, reg: Registry):  # type: ignore[no-untyped-def]
+    return _parse_csv(text, reg, V2018)
 
 
 def test_units_convert_exactly() -> None:
@@ -33,11 +42,15 @@ def test_tonnes_round_trip(kg) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_due_dates_are_a_parameter_table() -> None:
-    assert due_date(2026, "Y") == date(2027, 1, 15)
+    # default (key management, no sector rule): annual by the end of January of the next
+    # year, quarterly within 15 days of the quarter's end (HJ 944 permit texts)
+    assert due_date(2026, "Y") == date(2027, 1, 31)
     assert due_date(2026, "Q1") == date(2026, 4, 15)
     assert due_date(2026, "Q4") == date(2027, 1, 15)
-    assert not is_late(2026, "Y", date(2027, 1, 15))
-    assert is_late(2026, "Y", date(2027, 1, 16))
+    assert not is_late(2026, "Y", date(2027, 1, 31))
+    assert is_late(2026, "Y", date(2027, 2, 1))
+    # the superseded fixed-day rule stays readable
+    assert due_date(2026, "Y", V2018.rule("key")) == date(2027, 1, 15)
 
 
 def test_csv_errors_name_their_lines() -> None:

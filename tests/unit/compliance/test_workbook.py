@@ -14,6 +14,7 @@ from openpyxl import Workbook
 
 from compliance import reports as R
 from compliance.errors import BadWorkbook
+from compliance.report_parameters import V2018
 from compliance.workbook import csv_text, upload_text, xlsx_to_csv
 
 HEADER = ["permit", "year", "period", "outlet", "pollutant", "quantity", "unit"]
@@ -50,7 +51,7 @@ def test_cells_are_written_as_the_importer_reads_them() -> None:
     assert lines[4] == ""
     assert lines[5] == f"{P1},2026,Q2,DA 001,SO2,5,kg"  # a line break cannot shift lines
     assert lines[6] == "2026-01-02,2026-01-03,TRUE"
-    v = R.parse_csv(xlsx_to_csv(data), REG)
+    v = R.parse_csv(xlsx_to_csv(data), REG, V2018)  # lines only: no fields required
     assert [(ln.line, ln.actual_kg) for ln in v.lines] == [(2, 4000), (3, 1234), (4, 100)]
     assert [(e.line, e.field) for e in v.errors] == [(6, "outlet"), (7, "outlet")]
 
@@ -119,3 +120,22 @@ def test_csv_bytes_utf8_bom_and_gb18030() -> None:
         upload_text(b"", "x.csv")
     with pytest.raises(BadWorkbook):
         upload_text(b"junk", "report.xlsx")  # named .xlsx but not one
+
+
+def test_report_fields_from_a_workbook() -> None:
+    """Excel's TRUE, whole numbers typed as 8760.0 and the report-level columns on the first
+    row only come through as the CSV importer reads them."""
+    head = HEADER + ["operating_hours", "output", "output_unit", "capacity",
+                     "facility_normal_hours", "facility_abnormal_hours", "abnormal_reason",
+                     "monitoring_samples", "monitoring_exceedances", "records_kept",
+                     "tax_paid_fen", "commitment", "commitment_by"]
+    data = xlsx([head,
+                 [P1, 2025, "Y", "DA001", "SO2", 4000, "kg", 8000.0, 90000, "t", 100000,
+                  7900, 12, "bag filter change", 52, 1, True, 123456, True, "张三"],
+                 [P1, 2025, "Y", "DA001", "NOx", 5, "t"]])
+    v = R.parse_csv(xlsx_to_csv(data), REG)
+    assert v.errors == []
+    d = v.details[(P1, 2025, "Y")]
+    assert (d.operating_hours, d.records_kept, d.commitment, d.commitment_by) == \
+        (8000, True, True, "张三")
+    assert d.flags() == ["monitoring_exceedances", "facility_abnormal"]
