@@ -34,6 +34,22 @@ Profiles (``PROFILE_VERSION``; numbers marked verify in the parameter table stay
 - paper (万t/a paper): gas-fired steam 1.58 Nm3/kg paper (GB 13271 gas), wastewater 15 m3/t
   (GB 3544);
 - sewage (万m3/d, 365 days): treated water × GB 18918 class 1 A.
+
+From parameter table 2025.2 on (tables with regions and capacity bands; `profile_version`):
+
+- thermal_power: the performance row is the one of the unit's capacity band; the registry
+  keeps the plant's capacity, not its units, so a unit is ``Site.unit_mw`` when known, else
+  the capacity ÷ ``THERMAL_UNITS_PER_SITE`` (2: the usual two-unit plant; an assumption to
+  replace with the registry's unit data);
+- steel: each main outlet on its own product (HJ 846): sinter head and tail on sinter, the
+  casthouse on hot metal, the converter on crude steel; the site gives crude steel, converted
+  by ``STEEL_PRODUCT_PER_T_CRUDE`` (typical blast-furnace/converter route; verify per site).
+  Hot blast stoves and reheat furnaces are general outlets: no quantity, no row;
+- cement: kiln tail and kiln head (main outlets, per t clinker); coal and cement mills are
+  general outlets: no quantity, no row;
+- concentrations and performance values follow the table's default area and province
+  (`allocation.parameters.national_limit`, `local_limit`, `performance_row`), as a sheet does
+  when it names neither.
 """
 
 from __future__ import annotations
@@ -46,11 +62,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from allocation.parameters import ParameterSet
+from allocation.parameters import (
+    ParameterSet,
+    band_for,
+    local_limit,
+    national_limit,
+    performance_column,
+)
 from allocation.quantities import METHOD_CODES
 from kernel.pollutants import Pollutant
 
-PROFILE_VERSION = "2025.1"
+PROFILE_VERSION = "2025.1"  # the profiles of tables without regions (see profile_version)
+THERMAL_UNITS_PER_SITE = 2
+#: tonnes of each steel product per tonne of crude steel (profile assumption, verify)
+STEEL_PRODUCT_PER_T_CRUDE = {"crude_steel": Decimal(1), "hot_metal": Decimal("0.9"),
+                             "sinter": Decimal("1.08")}
 CLINKER_DAYS = 310
 BOILER_HOURS = 5000
 SEWAGE_DAYS = 365
@@ -90,6 +116,8 @@ class Template:
     volume: Decimal | None = None  # Nm3/kg, m3/t; None: hours (mw) or the process volume
     national: Mapping[Pollutant, Decimal] = field(default_factory=dict)  # given on the sheet
     name: str = ""
+    factor: Decimal = Decimal(1)  # annual_t: product tonnes per tonne of capacity
+    band: str | None = None  # performance rows of banded tables: the unit-capacity band
 
 
 def _steel(proc: str, oid: str, pollutants: tuple[Pollutant, ...]) -> Template:
@@ -145,17 +173,65 @@ PROFILES: dict[str, tuple[Template, ...]] = {
 }
 
 
-def profile_name(sector: str, fuel: str | None = None) -> str:
-    """The profile of a sector (industrial boilers: per fuel, coal unless given)."""
+def _steel_main(proc: str, oid: str, pollutants: tuple[Pollutant, ...], product: str
+                ) -> Template:
+    return Template(oid, "steel_process", "annual_t", pollutants, process=proc, name=proc,
+                    factor=STEEL_PRODUCT_PER_T_CRUDE[product])
+
+
+_BANDS_2025_2 = ("lt250", "250-450", "450-750", "ge750")
+
+PROFILES_2025_2: dict[str, tuple[Template, ...]] = {
+    **{f"thermal_power:{band}": (Template("DA001", "thermal_power_performance", "mw", _AIR3,
+                                          name=f"generating units, {band} MW band",
+                                          band=band),)
+       for band in _BANDS_2025_2},
+    "steel": (
+        _steel_main("sinter_head", "DA001", _AIR3, "sinter"),
+        _steel_main("sinter_tail", "DA004", (P.PM,), "sinter"),
+        _steel_main("blast_furnace_casthouse", "DA005", (P.PM,), "hot_metal"),
+        _steel_main("converter_secondary", "DA006", (P.PM,), "crude_steel"),
+    ),
+    "cement": (
+        _cement("kiln_tail", "DA001", _AIR3),
+        _cement("kiln_head", "DA002", (P.PM,)),
+    ),
+    **{k: v for k, v in PROFILES.items() if k not in ("thermal_power", "steel", "cement")},
+}
+PROFILE_SETS = {"2025.1": PROFILES, "2025.2": PROFILES_2025_2}
+
+
+def profile_version(params: ParameterSet) -> str:
+    """The facility profiles that go with a parameter table."""
+    return "2025.2" if params.regions is not None or params.performance_bands else "2025.1"
+
+
+def profiles_for(params: ParameterSet | None) -> dict[str, tuple[Template, ...]]:
+    return PROFILES if params is None else PROFILE_SETS[profile_version(params)]
+
+
+def profile_name(sector: str, fuel: str | None = None, params: ParameterSet | None = None,
+                 unit_mw: Decimal | None = None) -> str:
+    """The profile of a sector (industrial boilers: per fuel, coal unless given; thermal
+    power with a banded table: per unit-capacity band)."""
     if sector == "industrial_boiler":
         return f"industrial_boiler:{fuel or 'coal'}"
+    if sector == "thermal_power" and params is not None and params.performance_bands:
+        band = band_for(params, unit_mw if unit_mw is not None else Decimal(0))
+        assert band is not None
+        return f"thermal_power:{band.id}"
     return sector
 
 
-def profile_pollutants(profile: str) -> tuple[Pollutant, ...]:
+def profile_pollutants(profile: str, params: ParameterSet | None = None
+                       ) -> tuple[Pollutant, ...]:
     seen: list[Pollutant] = []
-    for t in PROFILES[profile]:
-        seen.extend(p for p in t.pollutants if p not in seen)
+    profiles = profiles_for(params)
+    names = [profile] if profile in profiles else [n for n in profiles
+                                                    if n.startswith(f"{profile}:")]
+    for name in names:
+        for t in profiles[name]:
+            seen.extend(p for p in t.pollutants if p not in seen)
     return tuple(seen)
 
 
@@ -168,6 +244,12 @@ class Site:
     capacity: Decimal
     capacity_unit: str
     fuel: str | None = None
+    unit_mw: Decimal | None = None  # thermal power: one generating unit's capacity, if known
+
+
+def unit_mw_of(site: Site, cap: Decimal) -> Decimal:
+    """A thermal-power site's unit capacity: given, else capacity ÷ THERMAL_UNITS_PER_SITE."""
+    return site.unit_mw if site.unit_mw is not None else cap / THERMAL_UNITS_PER_SITE
 
 
 def capacity_in_base(site: Site) -> Decimal | str:
@@ -185,11 +267,12 @@ def capacity_in_base(site: Site) -> Decimal | str:
     return site.capacity * units[site.capacity_unit]
 
 
-def _activity(kind: str, cap: Decimal, hours: Mapping[str, Decimal], sector: str) -> Decimal:
+def _activity(kind: str, cap: Decimal, hours: Mapping[str, Decimal], sector: str,
+              factor: Decimal = Decimal(1)) -> Decimal:
     if kind == "mw":
         return cap
     if kind == "annual_t":
-        return cap * 10_000
+        return cap * 10_000 * factor
     if kind == "clinker_t":
         return cap * CLINKER_DAYS
     if kind == "steam_t":
@@ -237,8 +320,9 @@ def derive(sites: Sequence[Site], params: ParameterSet,
            hours: Mapping[str, Decimal] | None = None) -> OutletRows:
     """Outlet rows of every site (see the module docstring); unusable sites are skipped."""
     hours = dict(hours or {})
-    names = sorted(PROFILES)
-    templates = tuple((name, t) for name in names for t in PROFILES[name])
+    profiles = profiles_for(params)
+    names = sorted(profiles)
+    templates = tuple((name, t) for name in names for t in profiles[name])
     t_index = {(name, t.id): i for i, (name, t) in enumerate(templates)}
     sectors = tuple(sorted({s.sector for s in sites}))
     s_index = {s: i for i, s in enumerate(sectors)}
@@ -251,8 +335,8 @@ def derive(sites: Sequence[Site], params: ParameterSet,
         if isinstance(cap, str):
             skipped.append((f, cap))
             continue
-        profile = profile_name(site.sector, site.fuel)
-        for t in PROFILES[profile]:
+        profile = profile_name(site.sector, site.fuel, params, unit_mw_of(site, cap))
+        for t in profiles[profile]:
             fac.append(f)
             tpl.append(t_index[(profile, t.id)])
             cap_col.append(float(cap))
@@ -285,7 +369,7 @@ def activity_volume(rows: OutletRows, params: ParameterSet,
     vol = np.zeros((n_t, n_s))
     for k, (_name, t) in enumerate(rows.templates):
         for s, sector in enumerate(rows.sectors):
-            factor[(k, s)] = _activity(t.activity, Decimal(1), hours, sector)
+            factor[(k, s)] = _activity(t.activity, Decimal(1), hours, sector, t.factor)
             if t.activity == "mw":
                 vol[k, s] = float(hours.get(sector, params.utilisation_hours["default"]))
             else:
@@ -311,6 +395,9 @@ def _limit(params: ParameterSet, t: Template, sector: str, p: Pollutant,
     """The row's rate: concentration (strictest applicable) or performance value."""
     uses_ultra = sector in (params.ultra_low_sectors if ultra_low is None else ultra_low)
     if t.method == "thermal_power_performance":
+        if t.band is not None:
+            band = next(b for b in params.performance_bands if b.id == t.band)
+            return band.values[performance_column(params, uses_ultra)].get(p)
         table = params.performance_values["ultra_low" if uses_ultra else "national"]
         return table.get(p)
     source_name = t.source
@@ -320,12 +407,15 @@ def _limit(params: ParameterSet, t: Template, sector: str, p: Pollutant,
     assert source_name is not None
     source = params.sources[source_name]
     found: list[Decimal] = []
-    national = t.national.get(p, source.limit("national", p))
-    if national is not None:
-        found.append(national)
-    local = source.limit("local", p)
+    if p in t.national:
+        found.append(t.national[p])
+    else:
+        chosen = national_limit(params, source, p)
+        if chosen is not None:
+            found.append(chosen.value)
+    local = local_limit(params, source, p)
     if local is not None:
-        found.append(local)
+        found.append(local.value)
     if uses_ultra:
         ultra = source.limit("ultra_low", p)
         if ultra is not None:
@@ -364,16 +454,23 @@ def sheet_for(site: Site, params: ParameterSet,
     if isinstance(cap, str):
         raise ValueError(cap)
     outlets: list[dict[str, Any]] = []
-    for t in PROFILES[profile_name(site.sector, site.fuel)]:
-        act = _activity(t.activity, cap, hours, site.sector)
+    unit_mw = unit_mw_of(site, cap)
+    for t in profiles_for(params)[profile_name(site.sector, site.fuel, params, unit_mw)]:
+        act = _activity(t.activity, cap, hours, site.sector, t.factor)
         o: dict[str, Any] = {"id": t.id, "method": t.method, "name": t.name,
                              "pollutants": [p.value for p in t.pollutants]}
         if t.method == "thermal_power_performance":
             o |= {"capacity": str(act), "capacity_unit": "MW"}
+            if t.band is not None:
+                o["unit_capacity"] = str(unit_mw)
             if site.sector in hours:
                 o["hours"] = str(hours[site.sector])
         elif t.method in ("steel_process", "cement_process"):
             o |= {"process": t.process, "production": str(act)}
+            proc_table = params.processes["steel" if t.method == "steel_process" else "cement"]
+            product = proc_table[t.process or ""].product
+            if product is not None:
+                o["product"] = product
         elif t.method == "wastewater":
             assert t.volume is not None
             o |= {"water": str(act * t.volume), "source": t.source}
@@ -403,7 +500,7 @@ def infer_fuels(sites: Sequence[Site], stored: Sequence[Mapping[Pollutant, int]]
     best: dict[int, tuple[float, str]] = {}
     for fuel in BOILER_FUELS:  # coal first: ties keep coal
         cand = [Site(sites[i].permit, sites[i].sector, sites[i].capacity,
-                     sites[i].capacity_unit, fuel) for i in idx]
+                     sites[i].capacity_unit, fuel, sites[i].unit_mw) for i in idx]
         rows = derive(cand, params)
         spec = permit_caps(rows.method, rows.activity, rows.volume,
                            rates(rows, params, pollutants), facility=rows.facility,

@@ -8,6 +8,21 @@ version or by date. Values are `Decimal` (read from JSON strings, so never via f
 
 Entries whose source could not be read in full carry ``"verify": true`` in the table; they are
 listed by `ParameterSet.unverified` so that a screen or report can show them.
+
+Tables from 2025.2 on may also carry (all optional, so 2025.1 parses and computes unchanged):
+
+- ``regions``: the province the bureau's facilities lie in and its areas (``key``: the key
+  control area where special emission limits apply; ``general``), with the default area;
+- per limit source: ``special`` limits (特别排放限值, key areas), ``provincial`` exceptions
+  that replace the national limit in listed provinces (GB 13223 / GB 13271 high-sulphur-coal
+  notes), and ``local_standards`` (DB50 series) scoped to areas;
+- per process: its ``product`` (the tonnes a base exhaust volume is per) and its ``outlet``
+  class (``main`` carries a quantity, ``general`` a concentration limit only);
+- ``performance_bands``: thermal-power performance values by unit-capacity band and column
+  (``general``, ``key``, ``high_sulphur``, ``ultra_low``).
+
+`national_limit`, `local_limit` and `performance_row` are the one place these are chosen, so
+the calculation sheet and the vectorised facility rows pick the same row.
 """
 
 from __future__ import annotations
@@ -26,6 +41,53 @@ from kernel.pollutants import Pollutant
 
 STANDARD_KINDS = ("national", "local", "ultra_low")
 ALERT_LEVELS = ("yellow", "orange", "red")
+OUTLET_CLASSES = ("main", "general")
+PERFORMANCE_COLUMNS = ("general", "key", "high_sulphur", "ultra_low")
+
+
+@dataclass(frozen=True)
+class ProvincialLimit:
+    """National limits that replace the ordinary ones in the listed provinces."""
+
+    provinces: frozenset[str]
+    limits: Mapping[Pollutant, Decimal]
+    reference: str
+    verify: bool = False
+
+
+@dataclass(frozen=True)
+class LocalStandard:
+    """A local (provincial) standard's limits for one source, in the listed areas."""
+
+    reference: str
+    areas: frozenset[str]
+    limits: Mapping[Pollutant, Decimal]
+    verify: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PerformanceBand:
+    """One unit-capacity band of the performance table: min_mw <= unit < max_mw."""
+
+    id: str
+    min_mw: Decimal
+    max_mw: Decimal | None
+    values: Mapping[str, Mapping[Pollutant, Decimal]]  # column -> pollutant -> g/kWh
+
+    def contains(self, unit_mw: Decimal) -> bool:
+        return unit_mw >= self.min_mw and (self.max_mw is None or unit_mw < self.max_mw)
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Where the bureau's facilities lie: the province and its areas (key / general)."""
+
+    province: str
+    default_area: str
+    areas: Mapping[str, bool]  # area -> special emission limits apply there
+    reference: str = ""
+    verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,6 +99,10 @@ class LimitSource:
     reference: str
     limits: Mapping[str, Mapping[Pollutant, Decimal]]  # kind -> pollutant -> limit
     verify: bool = False
+    special: Mapping[Pollutant, Decimal] = field(default_factory=dict)
+    special_reference: str = ""
+    provincial: tuple[ProvincialLimit, ...] = ()
+    local_standards: tuple[LocalStandard, ...] = ()
 
     def limit(self, kind: str, pollutant: Pollutant) -> Decimal | None:
         return self.limits.get(kind, {}).get(pollutant)
@@ -52,6 +118,8 @@ class Process:
     pollutants: tuple[Pollutant, ...]
     reference: str = ""
     verify: bool = False
+    product: str | None = None  # what the base volume is per tonne of (None: not stated)
+    outlet: str = "main"  # main: carries a quantity; general: concentration limit only
 
 
 @dataclass(frozen=True)
@@ -74,6 +142,11 @@ class ParameterSet:
     heat_equivalence: Decimal
     alert_cut_ratios: Mapping[str, Decimal]
     unverified: tuple[str, ...] = field(default=())
+    regions: Regions | None = None
+    performance_bands: tuple[PerformanceBand, ...] = ()
+    performance_reference: str = ""
+    #: provinces whose coal-fired power units use the performance table's high_sulphur column
+    high_sulphur_provinces: frozenset[str] = frozenset()
 
     def source_for(self, sector: str, method: str) -> str | None:
         """The default limit source of an outlet of `method` in `sector` (None if none)."""
@@ -91,6 +164,105 @@ class ParameterSet:
         # floor((1 - r) * q) in exact arithmetic: the cut is "at least" the ratio.
         keep = (Decimal(1) - ratio) * quantity_kg
         return int(keep.to_integral_value(rounding=ROUND_FLOOR))
+
+
+@dataclass(frozen=True)
+class ChosenLimit:
+    """A limit and the row of the standard it comes from (shown on the sheet)."""
+
+    value: Decimal
+    row: str
+    verify: bool = False
+
+
+def area_of(params: ParameterSet, area: str | None) -> str | None:
+    """The area a facility is in (the table's default when not given); None: no regions."""
+    if params.regions is None:
+        return None
+    return area if area is not None else params.regions.default_area
+
+
+def province_of(params: ParameterSet, province: str | None) -> str | None:
+    if params.regions is None:
+        return province
+    return province if province is not None else params.regions.province
+
+
+def national_limit(params: ParameterSet, source: LimitSource, p: Pollutant,
+                   area: str | None = None, province: str | None = None) -> ChosenLimit | None:
+    """The national standard's limit for a facility in `area` of `province`.
+
+    Key areas (special emission limits) use the source's ``special`` row where it has one;
+    otherwise a provincial exception (high-sulphur coal) replaces the ordinary limit in the
+    provinces it lists; otherwise the ordinary limit. Tables without regions: the ordinary
+    limit (2025.1 behaviour).
+    """
+    ordinary = source.limit("national", p)
+    if params.regions is None:
+        return None if ordinary is None else ChosenLimit(ordinary, "national")
+    area = area_of(params, area)
+    province = province_of(params, province)
+    if params.regions.areas.get(area or "", False) and p in source.special:
+        return ChosenLimit(source.special[p], f"special limits, {area} area "
+                           f"({source.special_reference or source.reference})", source.verify)
+    for exc in source.provincial:
+        if province in exc.provinces and p in exc.limits:
+            return ChosenLimit(exc.limits[p], f"{exc.reference} ({province})", exc.verify)
+    if ordinary is None:
+        return None
+    return ChosenLimit(ordinary, f"national ({source.reference})", source.verify)
+
+
+def local_limit(params: ParameterSet, source: LimitSource, p: Pollutant,
+                area: str | None = None) -> ChosenLimit | None:
+    """The strictest local-standard limit for the facility's area (None: no local limit).
+
+    A ``local`` limit put into the source's limits (a scenario or standard change) counts
+    everywhere; a table's ``local_standards`` count in the areas they list.
+    """
+    found: list[ChosenLimit] = []
+    direct = source.limit("local", p)
+    if direct is not None:
+        found.append(ChosenLimit(direct, "local"))
+    area = area_of(params, area)
+    for std in source.local_standards:
+        if p in std.limits and (area in std.areas or "*" in std.areas):
+            found.append(ChosenLimit(std.limits[p], f"{std.reference} ({area} area)", std.verify))
+    return min(found, key=lambda c: c.value) if found else None
+
+
+def band_for(params: ParameterSet, unit_mw: Decimal) -> PerformanceBand | None:
+    for band in params.performance_bands:
+        if band.contains(unit_mw):
+            return band
+    return None
+
+
+def performance_column(params: ParameterSet, ultra_low: bool, area: str | None = None,
+                       province: str | None = None) -> str:
+    """Which column of the performance table applies: ultra-low sectors use ``ultra_low``;
+    a key area ``key`` (special limits); a high-sulphur province ``high_sulphur``."""
+    if ultra_low:
+        return "ultra_low"
+    area = area_of(params, area)
+    if params.regions is not None and params.regions.areas.get(area or "", False):
+        return "key"
+    if province_of(params, province) in params.high_sulphur_provinces:
+        return "high_sulphur"
+    return "general"
+
+
+def performance_row(params: ParameterSet, unit_mw: Decimal, ultra_low: bool,
+                    area: str | None = None, province: str | None = None
+                    ) -> tuple[str, str, Mapping[Pollutant, Decimal]] | None:
+    """(band id, column, GPS per pollutant) for a unit of `unit_mw`; None without bands."""
+    if not params.performance_bands:
+        return None
+    band = band_for(params, unit_mw)
+    if band is None:  # pragma: no cover - parse_parameter_set checks coverage from 0
+        raise ValueError(f"no performance band for {unit_mw} MW")
+    column = performance_column(params, ultra_low, area, province)
+    return band.id, column, band.values[column]
 
 
 def changed_limits(old: ParameterSet, new: ParameterSet) -> list[dict[str, object]]:
@@ -137,17 +309,38 @@ def _pollutant_map(raw: Mapping[str, Any], where: str) -> dict[Pollutant, Decima
 def parse_parameter_set(raw: Mapping[str, Any]) -> ParameterSet:
     """Build a `ParameterSet` from its JSON form; raises ValueError on a malformed table."""
     unverified: list[str] = []
+    regions = _regions(raw.get("regions"), unverified)
     sources: dict[str, LimitSource] = {}
     for name, s in raw["concentration_limits"].items():
+        where = f"concentration_limits.{name}"
         limits = {
-            kind: _pollutant_map(s.get(kind, {}), f"concentration_limits.{name}.{kind}")
-            for kind in STANDARD_KINDS
+            kind: _pollutant_map(s.get(kind, {}), f"{where}.{kind}") for kind in STANDARD_KINDS
         }
         if s.get("verify"):
-            unverified.append(f"concentration_limits.{name}")
+            unverified.append(where)
+        provincial = []
+        for i, e in enumerate(s.get("provincial", [])):
+            if e.get("verify"):
+                unverified.append(f"{where}.provincial[{i}]")
+            provincial.append(ProvincialLimit(
+                frozenset(e["provinces"]), _pollutant_map(e["national"], f"{where}.provincial"),
+                e.get("reference", ""), bool(e.get("verify"))))
+        local_standards = []
+        for i, e in enumerate(s.get("local_standards", [])):
+            areas = frozenset(e["areas"])
+            if regions is None or not areas <= (set(regions.areas) | {"*"}):
+                raise ValueError(f"{where}.local_standards[{i}].areas: unknown area")
+            if e.get("verify"):
+                unverified.append(f"{where}.local_standards[{i}]")
+            local_standards.append(LocalStandard(
+                e["reference"], areas, _pollutant_map(e.get("limits", {}), f"{where}.local"),
+                bool(e.get("verify")), e.get("note", "")))
         sources[name] = LimitSource(
             name=name, medium=s["medium"], reference=s.get("reference", ""),
             limits=limits, verify=bool(s.get("verify")),
+            special=_pollutant_map(s.get("special", {}), f"{where}.special"),
+            special_reference=s.get("special_reference", ""),
+            provincial=tuple(provincial), local_standards=tuple(local_standards),
         )
     processes: dict[str, dict[str, Process]] = {}
     for sector, table in raw["processes"].items():
@@ -158,6 +351,9 @@ def parse_parameter_set(raw: Mapping[str, Any]) -> ParameterSet:
                 raise ValueError(f"{where}: unknown source {p['source']!r}")
             if p.get("verify"):
                 unverified.append(where)
+            outlet = p.get("outlet", "main")
+            if outlet not in OUTLET_CLASSES:
+                raise ValueError(f"{where}.outlet: must be one of {', '.join(OUTLET_CLASSES)}")
             processes[sector][name] = Process(
                 name=name,
                 base_exhaust_nm3_per_t=_dec(p["base_exhaust_nm3_per_t"], where),
@@ -165,6 +361,8 @@ def parse_parameter_set(raw: Mapping[str, Any]) -> ParameterSet:
                 pollutants=tuple(Pollutant(x) for x in p["pollutants"]),
                 reference=p.get("reference", ""),
                 verify=bool(p.get("verify")),
+                product=p.get("product"),
+                outlet=outlet,
             )
     for sector, table in raw["default_sources"].items():
         for method, source in table.items():
@@ -173,6 +371,12 @@ def parse_parameter_set(raw: Mapping[str, Any]) -> ParameterSet:
     perf = raw["performance_values_g_per_kwh"]
     if perf.get("verify"):
         unverified.append("performance_values_g_per_kwh")
+    bands = _bands(perf.get("bands", []))
+    if bands:
+        # callers that do not know the unit's capacity get the smallest band's row
+        lowest = bands[0].values
+        perf = {**perf, "national": {p.value: str(v) for p, v in lowest["general"].items()},
+                "ultra_low": {p.value: str(v) for p, v in lowest["ultra_low"].items()}}
     gas = raw["gas_flue_gas_empirical"]
     heat = raw["heat_to_power"]
     alerts = {k: _dec(v, f"alert_cut_ratios.{k}") for k, v in raw["alert_cut_ratios"].items()}
@@ -205,7 +409,45 @@ def parse_parameter_set(raw: Mapping[str, Any]) -> ParameterSet:
         heat_equivalence=_dec(heat["equivalence"], "heat_to_power.equivalence"),
         alert_cut_ratios=alerts,
         unverified=tuple(unverified),
+        regions=regions,
+        performance_bands=bands,
+        performance_reference=str(perf.get("reference", "")),
+        high_sulphur_provinces=frozenset(perf.get("high_sulphur_provinces", [])),
     )
+
+
+def _regions(raw: Mapping[str, Any] | None, unverified: list[str]) -> Regions | None:
+    if raw is None:
+        return None
+    areas = {name: bool(a.get("special_limits")) for name, a in raw["areas"].items()}
+    if raw["default_area"] not in areas:
+        raise ValueError("regions.default_area: not one of regions.areas")
+    if raw.get("verify"):
+        unverified.append("regions")
+    return Regions(province=raw["province"], default_area=raw["default_area"], areas=areas,
+                   reference=raw.get("reference", ""), verify=bool(raw.get("verify")))
+
+
+def _bands(raw: Iterable[Mapping[str, Any]]) -> tuple[PerformanceBand, ...]:
+    """Bands sorted by lower bound; they must start at 0 MW and not overlap (each band runs
+    up to the next band's lower bound)."""
+    rows = sorted(raw, key=lambda b: _dec(b["min_mw"], f"bands.{b.get('id')}.min_mw"))
+    out: list[PerformanceBand] = []
+    for i, b in enumerate(rows):
+        where = f"performance_values_g_per_kwh.bands.{b['id']}"
+        low = _dec(b["min_mw"], f"{where}.min_mw")
+        high = _dec(rows[i + 1]["min_mw"], where) if i + 1 < len(rows) else None
+        if i == 0 and low != 0:
+            raise ValueError(f"{where}.min_mw: the lowest band must start at 0 MW")
+        if high is not None and high <= low:
+            raise ValueError(f"{where}.min_mw: bands overlap")
+        values = {}
+        for column in PERFORMANCE_COLUMNS:
+            if column not in b:
+                raise ValueError(f"{where}.{column}: missing column")
+            values[column] = _pollutant_map(b[column], f"{where}.{column}")
+        out.append(PerformanceBand(str(b["id"]), low, high, values))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

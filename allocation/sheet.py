@@ -42,7 +42,15 @@ from decimal import ROUND_HALF_EVEN, Decimal, Inexact, InvalidOperation, localco
 from typing import Any
 
 from allocation.errors import SheetError
-from allocation.parameters import ParameterSet, get_parameters
+from allocation.parameters import (
+    ParameterSet,
+    area_of,
+    get_parameters,
+    local_limit,
+    national_limit,
+    performance_row,
+    province_of,
+)
 from kernel.pollutants import Pollutant, find_pollutant
 from kernel.quantities import kg_to_tonnes
 
@@ -85,7 +93,7 @@ UNITS: dict[str, dict[str, Decimal]] = {
 
 _SHEET_KEYS = frozenset({
     "sector", "parameter_version", "pollutants", "applicable_standards", "commitments",
-    "eia", "indicator_share", "outlets",
+    "eia", "indicator_share", "outlets", "area", "province",
     # metadata, carried but not used
     "id", "name", "enterprise", "credit_code", "permit_code", "year", "zone", "notes", "meta",
 })
@@ -101,18 +109,17 @@ _OUTLET_KEYS: dict[str, frozenset[str]] = {
     ),
     "thermal_power_performance": frozenset({
         "capacity", "capacity_unit", "hours", "hours_unit", "hours_basis", "heat_supply",
-        "heat_supply_unit", "gps_g_per_kwh",
+        "heat_supply_unit", "gps_g_per_kwh", "unit_capacity", "unit_capacity_unit",
     }),
-    "steel_process": frozenset(
-        {"process", "production", "production_unit", "exhaust_volume", "exhaust_volume_unit"}
-    ),
-    "cement_process": frozenset(
-        {"process", "production", "production_unit", "exhaust_volume", "exhaust_volume_unit"}
-    ),
+    "steel_process": frozenset({"process", "production", "production_unit", "product",
+                                "exhaust_volume", "exhaust_volume_unit"}),
+    "cement_process": frozenset({"process", "production", "production_unit", "product",
+                                 "exhaust_volume", "exhaust_volume_unit"}),
     "wastewater": frozenset({"water", "water_unit"}),
     "direct": frozenset({"quantities_t"}),
 }
 _OUTLET_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
+_PROVINCE = re.compile(r"^[a-z_]{2,32}$")
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -254,28 +261,52 @@ class _Standards:
 
 
 class _Context:
-    def __init__(self, params: ParameterSet, sector: str, facility: _Standards) -> None:
+    def __init__(self, params: ParameterSet, sector: str, facility: _Standards,
+                 area: str | None = None, province: str | None = None) -> None:
         self.params = params
         self.sector = sector
         self.facility = facility
         self.verify: set[str] = set()
+        # tables with regions (2025.2 on) choose rows by area and province and say which
+        self.detailed = params.regions is not None
+        self.area = area_of(params, area)
+        self.province = province_of(params, province)
 
     def concentration(
         self, source_name: str, p: Pollutant, outlet: _Standards, at: str
-    ) -> tuple[Decimal, str, dict[str, str]]:
-        """(C, which kind binds, every candidate) for one outlet and pollutant."""
+    ) -> tuple[Decimal, str, dict[str, str], dict[str, str]]:
+        """(C, which kind binds, every candidate, the standard row of each) for one outlet
+        and pollutant."""
         source = self.params.sources[source_name]
         if source.verify:
             self.verify.add(f"concentration_limits.{source_name}")
         found: dict[str, Decimal] = {}
+        rows: dict[str, str] = {}
         national = outlet.national.get(p, self.facility.national.get(p))
-        if national is None:
-            national = source.limit("national", p)
+        if national is not None:
+            rows["national"] = "given on the sheet"
+        else:
+            chosen = national_limit(self.params, source, p, self.area, self.province)
+            if chosen is not None:
+                national, rows["national"] = chosen.value, chosen.row
         if national is not None:
             found["national"] = national
         local = outlet.local.get(p, self.facility.local.get(p))
-        if local is None:
-            local = source.limit("local", p)
+        if local is not None:
+            rows["local"] = "given on the sheet"
+        else:
+            chosen = local_limit(self.params, source, p, self.area)
+            if chosen is not None:
+                local, rows["local"] = chosen.value, chosen.row
+        for i, std in enumerate(source.local_standards):
+            if self.area in std.areas or "*" in std.areas:
+                if std.verify:
+                    self.verify.add(f"concentration_limits.{source_name}.local_standards[{i}]")
+                if p not in std.limits:
+                    rows.setdefault("local_not_entered", std.reference)
+        for i, exc in enumerate(source.provincial):
+            if exc.verify and self.province in exc.provinces:
+                self.verify.add(f"concentration_limits.{source_name}.provincial[{i}]")
         if local is not None:
             found["local"] = local
         if self.params.uses_ultra_low(self.sector):
@@ -291,9 +322,13 @@ class _Context:
                 f"applicable_standards.national.{p.value}",
                 field=f"{at}.applicable_standards.national.{p.value}",
             )
+        if "ultra_low" in found:
+            rows["ultra_low"] = f"ultra-low limit ({self.sector} must use it)"
+        if "commitment" in found:
+            rows["commitment"] = "voluntary commitment on the permit"
         best = min(found.values())
         kind = next(k for k in CONCENTRATION_PRECEDENCE if found.get(k) == best)
-        return best, kind, {k: _plain(v) for k, v in found.items()}
+        return best, kind, {k: _plain(v) for k, v in found.items()}, rows
 
 
 # --------------------------------------------------------------------------- outlets
@@ -343,7 +378,7 @@ def _concentration_lines(
     unit = "mg/L" if method in _WATER_METHODS else "mg/Nm3"
     lines: dict[Pollutant, dict[str, Any]] = {}
     for p in pollutants:
-        c, kind, found = ctx.concentration(source, p, standards, at)
+        c, kind, found, rows = ctx.concentration(source, p, standards, at)
         exact = factor * c
         kg = _to_kg(exact)
         lines[p] = {
@@ -352,6 +387,8 @@ def _concentration_lines(
             "concentration": _plain(c), "concentration_unit": unit,
             "concentration_source": kind, "concentration_candidates": found,
         }
+        if ctx.detailed:
+            lines[p]["standard_rows"] = rows
     return lines
 
 
@@ -401,6 +438,11 @@ def _process(
         known = ", ".join(sector_table)
         raise SheetError(f"unknown process {name!r} (known: {known})", field=f"{at}.process")
     proc = sector_table[name]
+    if "product" in o and o["product"] != proc.product:
+        raise SheetError(
+            f"process {name} is computed on its own product ({proc.product or 'not stated'}), "
+            f"not {o['product']!r}: give the {proc.product or 'process'} tonnes as production",
+            field=f"{at}.product")
     production = _quantity(o, "production", "production", "t", at)
     if "exhaust_volume" in o:
         vb = _quantity(o, "exhaust_volume", "specific_exhaust", "Nm3/t", at)
@@ -414,9 +456,19 @@ def _process(
     source = _source(o, at, ctx, method, proc.source)
     inputs = {"process": name, "production_t": _plain(production),
               "exhaust_nm3_per_t": _plain(vb), "exhaust_basis": basis}
+    if ctx.detailed:
+        inputs |= {"product": proc.product or "", "outlet_class": proc.outlet}
     formula = "P[t] × Vb[Nm3/t] × C[mg/Nm3] × 1e-9"
     factor = production * vb * Decimal("1e-9")
-    return _concentration_lines(o, at, ctx, method, pollutants, source, factor, inputs, formula)
+    lines = _concentration_lines(o, at, ctx, method, pollutants, source, factor, inputs,
+                                 formula)
+    if proc.outlet == "general":
+        # the specification gives general outlets a concentration limit and no quantity
+        for line in lines.values():
+            for key in ("t", "kg", "t_exact", "formula"):
+                line.pop(key)
+            line["general_outlet"] = True
+    return lines
 
 
 def _wastewater(
@@ -471,6 +523,20 @@ def _performance(
         if "gps_g_per_kwh" in o else {}
     )
     table = params.performance_values[gps_kind]
+    chosen_row: dict[str, str] | None = None
+    if "unit_capacity" in o and not params.performance_bands:
+        raise SheetError(f"parameter version {params.version} has no capacity bands: leave "
+                         "unit_capacity out", field=f"{at}.unit_capacity")
+    if params.performance_bands:
+        # the specification tables GPS by the unit's capacity band and the region
+        unit_mw = (_quantity(o, "unit_capacity", "capacity", "MW", at)
+                   if "unit_capacity" in o else cap)
+        found = performance_row(params, unit_mw, params.uses_ultra_low(ctx.sector),
+                                ctx.area, ctx.province)
+        assert found is not None
+        band, gps_kind, table = found
+        chosen_row = {"band": band, "column": gps_kind, "unit_capacity_mw": _plain(unit_mw),
+                      "area": ctx.area or "", "province": ctx.province or ""}
     default = tuple(p for p in params.default_pollutants["air"] if p in table or p in given)
     pollutants = _outlet_pollutants(o, at, "air", ctx, sheet_pollutants, default)
     mwh = cap * h + d / 1000
@@ -495,6 +561,8 @@ def _performance(
                        "hours_basis": hours_basis, "heat_supply_kwh": _plain(d)},
             "gps_g_per_kwh": _plain(gps), "concentration": None, "concentration_source": basis,
         }
+        if chosen_row is not None:
+            lines[p]["performance_row"] = dict(chosen_row)
     return lines
 
 
@@ -601,12 +669,25 @@ def _compute(
     sheet_pollutants = (
         _pollutant_list(doc["pollutants"], "pollutants") if "pollutants" in doc else None
     )
-    ctx = _Context(params, sector, _Standards(doc, ""))
+    area, province = doc.get("area"), doc.get("province")
+    if (area is not None or province is not None) and params.regions is None:
+        raise SheetError(f"parameter version {params.version} has no regions: leave area and "
+                         "province out", field="area" if area is not None else "province")
+    known_areas = params.regions.areas if params.regions is not None else {}
+    if area is not None and (not isinstance(area, str) or area not in known_areas):
+        raise SheetError(f"unknown area {area!r} (known: {', '.join(known_areas)})",
+                         field="area")
+    if province is not None and (not isinstance(province, str)
+                                 or not _PROVINCE.match(province)):
+        raise SheetError(f"province must be a lower-case name like chongqing, got {province!r}",
+                         field="province")
+    ctx = _Context(params, sector, _Standards(doc, ""), area, province)
 
     outlets = doc.get("outlets")
     if not isinstance(outlets, list) or not outlets:
         raise SheetError("outlets must be a non-empty list", field="outlets")
     per_pollutant_lines: dict[Pollutant, list[dict[str, Any]]] = {}
+    general_outlets: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, raw in enumerate(outlets):
         at = f"outlets[{i}]"
@@ -629,7 +710,12 @@ def _compute(
                 raise SheetError(f"unknown key {key!r} for method {method}", field=f"{at}.{key}")
         lines = _METHOD_FUNCS[method](o, at, ctx, method, sheet_pollutants)
         for p, line in lines.items():
-            per_pollutant_lines.setdefault(p, []).append({"outlet": oid, "method": method, **line})
+            row = {"outlet": oid, "method": method, "pollutant": p.value, **line}
+            if row.pop("general_outlet", False):
+                general_outlets.append(row)
+            else:
+                row.pop("pollutant")
+                per_pollutant_lines.setdefault(p, []).append(row)
 
     eia_kg: dict[Pollutant, int] = {}
     eia_excluded: str | None = None
@@ -688,7 +774,7 @@ def _compute(
             entry["excluded"] = excluded
         result[p.value] = entry
 
-    return {
+    out: dict[str, Any] = {
         "parameter_version": params.version,
         "parameter_effective": params.effective.isoformat(),
         "sector": sector,
@@ -696,3 +782,10 @@ def _compute(
         "pollutants": result,
         "parameters_to_verify": sorted(ctx.verify),
     }
+    if ctx.detailed:
+        assert params.regions is not None
+        out["region"] = {"province": ctx.province, "area": ctx.area,
+                         "special_limits": params.regions.areas.get(ctx.area or "", False)}
+        # general outlets: concentration limits only, no quantity (HJ 846 / HJ 847)
+        out["general_outlets"] = general_outlets
+    return out

@@ -64,7 +64,12 @@ def test_select_by_date_and_version() -> None:
 
 def test_get_parameters_defaults_to_table_in_force() -> None:
     assert get_parameters(on=date(2025, 6, 1)).version == "2025.1"
-    assert bundled_parameter_sets()[-1].version == get_parameters().version
+    # 2025.2 is bundled ahead of its effective date: the default is the newest in force today
+    today = date.today()
+    in_force = [s for s in bundled_parameter_sets() if s.effective <= today]
+    assert in_force[-1].version == get_parameters().version
+    assert get_parameters(on=date(2026, 12, 31)).version == "2025.1"
+    assert get_parameters(on=date(2027, 1, 1)).version == "2025.2"
 
 
 def test_alert_caps_cut_at_least_the_ratio() -> None:
