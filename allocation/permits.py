@@ -3,7 +3,8 @@
 - cap = min(specification basis, EIA approval): confirmed rights never exceed it;
 - the initial permitted quantity (allocated) = min of all three bases, and the basis that
   gives it is named (`binding`);
-- a permit that is revoked or past its validity can neither be confirmed nor trade.
+- a permit that is revoked, cancelled or past its validity (whatever its stored status
+  says) can neither be confirmed nor trade.
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ class PermitExpired(Conflict):
 
 class PermitNotValid(Conflict):
     code = "permit_not_valid"
+
+
+class PermitRevoked(PermitNotValid):
+    """Revoked (撤销): the permit carries no rights and cannot trade."""
+
+    code = "permit_revoked"
+
+
+class PermitCancelled(PermitNotValid):
+    """Cancelled (注销): the permit no longer exists."""
+
+    code = "permit_cancelled"
 
 
 class YearOutsidePermit(InvalidInput):
@@ -75,7 +88,9 @@ def check_usable(p: PermitView, year: int, today: date) -> None:
         raise PermitExpired(f"permit {p.code} expired on {p.valid_to.isoformat()}",
                             field="permit_code")
     if p.status != "valid":
-        raise PermitNotValid(f"permit {p.code} is {p.status}", field="permit_code")
+        error = {"revoked": PermitRevoked, "cancelled": PermitCancelled}.get(p.status,
+                                                                           PermitNotValid)
+        raise error(f"permit {p.code} is {p.status}", field="permit_code")
     if not p.valid_from.year <= year <= p.valid_to.year:
         raise YearOutsidePermit(
             f"year {year} is outside the permit's validity "

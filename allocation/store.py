@@ -422,3 +422,152 @@ class AllocationStore:
         self.s.execute(update(ReservePlanRow).where(
             ReservePlanRow.year == year, ReservePlanRow.status == "planned",
             ReservePlanRow.id != released).values(status="superseded"))
+
+
+# --------------------------------------------------------------------------- issue 17
+
+import json  # noqa: E402
+
+from sqlalchemy import JSON  # noqa: E402
+
+from allocation.register_tables import (  # noqa: E402
+    PermitContentRow,
+    PermitImportRow,
+    PermitLifeEventRow,
+    PermitOutletRow,
+)
+
+
+class RegisterStore:
+    """The permit register: what the import reads in bulk and writes in bulk, the permit's
+    content, outlets, life events, and the import history."""
+
+    CHUNK = 5000
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def district_zones(self) -> dict[str, tuple[str, str]]:
+        return {c: (a, w) for c, a, w in self.s.execute(
+            select(DistrictRow.code, DistrictRow.air_zone, DistrictRow.water_zone))}
+
+    def _chunks(self, values: Sequence[Any]) -> Iterable[list[Any]]:
+        values = list(values)
+        for i in range(0, len(values), self.CHUNK):
+            yield values[i:i + self.CHUNK]
+
+    def site_permits(self, enterprises: Iterable[str]
+                     ) -> dict[str, list[tuple[str, date, date, str]]]:
+        """Site key (credit code + 3-digit sequence) -> the stored permits of that site."""
+        out: dict[str, list[tuple[str, date, date, str]]] = {}
+        for part in self._chunks(sorted(set(enterprises))):
+            rows = self.s.execute(
+                select(SiteRow.enterprise, SiteRow.seq, PermitRow.code, PermitRow.valid_from,
+                       PermitRow.valid_to, PermitRow.status)
+                .join(PermitRow, PermitRow.site == SiteRow.id)
+                .where(SiteRow.enterprise.in_(part)))
+            for ent, seq, code, vf, vt, st in rows:
+                out.setdefault(f"{ent}{int(seq):03d}", []).append((code, vf, vt, st))
+        return out
+
+    def sites(self, enterprises: Iterable[str]) -> dict[tuple[str, int], int]:
+        """(enterprise, sequence) -> site id."""
+        out: dict[tuple[str, int], int] = {}
+        for part in self._chunks(sorted(set(enterprises))):
+            for ent, seq, sid in self.s.execute(select(SiteRow.enterprise, SiteRow.seq,
+                                                       SiteRow.id)
+                                                .where(SiteRow.enterprise.in_(part))):
+                out.setdefault((ent, int(seq)), int(sid))
+        return out
+
+    def enterprises_among(self, codes: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for part in self._chunks(sorted(set(codes))):
+            out.update(self.s.scalars(select(EnterpriseRow.credit_code)
+                                      .where(EnterpriseRow.credit_code.in_(part))))
+        return out
+
+    def permit_states(self, codes: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """Permit code -> (status, content hash or None) of the stored permits among codes."""
+        out: dict[str, tuple[str, str | None]] = {}
+        for part in self._chunks(sorted(set(codes))):
+            rows = self.s.execute(
+                select(PermitRow.code, PermitRow.status, PermitContentRow.content_hash)
+                .outerjoin(PermitContentRow, PermitContentRow.permit == PermitRow.code)
+                .where(PermitRow.code.in_(part)))
+            out.update({c: (st, h) for c, st, h in rows})
+        return out
+
+    def insert(self, table: Any, rows: Sequence[dict[str, Any]], *,
+               returning: str | None = None) -> list[Any]:
+        out: list[Any] = []
+        if rows and self.postgres:
+            # the driver-level bulk paths (COPY, unnest) take JSON as its text
+            js = [c.name for c in table.__table__.columns if isinstance(c.type, JSON)]
+            if js:
+                rows = [{**r, **{c: json.dumps(r[c], ensure_ascii=False) for c in js}}
+                        for r in rows]
+        for part in self._chunks(rows):
+            out.extend(insert_rows(self.s, table.__table__, part, returning=returning))
+        return out
+
+    def permit_row(self, code: str, *, lock: bool = False) -> PermitRow | None:
+        q = select(PermitRow).where(PermitRow.code == code)
+        if lock and self.postgres:
+            q = q.with_for_update()
+        return self.s.scalar(q)
+
+    @property
+    def postgres(self) -> bool:
+        return self.s.get_bind().dialect.name == "postgresql"
+
+    def content(self, permit: str) -> PermitContentRow | None:
+        return self.s.get(PermitContentRow, permit)
+
+    def contents(self, permits: Sequence[str]) -> dict[str, PermitContentRow]:
+        out: dict[str, PermitContentRow] = {}
+        for part in self._chunks(permits):
+            out.update({r.permit: r for r in self.s.scalars(
+                select(PermitContentRow).where(PermitContentRow.permit.in_(part)))})
+        return out
+
+    def outlets(self, permits: Sequence[str]) -> list[PermitOutletRow]:
+        out: list[PermitOutletRow] = []
+        for part in self._chunks(permits):
+            out.extend(self.s.scalars(select(PermitOutletRow)
+                                      .where(PermitOutletRow.permit.in_(part))
+                                      .order_by(PermitOutletRow.permit,
+                                                PermitOutletRow.outlet_id,
+                                                PermitOutletRow.pollutant)))
+        return out
+
+    def delete_outlets(self, permits: Sequence[str]) -> None:
+        for part in self._chunks(permits):
+            self.s.execute(delete(PermitOutletRow).where(PermitOutletRow.permit.in_(part)))
+
+    def life_events(self, permits: Sequence[str], limit: int = 100) -> list[PermitLifeEventRow]:
+        return list(self.s.scalars(select(PermitLifeEventRow)
+                                   .where(PermitLifeEventRow.permit.in_(list(permits)))
+                                   .order_by(PermitLifeEventRow.id.desc()).limit(limit)))
+
+    def add(self, row: object) -> None:
+        self.s.add(row)
+        self.s.flush()
+
+    def imports(self, limit: int = 50) -> list[PermitImportRow]:
+        return list(self.s.scalars(select(PermitImportRow).order_by(PermitImportRow.id.desc())
+                                   .limit(limit)))
+
+    def import_row(self, import_id: int) -> PermitImportRow | None:
+        return self.s.get(PermitImportRow, import_id)
+
+    def expiring(self, until: date, limit: int = 500
+                 ) -> list[tuple[str, str, str, date, date]]:
+        """Valid permits whose validity ends by `until`: (code, enterprise, name, from, to)."""
+        rows = self.s.execute(
+            select(PermitRow.code, PermitRow.enterprise, EnterpriseRow.name,
+                   PermitRow.valid_from, PermitRow.valid_to)
+            .join(EnterpriseRow, EnterpriseRow.credit_code == PermitRow.enterprise)
+            .where(PermitRow.status == "valid", PermitRow.valid_to <= until)
+            .order_by(PermitRow.valid_to, PermitRow.code).limit(limit))
+        return [tuple(r) for r in rows]  # type: ignore[misc]

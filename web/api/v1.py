@@ -158,8 +158,18 @@ def enterprise_statement(request: Request, code: str,
 @router.get("/permits/{code}", tags=["registry"], response_model=PermitOut, responses=PUBLIC)
 def get_permit(request: Request, code: str,
                _user: Principal | None = Depends(current_user)) -> dict[str, Any]:
-    """Public disclosure: a permit's bases, cap, permitted quantities and history."""
-    return alloc.permit_view(_p(request).uow(), code)
+    """Public disclosure: a permit's bases, cap, permitted quantities and history. A permit
+    past its validity is shown `expired` whatever its stored status (issue 17)."""
+    from datetime import date
+
+    from allocation.register import shown_status
+    from kernel.clock import system_clock, trading_day
+
+    view = alloc.permit_view(_p(request).uow(), code)
+    view["status"] = shown_status(str(view["status"]),
+                                  date.fromisoformat(str(view["valid_to"])),
+                                  trading_day(system_clock()))
+    return view
 
 
 @router.post("/permits/{code}/confirmations", tags=["bureau"], status_code=201,

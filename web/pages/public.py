@@ -17,6 +17,7 @@ from identity.roles import Principal
 from trading import service as trading
 from web.auth import current_user
 from web.charts import price_chart
+from web.pages.register_pages import decorate
 from web.pages.render import render
 from web.pages.routes import _p
 
@@ -58,7 +59,8 @@ def enterprise(request: Request, code: str, year: Year = None,
     view = alloc.enterprise_view(p.read_uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
     return render(request, "public_enterprise.html", e=view,
-                  permits=[alloc.permit_view(p.read_uow(), c, events=100) for c in permit_codes],
+                  permits=decorate(request, [alloc.permit_view(p.read_uow(), c, events=100)
+                                             for c in permit_codes]),
                   disc=disclosure.enterprise_disclosure(p.read_uow(), enterprise=code, year=year))
 
 

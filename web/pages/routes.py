@@ -73,6 +73,9 @@ def _enterprise_context(request: Request, code: str, user: Principal,
     view = alloc.enterprise_view(p.read_uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
     permits = [alloc.permit_view(p.read_uow(), c, events=50) for c in permit_codes]
+    from web.pages.register_pages import decorate  # the register's sections (issue 17)
+
+    decorate(request, permits)
     holdings = ledger_service.holdings(p.read_uow(), [code, *permit_codes])
     rights: dict[str, dict[str, object]] = {}
     cash = None
