@@ -106,3 +106,54 @@ class BadRecoveryDecision(InvalidInput):
     least 0 fen per tonne."""
 
     code = "bad_recovery_decision"
+
+
+# --- paid use of rights (有偿使用, issue 17)
+
+
+class PurchaseOnlyUnit(Conflict):
+    """New and expanded units (新建, 改扩建) obtain rights only by purchase (auction,
+    listing, negotiated transfer from the reserve or the market), never by confirmation."""
+
+    code = "rights_by_purchase_only"
+
+
+class BillNotFound(NotFound):
+    """No paid-use bill of that id (or not one of the caller's enterprise)."""
+
+    code = "bill_not_found"
+
+
+class BillNotPayable(Conflict):
+    """A cancelled bill is not paid."""
+
+    code = "bill_not_payable"
+
+
+class InsufficientCash(Conflict):
+    """The enterprise's cash account does not cover the bill."""
+
+    code = "insufficient_cash"
+
+
+class PaidUseUnpaid(Conflict):
+    """Rights become tradable only once their paid-use bills are paid."""
+
+    code = "paid_use_unpaid"
+
+
+class BadPlanPrice(InvalidInput):
+    """A reserve plan's price is not a positive whole number of fen per tonne, or names an
+    unknown pollutant."""
+
+    code = "bad_plan_price"
+
+
+class PlanPriceBelowBase(InvalidInput):
+    """Reserve sales never clear below the pollutant's published base price."""
+
+    code = "plan_price_below_base"
+
+
+class BadUnitKind(InvalidInput):
+    code = "bad_unit_kind"

@@ -50,6 +50,7 @@ import psycopg
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
+from allocation import paid_use_service as paid_use
 from allocation import service as alloc
 from app.migrate import upgrade
 from app.settings import Settings
@@ -86,13 +87,14 @@ def _setup(platform: Platform, traders: int, markets: int
             capacity=1, capacity_unit="MW", valid_from=date(2025, 1, 1),
             valid_to=date(2029, 12, 31), parameter_version="bench",
             bases=[alloc.QuantityBasis(pol, VINTAGE, "BZ", 10**9, None, None) for pol in pols])
+        alloc.deposit_cash(platform.uow(), enterprise=code, amount_fen=10**13, actor="bench",
+                           reference=f"bench-{i}")
         for pol in pols:
             alloc.confirm_rights(platform.uow(), permit=permit, pollutant=pol, year=VINTAGE,
                                  qty_kg=10**8, actor="bench")
+            paid_use.pay_all(platform.uow, permit=permit, actor="bench")  # tradable once paid
             alloc.verify_surplus(platform.uow(), permit=permit, pollutant=pol, year=VINTAGE,
                                  qty_kg=5 * 10**7, actor="bench")
-        alloc.deposit_cash(platform.uow(), enterprise=code, amount_fen=10**13, actor="bench",
-                           reference=f"bench-{i}")
         people.append((code, permit))
     mids = []
     with platform.uow() as uow:
