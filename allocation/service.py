@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from allocation import paid_use_service as paid_use
 from allocation.permits import (
     ConfirmationAboveCap,
     IndicatorAlreadyIssued,
@@ -101,6 +102,7 @@ def confirm_rights(uow: UoW, *, permit: str, pollutant: str, year: int,
         ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         store = RegistryStore(uow.session)
         _p, q = _usable_quantity(store, permit, pol, year, trading_day(now))
+        paid_use.check_confirmable(uow, permit)  # new/expanded units buy their rights
         accts = ledger.ensure_rights_accounts(
             uow, holder=permit, pollutant=pol, zone=q.zone, vintage=year,
             kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=now,
@@ -131,6 +133,9 @@ def confirm_rights(uow: UoW, *, permit: str, pollutant: str, year: int,
         store.add_event(permit=permit, pollutant=pol, year=year, kind="confirmation",
                         qty_kg=qty, counterparty="RESERVE", price=None, reference=tid,
                         permitted_after_kg=after, at=now, note=None)
+        paid_use.bill_confirmations(uow, [paid_use.confirmation_bill(  # the paid-use fee
+            enterprise=_p.enterprise, permit=permit, pollutant=pol, year=year, qty_kg=qty,
+            reference=tid, now=now)])
         uow.commit()
         return RightsChange(permit, pol, year, qty, after, tid)
 
@@ -194,11 +199,13 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
         consumed_of: dict[int, int] = {}  # confirmed account → kg surrendered at true-ups
         transfers: list[Transfer] = []
         out: list[RightsChange] = []
+        bills: list[dict[str, object] | None] = []  # the paid-use fees, stored with the batch
         by_tid: dict[str, int] = {}
         for i, item in enumerate(items):
             try:
                 pol = parse_pollutant(item.pollutant).value
                 _p, q = _usable_quantity(store, item.permit, pol, item.year, today)
+                paid_use.check_confirmable(uow, item.permit)
                 asset = ledger.asset_code(pol, q.zone, item.year)
                 held = known.get((item.permit, AccountKind.CONFIRMED.value, asset))
                 if held is None or (item.permit, AccountKind.TRADABLE.value,
@@ -248,6 +255,9 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
                             kind="confirmation", qty_kg=qty, counterparty="RESERVE",
                             price=None, reference=tid, permitted_after_kg=after, at=now,
                             note=None)
+            bills.append(paid_use.confirmation_bill(
+                enterprise=_p.enterprise, permit=item.permit, pollutant=pol, year=item.year,
+                qty_kg=qty, reference=tid, now=now))
             out.append(RightsChange(item.permit, pol, item.year, qty, after, tid))
         try:
             ledger.execute(uow, transfers, initiator=Initiator.BUREAU, actor=actor, now=now)
@@ -256,6 +266,7 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
             if bad is not None:
                 raise _name_item(exc, bad, items[bad]) from None
             raise
+        paid_use.bill_confirmations(uow, bills)
         uow.commit()
         return out
 
@@ -272,6 +283,7 @@ def verify_surplus(uow: UoW, *, permit: str, pollutant: str, year: int, qty_kg: 
         ledger.lock_journal(uow)  # before the permit rows: see ledger.service
         store = RegistryStore(uow.session)
         _p, q = _usable_quantity(store, permit, pol, year, trading_day(now))
+        paid_use.check_paid(uow, permit=permit, pollutant=pol, year=year)  # tradable once paid
         accts = ledger.ensure_rights_accounts(
             uow, holder=permit, pollutant=pol, zone=q.zone, vintage=year,
             kinds=[AccountKind.CONFIRMED, AccountKind.TRADABLE], now=now,
@@ -567,7 +579,7 @@ from decimal import Decimal  # noqa: E402
 from typing import Any  # noqa: E402
 
 from allocation import errors as alloc_errors  # noqa: E402
-from allocation.facilities import PROFILE_VERSION, Site, derive, infer_fuels  # noqa: E402
+from allocation.facilities import Site, derive, infer_fuels, profile_version  # noqa: E402
 from allocation.parameters import ParameterSet, get_parameters  # noqa: E402
 from allocation.permits import cap_and_allocation  # noqa: E402
 from allocation.scenario import (  # noqa: E402
@@ -762,7 +774,7 @@ def compute_permitted_quantities(uow: UoW, *, actor: str, parameter_version: str
                                           for f, r in rows.skipped][:100],
                    "scenario_changes_ignored": [k for k in ("indicators", "alert")
                                                 if doc and doc.get(k)],
-                   "facility_profiles": PROFILE_VERSION}
+                   "facility_profiles": profile_version(params)}
         run_id = _record(store, kind="compute", actor=actor, started=now,
                          version=params.version, scenario=scenario,
                          facilities=len(town.sites), quantities=len(town.rows),
@@ -1431,6 +1443,7 @@ def plan_reserve_release(uow_factory: Any, *, year: int, applicants: str = "requ
                          pollutants: Sequence[str] | None = None,
                          retained_share: str = "0", objective: str = "priority",
                          engine: str = "auto", actor: str,
+                         prices: Mapping[str, object] | None = None,
                          now: datetime | None = None) -> dict[str, Any]:
     """Build the problem from the database, optimise it, store the plan and its grants.
 
@@ -1447,6 +1460,8 @@ def plan_reserve_release(uow_factory: Any, *, year: int, applicants: str = "requ
                                 objective=objective, now=now)
     requests = doc.pop("_requests")
     excluded = doc.pop("_excluded")
+    # the price each grantee pays per pollutant, never below a published base price
+    plan_prices = paid_use.rules.plan_prices({r["pollutant"] for r in doc["reserve"]}, prices)
     if not doc["applicants"]:
         raise alloc_errors.NothingToCompute(f"no applicant for reserve in {year}",
                                             field="applicants")
@@ -1463,7 +1478,8 @@ def plan_reserve_release(uow_factory: Any, *, year: int, applicants: str = "requ
     with uow_factory() as uow:
         store = AllocationStore(uow.session)
         plan = ReservePlanRow(year=year, applicants=applicants, status=status,
-                              created_by=actor, created_at=now, problem=doc, report=report)
+                              created_by=actor, created_at=now, problem=doc, report=report,
+                              prices=plan_prices)
         store.add(plan)
         rows = []
         for g in grants:
@@ -1489,10 +1505,11 @@ def reserve_plan_view(uow: UoW, plan_id: int) -> dict[str, Any]:
                 "status": plan.status, "created_by": plan.created_by,
                 "created_at": plan.created_at.isoformat(), "released_by": plan.released_by,
                 "released_at": plan.released_at.isoformat() if plan.released_at else None,
-                "report": plan.report,
+                "report": plan.report, "prices": plan.prices,
                 "grants": [{"permit": g.permit, "pollutant": g.pollutant, "zone": g.zone,
                             "year": g.year, "granted_kg": g.granted_kg,
-                            "released_kg": g.released_kg, "status": g.status, "note": g.note}
+                            "released_kg": g.released_kg, "status": g.status, "note": g.note,
+                            "price": g.price, "amount_fen": g.amount_fen}
                            for g in store.grants(plan_id)]}
 
 
@@ -1519,6 +1536,8 @@ def release_reserve_plan(uow: UoW, *, plan_id: int, actor: str,
                 f"reserve plan {plan_id} is {plan.status}: only a planned plan (feasible, "
                 "proven optimal, re-checked) can be released", field="id")
         grants = store.grants(plan_id)
+        charges = paid_use.ReleaseCharges(uow, plan_id=plan_id, prices=plan.prices, now=now,
+                                          pollutants={g.pollutant for g in grants})
         transfers: list[Transfer] = []
         after: list[tuple[Any, int, int, str]] = []
         for g in grants:
@@ -1548,10 +1567,15 @@ def release_reserve_plan(uow: UoW, *, plan_id: int, actor: str,
             if qty <= 0:
                 g.status, g.note = "skipped", f"no headroom left under the cap of {q.cap_kg} kg"
                 continue
+            pay, unpaid = charges.charge(g, qty, p.enterprise)  # qty × the plan's price
+            if unpaid is not None:
+                g.status, g.note = "skipped", unpaid
+                continue
             tid = f"release:{plan_id}:{g.permit}:{g.pollutant}:{g.year}"
             transfers.append(Transfer(tid, "reserve_release", reserve,
                                       accts[AccountKind.CONFIRMED], qty,
                                       reference=f"reserve_plan:{plan_id}"))
+            transfers.extend(pay)
             after.append((g, qty, q.permitted_kg + qty, tid))
             if qty < g.granted_kg:
                 g.note = f"clipped to the cap: {g.granted_kg - qty} kg not released"

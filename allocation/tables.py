@@ -61,6 +61,10 @@ class PermitRow(Base):
     status: Mapped[str] = mapped_column(String(12), default="valid")  # valid|revoked|expired
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     parameter_version: Mapped[str] = mapped_column(String(20))
+    #: existing | new | expanded (现有, 新建, 改扩建): new and expanded units obtain rights
+    #: only by purchase (allocation.paid_use)
+    unit_kind: Mapped[str] = mapped_column(String(10), default="existing",
+                                           server_default="existing")
 
 
 class PermitQuantityRow(Base):
@@ -282,6 +286,8 @@ class ReservePlanRow(Base):
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     problem: Mapped[dict[str, Any]] = mapped_column(JSON)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: pollutant -> price, fen per tonne, each grantee pays at release (allocation.paid_use)
+    prices: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ReserveGrantRow(Base):
@@ -298,3 +304,5 @@ class ReserveGrantRow(Base):
     released_kg: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(12), default="planned")  # | released | skipped
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # fen per tonne
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

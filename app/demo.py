@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 
+from allocation import paid_use_service as paid_use
 from allocation import service as alloc
 from allocation.permits import cap_and_allocation
 from allocation.tables import (
@@ -62,6 +63,7 @@ from allocation.tables import (
     SiteRow,
     ZoneRow,
 )
+from compliance import alert_service
 from compliance import service as compliance
 from compliance.tables import OutletRow
 from identity.tables import UserRow
@@ -964,6 +966,18 @@ class _Shared:
         raise RuntimeError("a demo chunk cannot roll back part of itself")
 
 
+def _pay_paid_use(uow: Any, *, permit: str, pollutant: str, enterprise: str, reference: str,
+                  now: datetime) -> None:
+    """Fund and pay a permit's unpaid paid-use bills of the demo vintage."""
+    bills = [b for b in paid_use.list_bills(uow, permit=permit, status="unpaid",
+                                            limit=1000)["items"]
+             if b["pollutant"] == pollutant and b["year"] == VINTAGE]
+    for b in bills:
+        alloc.deposit_cash(uow, enterprise=enterprise, amount_fen=b["amount_fen"],
+                           actor=ACTOR, reference=f"{reference}-{b['id']}", now=now)
+        paid_use.pay_bill(uow, bill_id=b["id"], actor=ACTOR, now=now)
+
+
 def _run_chunked(platform: Platform, calls: Sequence[Callable[[Any], object]],
                  chunk: int) -> None:
     """Run `calls` (each takes a unit of work), `chunk` of them per transaction."""
@@ -973,6 +987,17 @@ def _run_chunked(platform: Platform, calls: Sequence[Callable[[Any], object]],
             for call in calls[i:i + chunk]:
                 call(shared)
             real.commit()
+
+
+#: emergency measures the demo gives its traders' air permits, by turn: (grade, levels)
+DEMO_MEASURES: tuple[tuple[str, dict[str, dict[str, Any]]], ...] = (
+    ("B", {"orange": {"cut_pct": 20, "measure": None},
+           "red": {"cut_pct": 35, "measure": "limit the main line to 65 % load"}}),
+    ("C", {"yellow": {"cut_pct": 15, "measure": None},
+           "orange": {"cut_pct": 30, "measure": "stop process line 2"},
+           "red": {"cut_pct": 50, "measure": "stop process lines 2 and 3"}}),
+    ("A", {}),
+)
 
 
 def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
@@ -1051,6 +1076,18 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
                                        now=at + timedelta(seconds=k // CONFIRM_BATCH))
     step("confirmations")
 
+    # paid use: rights become tradable only once their paid-use bill is paid, so each
+    # enterprise about to have surplus verified pays its bill (funded for the purpose); the
+    # other bills stay unpaid (and overdue by the demo's today) for the bureau's list
+    at = _at(today - timedelta(days=30), 9, 0)
+    owner = {p.code: p.enterprise for p in plan.permits}
+    _run_chunked(platform, [
+        partial(_pay_paid_use, permit=code, pollutant=pol, enterprise=owner[code],
+                reference=f"demo-s{seed}-paid-use-{code}-{pol}", now=at + timedelta(seconds=i))
+        for i, (code, pol, _qty) in enumerate(plan.verifications) if (code, pol) not in verified],
+        chunk)
+    step("paid_use")
+
     at = _at(today - timedelta(days=20), 9, 0)
     _run_chunked(platform, [
         partial(alloc.verify_surplus, permit=code, pollutant=pol, year=VINTAGE, qty_kg=qty,
@@ -1098,6 +1135,19 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
                 compliance.register_outlet(platform.uow(), permit=p.code, outlet=code,
                                            medium=medium)
     step("outlets")
+
+    # alerts: the demo traders' air permits carry emergency measures from the emergency
+    # emission-reduction list (grades B, C, A in turn; A reduces of its own accord), so an
+    # alert declared in the walk shows a measure's cut beside the default (replacing the
+    # measures is idempotent, so a resumed load sets the same ones)
+    at = _at(today - timedelta(days=5), 9, 0)
+    graded = [p for p in plan.permits if p.enterprise in traders
+              and {"SO2", "NOx", "PM", "VOCs"} & set(SECTOR_POLLUTANTS[p.sector])]
+    for i, p in enumerate(sorted(graded, key=lambda p: p.code)):
+        grade, levels = DEMO_MEASURES[i % len(DEMO_MEASURES)]
+        alert_service.set_measures(platform.uow(), permit=p.code, grade=grade, levels=levels,
+                                   actor=ACTOR, now=at + timedelta(seconds=i))
+    step("alert_measures")
 
     missing = [u for u in plan.users if u[0] not in users]
     if missing:

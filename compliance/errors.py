@@ -172,3 +172,81 @@ class BadWorkbook(InvalidInput):
     """An uploaded Excel workbook (or CSV file) cannot be read."""
 
     code = "bad_workbook"
+
+
+# --- violations by article (kinds, hand-over to enforcement): errors below this line
+
+class UnknownViolationKind(InvalidInput):
+    """The violation kind is not in the table of kinds (compliance/violations.py)."""
+
+    code = "unknown_violation_kind"
+
+
+class BadViolation(InvalidInput):
+    """A violation's permit, date, facts, instances, department or result is missing or out
+    of range."""
+
+    code = "bad_violation"
+
+
+class ViolationStepRefused(Conflict):
+    """The violation's status does not allow this step (only an open violation is
+    transferred; only a transferred one gets a result, once; a transferred one is not
+    decided by the bureau)."""
+
+    code = "violation_step_refused"
+
+
+class ClueAlreadyConfirmed(Conflict):
+    """The clue was already confirmed as a violation."""
+
+    code = "clue_already_confirmed"
+
+
+# --- emergency measures (heavy-pollution alerts): errors below this line
+
+class BadEmergencyMeasure(InvalidInput):
+    """A permit's emergency measures are out of range: unknown grade or level, a cut outside
+    0-100 %, a measure text too long, or a higher level cutting less than a lower one."""
+
+    code = "bad_emergency_measure"
+
+
+class EmergencyPermitNotFound(NotFound):
+    """Emergency measures name a permit the registry does not know."""
+
+    code = "emergency_permit_not_found"
+
+
+# --- environmental protection tax (compliance/tax.py): errors below this line
+
+class BadTaxInput(InvalidInput):
+    """A tax return input is incomplete or out of range (year, quarter, kg, concentration,
+    limit, duplicate outlet, month or pollutant, unknown field)."""
+
+    code = "bad_tax_input"
+
+
+class UnknownTaxPollutant(InvalidInput):
+    """The pollutant is neither in the law's annex 2 nor a platform pollutant."""
+
+    code = "unknown_tax_pollutant"
+
+
+class UnknownSourceKind(InvalidInput):
+    """The outlet's source kind is not combustion, process, municipal_sewage or
+    municipal_waste."""
+
+    code = "unknown_source_kind"
+
+
+class MonthOutsideQuarter(InvalidInput):
+    """A month of a quarterly return lies outside the quarter."""
+
+    code = "month_outside_quarter"
+
+
+class OutletNotFound(NotFound):
+    """No such outlet on the permit."""
+
+    code = "outlet_not_found"

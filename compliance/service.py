@@ -18,29 +18,31 @@ from typing import Any
 
 from allocation.permits import PermitNotFound
 from allocation.store import RegistryStore
-from compliance import reports as R
+from compliance import violations
 from compliance.errors import (
     BadReport,
-    DuplicateReport,
-    ImportRejected,
-    OutletExists,
     ReportNotFound,
     TrueUpAlreadyRun,
     TrueUpTooEarly,
 )
-from compliance.parameters import DEFAULT_PROVINCE, PENALTY_FEN
-from compliance.statistics import statistics_csv
+from compliance.report_service import (  # noqa: F401  (re-exported: callers keep working)
+    MissingReport,
+    import_reports,
+    missing_report_list,
+    missing_reports,
+    register_outlet,
+    reports_of,
+    statistics_export,
+    submit_report,
+)
 from compliance.store import ComplianceStore
 from compliance.tables import (
-    ExecutionReportRow,
-    OutletRow,
-    ReportLineRow,
     TrueUpLineRow,
     TrueUpRow,
     TrueUpSurrenderRow,
     ViolationRow,
 )
-from compliance.tax import rates, return_lines
+from compliance.tax_service import tax_return  # noqa: F401  (moved; callers keep it)
 from compliance.trueup import BANKED, DEDUCTION, Settlement, VintagePolicy, settle
 from kernel.clock import system_clock, trading_day
 from ledger import service as ledger
@@ -49,7 +51,8 @@ from ledger.service import UoW
 from ledger.store import LedgerStore
 from ledger.transactions import AccountKind, Initiator
 
-ART34 = "Regulation Art. 34"
+#: the kind a true-up exceedance opens: discharging beyond the permitted quantity
+QUANTITY_EXCEEDANCE = violations.kind("quantity_exceedance")
 
 
 def _permit(uow: UoW, permit: str, enterprise: str | None) -> str:
@@ -60,154 +63,11 @@ def _permit(uow: UoW, permit: str, enterprise: str | None) -> str:
     return p.enterprise
 
 
-def register_outlet(uow: UoW, *, permit: str, outlet: str, medium: str) -> dict[str, str]:
-    if medium not in ("air", "water"):
-        raise BadReport("medium must be air or water", field="medium")
-    outlet = outlet.strip()
-    if not outlet or len(outlet) > 20:
-        raise BadReport("outlet code must have 1-20 characters", field="outlet")
-    with uow:
-        _permit(uow, permit, None)
-        store = ComplianceStore(uow.session)
-        if store.outlet(permit, outlet) is not None:
-            raise OutletExists(f"permit {permit} already has outlet {outlet}", field="outlet")
-        store.add(OutletRow(permit=permit, code=outlet, medium=medium))
-        uow.commit()
-    return {"permit": permit, "outlet": outlet, "medium": medium}
-
-
-def _registry(store: ComplianceStore, enterprise: str | None) -> R.Registry:
-    permits = store.permit_codes(enterprise)
-    codes = sorted(permits)
-    return R.Registry(outlets=store.outlets(codes), permits=frozenset(codes),
-                      reported=frozenset(store.reported(codes)))
-
-
 def _totals(lines: Sequence[tuple[str, int]]) -> dict[str, int]:
     out: dict[str, int] = defaultdict(int)
     for pol, kg in lines:
         out[pol] += kg
     return dict(out)
-
-
-def _store_report(uow: UoW, store: ComplianceStore, lines: Sequence[R.ReportLine], *,
-                  source: str, actor: str, now: datetime) -> dict[str, Any]:
-    """Store one report (all lines share permit, year and period) with its flags."""
-    first = lines[0]
-    permit, year, period = first.permit, first.year, first.period
-    if store.report(permit, year, period) is not None:
-        raise DuplicateReport(f"{permit} already reported {year} {period}", field="period")
-    reg = RegistryStore(uow.session)
-    totals = _totals([(ln.pollutant, ln.actual_kg) for ln in lines])
-    permitted: dict[str, int | None] = {}
-    for pol in totals:
-        q = reg.quantity(permit, pol, year)
-        permitted[pol] = q.permitted_kg if q is not None else None
-    prior_row = store.report(permit, year - 1, period)
-    prior = (_totals([(x.pollutant, x.actual_kg) for x in store.lines(prior_row.id)])
-             if prior_row is not None else {})
-    flags = R.plausibility(totals, permitted, prior)
-    due = R.due_date(year, period)
-    late = trading_day(now) > due
-    row = ExecutionReportRow(permit=permit, year=year, period=period, submitted_at=now,
-                             due=due, late=late, source=source, submitted_by=actor)
-    rid = store.add_report(row, [ReportLineRow(outlet=ln.outlet, pollutant=ln.pollutant,
-                                               actual_kg=ln.actual_kg,
-                                               flags=",".join(flags[ln.pollutant]))
-                                 for ln in lines])
-    if rid is None:
-        raise DuplicateReport(f"{permit} already reported {year} {period}", field="period")
-    return _report_dict(row, store.lines(rid)) | {"id": rid}
-
-
-def _report_dict(row: ExecutionReportRow, lines: Sequence[ReportLineRow]) -> dict[str, Any]:
-    flags = sorted({f for ln in lines for f in ln.flags.split(",") if f})
-    return {"id": row.id, "permit": row.permit, "year": row.year, "period": row.period,
-            "submitted_at": row.submitted_at.isoformat(), "due": row.due.isoformat(),
-            "late": row.late, "source": row.source, "flags": flags,
-            "lines": [{"outlet": ln.outlet, "pollutant": ln.pollutant,
-                       "actual_kg": ln.actual_kg,
-                       "flags": [f for f in ln.flags.split(",") if f]} for ln in lines]}
-
-
-def submit_report(uow: UoW, *, permit: str, year: int, period: str,
-                  lines: Sequence[Mapping[str, Any]], actor: str,
-                  enterprise: str | None = None, now: datetime | None = None
-                  ) -> dict[str, Any]:
-    """An execution report entered directly. `enterprise` restricts to its own permits."""
-    now = now or system_clock()
-    if not lines:
-        raise BadReport("a report needs at least one line", field="lines")
-    with uow:
-        _permit(uow, permit, enterprise)
-        store = ComplianceStore(uow.session)
-        reg = _registry(store, enterprise)
-        rows = [(i, {"permit": permit, "year": year, "period": period, **dict(ln)})
-                for i, ln in enumerate(lines)]
-        v = R.validate_rows(rows, reg)
-        if v.errors:
-            e = v.errors[0]
-            if e.field == "period" and "already reported" in e.detail:
-                raise DuplicateReport(e.detail, field="period")
-            raise BadReport(e.detail, field=f"lines[{e.line}].{e.field}" if e.field
-                            else f"lines[{e.line}]")
-        out = _store_report(uow, store, v.lines, source="api", actor=actor, now=now)
-        uow.commit()
-        return out
-
-
-def import_reports(uow: UoW, *, csv_text: str, actor: str, partial: bool = False,
-                   enterprise: str | None = None, now: datetime | None = None
-                   ) -> dict[str, Any]:
-    """Import execution reports from CSV. Nothing is stored unless every row is valid, or,
-    with `partial`, the valid rows are stored and the invalid ones reported."""
-    now = now or system_clock()
-    with uow:
-        store = ComplianceStore(uow.session)
-        v = R.parse_csv(csv_text, _registry(store, enterprise))
-        errors = [e.to_dict() for e in v.errors]
-        if errors and not partial:
-            raise ImportRejected(f"{len(errors)} invalid row(s); nothing was stored "
-                                 f"(first: line {errors[0]['line']}: {errors[0]['detail']})",
-                                 errors=errors)
-        groups: dict[tuple[str, int, str], list[R.ReportLine]] = defaultdict(list)
-        for ln in v.lines:
-            groups[(ln.permit, ln.year, ln.period)].append(ln)
-        stored = [_store_report(uow, store, g, source="csv", actor=actor, now=now)
-                  for _k, g in sorted(groups.items())]
-        uow.commit()
-        return {"stored_reports": len(stored), "stored_lines": len(v.lines),
-                "errors": errors, "reports": stored}
-
-
-def reports_of(uow: UoW, *, enterprise: str, year: int | None = None) -> dict[str, Any]:
-    with uow:
-        store = ComplianceStore(uow.session)
-        permits = sorted(store.permit_codes(enterprise))
-        items = [_report_dict(r, store.lines(r.id)) for r in store.reports_of(permits, year)]
-        return {"enterprise": enterprise, "items": items}
-
-
-def tax_return(uow: UoW, *, enterprise: str, year: int, quarter: int,
-               province: str = DEFAULT_PROVINCE) -> dict[str, Any]:
-    """The quarterly environmental protection tax return draft of an enterprise, from its
-    quarterly execution reports."""
-    if quarter not in (1, 2, 3, 4):
-        raise BadReport("quarter must be 1-4", field="quarter")
-    table = rates(province)
-    with uow:
-        figures = ComplianceStore(uow.session).figures(year, f"Q{quarter}", enterprise)
-    lines = return_lines([(p, o, pol, kg) for _e, p, _y, _q, o, pol, kg in figures], table)
-    return {"enterprise": enterprise, "year": year, "quarter": quarter, "province": province,
-            "status": "draft", "rates_fen": table, "lines": [ln.to_dict() for ln in lines],
-            "total_kg": sum(ln.kg for ln in lines),
-            "total_fen": sum(ln.tax_fen for ln in lines)}
-
-
-def statistics_export(uow: UoW, *, year: int, period: str = "Y") -> str:
-    R.period_kind(period)
-    with uow:
-        return statistics_csv(ComplianceStore(uow.session).figures(year, period))
 
 
 def _confirmed(uow: UoW, permit: str, pollutant: str, zone: str, vintages: Sequence[int]
@@ -369,7 +229,7 @@ def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: b
                                       banked_kg=s.banked_kg))
             if s.exceedance_kg > 0:
                 head.status = "violation"
-                rows.append(_exceedance(enterprise, permit, year, pol, s, now))
+                rows.append(_exceedance(enterprise, permit, year, pol, s, actor, now))
             out.append(_line_out(pol, actual, s, year_tid, drawn))
         if transfers:
             ledger.execute(uow, transfers, initiator=Initiator.BUREAU, actor=actor, now=now)
@@ -378,7 +238,8 @@ def true_up(uow: UoW, *, permit: str, year: int, actor: str, deduct_next_year: b
         return {"permit": permit, "year": year, "enterprise": enterprise,
                 "status": head.status, "deduct_next_year": deduct_next_year,
                 "banking": policy.banking, "override_reason": override, "lines": out,
-                "penalty_fen": list(PENALTY_FEN) if head.status == "violation" else None}
+                "penalty_fen": (list(QUANTITY_EXCEEDANCE.range_fen())
+                                if head.status == "violation" else None)}
 
 
 def _permitted(rows_by_year: Mapping[int, Any], year: int) -> int:
@@ -387,15 +248,22 @@ def _permitted(rows_by_year: Mapping[int, Any], year: int) -> int:
 
 
 def _exceedance(enterprise: str, permit: str, year: int, pollutant: str, s: Settlement,
-                now: datetime) -> ViolationRow:
-    """The violation an exceedance opens: Regulation Art. 34, discharging beyond the
-    permitted quantity."""
+                actor: str, now: datetime) -> ViolationRow:
+    """The violation an exceedance opens: Regulation Art. 34(1), discharging beyond the
+    permitted quantity (`compliance.violations`), dated the year's last day (or the day of
+    an early run)."""
     note = f"actual {s.actual_kg} kg against the permitted {s.limit_kg} kg"
     if s.deducted_kg:
         note += f"; {s.deducted_kg} kg deducted from {year + 1}"
     return ViolationRow(enterprise=enterprise, permit=permit, year=year, pollutant=pollutant,
-                        shortfall_kg=s.exceedance_kg, penalty_min_fen=PENALTY_FEN[0],
-                        penalty_max_fen=PENALTY_FEN[1], basis=ART34, status="open", at=now,
+                        shortfall_kg=s.exceedance_kg,
+                        penalty_min_fen=QUANTITY_EXCEEDANCE.range_fen()[0],
+                        penalty_max_fen=QUANTITY_EXCEEDANCE.range_fen()[1],
+                        basis=QUANTITY_EXCEEDANCE.basis_en, kind=QUANTITY_EXCEEDANCE.code,
+                        article=QUANTITY_EXCEEDANCE.article_ref,
+                        occurred_on=min(date(year, 12, 31), trading_day(now)),
+                        opened_by=actor, facts=note,
+                        status="open", at=now,
                         note=note, deducted_kg=s.deducted_kg)
 
 
@@ -419,7 +287,8 @@ def _violation_dict(v: ViolationRow) -> dict[str, Any]:
             "pollutant": v.pollutant, "shortfall_kg": v.shortfall_kg,
             "deducted_kg": v.deducted_kg, "outstanding_kg": v.shortfall_kg - v.deducted_kg,
             "penalty_min_fen": v.penalty_min_fen, "penalty_max_fen": v.penalty_max_fen,
-            "basis": v.basis, "status": v.status, "at": v.at.isoformat(), "note": v.note}
+            "basis": v.basis, "kind": v.kind, "article": v.article, "status": v.status,
+            "at": v.at.isoformat(), "note": v.note}
 
 
 def _line_dicts(store: ComplianceStore, permits: Sequence[str], year: int

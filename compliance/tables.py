@@ -31,6 +31,9 @@ class OutletRow(Base):
     permit: Mapped[str] = mapped_column(ForeignKey("permit.code"), primary_key=True)
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     medium: Mapped[str] = mapped_column(String(5))  # air | water
+    #: the environmental protection tax's source kind (compliance/tax_parameters.py
+    #: SOURCE_KINDS); None = not recorded (tax drafts assume "process")
+    source_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class ExecutionReportRow(Base):
@@ -47,6 +50,27 @@ class ExecutionReportRow(Base):
     late: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(8))  # api | csv
     submitted_by: Mapped[str] = mapped_column(String(64))
+    # --- the specification's structured fields (HJ 944-2018; `compliance.reports`); None on
+    # reports filed before they were asked for, and where the period's kind does not ask
+    operating_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    output_unit: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    capacity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    facility_normal_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    facility_abnormal_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    abnormal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    monitoring_samples: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    monitoring_exceedances: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    records_kept: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    tax_paid_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    commitment: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    commitment_by: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    #: report-level flags (comma-separated), e.g. output_above_capacity
+    flags: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    #: the management class and report-parameter version the due date was computed under
+    management_class: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    rules_version: Mapped[str] = mapped_column(String(20), default="2018.1",
+                                               server_default="2018.1")
 
     __table_args__ = (UniqueConstraint("permit", "year", "period",
                                        name="uq_execution_report_permit_year_period"),)
@@ -109,7 +133,10 @@ class TrueUpSurrenderRow(Base):
 
 
 class ViolationRow(Base):
-    """Emissions beyond the rights held: Regulation Art. 34, penalty range in fen."""
+    """A violation of one kind (compliance/violations.py: article, item and penalty range in
+    fen); statuses open → decided (a penalty decision) or open → transferred (handed to
+    enforcement, then a result recorded). True-up exceedances are quantity_exceedance,
+    Art. 34(1)."""
 
     __tablename__ = "violation"
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
@@ -126,3 +153,21 @@ class ViolationRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     #: the part of the shortfall deducted from next year's rights; the rest is outstanding
     deducted_kg: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # --- by article (compliance/violations.py); `pollutant` is "" when none applies
+    kind: Mapped[str] = mapped_column(String(32), default="quantity_exceedance",
+                                      server_default="quantity_exceedance", index=True)
+    article: Mapped[str] = mapped_column(String(12), default="34(1)", server_default="34(1)")
+    #: instances fined (Art. 37 fines per instance); the range above is already × instances
+    instances: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    occurred_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    facts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    opened_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the problem clue the bureau confirmed as this violation (one violation per clue)
+    clue: Mapped[int | None] = mapped_column(BigInt, nullable=True, unique=True)
+    # --- hand-over to enforcement: status "transferred", then a recorded result
+    transferred_to: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    transferred_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    transferred_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    result_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

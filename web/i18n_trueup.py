@@ -23,4 +23,5 @@ ZH: dict[str, str] = {
     "Deducted t": "扣减 吨",
     "banked": "结转",
     "no quantity limit": "未设许可排放量",
+    "Regulation Art. 34(1)": "《排污许可管理条例》第三十四条第一项",
 }

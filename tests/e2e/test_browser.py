@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import log_in, shot
+from tests.integration.paid_use_support import fund_and_pay
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +40,7 @@ def test_enterprise_places_an_order_and_sees_it_trade(page, live) -> None:  # ty
     for permit in (pa, pb):
         alloc.confirm_rights(p.uow(), permit=permit, pollutant="SO2", year=2026,
                              actor="officer")
+        fund_and_pay(p, permit)  # tradable once the paid-use fee is paid
     alloc.verify_surplus(p.uow(), permit=pa, pollutant="SO2", year=2026, qty_kg=1000,
                          actor="officer")
     trading.place_order(p.uow(), trading.PlaceOrder(A, pa, market, "sell", 400, 310_000),

@@ -8,6 +8,7 @@ from allocation import service as alloc
 from allocation.store import RegistryStore
 from kernel.errors import DomainError
 from ledger.store import LedgerStore
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B, build_spine
 from trading import service as trading
 
@@ -23,6 +24,7 @@ def test_permit_to_settled_trade(platform) -> None:  # type: ignore[no-untyped-d
     assert ra.qty_kg == 8000
     alloc.confirm_rights(platform.uow(), permit=pb, pollutant="SO2", year=2026,
                          actor="bureau", now=NOW)
+    fund_and_pay(platform, pa, NOW)  # tradable once the paid-use fee is paid
     alloc.verify_surplus(platform.uow(), permit=pa, pollutant="SO2", year=2026, qty_kg=3000,
                          actor="bureau", now=NOW)
     with platform.uow() as uow:

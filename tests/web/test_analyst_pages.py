@@ -133,7 +133,9 @@ def test_reserve_optimiser_plan_and_release_with_approval(browser, platform, spi
     grants = page.text.split('id="plan-grants"')[1].split("</table>")[0]
     assert "已出让" in grants or "released" in grants
     balances = page.text.split('id="reserve-balances"')[1].split("</table>")[0]
-    assert "16,000" in balances  # 20 000 - 4 000 released
+    # B's 2 000 kg released at the base price; A (1 000 fen of cash) cannot pay for its
+    # grant and is skipped (paid use)
+    assert "18,000" in balances
 
 
 def test_infeasible_plan_shows_its_diagnosis(browser, spine) -> None:  # type: ignore[no-untyped-def]

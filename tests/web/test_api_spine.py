@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import A, B
 
 pytestmark = pytest.mark.db
@@ -27,6 +28,10 @@ def test_api_flow(platform, client, spine, auth, one_officer, pipeline) -> None:
     assert r.json()["permitted_after_kg"] == 8000
     assert client.post(f"/api/v1/permits/{pb}/confirmations", headers=officer,
                        json={"pollutant": "SO2", "year": 2026}).status_code == 201
+    r = client.post(f"/api/v1/permits/{pa}/surplus-verifications", headers=officer,
+                    json={"pollutant": "SO2", "year": 2026, "qty_kg": 2500})
+    assert (r.status_code, r.json()["error"]) == (409, "paid_use_unpaid")  # not paid yet
+    fund_and_pay(platform, pa)
     r = client.post(f"/api/v1/permits/{pa}/surplus-verifications", headers=officer,
                     json={"pollutant": "SO2", "year": 2026, "qty_kg": 2500})
     assert r.status_code == 201, r.text

@@ -75,8 +75,16 @@ API = [
     ("POST", "/api/v1/compliance/reports/import", "enterprise:read",
      {"csv": "permit\n", "partial": True}),
     ("GET", "/api/v1/compliance/enterprises/{code}/reports", "own:enterprise:read", None),
+    ("GET", "/api/v1/compliance/reports/missing", "rights:confirm", None),
     ("GET", "/api/v1/compliance/enterprises/{code}/status", "own:enterprise:read", None),
     ("GET", "/api/v1/compliance/enterprises/{code}/tax-return", "rights:confirm", None),
+    # the tax (web/api/tax.py): a computation on the data sent; traders for their own
+    ("POST", "/api/v1/compliance/tax-return", "enterprise:read", {
+        "year": 2026, "quarter": 1, "outlets": [{
+            "outlet": "DA001", "medium": "air", "source_kind": "process",
+            "months": [{"month": 1, "pollutants": [{"pollutant": "SO2", "kg": 95}]}]}]}),
+    ("PUT", "/api/v1/compliance/outlets/{permit}/{outlet}/source-kind", "rights:confirm",
+     {"source_kind": "combustion"}),
     ("GET", "/api/v1/compliance/statistics.csv", "rights:confirm", None),
     ("POST", "/api/v1/compliance/true-ups", "rights:confirm", {"permit": "nope", "year": 2026}),
     # api: supervision (monitoring, clues)
@@ -95,6 +103,9 @@ API = [
     ("POST", "/api/v1/alerts/checks", "rights:confirm", {"alert": 999}),
     ("GET", "/api/v1/alerts/caps", "token:own", None),
     ("GET", "/api/v1/alerts/breaches", "token:own", None),
+    ("GET", "/api/v1/alerts/region", "token:own", None),
+    ("GET", "/api/v1/alerts/measures", "token:own", None),
+    ("POST", "/api/v1/alerts/measures", "rights:confirm", {"permit": "NOPE", "grade": "B"}),
     ("GET", "/api/v1/clues", "enterprise:read", None),
     ("GET", "/api/v1/clues/detail", "enterprise:read", None),
     ("POST", "/api/v1/clues", "rights:confirm", {"permit": "NOPE", "description": "d"}),
@@ -115,9 +126,40 @@ API = [
       "summary": "s"}),
     ("POST", "/api/v1/penalties/corrections", "rights:confirm", {"number": "nope", "reason": "r"}),
     ("POST", "/api/v1/penalties/withdrawals", "rights:confirm", {"number": "nope", "reason": "r"}),
+    ("GET", "/api/v1/penalties/violation-kinds", "rights:confirm", None),
+    ("POST", "/api/v1/penalties/violations", "rights:confirm",
+     {"permit": "nope", "kind": "records_failure", "occurred_on": "2026-05-01",
+      "facts": "f"}),
+    ("POST", "/api/v1/penalties/violations/{violation_id}/transfer", "rights:confirm",
+     {"department": "d", "transferred_on": "2026-05-02"}),
+    ("POST", "/api/v1/penalties/violations/{violation_id}/result", "rights:confirm",
+     {"result": "r", "result_on": "2026-05-03"}),
+    ("POST", "/api/v1/penalties/violations/from-clue", "rights:confirm", {"clue": 999_999}),
+    ("POST", "/api/v1/penalties/missing-reports", "rights:confirm",
+     {"year": 2025, "period": "Y"}),
     ("POST", "/api/v1/compliance/reports/import-xlsx", "enterprise:read", {"xlsx_base64": "AAAA"}),
     # api: surveillance
     ("GET", "/api/v1/surveillance/flags", "market:state", None),
+    # api: the permit register (web/api/register.py); {code} is A's credit code: no permit
+    ("POST", "/api/v1/permit-imports", "rights:confirm", {"content": "x", "dry_run": True}),
+    ("GET", "/api/v1/permit-imports", "rights:confirm", None),
+    ("GET", "/api/v1/permit-imports/{import_id}", "rights:confirm", None),
+    ("GET", "/api/v1/permit-register/expiring", "rights:confirm", None),
+    ("GET", "/api/v1/permits/{code}/register", "public", None),
+    ("POST", "/api/v1/permits/{code}/changes", "rights:confirm",
+     {"quantities": [{"pollutant": "SO2", "year": 2026, "qty_kg": 1}], "reason": "r"}),
+    ("POST", "/api/v1/permits/{code}/renewals", "rights:confirm",
+     {"applied_on": "2026-01-01", "reason": "r"}),
+    ("POST", "/api/v1/permits/{code}/revocations", "rights:confirm", {"reason": "r"}),
+    ("POST", "/api/v1/permits/{code}/cancellations", "rights:confirm", {"reason": "r"}),
+    # api: paid use of rights
+    ("GET", "/api/v1/paid-use/bills", "enterprise:read", None),
+    ("POST", "/api/v1/paid-use/bills/{bill_id}/pay", "own:order:place", None),
+    ("GET", "/api/v1/paid-use/base-prices", "public", None),
+    ("POST", "/api/v1/paid-use/unit-kinds", "rights:confirm",
+     {"permit": "nope", "unit_kind": "new"}),
+    ("POST", "/api/v1/paid-use/plans/{plan_id}/prices", "rights:confirm",
+     {"prices": {"SO2": 97_600}}),
 ]
 
 PAGES = [
@@ -189,6 +231,7 @@ PAGES = [
     ("POST", "/bureau/alerts", "rights:confirm"),
     ("POST", "/bureau/alerts/lift", "rights:confirm"),
     ("POST", "/bureau/alerts/check", "rights:confirm"),
+    ("POST", "/bureau/alerts/measures", "rights:confirm"),
     ("GET", "/bureau/clues", "rights:confirm"),
     ("POST", "/bureau/clues", "rights:confirm"),
     ("POST", "/bureau/clues/act", "rights:confirm"),
@@ -206,10 +249,24 @@ PAGES = [
     ("POST", "/bureau/penalties", "rights:confirm"),
     ("POST", "/bureau/penalties/correct", "rights:confirm"),
     ("POST", "/bureau/penalties/withdraw", "rights:confirm"),
+    ("POST", "/bureau/penalties/violations", "rights:confirm"),
+    ("POST", "/bureau/penalties/transfer", "rights:confirm"),
+    ("POST", "/bureau/penalties/result", "rights:confirm"),
+    ("POST", "/bureau/penalties/confirm-clue", "rights:confirm"),
     ("GET", "/enterprises/{code}/reports", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/reports", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/reports/import", "own:enterprise:read"),
+    ("GET", "/bureau/reports/missing", "rights:confirm"),
     # pages: surveillance
+    # pages: the permit register (web/pages/register_pages.py)
+    ("GET", "/bureau/permits", "rights:confirm"),
+    ("POST", "/bureau/permits/imports", "rights:confirm"),
+    ("GET", "/bureau/permits/imports/{import_id}", "rights:confirm"),
+    ("POST", "/bureau/permits/steps", "rights:confirm"),
+    # pages: paid use of rights
+    ("GET", "/enterprises/{code}/bills", "own:enterprise:read"),
+    ("POST", "/enterprises/{code}/bills/pay", "own:order:place"),
+    ("GET", "/bureau/paid-use", "rights:confirm"),
 ]
 SKIP = {"/healthz", "/openapi.json", "/static", "/vendor"}
 
@@ -268,8 +325,11 @@ def test_landing_routes_refuse_anonymous_writes(app, client, spine) -> None:  # 
 
 @pytest.fixture
 def world(platform, spine, tokens, auth, client):  # type: ignore[no-untyped-def]
-    """Objects the ids point at: A's open sell order, A's token, a pending approval."""
+    """Objects the ids point at: A's open sell order, A's token, a pending approval, A's
+    paid-use bill (paid)."""
+    from allocation import paid_use_service as paid_use
     from identity import service as identity
+    from tests.integration.paid_use_support import fund_and_pay
 
     pa, market = spine["A"], spine["market"]
     officer = auth("officer")
@@ -280,6 +340,8 @@ def world(platform, spine, tokens, auth, client):  # type: ignore[no-untyped-def
                                  actor="test")
     client.post(f"/api/v1/permits/{pa}/confirmations", headers=officer,
                 json={"pollutant": "SO2", "year": 2026})
+    fund_and_pay(platform, pa)  # tradable once the paid-use fee is paid
+    bill_id = paid_use.list_bills(platform.uow(), permit=pa)["items"][0]["id"]
     client.post(f"/api/v1/permits/{pa}/surplus-verifications", headers=officer,
                 json={"pollutant": "SO2", "year": 2026, "qty_kg": 500})
     r = client.post("/api/v1/orders", headers=auth("trader_a"), json={
@@ -290,7 +352,8 @@ def world(platform, spine, tokens, auth, client):  # type: ignore[no-untyped-def
     return dict(code=A, pollutant="SO2", zone="ZA1", vintage="2026",
                 order_id=r.json()["order_id"], token_id=str(token_id),
                 approval_id=str(approval), tx_type="confirmation", username="analyst",
-                scenario_id="1", plan_id="1", standard_id="1")
+                scenario_id="1", plan_id="1", standard_id="1", bill_id=str(bill_id),
+                permit=pa, outlet="DA001", import_id="1", violation_id="999999")
 
 
 def _fill(path: str, world: dict[str, str]) -> str:

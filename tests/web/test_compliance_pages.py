@@ -5,7 +5,7 @@ re-renders with field errors and a 4xx, never a 500."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -15,8 +15,11 @@ from identity import service as identity
 from kernel.ids import make_credit_code
 from ledger import service as ledger_service
 from tests.integration.spine import NOW, A
+from tests.report_fields import ANNUAL
 
 pytestmark = pytest.mark.db
+#: the 2026 annual report is filed once 2026 has ended (HJ 944-2018: no report before)
+FILED = datetime(2027, 1, 2, 2, 0, tzinfo=UTC)
 C = make_credit_code("91500000CCCCCCCC3")
 
 
@@ -25,7 +28,7 @@ def _report(platform, permit: str, kg: int) -> None:  # type: ignore[no-untyped-
     compliance.submit_report(platform.uow(), permit=permit, year=2026, period="Y",
                              lines=[{"outlet": "DA001", "pollutant": "SO2",
                                      "quantity": str(kg), "unit": "kg"}],
-                             actor="officer", now=NOW)
+                             details=ANNUAL, actor="officer", now=FILED)
 
 
 def test_compliance_page_runs_a_true_up_with_the_deduction_option(platform, spine, browser,

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import A, B
 
 pytestmark = pytest.mark.db
 
 
-def test_browser_flow_without_js(client, spine, browser, one_officer) -> None:  # type: ignore[no-untyped-def]
+def test_browser_flow_without_js(platform, client, spine, browser, one_officer) -> None:  # type: ignore[no-untyped-def]
     pa, pb, market = spine["A"], spine["B"], spine["market"]
     officer, ta, tb = browser("officer"), browser("trader_a"), browser("trader_b")
     officer.get("/bureau")
@@ -20,6 +21,7 @@ def test_browser_flow_without_js(client, spine, browser, one_officer) -> None:  
     assert r.status_code == 303 and "msg=" in r.headers["location"]
     officer.post("/bureau/confirmations", data={"permit": pb, "pollutant": "SO2",
                                                 "year": "2026"})
+    fund_and_pay(platform, pa)  # tradable once the paid-use fee is paid
     officer.post("/bureau/surplus-verifications", data={"permit": pa, "pollutant": "SO2",
                                                         "year": "2026", "qty_kg": "1000"})
     ta.get(f"/enterprises/{A}")

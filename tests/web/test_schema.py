@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.integration.paid_use_support import fund_and_pay
+
 schemathesis = pytest.importorskip("schemathesis")
 
 pytestmark = pytest.mark.db
@@ -46,6 +48,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     for permit in (codes["A"], codes["B"]):
         alloc.confirm_rights(platform.uow(), permit=permit, pollutant="SO2", year=2026,
                              actor="test")
+        fund_and_pay(platform, permit)  # tradable once the paid-use fee is paid
     alloc.verify_surplus(platform.uow(), permit=codes["A"], pollutant="SO2", year=2026,
                          qty_kg=2000, actor="test")
     trading.place_order(platform.uow(), trading.PlaceOrder(A, codes["A"], mid, "sell", 500,

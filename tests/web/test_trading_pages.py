@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B
 
 pytestmark = pytest.mark.db
@@ -23,6 +24,7 @@ def floor(platform, spine):  # type: ignore[no-untyped-def]
     for p in (spine["A"], spine["B"]):
         alloc.confirm_rights(platform.uow(), permit=p, pollutant="SO2", year=2026,
                              actor="bureau", now=NOW)
+        fund_and_pay(platform, p, NOW)  # tradable once the paid-use fee is paid
     alloc.verify_surplus(platform.uow(), permit=spine["A"], pollutant="SO2", year=2026,
                          qty_kg=3000, actor="bureau", now=NOW)
     alloc.deposit_cash(platform.uow(), enterprise=A, amount_fen=5_000_000, actor="bureau",

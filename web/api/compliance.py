@@ -11,6 +11,7 @@ Routes never commit.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,6 +21,7 @@ from pydantic import Field
 from compliance import service as compliance
 from compliance.errors import ImportRejected
 from identity.roles import BUREAU, Principal
+from kernel.clock import system_clock, trading_day
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
@@ -62,29 +64,81 @@ class LineIn(Strict):
     unit: Literal["kg", "t"] = "kg"
 
 
+Count = Annotated[int | None, Field(ge=0, le=10**15)]
+
+
 class ReportIn(Strict):
+    """An execution report (HJ 944-2018): its lines and its structured fields. An annual
+    report needs every field below (the commitment true and signed); a quarterly one
+    `facility_abnormal_hours`, `monitoring_samples` and `monitoring_exceedances`."""
+
     permit: str = Field(min_length=1, max_length=22)
     year: Year
-    period: Period = Field(description='"Y" (annual) or "Q1".."Q4"')
+    period: Period = Field(description='"Y" (annual) or "Q1".."Q4"; the period must have '
+                                       'ended')
     lines: list[LineIn] = Field(min_length=1, max_length=1000)
+    operating_hours: Count = Field(None, description="hours of production in the period")
+    output: Count = Field(None, description="output of the main product, in output_unit")
+    output_unit: Literal["t", "MWh", "m3"] | None = None
+    capacity: Count = Field(None, description="design capacity for the period, in "
+                                              "output_unit (production load = output ÷ "
+                                              "capacity)")
+    facility_normal_hours: Count = Field(None, description="treatment facilities: hours "
+                                                           "in normal operation")
+    facility_abnormal_hours: Count = Field(None, description="hours of abnormal operation")
+    abnormal_reason: str | None = Field(None, max_length=500,
+                                        description="required when abnormal hours > 0")
+    monitoring_samples: Count = Field(None, description="self-monitoring results in the "
+                                                        "period")
+    monitoring_exceedances: Count = Field(None, description="of which above the limit")
+    records_kept: bool | None = Field(None, description="environmental management records "
+                                                        "(台账) kept as the permit requires")
+    tax_paid_fen: Count = Field(None, description="environmental protection tax paid for "
+                                                  "the period, fen")
+    commitment: bool | None = Field(None, description="the legal representative's "
+                                                      "commitment (承诺书) that the report "
+                                                      "is true")
+    commitment_by: str | None = Field(None, max_length=60,
+                                      description="who signs the commitment")
 
 
 @router.post("/compliance/reports", status_code=201, responses=WRITE)
 def submit_report(request: Request, body: ReportIn,
                   user: Principal = Enterprise) -> dict[str, Any]:
     """Submit an execution report: actual emissions per outlet and pollutant, in kg or t
-    (converted to whole kg exactly). Flags: late, above_permitted, change_over_50pct."""
+    (converted to whole kg exactly), and the structured fields of HJ 944-2018. Refused
+    (422 naming the field): a period not ended, a missing required field, hours beyond the
+    period. The due date follows the permit's management class and sector. Flags: late,
+    above_permitted, change_over_50pct, output_above_capacity, monitoring_exceedances,
+    facility_abnormal."""
     _audit(request, "submit_report", body.permit, f"{body.year} {body.period}")
+    details = body.model_dump(exclude={"permit", "year", "period", "lines"},
+                              exclude_none=True)
     return compliance.submit_report(
         _p(request).uow(), permit=body.permit, year=body.year, period=body.period,
-        lines=[ln.model_dump() for ln in body.lines], actor=user.username,
-        enterprise=_own(user))
+        lines=[ln.model_dump() for ln in body.lines], details=details,
+        actor=user.username, enterprise=_own(user))
+
+
+@router.get("/compliance/reports/missing", responses=READ)
+def missing_reports(request: Request, on: date | None = None, since: YearQ | None = None,
+                    enterprise: Annotated[str | None, Query(max_length=18)] = None,
+                    offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                    _user: Principal = Bureau) -> dict[str, Any]:
+    """Execution reports past their due date on `on` (default: today, Beijing time) and not
+    filed, by due date: what each permit owes follows its management class and sector
+    (Regulation Art. 37 when a report stays missing). Paginated."""
+    day = on or trading_day(system_clock())
+    return compliance.missing_report_list(_p(request).uow(), on=day, since=since,
+                                          enterprise=enterprise, offset=offset, limit=limit)
 
 
 class ImportIn(Strict):
     csv: str = Field(min_length=1, max_length=5_000_000,
                      description="CSV text; header permit,year,period,outlet,pollutant,"
-                                 "quantity,unit")
+                                 "quantity,unit and the report-level columns (the fields of "
+                                 "POST /compliance/reports, once per report)")
     partial: bool = Field(False, description="store the valid rows even if others are not")
 
 
@@ -123,7 +177,10 @@ def status(request: Request, code: str, year: YearQ | None = None,
 def tax_return(request: Request, code: str, year: YearQ,
                quarter: Annotated[int, Query(ge=1, le=4)],
                _user: Principal = Bureau) -> dict[str, Any]:
-    """The quarterly environmental protection tax return draft, in fen."""
+    """The quarterly environmental protection tax return draft, in fen, from the execution
+    reports (compliance.tax_service.tax_return): quarterly totals, each outlet's recorded
+    source kind (else assumed "process", noted), no reduction claimed without concentrations
+    (noted). Monthly returns with reductions: POST /compliance/tax-return."""
     return compliance.tax_return(_p(request).uow(), enterprise=code, year=year,
                                  quarter=quarter)
 

@@ -20,7 +20,7 @@ from ledger import service as ledger_service
 from ledger.service import asset_code
 from ledger.store import LedgerStore
 from ledger.transactions import AccountKind
-from tests.integration.spine import NOW, build_spine
+from tests.integration.spine import NOW, A, build_spine
 
 pytestmark = pytest.mark.db
 
@@ -133,6 +133,9 @@ def test_reserve_plan_from_the_database_and_its_release(platform) -> None:  # ty
     # a plan made before another was released is superseded
     stale = alloc.plan_reserve_release(platform.uow, year=2026, applicants="headroom",
                                        actor="officer", now=NOW)
+    # reserve rights are sold at the plan's price (the base price): A needs the cash
+    alloc.deposit_cash(platform.uow(), enterprise=A, amount_fen=195_200, actor="bureau",
+                       reference="A-reserve", now=NOW)
     alloc.release_reserve_plan(platform.uow(), plan_id=plan["id"], actor="officer", now=NOW)
     assert alloc.reserve_plan_view(platform.uow(), stale["id"])["status"] == "superseded"
     assert quantity(platform, a)["permitted_kg"] == quantity(platform, a)["cap_kg"]

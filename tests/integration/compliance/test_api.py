@@ -3,14 +3,19 @@ drafts tax returns, exports statistics and runs the true-up once."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from compliance import service as compliance
 from tests.integration.spine import A, B
+from tests.report_fields import ANNUAL, QUARTERLY, row
+from tests.report_fields import HEADER as REPORT_HEADER
 
 pytestmark = pytest.mark.db
 
 
-def test_compliance_api(client, auth, spine) -> None:  # type: ignore[no-untyped-def]
+def test_compliance_api(client, auth, spine, platform) -> None:  # type: ignore[no-untyped-def]
     pa, pb = spine["A"], spine["B"]
     officer, ta, tb = auth("officer"), auth("trader_a"), auth("trader_b")
     for permit in (pa, pb):
@@ -25,7 +30,8 @@ def test_compliance_api(client, auth, spine) -> None:  # type: ignore[no-untyped
     assert r.status_code == 403
 
     report = {"permit": pa, "year": 2026, "period": "Q2",
-              "lines": [{"outlet": "DA001", "pollutant": "SO2", "quantity": "0.95", "unit": "t"}]}
+              "lines": [{"outlet": "DA001", "pollutant": "SO2", "quantity": "0.95", "unit": "t"}],
+              **QUARTERLY}
     r = client.post("/api/v1/compliance/reports", headers=tb, json=report)
     assert r.status_code == 404 and r.json()["error"] == "permit_not_found"
     r = client.post("/api/v1/compliance/reports", headers=ta, json=report)
@@ -37,20 +43,45 @@ def test_compliance_api(client, auth, spine) -> None:  # type: ignore[no-untyped
                                                 "quantity": "1"}]}
     r = client.post("/api/v1/compliance/reports", headers=ta, json=bad)
     assert r.status_code == 422 and r.json()["field"] == "lines[0].outlet"
+    # HJ 944-2018: a period that has not ended, an annual report without the commitment
+    future = {**report, "year": 2199, "period": "Y", **ANNUAL}
+    r = client.post("/api/v1/compliance/reports", headers=ta, json=future)
+    assert r.status_code == 422 and r.json()["field"] == "period"
+    r = client.post("/api/v1/compliance/reports", headers=ta,
+                    json={**future, "year": 2025, "commitment": False})
+    assert r.status_code == 422 and r.json()["field"] == "commitment"
+    r = client.post("/api/v1/compliance/reports", headers=ta,
+                    json={**future, "year": 2025, "operating_hours": 8761})
+    assert r.status_code == 422 and r.json()["field"] == "operating_hours"
+    r = client.post("/api/v1/compliance/reports", headers=ta,
+                    json={**future, "year": 2025, "tax_paid_fen": -1})
+    assert r.status_code == 422
 
     # trader B may not import for A's permit: the row is an unknown permit, line 2
-    csv_a = f"permit,year,period,outlet,pollutant,quantity,unit\n{pa},2026,Y,DA001,SO2,12000,kg\n"
+    csv_a = REPORT_HEADER + row(f"{pa},2025,Y,DA001,SO2,12000,kg", "Y") + "\n"
     r = client.post("/api/v1/compliance/reports/import", headers=tb, json={"csv": csv_a})
     assert r.status_code == 422, r.text
     assert r.json()["errors"] == [{"line": 2, "field": "permit",
                                    "detail": f"unknown permit {pa!r}"}]
     r = client.post("/api/v1/compliance/reports/import", headers=officer, json={"csv": csv_a})
     assert r.status_code == 201 and r.json()["stored_lines"] == 1
+    assert r.json()["reports"][0]["details"]["commitment_by"] == ANNUAL["commitment_by"]
+    # the 2026 annual report, filed once 2026 has ended (the API refuses it before)
+    compliance.submit_report(platform.uow(), permit=pa, year=2026, period="Y", lines=[
+        {"outlet": "DA001", "pollutant": "SO2", "quantity": "12000", "unit": "kg"}],
+        details=ANNUAL, actor="officer", now=datetime(2027, 1, 2, 2, tzinfo=UTC))
+    # missing on 1 February 2026: A owes 2025 Q1-Q3 (its annual report covers Q4), B all
+    r = client.get("/api/v1/compliance/reports/missing?on=2026-02-01", headers=officer)
+    assert r.status_code == 200 and r.json()["total"] == 8
+    assert r.json()["items"][0] == {"permit": pa, "enterprise": A, "year": 2025,
+                                    "period": "Q1", "due": "2025-04-15", "days_overdue": 292}
+    assert client.get("/api/v1/compliance/reports/missing", headers=ta).status_code == 403
 
     r = client.get(f"/api/v1/compliance/enterprises/{A}/reports", headers=tb)
     assert r.status_code == 404
     r = client.get(f"/api/v1/compliance/enterprises/{A}/reports", headers=ta)
-    assert [x["period"] for x in r.json()["items"]] == ["Q2", "Y"]
+    assert [(x["year"], x["period"]) for x in r.json()["items"]] == [
+        (2025, "Y"), (2026, "Q2"), (2026, "Y")]
 
     r = client.get(f"/api/v1/compliance/enterprises/{A}/tax-return?year=2026&quarter=2",
                    headers=officer)

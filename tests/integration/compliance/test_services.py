@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,9 +17,11 @@ from compliance.errors import ImportRejected, TrueUpAlreadyRun
 from ledger.service import BUREAU, asset_code
 from ledger.store import LedgerStore
 from tests.integration.spine import NOW, A, B, build_spine
+from tests.report_fields import ANNUAL, HEADER, row
 
 pytestmark = pytest.mark.db
-HEADER = "permit,year,period,outlet,pollutant,quantity,unit\n"
+#: a day after 2026 ended and before its annual report is due (31 January)
+FILED = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
 
 
 def _outlets(platform, codes) -> None:  # type: ignore[no-untyped-def]
@@ -35,9 +37,9 @@ def test_report_tax_and_statistics_agree_to_the_kilogram(platform) -> None:  # t
     _outlets(platform, codes)
     pa, pb = codes["A"], codes["B"]
     text = HEADER + "\n".join([
-        f"{pa},2026,Q1,DA001,SO2,1.234,t", f"{pa},2026,Q1,DA001,NOx,777,kg",
+        row(f"{pa},2026,Q1,DA001,SO2,1.234,t", "Q1"), f"{pa},2026,Q1,DA001,NOx,777,kg",
         f"{pa},2026,Q1,DW001,COD,0.5,t", f"{pa},2026,Q1,DW001,NH3-N,33,kg",
-        f"{pa},2026,Q1,DA001,PM,41,kg", f"{pb},2026,Q1,DA001,SO2,950,kg"])
+        f"{pa},2026,Q1,DA001,PM,41,kg", row(f"{pb},2026,Q1,DA001,SO2,950,kg", "Q1")])
     out = compliance.import_reports(platform.uow(), csv_text=text, actor="officer", now=NOW)
     assert out["errors"] == [] and out["stored_reports"] == 2 and out["stored_lines"] == 6
     assert all(r["late"] for r in out["reports"])  # Q1 was due on 15 April
@@ -74,7 +76,7 @@ def test_true_up_surrenders_records_shortfalls_and_runs_once(platform) -> None: 
         compliance.submit_report(platform.uow(), permit=permit, year=2026, period="Y",
                                  lines=[{"outlet": "DA001", "pollutant": "SO2",
                                          "quantity": str(kg), "unit": "kg"}],
-                                 actor="officer", now=NOW)
+                                 details=ANNUAL, actor="officer", now=FILED)
     at = datetime(2027, 2, 1, 2, 0, tzinfo=NOW.tzinfo)
     ra = compliance.true_up(platform.uow(), permit=pa, year=2026, actor="officer", now=at)
     assert ra["status"] == "compliant"
@@ -113,22 +115,24 @@ def test_true_up_surrenders_records_shortfalls_and_runs_once(platform) -> None: 
     assert sa["status"] == "compliant" and sa["violations"] == []
     assert sb["status"] == "violation"
     assert sb["violations"][0]["shortfall_kg"] == 500
-    assert sb["violations"][0]["basis"] == "Regulation Art. 34"
+    assert sb["violations"][0]["basis"] == "Regulation Art. 34(1)"
+    assert sb["violations"][0]["kind"] == "quantity_exceedance"
 
 
 def test_import_is_all_or_nothing_unless_partial(platform) -> None:  # type: ignore[no-untyped-def]
     codes = build_spine(platform)
     _outlets(platform, codes)
     pa = codes["A"]
-    text = HEADER + "\n".join([f"{pa},2026,Y,DA001,SO2,12,t", f"{pa},2026,Y,DA001,NOx,-1,kg",
+    text = HEADER + "\n".join([row(f"{pa},2026,Y,DA001,SO2,12,t", "Y"),
+                               f"{pa},2026,Y,DA001,NOx,-1,kg",
                                f"{pa},2026,Y,DW001,COD,7,kg"])
     with pytest.raises(ImportRejected) as exc:
-        compliance.import_reports(platform.uow(), csv_text=text, actor="officer", now=NOW)
+        compliance.import_reports(platform.uow(), csv_text=text, actor="officer", now=FILED)
     assert exc.value.details["errors"] == [{"line": 3, "field": "quantity",
                                             "detail": "quantity must not be negative"}]
     assert compliance.reports_of(platform.uow(), enterprise=A)["items"] == []
     out = compliance.import_reports(platform.uow(), csv_text=text, actor="officer",
-                                    partial=True, now=NOW)
+                                    partial=True, now=FILED)
     assert out["stored_lines"] == 2 and [e["line"] for e in out["errors"]] == [3]
     items = compliance.reports_of(platform.uow(), enterprise=A)["items"]
     assert [(ln["pollutant"], ln["actual_kg"]) for ln in items[0]["lines"]] == [
@@ -138,5 +142,5 @@ def test_import_is_all_or_nothing_unless_partial(platform) -> None:  # type: ign
     assert items[0]["late"] is False
     # the same period again is a duplicate
     again = compliance.import_reports(platform.uow(), csv_text=text, actor="officer",
-                                      partial=True, now=NOW)
+                                      partial=True, now=FILED)
     assert again["stored_lines"] == 0 and {e["line"] for e in again["errors"]} == {2, 3, 4}

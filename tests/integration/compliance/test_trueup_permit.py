@@ -24,6 +24,7 @@ from ledger.service import BUREAU, asset_code
 from ledger.store import LedgerStore
 from ledger.transactions import AccountKind, Initiator
 from tests.integration.spine import NOW, build_spine
+from tests.report_fields import ANNUAL
 
 pytestmark = pytest.mark.db
 C = make_credit_code("91500000CCCCCCCC3")
@@ -61,7 +62,7 @@ def _report(platform, permit: str, year: int, kg: int) -> None:  # type: ignore[
     compliance.submit_report(platform.uow(), permit=permit, year=year, period="Y",
                              lines=[{"outlet": "DA001", "pollutant": "SO2",
                                      "quantity": str(kg), "unit": "kg"}],
-                             actor="officer", now=LATER)
+                             details=ANNUAL, actor="officer", now=LATER)
 
 
 def _balances(platform, permit: str) -> dict[int, int]:  # type: ignore[no-untyped-def]

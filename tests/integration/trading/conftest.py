@@ -15,6 +15,7 @@ from sqlalchemy import update
 from allocation import service as alloc
 from kernel.errors import DomainError
 from ledger.store import LedgerStore
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B, build_spine
 from trading import pipeline
 from trading import service as trading
@@ -117,6 +118,7 @@ def floor(platform: Any, request: Any) -> Floor:
     for p in (pa, pb):
         alloc.confirm_rights(platform.uow(), permit=p, pollutant="SO2", year=2026,
                              actor="bureau", now=NOW)
+        fund_and_pay(platform, p, NOW)  # tradable once the paid-use fee is paid
     alloc.verify_surplus(platform.uow(), permit=pa, pollutant="SO2", year=2026, qty_kg=3000,
                          actor="bureau", now=NOW)
     alloc.deposit_cash(platform.uow(), enterprise=A, amount_fen=5_000_000, actor="bureau",

@@ -24,6 +24,7 @@ from kernel.errors import DomainError
 from ledger import service as ledger_service
 from ledger.store import LedgerStore
 from ledger.transactions import AccountKind
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B
 from tests.integration.trading.conftest import Floor, assert_no_holds
 from trading import pipeline
@@ -63,6 +64,7 @@ def _second_market(floor: Floor) -> Floor:
             bases=[alloc.QuantityBasis("NOx", 2026, "ZA1", 20_000, None, None)], now=NOW)
         alloc.confirm_rights(p.uow(), permit=code, pollutant="NOx", year=2026, qty_kg=10_000,
                              actor="bureau", now=NOW)
+        fund_and_pay(p, code, NOW)
         alloc.verify_surplus(p.uow(), permit=code, pollutant="NOx", year=2026, qty_kg=5_000,
                              actor="bureau", now=NOW)
         permits.append(code)

@@ -16,6 +16,7 @@ from allocation import service as alloc
 from allocation.store import RegistryStore
 from kernel.errors import DomainError
 from ledger import service as ledger_service
+from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B
 from tests.integration.trading.conftest import assert_no_holds, run_clients
 from trading import pipeline
@@ -55,6 +56,7 @@ class Markets:
                 alloc.confirm_rights(platform.uow(), permit=permit, pollutant=pol, year=2026,
                                      qty_kg=50_000, actor="bureau", now=NOW)
             self.permit[code] = permit
+            fund_and_pay(platform, permit, NOW)  # tradable once the paid-use fee is paid
         for pol in POLS:  # A sells in both markets
             alloc.verify_surplus(platform.uow(), permit=self.permit[A], pollutant=pol,
                                  year=2026, qty_kg=10_000, actor="bureau", now=NOW)
