@@ -21,6 +21,7 @@ ZH: dict[str, str] = {
     "Surrendered t": "注销 吨",
     "Exceedance t": "超许可量 吨",
     "Deducted t": "扣减 吨",
+    "Outstanding t": "未扣减 吨",
     "banked": "结转",
     "no quantity limit": "未设许可排放量",
     "Regulation Art. 34(1)": "《排污许可管理条例》第三十四条第一项",

@@ -75,7 +75,7 @@ def test_compliance_page_runs_a_true_up_with_the_deduction_option(platform, spin
         "/bureau/compliance?year=2026"), r.text[:300]
     page = b.get(r.headers["location"])
     vio = page.text.split('id="violations"')[1].split("</table>")[0]
-    assert pa in vio and "1,500" in vio and "200,000.00 – 1,000,000.00" in vio
+    assert pa in vio and "1.500" in vio and "200,000.00 – 1,000,000.00" in vio
     table = page.text.split('id="true-ups"')[1].split("</table>")[0]
     assert "9.500" in table and "8.000" in table and "1.500" in table  # tonnes
     r = b.post("/bureau/compliance/true-ups", data={"permit": pa, "year": "2026"},
