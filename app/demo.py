@@ -400,6 +400,8 @@ class _Plan:
     trades: int = 0
     showcase_market: str | None = None
     users: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    #: bureau users' level and department: username -> (district or None, department)
+    scopes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     def zone(self, permit: _Permit, pol: str) -> str:
         air, water = self.zone_of[permit.district]
@@ -762,8 +764,10 @@ def _trade_fen(qty: int, price: int) -> int:
 
 
 def _plan_users(plan: _Plan, by_code: dict[str, _Permit], confirmed: set[str]) -> None:
-    """officer, officer2 (the second pair of eyes for approvals), admin, analyst and
-    trader1..5 bound to enterprises that show the platform's cases."""
+    """officer, officer2 (the second pair of eyes for approvals), admin, analyst,
+    district_officer (the district bureau of trader1's enterprise), enforcer (the city's
+    enforcement department) and trader1..5 bound to enterprises that show the platform's
+    cases."""
     chosen: list[str] = []
 
     def pick(cands: Sequence[str]) -> None:
@@ -793,6 +797,15 @@ def _plan_users(plan: _Plan, by_code: dict[str, _Permit], confirmed: set[str]) -
         ("admin", "系统管理员(市生态环境局)", "bureau_admin", None),
         ("analyst", "张研(市环境科学研究院)", "analyst", None),
     ]
+    districts = {e.code: e.district for e in plan.enterprises}
+    dnames = {d[0]: d[1] for d in DISTRICTS}
+    if chosen:
+        home = districts[chosen[0]]
+        plan.users.append(("district_officer", f"赵区(区生态环境局 {dnames.get(home, home)})"[:80],
+                           "bureau_officer", None))
+        plan.scopes["district_officer"] = (home, None)
+    plan.users.append(("enforcer", "陈执(市生态环境保护综合行政执法总队)", "bureau_officer", None))
+    plan.scopes["enforcer"] = (None, "enforcement")
     for i, code in enumerate(chosen[:5], start=1):
         plan.users.append((f"trader{i}", f"交易员{i} · {names[code]}"[:80], "trader", code))
 
@@ -1154,6 +1167,8 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
         with platform.uow() as uow:
             uow.session.execute(insert(UserRow), [dict(
                 username=u, display_name=d, role=r, enterprise=e,
+                district=plan.scopes.get(u, (None, None))[0],
+                department=plan.scopes.get(u, (None, None))[1],
                 password_hash=hash_password(DEMO_PASSWORD, salt=hashlib.sha256(
                     f"erts-demo:{seed}:{u}".encode()).digest()[:16]))
                 for u, d, r, e in missing])

@@ -231,16 +231,18 @@ def withdraw_penalty(uow: UoW, *, number: str, reason: str, actor: str,
 
 
 def violations(uow: UoW, *, status: str | None = "open", kind: str | None = None,
-               offset: int = 0, limit: int = 50) -> dict[str, Any]:
+               offset: int = 0, limit: int = 50, district: str | None = None
+               ) -> dict[str, Any]:
     """Violations (by default those awaiting a decision), oldest first; `kind` filters by
-    violation kind (an unknown kind is refused, naming "kind")."""
+    violation kind (an unknown kind is refused, naming "kind"), `district` by the
+    enterprise's district (a district officer's list)."""
     if kind is not None:
         kind = V.kind(kind).code
     if status is not None and status not in STATUSES:
         raise BadViolation(f"unknown status {status!r}", field="status")
     with uow:
-        rows, total = DisclosureStore(uow.session).violations(status=status, kind=kind,
-                                                              offset=offset, limit=limit)
+        rows, total = DisclosureStore(uow.session).violations(
+            status=status, kind=kind, offset=offset, limit=limit, district=district)
         items = [_violation_dict(v, n) for v, n in rows]
     return _page([dict(i, updated=i["at"]) for i in items], total, offset, limit)
 

@@ -73,10 +73,14 @@ class DisclosureStore:
                        .values(status=status))
 
     def violations(self, *, status: str | None, offset: int, limit: int,
-                   kind: str | None = None) -> tuple[list[tuple[ViolationRow, str]], int]:
-        """(violation, enterprise name), oldest first."""
+                   kind: str | None = None, district: str | None = None
+                   ) -> tuple[list[tuple[ViolationRow, str]], int]:
+        """(violation, enterprise name), oldest first; `district` filters by the
+        enterprise's district."""
         q = (select(ViolationRow, EnterpriseRow.name)
              .join(EnterpriseRow, EnterpriseRow.credit_code == ViolationRow.enterprise))
+        if district is not None:
+            q = q.where(EnterpriseRow.district == district)
         if status is not None:
             q = q.where(ViolationRow.status == status)
         if kind is not None:

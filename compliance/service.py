@@ -345,15 +345,16 @@ TRUE_UP_STATUSES = ("pending", "compliant", "violation")
 
 
 def true_up_list(uow: UoW, *, year: int, status: str | None = None, offset: int = 0,
-                 limit: int = 50) -> dict[str, Any]:
+                 limit: int = 50, district: str | None = None) -> dict[str, Any]:
     """Every permit valid in `year` with its true-up status ("pending" until it runs),
-    whether its annual report is in, and the lines of a run, in pages."""
+    whether its annual report is in, and the lines of a run, in pages; `district` keeps
+    the permits of that district's enterprises only."""
     if status is not None and status not in TRUE_UP_STATUSES:
         raise BadReport(f"status must be one of {', '.join(TRUE_UP_STATUSES)}",
                         field="status")
     with uow:
         store = ComplianceStore(uow.session)
-        rows, total = store.status_page(year, status, offset, limit)
+        rows, total = store.status_page(year, status, offset, limit, district)
         ran = [r["permit"] for r in rows if r["status"] != "pending"]
         lines = _line_dicts(store, ran, year) if ran else {}
         items = [r | {"at": r["at"].isoformat() if r["at"] else None,

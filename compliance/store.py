@@ -139,8 +139,8 @@ class ComplianceStore:
         return list(self.s.scalars(select(L).where(L.permit.in_(list(permits)), L.year == year)
                                    .order_by(L.permit, L.pollutant)))
 
-    def status_page(self, year: int, status: str | None, offset: int, limit: int
-                    ) -> tuple[list[dict[str, Any]], int]:
+    def status_page(self, year: int, status: str | None, offset: int, limit: int,
+                    district: str | None = None) -> tuple[list[dict[str, Any]], int]:
         """Permits valid in `year` with their true-up (status "pending" when none ran) and
         whether an annual report exists, in enterprise-name and permit order."""
         P, T, R = PermitRow, TrueUpRow, ExecutionReportRow
@@ -150,6 +150,8 @@ class ComplianceStore:
              .outerjoin(T, and_(T.permit == P.code, T.year == year))
              .outerjoin(R, and_(R.permit == P.code, R.year == year, R.period == "Y"))
              .where(P.valid_from <= date(year, 12, 31), P.valid_to >= date(year, 1, 1)))
+        if district is not None:  # a district officer's list
+            q = q.where(EnterpriseRow.district == district)
         if status == "pending":
             q = q.where(T.permit.is_(None))
         elif status is not None:

@@ -47,6 +47,20 @@ class UnknownRole(InvalidInput):
     code = "unknown_role"
 
 
+class UnknownDepartment(InvalidInput):
+    code = "unknown_department"
+
+
+class UnknownDistrict(InvalidInput):
+    code = "unknown_district"
+
+
+class ScopeNotForRole(InvalidInput):
+    """Only bureau users have a district and a department."""
+
+    code = "scope_not_for_role"
+
+
 class UserExists(Conflict):
     code = "user_exists"
 

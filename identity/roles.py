@@ -4,6 +4,13 @@ enterprise trader is further scoped to its own enterprise (object-level checks i
 Roles: bureau officer, bureau administrator (an officer who also manages users, tokens and
 the approval policy), enterprise trader, analyst (read and scenarios). The public has no
 role and no log-in: it sees disclosure pages only.
+
+Levels and departments (bureau users only): `district` None is the city bureau (sees every
+enterprise), a district code scopes the user to the enterprises and permits of that district
+(object level, web.auth). `department` None is a general officer who acts in every area; a
+department (approval, monitoring, enforcement: the seed's joint review and hand-over) may
+exercise only the write permissions `DEPARTMENTS` gives it. Reads stay open to every bureau
+user: `allowed(..., acting=False)` skips the department check.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from identity.errors import UnknownRole
+from identity.errors import UnknownDepartment, UnknownRole
 
 
 class Role(StrEnum):
@@ -41,6 +48,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "order:place": frozenset({Role.TRADER}),
     "rights:confirm": BUREAU,
     "rights:verify": BUREAU,
+    # area permissions of bureau routes (reads open to every bureau user, writes by the
+    # departments in DEPARTMENTS): allocation, reserve and standards; monitoring imports,
+    # report checks, alerts and clues; violations opened and handed over; penalty decisions
+    "permit:manage": BUREAU,
+    "monitoring:write": BUREAU,
+    "violation:open": BUREAU,
+    "penalty:decide": BUREAU,
     "market:state": BUREAU,
     "ledger:read": BUREAU | {Role.ANALYST},
     # raw ledger operations (web/api/ledger.py): they bypass second-officer approval
@@ -55,6 +69,42 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+class Department(StrEnum):
+    APPROVAL = "approval"
+    MONITORING = "monitoring"
+    ENFORCEMENT = "enforcement"
+
+    @property
+    def label_zh(self) -> str:
+        return _DEPT_ZH[self]
+
+
+_DEPT_ZH = {Department.APPROVAL: "审批", Department.MONITORING: "监测",
+            Department.ENFORCEMENT: "执法"}
+
+#: permission → the departments that may exercise it. A permission absent here (reads,
+#: market operation, administration, the trader's own) holds for every department.
+DEPARTMENTS: dict[str, frozenset[Department]] = {
+    "rights:confirm": frozenset({Department.APPROVAL}),
+    "rights:verify": frozenset({Department.APPROVAL}),
+    "permit:manage": frozenset({Department.APPROVAL}),
+    "approval:decide": frozenset({Department.APPROVAL}),
+    "monitoring:write": frozenset({Department.MONITORING}),
+    # monitoring finds and hands over, enforcement investigates: both open violations
+    "violation:open": frozenset({Department.MONITORING, Department.ENFORCEMENT}),
+    "penalty:decide": frozenset({Department.ENFORCEMENT}),
+}
+
+
+def parse_department(text: str | None) -> Department | None:
+    if text is None or text == "":
+        return None
+    try:
+        return Department(text)
+    except ValueError:
+        raise UnknownDepartment(f"unknown department {text!r}", field="department") from None
+
+
 def parse_role(text: str) -> Role:
     try:
         return Role(text)
@@ -62,13 +112,21 @@ def parse_role(text: str) -> Role:
         raise UnknownRole(f"unknown role {text!r}", field="role") from None
 
 
-def allowed(role: Role | str, permission: str) -> bool:
-    return Role(role) in PERMISSIONS[permission]
+def allowed(role: Role | str, permission: str, department: Department | str | None = None,
+            *, acting: bool = True) -> bool:
+    """May `role` (in `department`, None = every department) hold `permission`? With
+    `acting` False (a read) only the role counts."""
+    if Role(role) not in PERMISSIONS[permission]:
+        return False
+    if not acting or department is None or permission not in DEPARTMENTS:
+        return True
+    return Department(department) in DEPARTMENTS[permission]
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling. `via` is "session" or "token"; `enterprise` is set for traders only."""
+    """Who is calling. `via` is "session" or "token"; `enterprise` is set for traders only,
+    `district` and `department` for bureau users only (None: the city, every department)."""
 
     username: str
     display_name: str
@@ -76,10 +134,16 @@ class Principal:
     enterprise: str | None
     via: str
     session_key: str | None = None  # the raw session id (for the CSRF token); None for tokens
+    district: str | None = None
+    department: Department | None = None
 
     @property
     def is_bureau(self) -> bool:
         return self.role in BUREAU
 
-    def can(self, permission: str) -> bool:
-        return allowed(self.role, permission)
+    def can(self, permission: str, *, acting: bool = True) -> bool:
+        return allowed(self.role, permission, self.department, acting=acting)
+
+    def sees_district(self, district: str | None) -> bool:
+        """Object level: the city and non-bureau roles are not district-scoped here."""
+        return self.district is None or not self.is_bureau or self.district == district

@@ -27,15 +27,17 @@ from identity.errors import (
     InvalidCredentials,
     NotAllowed,
     NotAuthenticated,
+    ScopeNotForRole,
     SelfApproval,
     SessionExpired,
     TokenNotFound,
     TooManyAttempts,
+    UnknownDistrict,
     UnknownTransactionType,
     UserExists,
     UserNotFound,
 )
-from identity.roles import Principal, Role, parse_role
+from identity.roles import BUREAU, Principal, Role, parse_department, parse_role
 from identity.store import IdentityStore
 from identity.tables import (
     ApiTokenRow,
@@ -67,15 +69,34 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 def _principal(u: UserRow, via: str, session_key: str | None = None) -> Principal:
-    return Principal(u.username, u.display_name, Role(u.role), u.enterprise, via, session_key)
+    return Principal(u.username, u.display_name, Role(u.role), u.enterprise, via, session_key,
+                     district=u.district, department=parse_department(u.department))
+
+
+def _scope(store: IdentityStore, role: Role, district: str | None, department: str | None
+           ) -> tuple[str | None, str | None]:
+    """Validated (district, department) for a user of `role`: bureau users only."""
+    district, dept = district or None, parse_department(department)
+    if role not in BUREAU:
+        if district is not None:
+            raise ScopeNotForRole("only bureau users belong to a district", field="district")
+        if dept is not None:
+            raise ScopeNotForRole("only bureau users belong to a department",
+                                  field="department")
+    if district is not None and not store.district_exists(district):
+        raise UnknownDistrict(f"no district {district}", field="district")
+    return district, None if dept is None else dept.value
 
 
 # users -------------------------------------------------------------------------------------
 
 def create_user(uow: UoW, *, username: str, display_name: str, role: str, password: str,
-                enterprise: str | None = None, password_hash: str | None = None) -> None:
-    """Create a user. A trader must name its enterprise; other roles must not."""
+                enterprise: str | None = None, password_hash: str | None = None,
+                district: str | None = None, department: str | None = None) -> None:
+    """Create a user. A trader must name its enterprise; other roles must not. Bureau users
+    may name a district (None: the city) and a department (None: every department)."""
     r = parse_role(role)
+    parse_department(department)
     if not username or len(username) > 40 or not username.replace("_", "").replace(
             "-", "").replace(".", "").isalnum():
         raise InvalidInput("username: 1-40 letters, digits, '.', '-' or '_'", field="username")
@@ -89,9 +110,10 @@ def create_user(uow: UoW, *, username: str, display_name: str, role: str, passwo
         store = IdentityStore(uow.session)
         if store.user(username) is not None:
             raise UserExists(f"user {username} exists", field="username")
+        dist, dept = _scope(store, r, district, department)
         ok = store.add_user(UserRow(
             username=username, display_name=display_name[:80], role=r.value,
-            enterprise=enterprise,
+            enterprise=enterprise, district=dist, department=dept,
             password_hash=password_hash or passwords.hash_password(password), active=True))
         if not ok:  # the enterprise foreign key refused it
             raise InvalidInput(f"no enterprise {enterprise}", field="enterprise")
@@ -109,13 +131,41 @@ def principal_of(uow: UoW, username: str, via: str = "token") -> Principal:
 
 def _user_dict(u: UserRow) -> dict[str, Any]:
     return dict(username=u.username, display_name=u.display_name, role=u.role,
-                enterprise=u.enterprise, active=u.active)
+                enterprise=u.enterprise, active=u.active, district=u.district,
+                department=u.department)
 
 
 def list_users(uow: UoW, *, offset: int = 0, limit: int = 100) -> dict[str, Any]:
     with uow:
         rows, total = IdentityStore(uow.session).users(offset, limit)
         return dict(total=total, offset=offset, limit=limit, items=[_user_dict(u) for u in rows])
+
+
+def set_user_scope(uow: UoW, *, username: str, district: str | None,
+                   department: str | None) -> dict[str, Any]:
+    """Move a bureau user to a district (None: the city) and a department (None: every
+    department). Its sessions end, so the next request carries the new scope."""
+    with uow:
+        store = IdentityStore(uow.session)
+        u = store.user(username)
+        if u is None:
+            raise UserNotFound(f"no user {username}", field="username")
+        u.district, u.department = _scope(store, Role(u.role), district, department)
+        store.revoke_sessions_of(username)
+        uow.commit()
+        return _user_dict(u)
+
+
+def district_of_enterprise(uow: UoW, credit_code: str) -> str | None:
+    """The enterprise's district, or None when there is no such enterprise."""
+    with uow:
+        return IdentityStore(uow.session).enterprise_district(credit_code)
+
+
+def district_of_permit(uow: UoW, permit: str) -> str | None:
+    """The district of the permit's enterprise, or None when there is no such permit."""
+    with uow:
+        return IdentityStore(uow.session).permit_district(permit)
 
 
 def set_user_active(uow: UoW, *, username: str, active: bool) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import column, delete, func, select, table, update
 from sqlalchemy.orm import Session
 
 from identity.tables import (
@@ -18,6 +18,12 @@ from identity.tables import (
     SessionRow,
     UserRow,
 )
+
+# The registry's tables, named here only for the district look-ups of object-level checks
+# (identity may not import allocation: both sit in one layer).
+_district = table("district", column("code"))
+_enterprise = table("enterprise", column("credit_code"), column("district"))
+_permit = table("permit", column("code"), column("enterprise"))
 
 
 class IdentityStore:
@@ -54,6 +60,20 @@ class IdentityStore:
         rows = self.s.scalars(select(UserRow).order_by(UserRow.username)
                               .offset(offset).limit(limit))
         return list(rows), total
+
+    # districts (levels)
+    def district_exists(self, code: str) -> bool:
+        return self.s.scalar(select(_district.c.code).where(_district.c.code == code)) \
+            is not None
+
+    def enterprise_district(self, credit_code: str) -> str | None:
+        return self.s.scalar(select(_enterprise.c.district)
+                             .where(_enterprise.c.credit_code == credit_code))
+
+    def permit_district(self, permit: str) -> str | None:
+        return self.s.scalar(select(_enterprise.c.district)
+                             .join(_permit, _permit.c.enterprise == _enterprise.c.credit_code)
+                             .where(_permit.c.code == permit))
 
     # sessions
     def session_with_user(self, id_hash: str) -> tuple[SessionRow, UserRow] | None:

@@ -23,6 +23,10 @@ class UserRow(Base):
                                                    nullable=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: bureau users only: the district bureau (None = the city) and the department
+    #: (approval | monitoring | enforcement; None = every department); identity.roles
+    district: Mapped[str | None] = mapped_column(ForeignKey("district.code"), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
 
 class SessionRow(Base):

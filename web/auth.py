@@ -16,8 +16,19 @@ How to protect a route (pages and API alike):
 
     @router.get("/enterprises/{code}/bids")      # object level: every route taking an id
     def bids(code: str, user: Principal = Depends(require("enterprise:read"))):
-        ensure_enterprise_access(user, code)     # a trader sees its own enterprise only
-        ...
+        ensure_enterprise_access(user, code)     # a trader sees its own enterprise only,
+        ...                                      # a district officer its district's
+
+    ensure_permit_access(user, permit)           # bureau routes taking a permit
+
+Departments: `require(permission)` checks the role on every request and, on unsafe methods
+(POST, PUT, DELETE, PATCH), the caller's department against identity.roles.DEPARTMENTS:
+reads stay open to every bureau user, a write outside the department is 403.
+
+Levels: a district officer (Principal.district set) sees the enterprises and permits of its
+district only; any other answers exactly like a missing object (404). The district is looked
+up through the platform the caller was resolved with, so call sites need not pass a unit of
+work (they may, e.g. inside a service's own transaction).
 
 Credentials: `Authorization: Bearer erts_…` (API tokens), or the `erts_session` cookie
 (signed, HttpOnly, SameSite=Lax, Secure outside development) holding a server-side session
@@ -36,6 +47,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -52,13 +64,41 @@ LANG_COOKIE = "erts_lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 __all__ = ["BUREAU", "Principal", "Role", "current_user", "require_user", "require",
-           "require_role", "ensure_enterprise_access", "csrf_token", "csrf_protect"]
+           "require_role", "ensure_enterprise_access", "ensure_permit_access",
+           "ensure_department", "district_scope", "csrf_token", "csrf_protect"]
 
 
 class EnterpriseNotVisible(NotFound):
     """Another enterprise's object: answered exactly like a missing one."""
 
     code = "enterprise_not_found"
+
+
+class PermitNotVisible(NotFound):
+    """A permit of another district: answered exactly like a missing one."""
+
+    code = "permit_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller(Principal):
+    """The principal as the web resolved it, with the platform its district look-ups use."""
+
+    platform: Any = field(default=None, compare=False, repr=False)
+
+
+def _as_caller(p: Principal | None, platform: Any) -> Principal | None:
+    if p is None or p.district is None:
+        return p
+    return Caller(p.username, p.display_name, p.role, p.enterprise, p.via, p.session_key,
+                  p.district, p.department, platform=platform)
+
+
+def _lookup_uow(user: Principal, uow: Any) -> Any:
+    if uow is not None:
+        return uow
+    platform = getattr(user, "platform", None)
+    return None if platform is None else platform.read_uow()
 
 
 def _settings(request: Request) -> Any:
@@ -117,6 +157,7 @@ def _resolve(request: Request) -> tuple[Principal | None, DomainError | None]:
                     principal = identity.session_principal(platform.read_uow(), raw_sid)
                 except NotAuthenticated as exc:
                     error = exc
+    principal = _as_caller(principal, platform)
     state.auth = (principal, error)
     state.principal = principal  # read by the audit middleware
     return principal, error
@@ -138,12 +179,16 @@ def require_user(request: Request) -> Principal:
 
 
 def require(permission: str) -> Callable[[Request], Principal]:
-    """Dependency: a logged-in caller whose role holds `permission` (identity.roles)."""
+    """Dependency: a logged-in caller whose role holds `permission` (identity.roles), and on
+    unsafe methods whose department may exercise it."""
 
     def dependency(request: Request) -> Principal:
         user = require_user(request)
-        if not user.can(permission):
+        if not user.can(permission, acting=False):
             raise NotAllowed(f"role {user.role.value} may not do this ({permission})")
+        if request.method not in SAFE_METHODS and not user.can(permission):
+            dept = user.department.value if user.department else ""
+            raise NotAllowed(f"the {dept} department may not do this ({permission})")
         return user
 
     dependency.__name__ = f"require_{permission.replace(':', '_')}"
@@ -162,16 +207,53 @@ def require_role(*roles: Role) -> Callable[[Request], Principal]:
     return dependency
 
 
-def ensure_enterprise_access(user: Principal | None, credit_code: str) -> Principal:
-    """Object-level check for anything that belongs to an enterprise: the bureau sees every
-    enterprise, a trader only its own; everyone else gets 404 as if it did not exist."""
+def ensure_enterprise_access(user: Principal | None, credit_code: str, uow: Any = None
+                             ) -> Principal:
+    """Object-level check for anything that belongs to an enterprise: the city bureau sees
+    every enterprise, a district officer those of its district, a trader only its own;
+    everyone else gets 404 as if it did not exist."""
     if user is None:
         raise NotAuthenticated("log in to see an enterprise")
     if user.is_bureau:
-        return user
+        if user.district is None:
+            return user
+        lookup = _lookup_uow(user, uow)
+        if lookup is not None and identity.district_of_enterprise(lookup, credit_code) \
+                == user.district:
+            return user
+        raise EnterpriseNotVisible(f"no enterprise {credit_code}", field="credit_code")
     if user.role == Role.TRADER and user.enterprise == credit_code:
         return user
     raise EnterpriseNotVisible(f"no enterprise {credit_code}", field="credit_code")
+
+
+def ensure_permit_access(user: Principal | None, permit: str, uow: Any = None) -> Principal:
+    """Object-level check of bureau routes taking a permit: a district officer acts on the
+    permits of its district's enterprises only (404 otherwise, as if missing). Other roles
+    pass: their routes check the permit's enterprise themselves."""
+    if user is None:
+        raise NotAuthenticated("log in to act on a permit")
+    if not user.is_bureau or user.district is None:
+        return user
+    lookup = _lookup_uow(user, uow)
+    if lookup is not None and identity.district_of_permit(lookup, permit) == user.district:
+        return user
+    raise PermitNotVisible(f"no permit {permit}", field="permit")
+
+
+def ensure_department(user: Principal, permission: str) -> Principal:
+    """For routes shared by traders and the bureau: a bureau caller's department must hold
+    `permission` (403 otherwise); other roles pass (their route checked them)."""
+    if user.is_bureau and not user.can(permission):
+        dept = user.department.value if user.department else ""
+        raise NotAllowed(f"the {dept} department may not do this ({permission})")
+    return user
+
+
+def district_scope(request: Request) -> str | None:
+    """The district a bureau list must be filtered to (a district officer's), or None."""
+    user, _ = _resolve(request)
+    return user.district if user is not None and user.is_bureau else None
 
 
 # CSRF --------------------------------------------------------------------------------------

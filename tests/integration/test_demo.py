@@ -90,7 +90,13 @@ def test_demo_municipality(platform, sqlite_template: Path, tmp_path: Path,  # t
     assert s.districts >= 30 and s.zones == 10 and s.markets == 32
     assert s.trades >= 1 and s.resting_orders >= 2 and s.showcase_market
     assert set(s.users) == {"officer", "officer2", "admin", "analyst", "trader1", "trader2",
-                            "trader3", "trader4", "trader5"}
+                            "trader3", "trader4", "trader5", "district_officer", "enforcer"}
+    from identity import service as identity
+
+    district = identity.principal_of(platform.uow(), "district_officer").district
+    assert district == identity.district_of_enterprise(platform.uow(), s.traders["trader1"][0])
+    enforcer = identity.principal_of(platform.uow(), "enforcer")
+    assert enforcer.district is None and enforcer.department == "enforcement"
 
     with platform.uow() as uow:
         ss = uow.session

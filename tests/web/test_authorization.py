@@ -1,8 +1,12 @@
 """Authorization: every role against every endpoint, API and pages.
 
 Each route of the app is listed once with who may call it; a test fails when a route is
-added without an entry here. Denied is 401 (no credentials), 403 (role) or 404 (another
-enterprise's object), and a denied answer never carries data.
+added without an entry here. Denied is 401 (no credentials), 403 (role, or a department
+acting outside its area) or 404 (another enterprise's object, or for a district officer an
+object of another district), and a denied answer never carries data.
+
+Levels and departments (issue 17): `district_other` is a district officer of D02 (A and B
+are in D01), `approver`, `monitor` and `enforcer` are city officers of one department each.
 """
 
 from __future__ import annotations
@@ -15,8 +19,23 @@ from tests.integration.spine import A
 
 pytestmark = pytest.mark.db
 
-ROLES = ["anonymous", "officer", "admin", "analyst", "trader_a", "trader_b"]
-BUREAU = {"officer", "admin"}
+ROLES = ["anonymous", "officer", "admin", "analyst", "trader_a", "trader_b",
+         "district_other", "approver", "monitor", "enforcer"]
+#: the users of levels and departments: (district, department)
+SCOPED = {"district_other": ("D02", None), "approver": (None, "approval"),
+          "monitor": (None, "monitoring"), "enforcer": (None, "enforcement")}
+DEPT = {u: d for u, (_, d) in SCOPED.items() if d}
+#: department → the permissions it may exercise on writes (identity.roles.DEPARTMENTS)
+DEPT_WRITES = {
+    "approval": {"rights:confirm", "rights:verify", "permit:manage", "approval:decide"},
+    "monitoring": {"monitoring:write", "violation:open"},
+    "enforcement": {"violation:open", "penalty:decide"},
+}
+DEPT_BOUND = set().union(*DEPT_WRITES.values())
+#: routes shared with traders whose bureau side is bound to a department in the route
+IN_ROUTE = {("POST", "/api/v1/monitoring/imports"): "monitoring:write",
+            ("POST", "/api/v1/clues/actions"): "monitoring:write"}
+BUREAU = {"officer", "admin"} | set(SCOPED)
 HOLDERS = {  # identity.roles.PERMISSIONS, by test user
     "registry:read": BUREAU | {"analyst"},
     "enterprise:read": BUREAU | {"trader_a", "trader_b"},
@@ -25,6 +44,8 @@ HOLDERS = {  # identity.roles.PERMISSIONS, by test user
     "ledger:read": BUREAU | {"analyst"}, "audit:read": BUREAU, "approval:read": BUREAU,
     "approval:decide": BUREAU, "approval:policy": {"admin"}, "user:manage": {"admin"},
     "token:own": set(ROLES) - {"anonymous"}, "ledger:write": {"admin"},
+    "permit:manage": BUREAU, "monitoring:write": BUREAU, "violation:open": BUREAU,
+    "penalty:decide": BUREAU,
 }
 # the ledger API (web/api/ledger.py) is guarded as a whole in web/app.py
 LEDGER = "/api/v1/ledger/"
@@ -66,6 +87,7 @@ API = [
     ("GET", "/api/v1/users", "user:manage", None),
     ("POST", "/api/v1/users", "user:manage", "USER"),
     ("POST", "/api/v1/users/{username}/active", "user:manage", {"active": True}),
+    ("POST", "/api/v1/users/{username}/scope", "user:manage", {"district": None}),
     # compliance (web/api/compliance.py): the bureau, and traders for their own enterprise
     ("POST", "/api/v1/compliance/outlets", "rights:confirm",
      {"permit": "nope", "outlet": "DA001", "medium": "air"}),
@@ -92,28 +114,28 @@ API = [
     ("GET", "/api/v1/monitoring/imports", "enterprise:read", None),
     ("GET", "/api/v1/monitoring/daily", "enterprise:read", None),
     ("GET", "/api/v1/monitoring/totals", "enterprise:read", None),
-    ("POST", "/api/v1/monitoring/report-checks", "rights:confirm",
+    ("POST", "/api/v1/monitoring/report-checks", "monitoring:write",
      {"permit": "nope", "year": 2026, "period": "Y"}),
     ("GET", "/api/v1/monitoring/report-checks", "enterprise:read", None),
     # api: alerts
     ("GET", "/api/v1/alerts", "token:own", None),
-    ("POST", "/api/v1/alerts", "rights:confirm",
+    ("POST", "/api/v1/alerts", "monitoring:write",
      {"level": "red", "zones": ["NOPE"], "first_day": "2100-01-01", "last_day": "2100-01-02"}),
-    ("POST", "/api/v1/alerts/lift", "rights:confirm", {"alert": 999}),
-    ("POST", "/api/v1/alerts/checks", "rights:confirm", {"alert": 999}),
+    ("POST", "/api/v1/alerts/lift", "monitoring:write", {"alert": 999}),
+    ("POST", "/api/v1/alerts/checks", "monitoring:write", {"alert": 999}),
     ("GET", "/api/v1/alerts/caps", "token:own", None),
     ("GET", "/api/v1/alerts/breaches", "token:own", None),
     ("GET", "/api/v1/alerts/region", "token:own", None),
     ("GET", "/api/v1/alerts/measures", "token:own", None),
-    ("POST", "/api/v1/alerts/measures", "rights:confirm", {"permit": "NOPE", "grade": "B"}),
+    ("POST", "/api/v1/alerts/measures", "monitoring:write", {"permit": "NOPE", "grade": "B"}),
     ("GET", "/api/v1/clues", "enterprise:read", None),
     ("GET", "/api/v1/clues/detail", "enterprise:read", None),
-    ("POST", "/api/v1/clues", "rights:confirm", {"permit": "NOPE", "description": "d"}),
+    ("POST", "/api/v1/clues", "monitoring:write", {"permit": "NOPE", "description": "d"}),
     ("POST", "/api/v1/clues/actions", "enterprise:read", {"clue": 999, "action": "close"}),
     # api: true-up, recovery
     ("GET", "/api/v1/compliance/true-ups", "rights:confirm", None),
     ("GET", "/api/v1/compliance/violations", "rights:confirm", None),
-    ("POST", "/api/v1/allocation/standard-decisions", "rights:confirm",
+    ("POST", "/api/v1/allocation/standard-decisions", "permit:manage",
      {"flag": 1, "decision": "recover"}),
     # api: disclosure
     ("GET", "/api/v1/public/permits", "public", None),
@@ -121,21 +143,21 @@ API = [
     ("GET", "/api/v1/public/compliance", "public", None),
     ("GET", "/api/v1/public/penalties", "public", None),
     ("GET", "/api/v1/penalties/violations", "rights:confirm", None),
-    ("POST", "/api/v1/penalties", "rights:confirm",
+    ("POST", "/api/v1/penalties", "penalty:decide",
      {"violation": 1, "number": "X-1", "amount_fen": 20_000_000, "decided_on": "2026-01-05",
       "summary": "s"}),
-    ("POST", "/api/v1/penalties/corrections", "rights:confirm", {"number": "nope", "reason": "r"}),
-    ("POST", "/api/v1/penalties/withdrawals", "rights:confirm", {"number": "nope", "reason": "r"}),
+    ("POST", "/api/v1/penalties/corrections", "penalty:decide", {"number": "nope", "reason": "r"}),
+    ("POST", "/api/v1/penalties/withdrawals", "penalty:decide", {"number": "nope", "reason": "r"}),
     ("GET", "/api/v1/penalties/violation-kinds", "rights:confirm", None),
-    ("POST", "/api/v1/penalties/violations", "rights:confirm",
+    ("POST", "/api/v1/penalties/violations", "violation:open",
      {"permit": "nope", "kind": "records_failure", "occurred_on": "2026-05-01",
       "facts": "f"}),
-    ("POST", "/api/v1/penalties/violations/{violation_id}/transfer", "rights:confirm",
+    ("POST", "/api/v1/penalties/violations/{violation_id}/transfer", "violation:open",
      {"department": "d", "transferred_on": "2026-05-02"}),
-    ("POST", "/api/v1/penalties/violations/{violation_id}/result", "rights:confirm",
+    ("POST", "/api/v1/penalties/violations/{violation_id}/result", "penalty:decide",
      {"result": "r", "result_on": "2026-05-03"}),
-    ("POST", "/api/v1/penalties/violations/from-clue", "rights:confirm", {"clue": 999_999}),
-    ("POST", "/api/v1/penalties/missing-reports", "rights:confirm",
+    ("POST", "/api/v1/penalties/violations/from-clue", "violation:open", {"clue": 999_999}),
+    ("POST", "/api/v1/penalties/missing-reports", "violation:open",
      {"year": 2025, "period": "Y"}),
     ("POST", "/api/v1/compliance/reports/import-xlsx", "enterprise:read", {"xlsx_base64": "AAAA"}),
     # api: surveillance
@@ -195,12 +217,12 @@ PAGES = [
     ("GET", "/analyst/compare", "registry:read"),
     # reserve dashboard and standards (web/pages/reserve.py): the bureau
     ("GET", "/bureau/reserve", "rights:confirm"),
-    ("POST", "/bureau/reserve/requests", "rights:confirm"),
-    ("POST", "/bureau/reserve/plans", "rights:confirm"),
-    ("POST", "/bureau/reserve/plans/{plan_id}/release", "rights:confirm"),
+    ("POST", "/bureau/reserve/requests", "permit:manage"),
+    ("POST", "/bureau/reserve/plans", "permit:manage"),
+    ("POST", "/bureau/reserve/plans/{plan_id}/release", "permit:manage"),
     ("GET", "/bureau/standards", "rights:confirm"),
-    ("POST", "/bureau/standards", "rights:confirm"),
-    ("POST", "/bureau/standards/{standard_id}/apply", "rights:confirm"),
+    ("POST", "/bureau/standards", "permit:manage"),
+    ("POST", "/bureau/standards/{standard_id}/apply", "permit:manage"),
     # trading venue pages (web/pages/trading_pages.py): ids travel as form fields
     ("GET", "/enterprises/{code}/auctions", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/auctions/bids", "own:order:place"),
@@ -220,39 +242,40 @@ PAGES = [
     ("GET", "/admin/users", "user:manage"),
     ("POST", "/admin/users", "user:manage"),
     ("POST", "/admin/users/{username}/active", "user:manage"),
+    ("POST", "/admin/users/{username}/scope", "user:manage"),
     ("POST", "/login", "public"),
     ("POST", "/logout", "public"),
     # pages: supervision (monitoring, clues)
     ("GET", "/bureau/monitoring", "rights:confirm"),
-    ("POST", "/bureau/monitoring/imports", "rights:confirm"),
-    ("POST", "/bureau/monitoring/report-checks", "rights:confirm"),
+    ("POST", "/bureau/monitoring/imports", "monitoring:write"),
+    ("POST", "/bureau/monitoring/report-checks", "monitoring:write"),
     # pages: alerts
     ("GET", "/bureau/alerts", "rights:confirm"),
-    ("POST", "/bureau/alerts", "rights:confirm"),
-    ("POST", "/bureau/alerts/lift", "rights:confirm"),
-    ("POST", "/bureau/alerts/check", "rights:confirm"),
-    ("POST", "/bureau/alerts/measures", "rights:confirm"),
+    ("POST", "/bureau/alerts", "monitoring:write"),
+    ("POST", "/bureau/alerts/lift", "monitoring:write"),
+    ("POST", "/bureau/alerts/check", "monitoring:write"),
+    ("POST", "/bureau/alerts/measures", "monitoring:write"),
     ("GET", "/bureau/clues", "rights:confirm"),
-    ("POST", "/bureau/clues", "rights:confirm"),
-    ("POST", "/bureau/clues/act", "rights:confirm"),
+    ("POST", "/bureau/clues", "monitoring:write"),
+    ("POST", "/bureau/clues/act", "monitoring:write"),
     ("GET", "/enterprises/{code}/clues", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/clues/rectify", "own:order:place"),
     # pages: true-up, recovery
     ("GET", "/bureau/compliance", "rights:confirm"),
     ("POST", "/bureau/compliance/true-ups", "rights:confirm"),
-    ("POST", "/bureau/standards/decisions", "rights:confirm"),
+    ("POST", "/bureau/standards/decisions", "permit:manage"),
     # pages: disclosure
     ("GET", "/public/penalties", "public"),
     ("GET", "/public/compliance", "public"),
     ("GET", "/public/trades", "public"),
     ("GET", "/bureau/penalties", "rights:confirm"),
-    ("POST", "/bureau/penalties", "rights:confirm"),
-    ("POST", "/bureau/penalties/correct", "rights:confirm"),
-    ("POST", "/bureau/penalties/withdraw", "rights:confirm"),
-    ("POST", "/bureau/penalties/violations", "rights:confirm"),
-    ("POST", "/bureau/penalties/transfer", "rights:confirm"),
-    ("POST", "/bureau/penalties/result", "rights:confirm"),
-    ("POST", "/bureau/penalties/confirm-clue", "rights:confirm"),
+    ("POST", "/bureau/penalties", "penalty:decide"),
+    ("POST", "/bureau/penalties/correct", "penalty:decide"),
+    ("POST", "/bureau/penalties/withdraw", "penalty:decide"),
+    ("POST", "/bureau/penalties/violations", "violation:open"),
+    ("POST", "/bureau/penalties/transfer", "violation:open"),
+    ("POST", "/bureau/penalties/result", "penalty:decide"),
+    ("POST", "/bureau/penalties/confirm-clue", "violation:open"),
     ("GET", "/enterprises/{code}/reports", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/reports", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/reports/import", "own:enterprise:read"),
@@ -324,6 +347,30 @@ def test_landing_routes_refuse_anonymous_writes(app, client, spine) -> None:  # 
 
 
 @pytest.fixture
+def scoped(platform, spine, tokens):  # type: ignore[no-untyped-def]
+    """District D02 (no enterprise), and the users of SCOPED with their bearer tokens."""
+    from allocation import service as alloc
+    from identity import service as identity
+    from tests.web.conftest import password_hash
+
+    alloc.register_area(platform.uow(), zones=[], districts=[("D02", "District 2", "ZA1",
+                                                              "ZW1")])
+    for name, (district, department) in SCOPED.items():
+        identity.create_user(platform.uow(), username=name, display_name=name.title(),
+                             role="bureau_officer", password="", district=district,
+                             department=department, password_hash=password_hash(name))
+        principal = identity.principal_of(platform.uow(), name)
+        tokens[name] = identity.create_token(platform.uow(), owner=principal, name="t")[0]
+    return tokens
+
+
+@pytest.fixture
+def auth(scoped):  # type: ignore[no-untyped-def]
+    """auth(user) → bearer headers, for the users of conftest and of SCOPED."""
+    return lambda name: {"Authorization": f"Bearer {scoped[name]}"}
+
+
+@pytest.fixture
 def world(platform, spine, tokens, auth, client):  # type: ignore[no-untyped-def]
     """Objects the ids point at: A's open sell order, A's token, a pending approval, A's
     paid-use bill (paid)."""
@@ -360,13 +407,26 @@ def _fill(path: str, world: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: world[m.group(1)], path)
 
 
-def _may(access: str, role: str) -> tuple[bool, bool]:
-    """(allowed, object-level) for a role."""
+def _may(access: str, role: str, method: str = "GET", template: str = ""
+         ) -> tuple[bool, bool]:
+    """(allowed, object-level) for a role; a department acting outside its area is not
+    allowed. Object-level: the route names an object of enterprise A."""
     if access == "public":
         return True, False
     own = access.startswith("own:")
     perm = access[4:] if own else access
-    return role in HOLDERS[perm], own
+    perm = IN_ROUTE.get((method, template), perm) if role in DEPT else perm
+    allowed = role in HOLDERS[perm]
+    if allowed and role in DEPT and method != "GET" and perm in DEPT_BOUND:
+        allowed = perm in DEPT_WRITES[DEPT[role]]
+    if role == "district_other" and ("{code}" in template or "{permit}" in template):
+        own = True  # A's enterprise or permit: outside D02
+    return allowed, own
+
+
+def _other_district(role: str, own: bool) -> bool:
+    """A's object seen by a role that may not see it: 404 exactly, as if missing."""
+    return own and role in ("trader_b", "district_other")
 
 
 def _assert_denied(r, role: str, own: bool) -> None:  # type: ignore[no-untyped-def]
@@ -397,18 +457,22 @@ def test_api_matrix(app, client, world, auth, spine, role) -> None:  # type: ign
         path = _fill(template, world)
         r = client.request(method, path, headers=headers,
                            json=body if body is not None else None)
-        allowed, own = _may(access, role)
-        if own and role == "trader_b":
-            allowed = False
+        allowed, own = _may(access, role, method, template)
         if access == "own:token:own":  # only the owner, or an administrator
-            allowed = role in ("trader_a", "admin")
+            allowed, own = role in ("trader_a", "admin"), True
+        elif allowed and _other_district(role, own):
+            if r.status_code == 422:  # the request's own shape is checked first
+                assert r.json()["error"] == "invalid_input", (role, path, r.text[:300])
+            else:
+                _assert_denied(r, "trader_b", True)  # 404 exactly, no data
+            continue
         if allowed:
             assert r.status_code not in (401, 403), (role, method, path, r.text[:300])
             assert r.status_code < 500, (role, method, path, r.text[:300])
             if own:
                 assert r.status_code != 404, (role, method, path, r.text[:300])
         else:
-            _assert_denied(r, role, own or access == "own:token:own")
+            _assert_denied(r, role, own)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -432,14 +496,16 @@ def test_page_matrix(app, world, spine, role) -> None:  # type: ignore[no-untype
                 r = b.c.get(path, follow_redirects=False)
             else:
                 r = b.post(path, data={}, follow_redirects=False)
-            allowed, own = _may(access, role)
-            if own and role == "trader_b":
-                allowed = False
+            allowed, own = _may(access, role, method, template)
             if access == "own:token:own":
                 allowed = role in ("trader_a", "admin")
+            elif allowed and _other_district(role, own):
+                assert r.status_code == 404, (role, path, r.status_code)
+                assert 'id="holdings"' not in r.text
+                continue
             if allowed:
                 assert r.status_code in (200, 201, 303, 404, 409, 422), (role, path, r.status_code)
-                if own or access == "own:token:own":
+                if (own and access.startswith("own:")) or access == "own:token:own":
                     assert r.status_code != 404, (role, path)
                 assert r.status_code != 404 or "not_found" in r.text
                 if r.status_code == 303 and method == "GET":

@@ -22,16 +22,23 @@ from compliance import alert_service as alerts
 from compliance import clue_service as clues
 from compliance.clues import BUREAU as BUREAU_SIDE
 from compliance.clues import ENTERPRISE as ENTERPRISE_SIDE
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import own_enterprise as _own
 from web.api.common import platform as _p
-from web.auth import csrf_protect, ensure_enterprise_access, require, require_role, require_user
+from web.auth import (
+    csrf_protect,
+    ensure_department,
+    ensure_enterprise_access,
+    ensure_permit_access,
+    require,
+    require_user,
+)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["alerts"])
 
-Bureau = Depends(require_role(*BUREAU))
+Bureau = Depends(require("monitoring:write"))  # writes: the monitoring department
 Reader = Depends(require_user)
 Party = Depends(require("enterprise:read"))
 
@@ -356,6 +363,7 @@ def set_measures(request: Request, body: MeasuresIn, user: Principal = Bureau
     the measure's text where it is one (its equivalent cut). Cuts never shallower at a
     higher level. A level left out takes the grade's default (A: 0 %, voluntary; others:
     the alert's cut)."""
+    ensure_permit_access(user, body.permit)
     _audit(request, "set_emergency_measures", body.permit, body.grade)
     levels = {lv: (m.model_dump() if m is not None else None)
               for lv, m in (("yellow", body.levels.yellow), ("orange", body.levels.orange),
@@ -402,6 +410,7 @@ def clue_detail(request: Request, clue: QId, user: Principal = Party) -> dict[st
 def open_clue(request: Request, body: ManualClueIn, user: Principal = Bureau
               ) -> dict[str, Any]:
     """The bureau opens a clue by hand (kind "manual"), e.g. from a complaint."""
+    ensure_permit_access(user, body.permit)
     _audit(request, "open_clue", body.permit, body.description[:80])
     return clues.open_manual(_p(request).uow(), permit=body.permit, outlet=body.outlet,
                              pollutant=body.pollutant, description=body.description,
@@ -414,6 +423,7 @@ def clue_action(request: Request, body: ClueActionIn, user: Principal = Party
     """One lifecycle step: the bureau sends (with `due` and the message in `note`),
     verifies, rejects (reason in `note`) and closes; the enterprise's trader rectifies
     (what was done in `note`). A step out of order answers 409 clue_transition_refused."""
+    ensure_department(user, "monitoring:write")
     _audit(request, f"clue_{body.action}", str(body.clue))
     side = BUREAU_SIDE if user.is_bureau else ENTERPRISE_SIDE
     return clues.act(_p(request).uow(), clue_id=body.clue, action=body.action, side=side,

@@ -28,11 +28,11 @@ from web import approvals
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
-from web.auth import csrf_protect, require_role
+from web.auth import csrf_protect, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
-Bureau = Depends(require_role(*BUREAU))
+Bureau = Depends(require("permit:manage"))  # writes: the approval department
 Analysis = Depends(require_role(Role.ANALYST, *BUREAU))
 Id = Annotated[int, Path(ge=1, le=2**53)]
 Offset = Annotated[int, Query(ge=0, le=10**7)]

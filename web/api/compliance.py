@@ -20,16 +20,23 @@ from pydantic import Field
 
 from compliance import service as compliance
 from compliance.errors import ImportRejected
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
-from web.auth import csrf_protect, ensure_enterprise_access, require, require_role
+from web.auth import (
+    csrf_protect,
+    district_scope,
+    ensure_enterprise_access,
+    ensure_permit_access,
+    require,
+)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["compliance"])
 
-Bureau = Depends(require_role(*BUREAU))
+# reads: every bureau user; writes (outlets, true-ups): the approval department
+Bureau = Depends(require("rights:confirm"))
 Enterprise = Depends(require("enterprise:read"))
 Year = Annotated[int, Field(ge=1990, le=2200)]
 YearQ = Annotated[int, Query(ge=1990, le=2200)]
@@ -51,6 +58,7 @@ class OutletIn(Strict):
 def register_outlet(request: Request, body: OutletIn,
                     _user: Principal = Bureau) -> dict[str, str]:
     """Register a discharge outlet of a permit; reports may only name registered outlets."""
+    ensure_permit_access(_user, body.permit)
     _audit(request, "register_outlet", body.permit, body.outlet)
     return compliance.register_outlet(_p(request).uow(), permit=body.permit,
                                       outlet=body.outlet, medium=body.medium)
@@ -181,6 +189,7 @@ def tax_return(request: Request, code: str, year: YearQ,
     reports (compliance.tax_service.tax_return): quarterly totals, each outlet's recorded
     source kind (else assumed "process", noted), no reduction claimed without concentrations
     (noted). Monthly returns with reductions: POST /compliance/tax-return."""
+    ensure_enterprise_access(_user, code)
     return compliance.tax_return(_p(request).uow(), enterprise=code, year=year,
                                  quarter=quarter)
 
@@ -220,6 +229,7 @@ def true_up(request: Request, body: TrueUpIn, user: Principal = Bureau) -> dict[
     surrendered from next year's vintage. Runs once per permit and year (409
     `true_up_already_run`), after the year and its report deadline (409
     `true_up_too_early`, unless `override_reason` is given)."""
+    ensure_permit_access(user, body.permit)
     _audit(request, "true_up", body.permit,
            f"{body.year} deduct_next_year={body.deduct_next_year}"
            + (f" override={body.override_reason}" if body.override_reason else ""))
@@ -241,7 +251,8 @@ def true_ups(request: Request, year: YearQ,
     whether its annual report is in, and each run's lines with the vintages surrendered and
     the deduction (paginated)."""
     return compliance.true_up_list(_p(request).uow(), year=year, status=status,
-                                   offset=offset, limit=limit)
+                                   offset=offset, limit=limit,
+                                   district=district_scope(request))
 
 
 @router.get("/compliance/violations", responses=READ)

@@ -22,18 +22,35 @@ from compliance import disclosure_service as disclosure
 from compliance import service as compliance
 from compliance.errors import BadWorkbook, ImportRejected
 from compliance.workbook import xlsx_to_csv
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from web.api.common import WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import errors as _err
 from web.api.common import platform as _p
 from web.api.models import ErrorBody
-from web.auth import csrf_protect, current_user, require, require_role
+from web.auth import (
+    csrf_protect,
+    current_user,
+    district_scope,
+    ensure_enterprise_access,
+    ensure_permit_access,
+    require,
+)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["disclosure"])
 
-Bureau = Depends(require_role(*BUREAU))
+# reads: every bureau user; writes: penalty decisions by the enforcement department,
+# violations opened and handed over by monitoring or enforcement (identity.roles)
+Bureau = Depends(require("penalty:decide"))
+Violations = Depends(require("violation:open"))
 Public = Depends(current_user)
+
+
+def _in_scope(request: Request, user: Principal, violation_id: int) -> None:
+    """A district officer acts on its district's violations only (404 like a missing one)."""
+    if user.is_bureau and user.district is not None:
+        v = disclosure.get_violation(_p(request).uow(), violation_id=violation_id)
+        ensure_enterprise_access(user, str(v["enterprise"]))
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Search = Annotated[str | None, Query(max_length=100, description="enterprise name or code")]
@@ -262,7 +279,8 @@ def pending(request: Request,
     """Violations; by default those awaiting a penalty decision. `kind` filters by kind
     (422 unknown_violation_kind)."""
     return disclosure.violations(_p(request).uow(), status=None if status == "all" else status,
-                                 kind=kind or None, offset=offset, limit=limit)
+                                 kind=kind or None, offset=offset, limit=limit,
+                                 district=district_scope(request))
 
 
 class OpenViolationIn(Strict):
@@ -279,9 +297,10 @@ class OpenViolationIn(Strict):
 @router.post("/penalties/violations", status_code=201, response_model=ViolationOut,
              responses=WRITE)
 def open_violation(request: Request, body: OpenViolationIn, idempotency_key: IdemKey = None,
-                   user: Principal = Bureau) -> dict[str, Any]:
+                   user: Principal = Violations) -> dict[str, Any]:
     """Open a violation of a kind by hand (an inspection's findings): its range is the
     kind's statutory range (× instances for per-instance kinds)."""
+    ensure_permit_access(user, body.permit)
     _audit(request, "open_violation", body.permit, f"{body.kind} {body.occurred_on}")
     return disclosure.open_violation(
         _p(request).uow(), permit=body.permit, kind=body.kind, occurred_on=body.occurred_on,
@@ -299,8 +318,9 @@ class TransferIn(Strict):
              response_model=ViolationOut, responses=WRITE)
 def transfer(request: Request, violation_id: Annotated[int, Path(ge=1, le=2**53)],
              body: TransferIn, idempotency_key: IdemKey = None,
-             user: Principal = Bureau) -> dict[str, Any]:
+             user: Principal = Violations) -> dict[str, Any]:
     """Hand an open violation to enforcement (409 violation_step_refused otherwise)."""
+    _in_scope(request, user, violation_id)
     _audit(request, "transfer_violation", str(violation_id), body.department[:100])
     return disclosure.transfer_violation(
         _p(request).uow(), violation_id=violation_id, department=body.department,
@@ -318,6 +338,7 @@ def result(request: Request, violation_id: Annotated[int, Path(ge=1, le=2**53)],
            body: ResultIn, idempotency_key: IdemKey = None,
            user: Principal = Bureau) -> dict[str, Any]:
     """Record the enforcement result of a transferred violation (once)."""
+    _in_scope(request, user, violation_id)
     _audit(request, "violation_result", str(violation_id), body.result[:200])
     return disclosure.record_result(_p(request).uow(), violation_id=violation_id,
                                     result=body.result, result_on=body.result_on,
@@ -336,7 +357,7 @@ class ConfirmClueIn(Strict):
 @router.post("/penalties/violations/from-clue", status_code=201, response_model=ViolationOut,
              responses=WRITE)
 def confirm_clue(request: Request, body: ConfirmClueIn, idempotency_key: IdemKey = None,
-                 user: Principal = Bureau) -> dict[str, Any]:
+                 user: Principal = Violations) -> dict[str, Any]:
     """Confirm a problem clue as a violation: screening exceedance → concentration
     exceedance (Art. 34), monitoring gap or flat line → monitoring failure (Art. 36), alert
     breach → special-period breach (Art. 35), missing report → report missing (Art. 37).
@@ -362,7 +383,7 @@ class MissingReportsOut(BaseModel):
 @router.post("/penalties/missing-reports", status_code=201, response_model=MissingReportsOut,
              responses=WRITE)
 def missing_reports(request: Request, body: MissingReportsIn, idempotency_key: IdemKey = None,
-                    user: Principal = Bureau) -> dict[str, Any]:
+                    user: Principal = Violations) -> dict[str, Any]:
     """Open a report_missing problem clue for every permit whose execution report for the
     period is past its due date and not filed (re-running opens nothing new)."""
     _audit(request, "missing_reports", None, f"{body.year} {body.period}")
@@ -389,6 +410,7 @@ def decide(request: Request, body: DecideIn, idempotency_key: IdemKey = None,
            user: Principal = Bureau) -> dict[str, Any]:
     """Decide a violation: the decision is published at once; its number is unique (409
     duplicate_decision_number); the violation becomes "decided"."""
+    _in_scope(request, user, body.violation)
     _audit(request, "decide_penalty", body.number, f"violation {body.violation}: "
                                                    f"{body.amount_fen} fen")
     return disclosure.decide_penalty(

@@ -360,6 +360,8 @@ class UserOut(BaseModel):
     role: str
     enterprise: str | None
     active: bool
+    district: str | None = None
+    department: str | None = None
 
 
 class UserPage(BaseModel):
@@ -375,7 +377,18 @@ class UserIn(Strict):
     role: Literal["bureau_officer", "bureau_admin", "trader", "analyst"]
     enterprise: str | None = Field(default=None, min_length=18, max_length=18)
     password: str = Field(min_length=8, max_length=200)
+    district: str | None = Field(default=None, min_length=1, max_length=20,
+                                 description="bureau users: the district bureau; none = city")
+    department: Literal["approval", "monitoring", "enforcement"] | None = Field(
+        default=None, description="bureau users: the department; none = every department")
 
 
 class UserActiveIn(Strict):
     active: bool
+
+
+class UserScopeIn(Strict):
+    """A bureau user's level and department (both none: a city officer of every department)."""
+
+    district: str | None = Field(default=None, min_length=1, max_length=20)
+    department: Literal["approval", "monitoring", "enforcement"] | None = None

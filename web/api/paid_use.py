@@ -22,7 +22,7 @@ from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import own_enterprise as _own
 from web.api.common import platform as _p
-from web.auth import csrf_protect, require
+from web.auth import csrf_protect, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["paid use"])
 Id = Annotated[int, Path(ge=1, le=2**53)]
@@ -66,6 +66,7 @@ class UnitKindIn(Strict):
 def unit_kind(request: Request, body: UnitKindIn,
               user: Principal = Depends(require("rights:confirm"))) -> dict[str, Any]:
     """Record a permit's unit kind: new and expanded units obtain rights only by purchase."""
+    ensure_permit_access(user, body.permit)
     _audit(request, "set_unit_kind", body.permit, body.unit_kind)
     return paid_use.set_unit_kind(_p(request).uow(), permit=body.permit,
                                   unit_kind=body.unit_kind)

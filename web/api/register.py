@@ -29,7 +29,7 @@ from kernel.errors import InvalidInput
 from web import approvals
 from web.api.common import READ, WRITE, Strict, audit
 from web.api.common import platform as _p
-from web.auth import csrf_protect, require
+from web.auth import csrf_protect, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["permits"])
 Bureau = Depends(require("rights:confirm"))
@@ -163,6 +163,7 @@ def change(request: Request, response: Response, code: Code, body: ChangeBody,
            user: Principal = Bureau) -> dict[str, Any]:
     """A permit change (变更) of quantities; confirmed rights above a lowered limit go back
     to the reserve in the same transaction."""
+    ensure_permit_access(user, code)
     audit(request, "permit_change", code, body.reason)
     items = [q.model_dump() for q in body.quantities]
     what = ", ".join(f"{q['pollutant']} {q['year']} → {q['qty_kg']} kg" for q in items[:5])
@@ -176,6 +177,7 @@ def renew(request: Request, code: Code, body: RenewalBody,
           user: Principal = Bureau) -> dict[str, Any]:
     """Renewal (延续): applied for 60 days before expiry, else flagged late; after expiry
     409 `renewal_after_expiry`."""
+    ensure_permit_access(user, code)
     audit(request, "permit_renewal", code, body.reason)
     return reg.renew_permit(_p(request).uow(), permit=code, applied_on=body.applied_on,
                             valid_to=body.valid_to, actor=user.username, reason=body.reason)
@@ -183,6 +185,7 @@ def renew(request: Request, code: Code, body: RenewalBody,
 
 def _end_route(request: Request, response: Response, code: str, body: EndBody, user: Principal,
                step: str) -> dict[str, Any]:
+    ensure_permit_access(user, code)
     audit(request, f"permit_{step}", code, body.reason)
     payload = dict(permit=code, step=step, reason=body.reason,
                    on=body.on.isoformat() if body.on else None)

@@ -20,16 +20,16 @@ from pydantic import BaseModel, Field
 
 from compliance import supervision_service as sup
 from compliance.errors import MonitoringImportRejected
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import own_enterprise as _own
 from web.api.common import platform as _p
-from web.auth import csrf_protect, require, require_role
+from web.auth import csrf_protect, ensure_department, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["supervision"])
 
-Bureau = Depends(require_role(*BUREAU))
+Bureau = Depends(require("monitoring:write"))  # writes: the monitoring department
 Party = Depends(require("enterprise:read"))
 
 Offset = Annotated[int, Query(ge=0, le=10**9)]
@@ -104,6 +104,7 @@ def import_monitoring(request: Request, body: ImportIn, user: Principal = Party)
     are listed with their line number; without `partial` nothing is stored when any row is
     invalid (422 `monitoring_import_rejected`, with `error_count` and `errors`). The same
     file twice: 409."""
+    ensure_department(user, "monitoring:write")
     _audit(request, "import_monitoring", None, f"partial={body.partial}")
     try:
         return sup.import_monitoring(_p(request).uow(), csv_data=body.csv,
@@ -223,6 +224,7 @@ class CheckPage(BaseModel):
 def check_reports(request: Request, body: CheckIn, user: Principal = Bureau) -> Any:
     """Compare a permit's execution report for a year or quarter with the monitored
     emissions; lines deviating beyond the tolerance are flagged `deviation`."""
+    ensure_permit_access(user, body.permit)
     _audit(request, "check_reports", body.permit, f"{body.year} {body.period}")
     return sup.check_reports(_p(request).uow(), permit=body.permit, year=body.year,
                              period=body.period, tolerance_pct=body.tolerance_pct,

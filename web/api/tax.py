@@ -25,7 +25,7 @@ from kernel.errors import NotFound
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
-from web.auth import csrf_protect, require
+from web.auth import csrf_protect, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["compliance"])
 
@@ -68,6 +68,7 @@ def set_source_kind(request: Request, permit: Annotated[str, Path(max_length=22)
                     _user: Principal = Depends(require("rights:confirm"))) -> dict[str, str]:
     """Record an outlet's source kind: PM is smoke dust at combustion sources, general dust
     otherwise; municipal sewage and waste plants may be exempt (Art. 12)."""
+    ensure_permit_access(_user, permit)
     _audit(request, "set_outlet_source_kind", f"{permit}/{outlet}", body.source_kind)
     return tax_service.set_outlet_source_kind(_p(request).uow(), permit=permit,
                                               outlet=outlet, source_kind=body.source_kind)

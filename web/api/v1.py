@@ -55,9 +55,17 @@ from web.api.models import (
     UserIn,
     UserOut,
     UserPage,
+    UserScopeIn,
     VerifyIn,
 )
-from web.auth import csrf_protect, current_user, ensure_enterprise_access, require, require_user
+from web.auth import (
+    csrf_protect,
+    current_user,
+    ensure_enterprise_access,
+    ensure_permit_access,
+    require,
+    require_user,
+)
 from web.statements import trades_csv
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -180,6 +188,7 @@ def confirm(request: Request, code: str, body: ConfirmIn, idempotency_key: IdemK
             user: Principal = Depends(require("rights:confirm"))) -> Any:
     """Rights confirmation. When the approval policy requires a second officer for
     `confirmation`, the answer is 202 with the approval request instead."""
+    ensure_permit_access(user, code)
     p = _p(request)
     alloc.permit_view(p.uow(), code, events=0)
     payload = dict(permit=code, pollutant=body.pollutant, year=body.year, qty_kg=body.qty_kg)
@@ -199,6 +208,7 @@ def confirm(request: Request, code: str, body: ConfirmIn, idempotency_key: IdemK
              response_model=RightsChangeOut, responses=WRITE)
 def verify(request: Request, code: str, body: VerifyIn, idempotency_key: IdemKey = None,
            user: Principal = Depends(require("rights:verify"))) -> RightsChangeOut:
+    ensure_permit_access(user, code)
     _audit(request, "verify_surplus", code,
            f"{body.qty_kg} kg {body.pollutant} {body.year}: {body.reason}")
     r = alloc.verify_surplus(_p(request).uow(), permit=code, pollutant=body.pollutant,
@@ -407,9 +417,22 @@ def create_user(request: Request, body: UserIn, idempotency_key: IdemKey = None,
     _audit(request, "create_user", body.username, f"role={body.role}")
     identity.create_user(_p(request).uow(), username=body.username,
                          display_name=body.display_name, role=body.role,
-                         password=body.password, enterprise=body.enterprise)
+                         password=body.password, enterprise=body.enterprise,
+                         district=body.district, department=body.department)
     return dict(username=body.username, display_name=body.display_name, role=body.role,
-                enterprise=body.enterprise, active=True)
+                enterprise=body.enterprise, active=True, district=body.district,
+                department=body.department)
+
+
+@router.post("/users/{username}/scope", tags=["identity"], response_model=UserOut,
+             responses=WRITE)
+def set_scope(request: Request, username: str, body: UserScopeIn,
+              _user: Principal = Depends(require("user:manage"))) -> dict[str, Any]:
+    """Set a bureau user's district (none: the city) and department (none: every
+    department); its sessions end. 422 `unknown_district`, `scope_not_for_role`."""
+    _audit(request, "set_user_scope", username, f"{body.district}/{body.department}")
+    return identity.set_user_scope(_p(request).uow(), username=username,
+                                   district=body.district, department=body.department)
 
 
 @router.post("/users/{username}/active", tags=["identity"], response_model=UserOut,

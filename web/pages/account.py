@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from identity import service as identity
 from identity.errors import InvalidCredentials, TooManyAttempts
-from identity.roles import Principal, Role
+from identity.roles import Department, Principal, Role
 from kernel.errors import DomainError
 from web.auth import (
     LANG_COOKIE,
@@ -144,6 +144,13 @@ def revoke_token(request: Request, token_id: Id,
     return see_other("/account/tokens", msg=f"token {token_id} revoked")
 
 
+def _scope_error(exc: DomainError, errors: forms.FieldErrors) -> None:
+    if exc.field in ("district", "department"):
+        errors.add(exc.field, f"{exc.code}: {exc.message}")
+    else:
+        errors.from_domain(exc)
+
+
 def _users_page(request: Request, page: int = 1, status: int = 200, **ctx: object
                 ) -> HTMLResponse:
     size = 100
@@ -162,14 +169,19 @@ def users(request: Request, page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 def create_user(request: Request, username: Annotated[str, Form()] = "",
                 display_name: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
                 enterprise: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+                district: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
                 user: Principal = Depends(require("user:manage"))
                 ) -> RedirectResponse | HTMLResponse:
-    form = dict(username=username, display_name=display_name, role=role, enterprise=enterprise)
+    form = dict(username=username, display_name=display_name, role=role, enterprise=enterprise,
+                district=district, department=department)
     errors = forms.FieldErrors()
     u = forms.text(username, "username", errors, max_len=40)
     d = forms.text(display_name, "display_name", errors, max_len=80)
     forms.choice(role, "role", errors, tuple(r.value for r in Role))
     ent = forms.text(enterprise, "enterprise", errors, max_len=18, required=False) or None
+    dist = forms.text(district, "district", errors, max_len=20, required=False) or None
+    if department:
+        forms.choice(department, "department", errors, tuple(d.value for d in Department))
     if len(password) < 8:
         errors.add("password", "at least 8 characters")
     audit(request, "create_user", u, f"role={role}")
@@ -177,9 +189,10 @@ def create_user(request: Request, username: Annotated[str, Form()] = "",
     if not errors:
         try:
             identity.create_user(_p(request).uow(), username=u, display_name=d, role=role,
-                                 password=password, enterprise=ent)
+                                 password=password, enterprise=ent, district=dist,
+                                 department=department or None)
         except DomainError as exc:
-            errors.from_domain(exc)
+            _scope_error(exc, errors)
             status = status_of(exc)
         else:
             return see_other("/admin/users", msg=f"user {u} created")
@@ -193,3 +206,22 @@ def set_active(request: Request, username: str, active: Annotated[str, Form()] =
     identity.set_user_active(_p(request).uow(), username=username, active=active == "true")
     return see_other("/admin/users", msg=f"{username}: active={active == 'true'}")
 
+
+
+@router.post("/admin/users/{username}/scope", response_model=None)
+def set_scope(request: Request, username: str, district: Annotated[str, Form()] = "",
+              department: Annotated[str, Form()] = "",
+              user: Principal = Depends(require("user:manage"))
+              ) -> RedirectResponse | HTMLResponse:
+    """A bureau user's district (empty: the city) and department (empty: every one)."""
+    audit(request, "set_user_scope", username, f"{district}/{department}")
+    try:
+        identity.set_user_scope(_p(request).uow(), username=username,
+                                district=district.strip() or None,
+                                department=department or None)
+    except DomainError as exc:
+        errors = forms.FieldErrors()
+        _scope_error(exc, errors)
+        return _users_page(request, 1, status_of(exc), errors=errors, form={})
+    return see_other("/admin/users", msg=f"{username}: {district or 'city'}/"
+                                         f"{department or 'every department'}")

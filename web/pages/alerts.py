@@ -32,16 +32,16 @@ from compliance.alerts import GRADES, LEVELS
 from compliance.clues import BUREAU as BUREAU_SIDE
 from compliance.clues import ENTERPRISE as ENTERPRISE_SIDE
 from compliance.clues import STATES, allowed_actions
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from kernel.errors import DomainError
-from web.auth import csrf_protect, ensure_enterprise_access, require, require_role
+from web.auth import csrf_protect, ensure_enterprise_access, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import is_htmx, render
 from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-Bureau = Depends(require_role(*BUREAU))
+Bureau = Depends(require("monitoring:write"))  # writes: the monitoring department
 QId = Annotated[int | None, Query(ge=1, le=2**53)]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Short = Annotated[str | None, Query(max_length=22)]
@@ -154,6 +154,7 @@ def set_measures(request: Request, permit: Annotated[str, Form()] = "",
     status = 422
     if not errors:
         try:
+            ensure_permit_access(user, code)
             alerts.set_measures(_p(request).uow(), permit=code, grade=grade, levels=levels,
                                 actor=user.username)
         except DomainError as exc:
@@ -334,6 +335,7 @@ def open_clue(request: Request, permit: Annotated[str, Form()] = "",
     status = 422
     if not errors:
         try:
+            ensure_permit_access(user, permit)
             out = clues.open_manual(_p(request).uow(), permit=permit, outlet=outlet,
                                     pollutant=pollutant or None, description=desc,
                                     actor=user.username)

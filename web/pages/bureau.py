@@ -18,7 +18,7 @@ from kernel.pollutants import Pollutant
 from ledger import service as ledger_service
 from trading import service as trading
 from web import approvals
-from web.auth import csrf_protect, require
+from web.auth import csrf_protect, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
@@ -65,6 +65,7 @@ def bureau_confirm(request: Request, permit: Annotated[str, Form()] = "",
     if not errors and y is not None:
         p = _p(request)
         try:
+            ensure_permit_access(user, permit)
             alloc.permit_view(p.read_uow(), permit, events=0)
             outcome, result = approvals.run_or_request(
                 p, user, tx_type="confirmation", action="confirm_rights", target=permit,
@@ -101,6 +102,7 @@ def bureau_verify(request: Request, permit: Annotated[str, Form()] = "",
     status = 422
     if not errors and y is not None and qty is not None:
         try:
+            ensure_permit_access(user, permit)
             r = alloc.verify_surplus(_p(request).uow(), permit=permit, pollutant=pollutant,
                                      year=y, qty_kg=qty, actor=user.username, reason=why)
         except DomainError as exc:

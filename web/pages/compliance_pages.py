@@ -19,7 +19,7 @@ from compliance import service as compliance
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
-from web.auth import csrf_protect, require
+from web.auth import csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
@@ -39,7 +39,7 @@ def _page(request: Request, status: int = 200, *, year: int, flt: str | None = N
           errors: forms.FieldErrors | None = None) -> HTMLResponse:
     p = _p(request)
     ups = compliance.true_up_list(p.uow(), year=year, status=flt, offset=(page - 1) * PAGE,
-                                  limit=PAGE)
+                                  limit=PAGE, district=district_scope(request))
     vio = compliance.violation_list(p.uow(), year=year, offset=(vpage - 1) * PAGE,
                                     limit=PAGE)
     base = {"year": year, **({"status": flt} if flt else {})}
@@ -82,6 +82,7 @@ def run_true_up(request: Request, permit: Annotated[str, Form()] = "",
     status = 422
     if not errors and y is not None:
         try:
+            ensure_permit_access(user, permit)
             out = compliance.true_up(_p(request).uow(), permit=permit, year=y,
                                      actor=user.username, deduct_next_year=deduct,
                                      override_reason=override_reason or None)

@@ -16,18 +16,27 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from compliance import clue_service
 from compliance import disclosure_service as disclosure
 from compliance import penalties as P
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
 from kernel.quantities import yuan
-from web.auth import csrf_protect, require_role
+from web.auth import (
+    csrf_protect,
+    district_scope,
+    ensure_enterprise_access,
+    ensure_permit_access,
+    require,
+)
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
 from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-Bureau = Depends(require_role(*BUREAU))
+# reads: every bureau user; penalty decisions by enforcement, violations opened and handed
+# over by monitoring or enforcement (identity.roles.DEPARTMENTS)
+Bureau = Depends(require("penalty:decide"))
+Violations = Depends(require("violation:open"))
 SIZE = 50
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 #: form fields a domain error may name; others are shown at the top of the form
@@ -42,6 +51,13 @@ def _errors_of(exc: DomainError, errors: forms.FieldErrors) -> None:
     errors.add("amount" if fld == "amount_fen" else fld, f"{exc.code}: {exc.message}")
 
 
+def _in_scope(request: Request, user: Principal, violation_id: int) -> None:
+    """A district officer acts on its district's violations only (404 like a missing one)."""
+    if user.district is not None:
+        v = disclosure.get_violation(_p(request).uow(), violation_id=violation_id)
+        ensure_enterprise_access(user, str(v["enterprise"]))
+
+
 def _forms(**given: dict[str, str]) -> dict[str, dict[str, str]]:
     return {name: given.get(name, {}) for name in FORMS}
 
@@ -52,10 +68,11 @@ def _page(request: Request, status: int = 200, *, violation: int | None = None,
     p = _p(request)
     known = {k["code"] for k in disclosure.violation_kinds()}
     kind = kind if kind in known else None
+    scope = district_scope(request)
     open_v = disclosure.violations(p.uow(), status="open", kind=kind,
-                                   offset=(page - 1) * SIZE, limit=SIZE)
+                                   offset=(page - 1) * SIZE, limit=SIZE, district=scope)
     handed = disclosure.violations(p.uow(), status="transferred", kind=kind, offset=0,
-                                   limit=SIZE)
+                                   limit=SIZE, district=scope)
     decided = disclosure.penalty_decisions(p.uow(), offset=(dpage - 1) * SIZE, limit=SIZE)
     today = trading_day(system_clock()).isoformat()
     basis = disclosure.ART34_BASIS
@@ -93,7 +110,7 @@ def open_violation(request: Request, permit: Annotated[str, Form()] = "",
                    kind: Annotated[str, Form()] = "", occurred_on: Annotated[str, Form()] = "",
                    facts: Annotated[str, Form()] = "", pollutant: Annotated[str, Form()] = "",
                    instances: Annotated[str, Form()] = "1",
-                   user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+                   user: Principal = Violations) -> RedirectResponse | HTMLResponse:
     form = dict(permit=permit, kind=kind, occurred_on=occurred_on, facts=facts,
                 pollutant=pollutant, instances=instances)
     errors = forms.FieldErrors()
@@ -104,6 +121,7 @@ def open_violation(request: Request, permit: Annotated[str, Form()] = "",
     status = 422
     if not errors and n is not None:
         try:
+            ensure_permit_access(user, permit.strip())
             out = disclosure.open_violation(
                 _p(request).uow(), permit=permit.strip(), kind=kind, occurred_on=occurred_on,
                 facts=facts, pollutant=pollutant or None, instances=n, actor=user.username)
@@ -120,7 +138,7 @@ def open_violation(request: Request, permit: Annotated[str, Form()] = "",
 def transfer(request: Request, violation: Annotated[str, Form()] = "",
              department: Annotated[str, Form()] = "",
              transferred_on: Annotated[str, Form()] = "",
-             user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+             user: Principal = Violations) -> RedirectResponse | HTMLResponse:
     form = dict(violation=violation, department=department, transferred_on=transferred_on)
     errors = forms.FieldErrors()
     vid = _whole(violation, "violation", errors, 2**53)
@@ -129,6 +147,7 @@ def transfer(request: Request, violation: Annotated[str, Form()] = "",
     status = 422
     if not errors and vid is not None:
         try:
+            _in_scope(request, user, vid)
             disclosure.transfer_violation(_p(request).uow(), violation_id=vid,
                                           department=department,
                                           transferred_on=transferred_on, actor=user.username)
@@ -152,6 +171,7 @@ def result(request: Request, violation: Annotated[str, Form()] = "",
     status = 422
     if not errors and vid is not None:
         try:
+            _in_scope(request, user, vid)
             disclosure.record_result(_p(request).uow(), violation_id=vid, result=result,
                                      result_on=result_on, actor=user.username)
         except DomainError as exc:
@@ -165,7 +185,7 @@ def result(request: Request, violation: Annotated[str, Form()] = "",
 @router.post("/bureau/penalties/confirm-clue", response_model=None)
 def confirm_clue(request: Request, clue: Annotated[str, Form()] = "",
                  kind: Annotated[str, Form()] = "", facts: Annotated[str, Form()] = "",
-                 user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+                 user: Principal = Violations) -> RedirectResponse | HTMLResponse:
     form = dict(clue=clue, kind=kind, facts=facts)
     errors = forms.FieldErrors()
     cid = _whole(clue, "clue", errors, 2**53)
@@ -207,6 +227,7 @@ def decide(request: Request, violation: Annotated[str, Form()] = "",
     status = 422
     if not errors and vid is not None and amount is not None:
         try:
+            _in_scope(request, user, vid)
             out = disclosure.decide_penalty(
                 _p(request).uow(), violation_id=vid, number=number, amount_fen=amount,
                 decided_on=decided_on, legal_basis=legal_basis or None, summary=summary,

@@ -21,7 +21,7 @@ from compliance.workbook import upload_text
 from identity.roles import Principal
 from kernel.errors import DomainError
 from web.api.register import run_step
-from web.auth import csrf_protect, require
+from web.auth import csrf_protect, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
@@ -119,6 +119,7 @@ def step(request: Request, permit: Annotated[str, Form()] = "",
         if step not in STEPS:
             fe.add("step", "choose a step")
             return _page(request, 422, form=form, step_fe=fe)
+        ensure_permit_access(user, permit.strip())
         if step == "renewal":
             out = reg.renew_permit(uow, permit=permit.strip(),
                                    applied_on=parse_day(on, "applied_on"),

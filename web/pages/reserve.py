@@ -16,20 +16,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from allocation import service as alloc
 from allocation.parameters import STANDARD_KINDS, get_parameters
 from identity import service as identity
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from kernel.errors import DomainError
 from ledger import service as ledger_service
 from trading.prices import base_price
 from web import approvals
 from web.api.allocation import decide_flag
-from web.auth import csrf_protect, require_role
+from web.auth import csrf_protect, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import POLLUTANTS, render
 from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-Bureau = Depends(require_role(*BUREAU))
+Bureau = Depends(require("permit:manage"))  # writes: the approval department
 Id = Annotated[int, Path(ge=1, le=2**53)]
 QueryId = Annotated[int | None, Query(ge=1, le=2**53)]
 APPLICANTS = ("requests", "headroom")

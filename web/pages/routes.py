@@ -58,6 +58,8 @@ def enterprises(request: Request, q: Annotated[str | None, Query(max_length=100)
                 page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                 user: Principal = Depends(require("registry:read"))) -> HTMLResponse:
     size = 50
+    if user.is_bureau and user.district is not None:
+        district = user.district  # a district officer searches its own district
     res = alloc.search_enterprises(_p(request).read_uow(), q=q or None, sector=sector or None,
                                    district=district or None, offset=(page - 1) * size,
                                    limit=size)

@@ -20,17 +20,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from compliance import supervision_service as sup
 from compliance.errors import MonitoringImportRejected
-from identity.roles import BUREAU, Principal
+from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
-from web.auth import csrf_protect, require_role
+from web.auth import csrf_protect, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
 from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-Bureau = Depends(require_role(*BUREAU))
+Bureau = Depends(require("monitoring:write"))  # writes: the monitoring department
 Text = Annotated[str | None, Query(max_length=22)]
 IMPORTS_SHOWN = 20
 CHECKS_SHOWN = 50
@@ -134,6 +134,7 @@ def check_reports(request: Request, permit: Annotated[str, Form()] = "",
     status = 422
     if not errors and y is not None:
         try:
+            ensure_permit_access(user, permit)
             out = sup.check_reports(_p(request).uow(), permit=permit, year=y, period=period,
                                     tolerance_pct=tol or None, actor=user.username)
         except DomainError as exc:

@@ -1,0 +1,215 @@
+"""Levels (city, district bureaus) and departments (approval, monitoring, enforcement):
+user management, object-level district checks, district-filtered lists, the hand-over of a
+violation from monitoring to enforcement (issue 17)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kernel.clock import system_clock, trading_day
+from tests.integration.spine import A, B
+
+pytestmark = pytest.mark.db
+
+TODAY = trading_day(system_clock()).isoformat()
+#: username -> (district, department)
+SCOPED = {"d01": ("D01", None), "d02": ("D02", None), "monitor": (None, "monitoring"),
+          "enforcer": (None, "enforcement"), "d01_enf": ("D01", "enforcement")}
+
+
+@pytest.fixture
+def who(platform, spine, tokens):  # type: ignore[no-untyped-def]
+    """who(name) → bearer headers, for conftest's users and those of SCOPED."""
+    from allocation import service as alloc
+    from identity import service as identity
+    from tests.web.conftest import password_hash
+
+    alloc.register_area(platform.uow(), zones=[], districts=[("D02", "District 2", "ZA1",
+                                                              "ZW1")])
+    for name, (district, department) in SCOPED.items():
+        identity.create_user(platform.uow(), username=name, display_name=name,
+                             role="bureau_officer", password="", district=district,
+                             department=department, password_hash=password_hash(name))
+        owner = identity.principal_of(platform.uow(), name)
+        tokens[name] = identity.create_token(platform.uow(), owner=owner, name="t")[0]
+    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}
+
+
+def test_user_management_sets_and_validates_level_and_department(client, who) -> None:  # type: ignore[no-untyped-def]
+    admin = who("admin")
+    base = {"username": "newbie", "display_name": "N", "role": "bureau_officer",
+            "password": "long-enough-pw"}
+    r = client.post("/api/v1/users", headers=admin, json=base | {"district": "D99"})
+    assert r.status_code == 422 and r.json()["field"] == "district"
+    assert r.json()["error"] == "unknown_district"
+    r = client.post("/api/v1/users", headers=admin, json=base | {"department": "finance"})
+    assert r.status_code == 422 and "department" in r.text
+    r = client.post("/api/v1/users", headers=admin, json=base | {
+        "username": "t9", "role": "trader", "enterprise": A, "district": "D01"})
+    assert r.status_code == 422 and r.json()["field"] == "district"
+    assert r.json()["error"] == "scope_not_for_role"
+    r = client.post("/api/v1/users", headers=admin, json=base | {
+        "username": "a9", "role": "analyst", "department": "monitoring"})
+    assert r.status_code == 422 and r.json()["field"] == "department"
+    r = client.post("/api/v1/users", headers=admin,
+                    json=base | {"district": "D02", "department": "monitoring"})
+    assert r.status_code == 201, r.text
+    users = {u["username"]: u for u in client.get("/api/v1/users", headers=admin).json()["items"]}
+    assert (users["newbie"]["district"], users["newbie"]["department"]) == ("D02", "monitoring")
+    assert users["officer"]["district"] is None and users["officer"]["department"] is None
+    r = client.post("/api/v1/users/newbie/scope", headers=admin,
+                    json={"district": None, "department": "enforcement"})
+    assert r.status_code == 200 and r.json()["department"] == "enforcement"
+    assert r.json()["district"] is None
+    r = client.post("/api/v1/users/newbie/scope", headers=admin, json={"district": "NOPE"})
+    assert r.status_code == 422 and r.json()["field"] == "district"
+    r = client.post("/api/v1/users/analyst/scope", headers=admin, json={"district": "D01"})
+    assert r.status_code == 422 and r.json()["error"] == "scope_not_for_role"
+    r = client.post("/api/v1/users/newbie/scope", headers=who("officer"), json={})
+    assert r.status_code == 403
+
+
+def test_users_page_sets_level_and_department(browser, who) -> None:  # type: ignore[no-untyped-def]
+    b = browser("admin")
+    page = b.get("/admin/users")
+    assert page.status_code == 200 and 'name="department"' in page.text
+    r = b.post("/admin/users", data={"username": "p1", "display_name": "P", "role":
+                                     "bureau_officer", "password": "long-enough-pw",
+                                     "district": "D99"})
+    assert r.status_code == 422 and "unknown_district" in r.text
+    r = b.post("/admin/users", data={"username": "p1", "display_name": "P", "role":
+                                     "bureau_officer", "password": "long-enough-pw",
+                                     "district": "D01", "department": "enforcement"},
+               follow_redirects=False)
+    assert r.status_code == 303
+    b.get("/admin/users")
+    r = b.post("/admin/users/p1/scope", data={"district": "", "department": "approval"},
+               follow_redirects=False)
+    assert r.status_code == 303
+    page = b.get("/admin/users")
+    row = page.text.split("<td>p1</td>", 1)[1].split("</tr>", 1)[0]
+    assert 'value="approval" selected' in row and 'value=""' in row
+
+
+def test_a_district_officer_sees_and_acts_on_its_district_only(client, who, spine,  # type: ignore[no-untyped-def]
+                                                               one_officer) -> None:
+    pa = spine["A"]
+    confirm = {"pollutant": "SO2", "year": 2026, "qty_kg": 100}
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=who("d02"), json=confirm)
+    assert r.status_code == 404 and r.json()["error"] == "permit_not_found"
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=who("d01"), json=confirm)
+    assert r.status_code == 201, r.text
+    r = client.get(f"/api/v1/enterprises/{A}", headers=who("d02"))
+    assert r.status_code == 404 and r.json()["error"] == "enterprise_not_found"
+    assert client.get(f"/api/v1/enterprises/{A}", headers=who("d01")).status_code == 200
+    r = client.post("/api/v1/permits/" + pa + "/revocations", headers=who("d02"),
+                    json={"reason": "r"})
+    assert r.status_code == 404
+    r = client.post("/api/v1/alerts/measures", headers=who("d02"),
+                    json={"permit": pa, "grade": "B"})
+    assert r.status_code == 404
+    r = client.post("/api/v1/penalties/violations", headers=who("d02"), json={
+        "permit": pa, "kind": "monitoring_failure", "occurred_on": TODAY, "facts": "f"})
+    assert r.status_code == 404
+    # a missing permit and another district's answer alike
+    r = client.post("/api/v1/permits/NOPE/confirmations", headers=who("d02"), json=confirm)
+    assert r.status_code == 404 and r.json()["error"] == "permit_not_found"
+
+
+def test_district_lists_leave_other_districts_out(client, who, spine, browser) -> None:  # type: ignore[no-untyped-def]
+    pa = spine["A"]
+    r = client.post("/api/v1/penalties/violations", headers=who("officer"), json={
+        "permit": pa, "kind": "monitoring_failure", "occurred_on": TODAY, "facts": "f"})
+    assert r.status_code == 201, r.text
+    vid = r.json()["id"]
+    for name, sees in (("officer", True), ("d01", True), ("d02", False)):
+        v = client.get("/api/v1/penalties/violations", headers=who(name))
+        assert v.status_code == 200 and (vid in {i["id"] for i in v.json()["items"]}) == sees
+        t = client.get("/api/v1/compliance/true-ups?year=2026", headers=who(name))
+        assert t.status_code == 200
+        assert (pa in {i["permit"] for i in t.json()["items"]}) == sees, name
+    # the d02 officer cannot act on the violation either
+    r = client.post(f"/api/v1/penalties/violations/{vid}/transfer", headers=who("d02"),
+                    json={"department": "执法总队", "transferred_on": TODAY})
+    assert r.status_code == 404
+    city = browser("officer").get("/enterprises").text
+    assert A in city and B in city
+    d02 = browser("d02")  # a district officer logs in like everyone else
+    page = d02.get("/enterprises?district=D01")
+    assert page.status_code == 200 and A not in page.text and B not in page.text
+    link = f"?violation={vid}#decide-form"
+    assert link in browser("d01").get("/bureau/penalties").text
+    page = d02.get("/bureau/penalties")
+    assert page.status_code == 200 and link not in page.text
+    assert d02.get(f"/enterprises/{A}").status_code == 404
+    d01 = browser("d01").get("/enterprises").text
+    assert A in d01 and B in d01
+
+
+def test_hand_over_from_monitoring_to_enforcement(client, who, spine) -> None:  # type: ignore[no-untyped-def]
+    pa = spine["A"]
+    body = {"permit": pa, "kind": "monitoring_failure", "occurred_on": TODAY, "facts": "f"}
+    # approval work is not the monitoring or enforcement department's
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=who("monitor"),
+                    json={"pollutant": "SO2", "year": 2026, "qty_kg": 1})
+    assert r.status_code == 403 and r.json()["error"] == "forbidden"
+    r = client.post(f"/api/v1/permits/{pa}/confirmations", headers=who("enforcer"),
+                    json={"pollutant": "SO2", "year": 2026, "qty_kg": 1})
+    assert r.status_code == 403
+    # monitoring finds it and hands it over; it may not decide
+    r = client.post("/api/v1/penalties/violations", headers=who("monitor"), json=body)
+    assert r.status_code == 201, r.text
+    vid = r.json()["id"]
+    r = client.post("/api/v1/penalties", headers=who("monitor"), json={
+        "violation": vid, "number": "H-1", "amount_fen": 2_500_000, "decided_on": TODAY,
+        "summary": "s"})
+    assert r.status_code == 403
+    r = client.post(f"/api/v1/penalties/violations/{vid}/transfer", headers=who("monitor"),
+                    json={"department": "enforcement", "transferred_on": TODAY})
+    assert r.status_code == 201 and r.json()["status"] == "transferred"
+    # enforcement sees the hand-over and records the result; monitoring may not
+    handed = client.get("/api/v1/penalties/violations?status=transferred",
+                        headers=who("enforcer")).json()["items"]
+    assert vid in {v["id"] for v in handed}
+    r = client.post(f"/api/v1/penalties/violations/{vid}/result", headers=who("monitor"),
+                    json={"result": "done", "result_on": TODAY})
+    assert r.status_code == 403
+    r = client.post(f"/api/v1/penalties/violations/{vid}/result", headers=who("d01_enf"),
+                    json={"result": "已处罚", "result_on": TODAY})
+    assert r.status_code == 201 and r.json()["result"] == "已处罚"
+    # reads stay open to every department
+    for name in ("monitor", "enforcer"):
+        assert client.get("/api/v1/compliance/true-ups?year=2026",
+                          headers=who(name)).status_code == 200
+    # monitoring imports: a bureau officer outside monitoring may not import
+    r = client.post("/api/v1/monitoring/imports", headers=who("enforcer"),
+                    json={"csv": "permit\n", "partial": True})
+    assert r.status_code == 403
+
+
+def test_scope_change_ends_sessions(platform, who) -> None:  # type: ignore[no-untyped-def]
+    from identity import service as identity
+    from identity.errors import NotAuthenticated
+
+    raw, _ = identity.login(platform.uow(), username="d02", password="pw-d02", ip="1.1.1.1",
+                            user_agent=None, session_hours=1)
+    assert identity.session_principal(platform.uow(), raw).district == "D02"
+    identity.set_user_scope(platform.uow(), username="d02", district="D01", department=None)
+    with pytest.raises(NotAuthenticated):
+        identity.session_principal(platform.uow(), raw)
+    assert identity.principal_of(platform.uow(), "d02").district == "D01"
+
+
+def test_migration_0023_down_and_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, inspect
+
+    from app.migrate import downgrade, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    upgrade(url)
+    cols = {c["name"] for c in inspect(create_engine(url)).get_columns("app_user")}
+    assert {"district", "department"} <= cols
+    downgrade(url, "0022")
+    cols = {c["name"] for c in inspect(create_engine(url)).get_columns("app_user")}
+    assert not {"district", "department"} & cols
+    upgrade(url)
