@@ -55,10 +55,14 @@ def event_dict(e: ClueEventRow) -> dict[str, Any]:
             "actor": e.actor, "role": e.role, "at": _iso(e.at), "note": e.note}
 
 
-def _visible(store: ClueStore, clue_id: int, enterprise: str | None, *, lock: bool = False
-             ) -> ClueRow:
+def _visible(store: ClueStore, clue_id: int, enterprise: str | None, *, lock: bool = False,
+             district: str | None = None) -> ClueRow:
+    """The clue, if visible: an enterprise sees its own, a district officer those of its
+    district's enterprises; anything else answers as missing."""
     row = store.get(clue_id, lock=lock)
     if row is None or (enterprise is not None and row.enterprise != enterprise):
+        raise ClueNotFound(f"no clue {clue_id}", field="clue")
+    if district is not None and store.district_of(row.enterprise) != district:
         raise ClueNotFound(f"no clue {clue_id}", field="clue")
     return row
 
@@ -103,12 +107,12 @@ def open_manual(uow: UoW, *, permit: str, description: str, actor: str,
 
 def act(uow: UoW, *, clue_id: int, action: str, side: str, actor: str,
         enterprise: str | None = None, note: str | None = None, due: date | None = None,
-        now: datetime | None = None) -> dict[str, Any]:
+        district: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Take one lifecycle step on a clue (see `compliance.clues`) and append its event."""
     now = now or system_clock()
     with uow:
         store = ClueStore(uow.session)
-        row = _visible(store, clue_id, enterprise, lock=True)
+        row = _visible(store, clue_id, enterprise, lock=True, district=district)
         out = C.step(row.state, action, side=side, actor=actor, at=now,
                      today=trading_day(now), note=note, due=due)
         before = row.state
@@ -185,12 +189,12 @@ def list_clues(uow: UoW, *, enterprise: str | None = None, permit: str | None = 
 
 
 def get_clue(uow: UoW, *, clue_id: int, enterprise: str | None = None,
-             now: datetime | None = None) -> dict[str, Any]:
+             district: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """One clue with its evidence and full history (oldest event first)."""
     today = trading_day(now or system_clock())
     with uow:
         store = ClueStore(uow.session)
-        row = _visible(store, clue_id, enterprise)
+        row = _visible(store, clue_id, enterprise, district=district)
         out = clue_dict(row, today)
         out["history"] = [event_dict(e) for e in store.history(clue_id)]
     return out

@@ -45,6 +45,11 @@ class ClueStore:
     def __init__(self, session: Session) -> None:
         self.s = session
 
+    def district_of(self, enterprise: str) -> str | None:
+        """The enterprise's district (None: no such enterprise)."""
+        return self.s.scalar(select(EnterpriseRow.district).where(
+            EnterpriseRow.credit_code == enterprise))
+
     # opening -----------------------------------------------------------------------------
     def open_from_anomalies(self, anomalies: Sequence[Anomaly], *, now: datetime, source: str,
                             actor: str = SYSTEM_ACTOR, role: str = SYSTEM_ROLE,

@@ -22,6 +22,7 @@ from typing import Any
 
 from allocation import service as alloc
 from identity import service as identity
+from identity.errors import ApprovalNotFound
 from identity.roles import Principal
 from kernel.errors import DomainError
 
@@ -53,9 +54,30 @@ def run_or_request(platform: Any, user: Principal, *, tx_type: str, action: str,
     return "done", EXECUTORS[action](platform, payload, user.username)
 
 
+def check_scope(platform: Any, user: Principal, approval_id: int) -> dict[str, Any]:
+    """The request, if `user` may see and decide it: a district officer only requests about a
+    permit of its district; any other (another district's, or one without a permit: reserve
+    plans, standard flags, transfers between enterprises) answers 404 as if missing."""
+    a = identity.approval(platform.uow(), approval_id)
+    if not user.is_bureau or user.district is None:
+        return a
+    permit = (a.get("payload") or {}).get("permit")
+    if permit is None or identity.district_of_permit(platform.uow(), str(permit)) \
+            != user.district:
+        raise ApprovalNotFound(f"no approval request {approval_id}", field="approval_id")
+    return a
+
+
+def reject(platform: Any, user: Principal, approval_id: int, reason: str) -> dict[str, Any]:
+    check_scope(platform, user, approval_id)
+    return identity.reject_approval(platform.uow(), approval_id=approval_id,
+                                    decider=user.username, reason=reason)
+
+
 def approve(platform: Any, user: Principal, approval_id: int) -> dict[str, Any]:
     """A second officer approves and the action runs now. A rejection by the rules marks the
     request failed (with the code) instead of raising."""
+    check_scope(platform, user, approval_id)
     a = identity.claim_approval(platform.uow(), approval_id=approval_id,
                                 approver=user.username)
     actor = f"{a['requested_by']}+{user.username}"[:64]

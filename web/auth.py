@@ -250,6 +250,16 @@ def ensure_department(user: Principal, permission: str) -> Principal:
     return user
 
 
+def city_bureau(request: Request) -> None:
+    """Dependency of the municipality-wide bureau actions (computations, apportionment,
+    standards, the reserve's plans and releases, permit imports, the missing-report run):
+    the city bureau's, not a district officer's (403)."""
+    user, _ = _resolve(request)
+    if user is not None and user.is_bureau and user.district is not None:
+        raise NotAllowed("only the city bureau may do this: it concerns the whole "
+                         "municipality")
+
+
 def district_scope(request: Request) -> str | None:
     """The district a bureau list must be filtered to (a district officer's), or None."""
     user, _ = _resolve(request)

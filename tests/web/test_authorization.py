@@ -407,6 +407,18 @@ def _fill(path: str, world: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: world[m.group(1)], path)
 
 
+#: writes that concern the whole municipality: the city bureau's, never a district officer's
+CITY_ONLY = {
+    "/api/v1/permit-imports", "/bureau/permits/imports", "/api/v1/allocation/computations",
+    "/api/v1/allocation/apportionments", "/api/v1/reserve/plans",
+    "/api/v1/reserve/plans/{plan_id}/release", "/api/v1/allocation/standards",
+    "/api/v1/allocation/standards/{standard_id}/apply", "/api/v1/allocation/standard-decisions",
+    "/bureau/reserve/plans", "/bureau/reserve/plans/{plan_id}/release",
+    "/bureau/standards/decisions", "/bureau/standards", "/bureau/standards/{standard_id}/apply",
+    "/api/v1/penalties/missing-reports",
+}
+
+
 def _may(access: str, role: str, method: str = "GET", template: str = ""
          ) -> tuple[bool, bool]:
     """(allowed, object-level) for a role; a department acting outside its area is not
@@ -421,6 +433,8 @@ def _may(access: str, role: str, method: str = "GET", template: str = ""
         allowed = perm in DEPT_WRITES[DEPT[role]]
     if role == "district_other" and ("{code}" in template or "{permit}" in template):
         own = True  # A's enterprise or permit: outside D02
+    if role == "district_other" and method != "GET" and template in CITY_ONLY:
+        allowed = False  # municipality-wide: the city bureau's (web.auth.city_bureau)
     return allowed, own
 
 

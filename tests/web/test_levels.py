@@ -213,3 +213,51 @@ def test_migration_0023_down_and_up(tmp_path) -> None:  # type: ignore[no-untype
     cols = {c["name"] for c in inspect(create_engine(url)).get_columns("app_user")}
     assert not {"district", "department"} & cols
     upgrade(url)
+
+
+def test_a_district_officer_decides_only_its_districts_approvals(client, who, spine) -> None:  # type: ignore[no-untyped-def]
+    """A's permit is in D01: the D02 officer neither sees nor decides its confirmation
+    request (404, as if missing); the D01 officer approves it."""
+    r = client.post(f"/api/v1/permits/{spine['A']}/confirmations", headers=who("officer"),
+                    json={"pollutant": "SO2", "year": 2026, "qty_kg": 1000})
+    assert r.status_code == 202, r.text
+    aid = r.json()["id"]
+    for path in (f"/api/v1/approvals/{aid}/approve", f"/api/v1/approvals/{aid}/reject"):
+        r = client.post(path, headers=who("d02"), json={} if "reject" in path else None)
+        assert (r.status_code, r.json()["error"]) == (404, "approval_not_found"), r.text
+    assert client.get(f"/api/v1/approvals/{aid}", headers=who("d02")).status_code == 404
+    assert client.get(f"/api/v1/approvals/{aid}", headers=who("officer")).json()[
+        "status"] == "pending"  # nothing was decided
+    r = client.post(f"/api/v1/approvals/{aid}/approve", headers=who("d01"))
+    assert r.status_code == 200 and r.json()["status"] == "executed", r.text
+
+
+def test_a_district_officer_acts_only_on_its_districts_clues(client, who, spine) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/clues", headers=who("officer"),
+                    json={"permit": spine["A"], "description": "a complaint"})
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    assert client.get(f"/api/v1/clues/detail?clue={cid}", headers=who("d02")).status_code \
+        == 404
+    r = client.post("/api/v1/clues/actions", headers=who("d02"),
+                    json={"clue": cid, "action": "send", "due": "2099-01-01", "note": "fix"})
+    assert (r.status_code, r.json()["error"]) == (404, "clue_not_found")
+    assert client.get(f"/api/v1/clues/detail?clue={cid}", headers=who("d01")).status_code \
+        == 200
+    r = client.post("/api/v1/clues/actions", headers=who("d01"),
+                    json={"clue": cid, "action": "send", "due": "2099-01-01", "note": "fix"})
+    assert r.status_code == 200, r.text
+
+
+def test_municipality_wide_actions_are_the_city_bureaus(client, who) -> None:  # type: ignore[no-untyped-def]
+    """A district officer may not run what concerns the whole municipality; the city's
+    officers may (here they answer with the rules' own 4xx, not 403)."""
+    calls = [("/api/v1/reserve/plans", {"year": 2026}),
+             ("/api/v1/allocation/computations", {}),
+             ("/api/v1/penalties/missing-reports", {"year": 2025, "period": "Y"}),
+             ("/api/v1/permit-imports", {"csv": "permit_code\n"})]
+    for path, body in calls:
+        r = client.post(path, headers=who("d01"), json=body)
+        assert r.status_code == 403, (path, r.text)
+        r = client.post(path, headers=who("officer"), json=body)
+        assert r.status_code != 403, (path, r.text)

@@ -403,7 +403,8 @@ def list_clues(request: Request,
 @router.get("/clues/detail", response_model=ClueOut, responses=READ)
 def clue_detail(request: Request, clue: QId, user: Principal = Party) -> dict[str, Any]:
     """One clue with its evidence and full history (oldest event first)."""
-    return clues.get_clue(_p(request).uow(), clue_id=clue, enterprise=_own(user))
+    return clues.get_clue(_p(request).uow(), clue_id=clue, enterprise=_own(user),
+                          district=user.district if user.is_bureau else None)
 
 
 @router.post("/clues", status_code=201, response_model=ClueOut, responses=WRITE)
@@ -428,4 +429,4 @@ def clue_action(request: Request, body: ClueActionIn, user: Principal = Party
     side = BUREAU_SIDE if user.is_bureau else ENTERPRISE_SIDE
     return clues.act(_p(request).uow(), clue_id=body.clue, action=body.action, side=side,
                      actor=user.username, enterprise=_own(user), note=body.note,
-                     due=body.due)
+                     due=body.due, district=user.district if user.is_bureau else None)

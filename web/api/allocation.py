@@ -28,7 +28,7 @@ from web import approvals
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
-from web.auth import csrf_protect, require, require_role
+from web.auth import city_bureau, csrf_protect, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -72,7 +72,8 @@ class ComputationIn(Strict):
     years: list[Year] | None = Field(None, max_length=50)
 
 
-@router.post("/allocation/computations", tags=["allocation"], status_code=201,
+@router.post("/allocation/computations",
+             dependencies=[Depends(city_bureau)], tags=["allocation"], status_code=201,
              responses=WRITE)
 def compute(request: Request, body: ComputationIn | None = None,
             user: Principal = Bureau) -> dict[str, Any]:
@@ -106,7 +107,8 @@ class ApportionmentIn(Strict):
                                               "benchmark: {permit, performance_value, activity}")
 
 
-@router.post("/allocation/apportionments", tags=["allocation"], status_code=201,
+@router.post("/allocation/apportionments",
+             dependencies=[Depends(city_bureau)], tags=["allocation"], status_code=201,
              responses=WRITE)
 def apportionment(request: Request, body: ApportionmentIn,
                   user: Principal = Bureau) -> dict[str, Any]:
@@ -157,7 +159,9 @@ class PlanIn(Strict):
     engine: Literal["auto", "highs", "sifting", "pulp_highs", "pulp_cbc"] = "auto"
 
 
-@router.post("/reserve/plans", tags=["reserve"], status_code=201, responses=WRITE)
+@router.post("/reserve/plans",
+             dependencies=[Depends(city_bureau)], tags=["reserve"], status_code=201,
+             responses=WRITE)
 def reserve_plan(request: Request, body: PlanIn, user: Principal = Bureau) -> dict[str, Any]:
     """Build the reserve problem from the database (reserve balances from the ledger,
     applicants with their cap headroom), optimise, store the plan and its grants. An
@@ -185,7 +189,8 @@ def _release(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, An
 approvals.register("release_reserve_plan", _release)
 
 
-@router.post("/reserve/plans/{plan_id}/release", tags=["reserve"],
+@router.post("/reserve/plans/{plan_id}/release",
+             dependencies=[Depends(city_bureau)], tags=["reserve"],
              responses={**WRITE, 202: {"description": "a second officer must approve"}})
 def release_plan(request: Request, plan_id: Id, user: Principal = Bureau) -> Any:
     """Release a planned plan's grants from the reserve into the permits' confirmed rights
@@ -271,7 +276,9 @@ class StandardIn(Strict):
     parameter_version: str | None = Field(None, max_length=40)
 
 
-@router.post("/allocation/standards", tags=["allocation"], status_code=201, responses=WRITE)
+@router.post("/allocation/standards",
+             dependencies=[Depends(city_bureau)], tags=["allocation"], status_code=201,
+             responses=WRITE)
 def register_standard(request: Request, body: StandardIn,
                       user: Principal = Bureau) -> dict[str, Any]:
     """Register a new standard before its effective date: the answer lists every permit
@@ -282,7 +289,8 @@ def register_standard(request: Request, body: StandardIn,
                                    parameter_version=body.parameter_version)
 
 
-@router.post("/allocation/standards/{standard_id}/apply", tags=["allocation"],
+@router.post("/allocation/standards/{standard_id}/apply",
+             dependencies=[Depends(city_bureau)], tags=["allocation"],
              responses=WRITE)
 def apply_standard(request: Request, standard_id: Id,
                    user: Principal = Bureau) -> dict[str, Any]:
@@ -339,7 +347,8 @@ class DecisionIn(Strict):
                                           "buy_back; default shown: the base price)")
 
 
-@router.post("/allocation/standard-decisions", tags=["allocation"], status_code=201,
+@router.post("/allocation/standard-decisions",
+             dependencies=[Depends(city_bureau)], tags=["allocation"], status_code=201,
              responses={**WRITE, 202: {"description": "a second officer must approve"}})
 def decide_standard_flag(request: Request, body: DecisionIn,
                          user: Principal = Bureau) -> Any:

@@ -29,6 +29,7 @@ from web.api.common import errors as _err
 from web.api.common import platform as _p
 from web.api.models import ErrorBody
 from web.auth import (
+    city_bureau,
     csrf_protect,
     current_user,
     district_scope,
@@ -380,7 +381,8 @@ class MissingReportsOut(BaseModel):
     clues: list[int]
 
 
-@router.post("/penalties/missing-reports", status_code=201, response_model=MissingReportsOut,
+@router.post("/penalties/missing-reports",
+             dependencies=[Depends(city_bureau)], status_code=201, response_model=MissingReportsOut,
              responses=WRITE)
 def missing_reports(request: Request, body: MissingReportsIn, idempotency_key: IdemKey = None,
                     user: Principal = Violations) -> dict[str, Any]:

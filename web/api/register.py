@@ -29,7 +29,7 @@ from kernel.errors import InvalidInput
 from web import approvals
 from web.api.common import READ, WRITE, Strict, audit
 from web.api.common import platform as _p
-from web.auth import csrf_protect, ensure_permit_access, require
+from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["permits"])
 Bureau = Depends(require("rights:confirm"))
@@ -82,7 +82,7 @@ def import_text(body: ImportBody) -> str:
     return upload_text(data, body.filename)
 
 
-@router.post("/permit-imports", responses=WRITE)
+@router.post("/permit-imports", dependencies=[Depends(city_bureau)], responses=WRITE)
 def import_permits(request: Request, body: ImportBody, user: Principal = Bureau) -> Any:
     """Import a permit file: all or nothing unless `partial`; `dry_run` checks only. A file
     with row errors (and not partial) answers 422 `bad_permit_file` with `errors`: each

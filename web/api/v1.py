@@ -361,7 +361,7 @@ def list_approvals(request: Request, status: str | None = ApprovalStatus,
             responses=AUTH)
 def get_approval(request: Request, approval_id: Id,
                  _user: Principal = Depends(require("approval:read"))) -> dict[str, Any]:
-    return identity.approval(_p(request).uow(), approval_id)
+    return approvals.check_scope(_p(request), _user, approval_id)
 
 
 @router.post("/approvals/{approval_id}/approve", tags=["bureau"], response_model=ApprovalOut,
@@ -381,8 +381,7 @@ def reject(request: Request, approval_id: Id, body: RejectIn | None = None,
            user: Principal = Depends(require("approval:decide"))) -> dict[str, Any]:
     reason = body.reason if body else ""
     _audit(request, "reject", str(approval_id), reason)
-    return identity.reject_approval(_p(request).uow(), approval_id=approval_id,
-                                    decider=user.username, reason=reason)
+    return approvals.reject(_p(request), user, approval_id, reason)
 
 
 @router.get("/approval-policy", tags=["bureau"], response_model=list[PolicyOut],

@@ -365,7 +365,8 @@ def act_on_clue(request: Request, clue: Annotated[str, Form()] = "",
     if not errors and cid is not None:
         try:
             clues.act(_p(request).uow(), clue_id=cid, action=action, side=BUREAU_SIDE,
-                      actor=user.username, note=text or None, due=when)
+                      actor=user.username, note=text or None, due=when,
+                      district=user.district)
         except DomainError as exc:
             fld = exc.field
             errors.add("note" if fld in ("message", "reason", "note") else

@@ -164,8 +164,7 @@ def approve(request: Request, approval_id: Id,
 def reject(request: Request, approval_id: Id, reason: Annotated[str, Form()] = "",
            user: Principal = Depends(require("approval:decide"))) -> RedirectResponse:
     audit(request, "reject", str(approval_id), reason[:500])
-    identity.reject_approval(_p(request).uow(), approval_id=approval_id, decider=user.username,
-                             reason=reason[:500])
+    approvals.reject(_p(request), user, approval_id, reason[:500])
     return see_other("/bureau/approvals", msg=f"#{approval_id} rejected")
 
 

@@ -21,7 +21,7 @@ from compliance.workbook import upload_text
 from identity.roles import Principal
 from kernel.errors import DomainError
 from web.api.register import run_step
-from web.auth import csrf_protect, ensure_permit_access, require
+from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
@@ -60,7 +60,7 @@ def permits_page(request: Request, user: Principal = Bureau) -> HTMLResponse:
     return _page(request)
 
 
-@router.post("/bureau/permits/imports", response_model=None)
+@router.post("/bureau/permits/imports", dependencies=[Depends(city_bureau)], response_model=None)
 def upload(request: Request, file: Annotated[UploadFile | None, File()] = None,
            partial: Annotated[str, Form()] = "", preview: Annotated[str, Form()] = "",
            user: Principal = Bureau) -> RedirectResponse | HTMLResponse:

@@ -22,7 +22,7 @@ from ledger import service as ledger_service
 from trading.prices import base_price
 from web import approvals
 from web.api.allocation import decide_flag
-from web.auth import csrf_protect, require
+from web.auth import city_bureau, csrf_protect, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import POLLUTANTS, render
@@ -106,7 +106,8 @@ def reserve_request(request: Request, permit: Annotated[str, Form()] = "",
                          errors={"request": errors})
 
 
-@router.post("/bureau/reserve/plans", response_model=None)
+@router.post("/bureau/reserve/plans",
+             dependencies=[Depends(city_bureau)], response_model=None)
 def reserve_plan(request: Request, year: Annotated[str, Form()] = "",
                  applicants: Annotated[str, Form()] = "requests",
                  retained_share: Annotated[str, Form()] = "0",
@@ -137,7 +138,8 @@ def reserve_plan(request: Request, year: Annotated[str, Form()] = "",
                          errors={"plan": errors})
 
 
-@router.post("/bureau/reserve/plans/{plan_id}/release", response_model=None)
+@router.post("/bureau/reserve/plans/{plan_id}/release",
+             dependencies=[Depends(city_bureau)], response_model=None)
 def release(request: Request, plan_id: Id, user: Principal = Bureau) -> RedirectResponse:
     p = _p(request)
     summary = f"release reserve plan {plan_id}"
@@ -210,7 +212,8 @@ def _price_fen(value: str, errors: forms.FieldErrors) -> int | None:
     return int(fen)
 
 
-@router.post("/bureau/standards/decisions", response_model=None)
+@router.post("/bureau/standards/decisions",
+             dependencies=[Depends(city_bureau)], response_model=None)
 def decide_standard_flag(request: Request, flag: Annotated[str, Form()] = "",
                          decision: Annotated[str, Form()] = "",
                          price: Annotated[str, Form()] = "",
@@ -246,7 +249,8 @@ def decide_standard_flag(request: Request, flag: Annotated[str, Form()] = "",
                            decide={"form": form, "errors": errors, "flag": flag})
 
 
-@router.post("/bureau/standards", response_model=None)
+@router.post("/bureau/standards",
+             dependencies=[Depends(city_bureau)], response_model=None)
 def register_standard(request: Request, name: Annotated[str, Form()] = "",
                       effective: Annotated[str, Form()] = "",
                       source: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
@@ -283,7 +287,8 @@ def register_standard(request: Request, name: Annotated[str, Form()] = "",
     return _standards_page(request, status, form=form, errors=errors)
 
 
-@router.post("/bureau/standards/{standard_id}/apply", response_model=None)
+@router.post("/bureau/standards/{standard_id}/apply",
+             dependencies=[Depends(city_bureau)], response_model=None)
 def apply_standard(request: Request, standard_id: Id,
                    user: Principal = Bureau) -> RedirectResponse:
     audit(request, "apply_standard", str(standard_id))
