@@ -363,11 +363,12 @@ def true_up_list(uow: UoW, *, year: int, status: str | None = None, offset: int 
             "limit": limit, "items": items}
 
 
-def violation_list(uow: UoW, *, year: int | None = None, offset: int = 0, limit: int = 50
-                   ) -> dict[str, Any]:
-    """Violation records, newest first, with the shortfall, the deducted and outstanding
-    parts and the Regulation Art. 34 penalty range."""
+def violation_list(uow: UoW, *, year: int | None = None, offset: int = 0, limit: int = 50,
+                   district: str | None = None) -> dict[str, Any]:
+    """Violation records, newest first, with the exceedance, the deducted and outstanding
+    parts and the penalty range; `district` keeps a district officer's enterprises."""
     with uow:
-        rows, total = ComplianceStore(uow.session).violations_page(year, offset, limit)
+        rows, total = ComplianceStore(uow.session).violations_page(year, offset, limit,
+                                                                   district)
         items = [_violation_dict(v) for v in rows]
     return {"year": year, "total": total, "offset": offset, "limit": limit, "items": items}

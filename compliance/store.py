@@ -163,11 +163,14 @@ class ComplianceStore:
                      status=r.status or "pending", at=r.at, actor=r.actor,
                      reported=r.report is not None) for r in rows], int(total)
 
-    def violations_page(self, year: int | None, offset: int, limit: int
-                        ) -> tuple[list[ViolationRow], int]:
+    def violations_page(self, year: int | None, offset: int, limit: int,
+                        district: str | None = None) -> tuple[list[ViolationRow], int]:
         q = select(ViolationRow)
         if year is not None:
             q = q.where(ViolationRow.year == year)
+        if district is not None:  # a district officer's list
+            q = q.join(EnterpriseRow, EnterpriseRow.credit_code == ViolationRow.enterprise
+                       ).where(EnterpriseRow.district == district)
         total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
         rows = self.s.scalars(q.order_by(ViolationRow.id.desc()).offset(offset).limit(limit))
         return list(rows), int(total)

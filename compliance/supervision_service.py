@@ -122,8 +122,11 @@ def _reference_o2(store: SupervisionStore, outlets: dict[tuple[str, str], str]
 
 def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
                       partial: bool = False, enterprise: str | None = None,
-                      now: datetime | None = None) -> dict[str, Any]:
-    """Import an hourly monitoring CSV (see `compliance.monitoring` for the format)."""
+                      district: str | None = None, now: datetime | None = None
+                      ) -> dict[str, Any]:
+    """Import an hourly monitoring CSV (see `compliance.monitoring` for the format). With
+    `enterprise` (a trader) or `district` (a district officer), rows of other permits are
+    row errors, as unknown permits."""
     now = now or system_clock()
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -135,7 +138,7 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
             raise DuplicateMonitoringImport(
                 f"this file was imported before (import #{before.id})", field="csv",
                 import_id=before.id)
-        outlets = store.outlets(enterprise)
+        outlets = store.outlets(enterprise, district)
         permits = sorted({p for p, _o in outlets})
         reg = M.Registry(outlets=outlets,
                          imported=lambda lo, hi: store.imported_days(permits, lo, hi),

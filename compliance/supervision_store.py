@@ -39,12 +39,19 @@ class SupervisionStore:
         return self.s.get_bind().dialect.name
 
     # registry ----------------------------------------------------------------------------
-    def outlets(self, enterprise: str | None = None) -> dict[tuple[str, str], str]:
-        """(permit, outlet) -> medium, of one enterprise's permits or of all."""
+    def outlets(self, enterprise: str | None = None, district: str | None = None
+                ) -> dict[tuple[str, str], str]:
+        """(permit, outlet) -> medium, of one enterprise's permits, of one district's, or of
+        all."""
         q = select(OutletRow.permit, OutletRow.code, OutletRow.medium)
         if enterprise is not None:
             q = q.join(PermitRow, PermitRow.code == OutletRow.permit).where(
                 PermitRow.enterprise == enterprise)
+        if district is not None:
+            q = q.where(OutletRow.permit.in_(
+                select(PermitRow.code).join(EnterpriseRow,
+                                            EnterpriseRow.credit_code == PermitRow.enterprise)
+                .where(EnterpriseRow.district == district)))
         return {(p, o): m for p, o, m in self.s.execute(q)}
 
     def permit_profiles(self, permits: Sequence[str]) -> dict[str, tuple[str, str, str]]:

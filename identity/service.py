@@ -482,10 +482,10 @@ def reject_approval(uow: UoW, *, approval_id: int, decider: str, reason: str,
         return out
 
 
-def approvals(uow: UoW, *, status: str | None = None, offset: int = 0, limit: int = 50
-              ) -> dict[str, Any]:
+def approvals(uow: UoW, *, status: str | None = None, offset: int = 0, limit: int = 50,
+              district: str | None = None) -> dict[str, Any]:
     with uow:
-        rows, total = IdentityStore(uow.session).approvals(status, offset, limit)
+        rows, total = IdentityStore(uow.session).approvals(status, offset, limit, district)
         return dict(total=total, offset=offset, limit=limit,
                     items=[_approval_dict(r) for r in rows])
 

@@ -148,11 +148,18 @@ class IdentityStore:
             q = q.with_for_update()
         return self.s.scalar(q)
 
-    def approvals(self, status: str | None, offset: int, limit: int
-                  ) -> tuple[list[ApprovalRow], int]:
+    def approvals(self, status: str | None, offset: int, limit: int,
+                  district: str | None = None) -> tuple[list[ApprovalRow], int]:
+        """Approval requests, newest first; with `district`, only those about a permit of
+        that district (a district officer's list)."""
         q = select(ApprovalRow)
         if status:
             q = q.where(ApprovalRow.status == status)
+        if district is not None:
+            q = q.where(ApprovalRow.target.in_(
+                select(_permit.c.code).join(_enterprise,
+                                            _permit.c.enterprise == _enterprise.c.credit_code)
+                .where(_enterprise.c.district == district)))
         total = int(self.s.scalar(select(func.count()).select_from(q.subquery())) or 0)
         rows = self.s.scalars(q.order_by(ApprovalRow.id.desc()).offset(offset).limit(limit))
         return list(rows), total

@@ -261,3 +261,36 @@ def test_municipality_wide_actions_are_the_city_bureaus(client, who) -> None:  #
         assert r.status_code == 403, (path, r.text)
         r = client.post(path, headers=who("officer"), json=body)
         assert r.status_code != 403, (path, r.text)
+
+
+def test_a_district_officers_lists_and_imports_keep_to_its_district(client, who, spine,
+                                                                    platform) -> None:  # type: ignore[no-untyped-def]
+    from compliance import disclosure_service as disclosure
+    from compliance import service as compliance
+    from compliance.disclosure_store import DisclosureStore
+
+    r = client.post(f"/api/v1/permits/{spine['A']}/confirmations", headers=who("officer"),
+                    json={"pollutant": "SO2", "year": 2026, "qty_kg": 1000})
+    assert r.status_code == 202
+    listed = client.get("/api/v1/approvals", headers=who("d02")).json()
+    assert listed["total"] == 0 and listed["items"] == []
+    assert client.get("/api/v1/approvals", headers=who("d01")).json()["total"] == 1
+    with platform.uow() as uow:
+        disclosure.new_violation(DisclosureStore(uow.session), permit=spine["A"],
+                                 kind="records_failure", occurred_on="2026-05-01",
+                                 facts="no ledger", actor="officer", now=system_clock())
+        uow.commit()
+    assert compliance.violation_list(platform.uow(), district="D02")["total"] == 0
+    assert client.get("/api/v1/compliance/violations", headers=who("d02")).json()[
+        "total"] == 0
+    assert client.get("/api/v1/compliance/violations", headers=who("d01")).json()[
+        "total"] == 1
+    # monitoring data of another district's permit is an unknown permit to a D02 officer
+    compliance.register_outlet(platform.uow(), permit=spine["A"], outlet="DA001",
+                               medium="air")
+    csv = ("permit,outlet,hour,flow_nm3_h,SO2_mg_m3,o2_pct\n"
+           f"{spine['A']},DA001,2026-05-01 00:00,1000,10,6\n")
+    r = client.post("/api/v1/monitoring/imports", headers=who("d02"), json={"csv": csv})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "permit", r.text
+    r = client.post("/api/v1/monitoring/imports", headers=who("d01"), json={"csv": csv})
+    assert r.status_code == 201, r.text

@@ -261,4 +261,4 @@ def violations(request: Request, year: YearQ | None = None, offset: Offset = 0,
     """Violation records, newest first: shortfall, deducted and outstanding kg and the
     Regulation Art. 34 penalty range in fen (paginated)."""
     return compliance.violation_list(_p(request).uow(), year=year, offset=offset,
-                                     limit=limit)
+                                     limit=limit, district=district_scope(request))

@@ -109,7 +109,8 @@ def import_monitoring(request: Request, body: ImportIn, user: Principal = Party)
     try:
         return sup.import_monitoring(_p(request).uow(), csv_data=body.csv,
                                      partial=body.partial, actor=user.username,
-                                     enterprise=_own(user))
+                                     enterprise=_own(user),
+                                     district=user.district if user.is_bureau else None)
     except MonitoringImportRejected as exc:
         return JSONResponse({"error": exc.code, "detail": exc.message, "field": exc.field,
                              "error_count": exc.details.get("error_count", 0),

@@ -354,7 +354,8 @@ ApprovalStatus = Query(None, pattern="^(pending|executing|executed|failed|reject
 def list_approvals(request: Request, status: str | None = ApprovalStatus,
                    offset: Offset = 0, limit: Limit = 50,
                    _user: Principal = Depends(require("approval:read"))) -> dict[str, Any]:
-    return identity.approvals(_p(request).uow(), status=status, offset=offset, limit=limit)
+    return identity.approvals(_p(request).uow(), status=status, offset=offset, limit=limit,
+                              district=_user.district if _user.is_bureau else None)
 
 
 @router.get("/approvals/{approval_id}", tags=["bureau"], response_model=ApprovalOut,

@@ -18,7 +18,7 @@ from kernel.pollutants import Pollutant
 from ledger import service as ledger_service
 from trading import service as trading
 from web import approvals
-from web.auth import csrf_protect, ensure_permit_access, require
+from web.auth import csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
@@ -143,7 +143,8 @@ def approvals_page(request: Request,
     size = 50
     p = _p(request)
     st = status if status in ("pending", "executing", "executed", "failed", "rejected") else None
-    res = identity.approvals(p.read_uow(), status=st, offset=(page - 1) * size, limit=size)
+    res = identity.approvals(p.read_uow(), status=st, offset=(page - 1) * size, limit=size,
+                             district=district_scope(request))
     return render(request, "approvals.html", res=res, status=st or "",
                   policy=identity.approval_policy(p.read_uow()), page=page,
                   pages=_pages(res["total"], size),

@@ -41,7 +41,7 @@ def _page(request: Request, status: int = 200, *, year: int, flt: str | None = N
     ups = compliance.true_up_list(p.uow(), year=year, status=flt, offset=(page - 1) * PAGE,
                                   limit=PAGE, district=district_scope(request))
     vio = compliance.violation_list(p.uow(), year=year, offset=(vpage - 1) * PAGE,
-                                    limit=PAGE)
+                                    limit=PAGE, district=district_scope(request))
     base = {"year": year, **({"status": flt} if flt else {})}
     return render(request, "compliance_bureau.html", status_code=status, year=year,
                   flt=flt or "", ups=ups, vio=vio, page=page,

@@ -102,7 +102,8 @@ def import_monitoring(request: Request, csv_text: Annotated[str, Form()] = "",
     if not errors and data is not None:
         try:
             out = sup.import_monitoring(_p(request).uow(), csv_data=data,
-                                        partial=partial == "on", actor=user.username)
+                                        partial=partial == "on", actor=user.username,
+                                        district=user.district)
         except MonitoringImportRejected as exc:
             items: Any = exc.details.get("errors", [])
             import_errors = {"count": exc.details.get("error_count", 0), "items": items[:200]}
