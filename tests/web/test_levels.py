@@ -244,6 +244,13 @@ def test_a_district_officer_acts_only_on_its_districts_clues(client, who, spine)
     assert (r.status_code, r.json()["error"]) == (404, "clue_not_found")
     assert client.get(f"/api/v1/clues/detail?clue={cid}", headers=who("d01")).status_code \
         == 200
+    r = client.post("/api/v1/penalties/violations/from-clue", headers=who("d02"),
+                    json={"clue": cid, "kind": "records_failure", "facts": "f"})
+    assert (r.status_code, r.json()["error"]) == (404, "clue_not_found"), r.text
+    r = client.post("/api/v1/reserve/requests", headers=who("d02"),
+                    json={"permit": spine["A"], "pollutant": "SO2", "year": 2026,
+                          "qty_kg": 100})
+    assert (r.status_code, r.json()["error"]) == (404, "permit_not_found"), r.text
     r = client.post("/api/v1/clues/actions", headers=who("d01"),
                     json={"clue": cid, "action": "send", "due": "2099-01-01", "note": "fix"})
     assert r.status_code == 200, r.text

@@ -28,7 +28,7 @@ from web import approvals
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
-from web.auth import city_bureau, csrf_protect, require, require_role
+from web.auth import city_bureau, csrf_protect, ensure_permit_access, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -139,6 +139,7 @@ class ReserveRequestIn(Strict):
 def reserve_request(request: Request, body: ReserveRequestIn,
                     user: Principal = Bureau) -> dict[str, Any]:
     """Record a permit's request for reserve rights (planned by POST /reserve/plans)."""
+    ensure_permit_access(user, body.permit)
     _audit(request, "request_reserve", body.permit,
            f"{body.qty_kg} kg {body.pollutant} {body.year}")
     return alloc.request_reserve(_p(request).uow(), permit=body.permit,

@@ -364,6 +364,8 @@ def confirm_clue(request: Request, body: ConfirmClueIn, idempotency_key: IdemKey
     breach → special-period breach (Art. 35), missing report → report missing (Art. 37).
     A clue is confirmed once (409 clue_already_confirmed)."""
     _audit(request, "confirm_clue", str(body.clue), body.kind or "")
+    if user.is_bureau and user.district is not None:  # another district's: as missing
+        clue_service.get_clue(_p(request).uow(), clue_id=body.clue, district=user.district)
     return clue_service.confirm_violation(
         _p(request).uow(), clue_id=body.clue, kind=body.kind, facts=body.facts,
         occurred_on=body.occurred_on, instances=body.instances, actor=user.username)

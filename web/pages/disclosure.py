@@ -193,6 +193,8 @@ def confirm_clue(request: Request, clue: Annotated[str, Form()] = "",
     status = 422
     if not errors and cid is not None:
         try:
+            if user.district is not None:  # another district's clue: as missing
+                clue_service.get_clue(_p(request).uow(), clue_id=cid, district=user.district)
             out = clue_service.confirm_violation(
                 _p(request).uow(), clue_id=cid, kind=kind or None, facts=facts or None,
                 actor=user.username)

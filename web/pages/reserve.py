@@ -22,7 +22,7 @@ from ledger import service as ledger_service
 from trading.prices import base_price
 from web import approvals
 from web.api.allocation import decide_flag
-from web.auth import city_bureau, csrf_protect, require
+from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import POLLUTANTS, render
@@ -92,6 +92,7 @@ def reserve_request(request: Request, permit: Annotated[str, Form()] = "",
     status = 422
     if not errors and y is not None and qty is not None:
         try:
+            ensure_permit_access(user, permit)
             out = alloc.request_reserve(_p(request).uow(), permit=permit, pollutant=pollutant,
                                         year=y, qty_kg=qty, priority=prio, min_pct=pct,
                                         all_or_nothing=all_or_nothing == "on",
