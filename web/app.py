@@ -22,7 +22,7 @@ from web.api import supervision as supervision_api
 from web.api import trading as trading_api
 from web.api import v1
 from web.api.models import ErrorBody
-from web.auth import SAFE_METHODS, Principal, csrf_protect, require
+from web.auth import SAFE_METHODS, Principal, city_bureau, csrf_protect, require
 from web.middleware import Audit, Idempotency, RequestGuard
 from web.pages import account, analyst, bureau, compliance_pages, public, reserve, trading_pages
 from web.pages import alerts as alerts_pages
@@ -41,9 +41,13 @@ def vendor_htmx(settings: Settings) -> Path | None:
 
 def ledger_access(request: Request) -> Principal:
     """The ledger API: reads for the bureau and analysts, writes (raw transfers, freezes,
-    reconciliation) for a bureau administrator only, since they bypass the approval flow."""
+    reconciliation) for a bureau administrator only, since they bypass the approval flow.
+    The ledger holds every enterprise's accounts: it is the city bureau's, not a district
+    officer's (403)."""
     permission = "ledger:read" if request.method in SAFE_METHODS else "ledger:write"
-    return require(permission)(request)
+    user = require(permission)(request)
+    city_bureau(request)
+    return user
 
 
 @asynccontextmanager

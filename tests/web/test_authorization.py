@@ -417,6 +417,8 @@ CITY_ONLY = {
     "/bureau/standards/decisions", "/bureau/standards", "/bureau/standards/{standard_id}/apply",
     "/api/v1/penalties/missing-reports",
 }
+#: reads of the whole municipality's records: the audit log (and the ledger API, LEDGER)
+CITY_READS = {"/api/v1/audit", "/bureau/audit"}
 
 
 def _may(access: str, role: str, method: str = "GET", template: str = ""
@@ -433,7 +435,10 @@ def _may(access: str, role: str, method: str = "GET", template: str = ""
         allowed = perm in DEPT_WRITES[DEPT[role]]
     if role == "district_other" and ("{code}" in template or "{permit}" in template):
         own = True  # A's enterprise or permit: outside D02
-    if role == "district_other" and method != "GET" and template in CITY_ONLY:
+    if role == "district_other" and ((method != "GET" and template in CITY_ONLY)
+                                     or template in CITY_READS
+                                     or (template.startswith(LEDGER)
+                                         and template != "/api/v1/ledger/asset-sums")):
         allowed = False  # municipality-wide: the city bureau's (web.auth.city_bureau)
     return allowed, own
 

@@ -59,6 +59,7 @@ from web.api.models import (
     VerifyIn,
 )
 from web.auth import (
+    city_bureau,
     csrf_protect,
     current_user,
     ensure_enterprise_access,
@@ -335,7 +336,8 @@ def revoke_token(request: Request, token_id: Id,
 
 # audit -------------------------------------------------------------------------------------
 
-@router.get("/audit", tags=["bureau"], response_model=AuditPage, responses=_err(401, 403, 422))
+@router.get("/audit", tags=["bureau"], response_model=AuditPage, responses=_err(401, 403, 422),
+            dependencies=[Depends(city_bureau)])
 def audit(request: Request, actor: str | None = Query(None, max_length=40),
           action: str | None = Query(None, max_length=80), offset: Offset = 0,
           limit: Limit = 50, _user: Principal = Depends(require("audit:read"))

@@ -18,7 +18,7 @@ from kernel.pollutants import Pollutant
 from ledger import service as ledger_service
 from trading import service as trading
 from web import approvals
-from web.auth import csrf_protect, district_scope, ensure_permit_access, require
+from web.auth import city_bureau, csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
 from web.pages.render import render
@@ -179,7 +179,7 @@ def set_policy(request: Request, tx_type: Annotated[str, Form()] = "",
     return see_other("/bureau/approvals", msg=f"{tx_type}: required={required == 'true'}")
 
 
-@router.get("/bureau/audit", response_class=HTMLResponse)
+@router.get("/bureau/audit", response_class=HTMLResponse, dependencies=[Depends(city_bureau)])
 def audit_page(request: Request, actor: Annotated[str | None, Query(max_length=40)] = None,
                action: Annotated[str | None, Query(max_length=80)] = None,
                page: Annotated[int, Query(ge=1, le=100_000)] = 1,
