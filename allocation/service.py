@@ -196,7 +196,8 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
         reserves: dict[tuple[str, str], int] = {}
         #: confirmed account → [balance, credits pending, credits posted] as the batch goes
         running: dict[int, list[int]] = {}
-        consumed_of: dict[int, int] = {}  # confirmed account → kg surrendered at true-ups
+        #: (permit, pollutant, year) → kg surrendered at true-ups, read once for the batch
+        consumed_of = store.surrendered_of(holders)
         transfers: list[Transfer] = []
         out: list[RightsChange] = []
         bills: list[dict[str, object] | None] = []  # the paid-use fees, stored with the batch
@@ -226,9 +227,8 @@ def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
                         now=now)[AccountKind.RESERVE]
                 if acct not in running:
                     running[acct] = [held.balance, held.credits_pending, held.credits_posted]
-                    consumed_of[acct] = store.surrendered_kg(item.permit, pol, item.year)
                 balance, pending, credits = running[acct]
-                consumed = consumed_of[acct]
+                consumed = consumed_of.get((item.permit, pol, item.year), 0)
                 qty_kg = item.qty_kg
                 if qty_kg is None:
                     qty_kg = q.permitted_kg - balance - consumed

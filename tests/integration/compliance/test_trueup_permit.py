@@ -131,6 +131,10 @@ def test_an_exceedance_is_judged_against_the_year_whatever_is_banked(platform) -
         alloc.confirm_rights(platform.uow(), permit=permit, pollutant="SO2", year=2027,
                              actor="bureau", now=NOW)
     assert getattr(exc.value, "code", "") == "confirmation_above_cap"
+    with pytest.raises(Exception) as exc:  # the batch reads what was surrendered too
+        alloc.confirm_rights_batch(platform.uow(), items=[
+            alloc.ConfirmItem(permit, "SO2", 2027)], actor="bureau", now=NOW)
+    assert getattr(exc.value, "code", "") == "confirmation_above_cap"
     with pytest.raises(TrueUpAlreadyRun):
         compliance.true_up(platform.uow(), permit=permit, year=2027, actor="officer",
                            now=LATER)
