@@ -1,4 +1,4 @@
-"""The README's compliance walk on the demo municipality, as its users click it, in Chinese
+"""The compliance walk of docs/tour.md on the demo municipality, as its users click it, in Chinese
 and in English (SQLite and PostgreSQL): a trader files the 2025 annual report above its
 permit's 2025 permitted quantity (its rights for 2025 are not confirmed: the permit quantity
 binds anyway), the officer runs the 2025 true-up (the year and its deadline have passed),
