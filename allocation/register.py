@@ -18,10 +18,11 @@ Guarantees:
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -411,20 +412,41 @@ _PERMIT_FIELDS = ("credit_code", "enterprise_name", "industry_code", "management
                   "solid_waste")
 
 
+def _guarded(rows: Iterable[Sequence[str]], sink: list[RowError]
+             ) -> Iterator[Sequence[str]]:
+    """The rows of a reader until it finds the file malformed (`csv.Error`: a field longer
+    than the csv module's limit, a stray quote in strict mode): that is one error in `sink`
+    (field "file", code "malformed_csv", at the reader's line), never an exception."""
+    it = iter(rows)
+    n = 0
+    while True:
+        try:
+            row = next(it)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(rows, "line_num", n + 1) or n + 1
+            sink.append(RowError(line, "file", "malformed_csv", f"malformed CSV: {exc}"))
+            return
+        n += 1
+        yield row
+
+
 def parse_permit_rows(rows: Iterable[Sequence[str]], *, districts: Iterable[str]
                       ) -> Parsed:
     """Read the rows of a permit export (the first row is the header) into permits.
 
     `districts`: the known district codes. Checks that need the database (validity overlap
     with stored permits of the same site) are the service's."""
-    it = iter(rows)
+    read_errors: list[RowError] = []
+    it = _guarded(rows, read_errors)
     known = set(districts)
     errors: list[RowError] = []
     try:
         header = [h.strip().lower() for h in next(it)]
     except StopIteration:
-        return Parsed([], [RowError(1, "file", "empty", "the file has no header row")],
-                      set(), 0)
+        return Parsed([], read_errors or [RowError(1, "file", "empty",
+                                                   "the file has no header row")], set(), 0)
     index = {h: i for i, h in enumerate(header)}
     years: dict[int, int] = {}
     for i, h in enumerate(header):
@@ -623,6 +645,9 @@ def parse_permit_rows(rows: Iterable[Sequence[str]], *, districts: Iterable[str]
                     rejected.add(code)
                 rec.eia_kg[outlet.pollutant] = eia_kg
 
+    if read_errors:  # a malformed file is refused whole: nothing of it is imported
+        errors = sorted(errors + read_errors, key=lambda e: (e.line, e.field))
+        return Parsed([], errors, rejected | set(records), n)
     # one site, one permit at a time: codes of the same credit code and site sequence
     by_site: dict[str, list[PermitRecord]] = {}
     for rec in records.values():

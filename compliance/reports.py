@@ -4,7 +4,13 @@ import, and plausibility flags.
 
 Guarantees: every accepted quantity is a whole, non-negative number of kilograms, converted
 from tonnes exactly (Decimal; a tonne figure that is not a whole kg is refused, never
-rounded); every refused row is reported with its line number in the file (the header is
+rounded) and at most `MAX_LINE_KG` (10^12 kg = 10^9 t per line: far above any outlet's
+year, and small enough that the tax of a line, kg ÷ 0.8 kg per
+equivalent × at most 1,400 fen, stays below 1.8·10^15 fen, so a thousand lines still sum
+inside a signed 64-bit integer, the BigInteger of the columns); a larger figure
+(`9223372036854775808` kg, `1e25` t) is a row error naming `quantity`, never a database
+overflow; the whole numbers of a report's fields are bounded by `FIELD_MAX` (what their
+columns hold); every refused row is reported with its line number in the file (the header is
 line 1) and the field at fault; a report for a period that has not ended is refused (field
 `period`); an annual report carries every field HJ 944-2018 asks for, including the
 commitment (承诺书) that it is true, a quarterly one the subset the permit texts ask for
@@ -20,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
 from typing import Any
 
 from compliance.errors import BadReport
@@ -47,6 +53,18 @@ _INTS = ("operating_hours", "output", "capacity", "facility_normal_hours",
          "facility_abnormal_hours", "monitoring_samples", "monitoring_exceedances",
          "tax_paid_fen")
 _BOOLS = ("records_kept", "commitment")
+#: the most data rows an import reads (the workbook reader's row limit too)
+MAX_IMPORT_ROWS = 100_000
+#: the largest quantity of one report line, kg (see the module's guarantees)
+MAX_LINE_KG = 10**12
+#: the largest value of each whole-number field: hours and counts are 32-bit columns (hours
+#: are bounded by the period's hours anyway), output, capacity and tax paid 64-bit ones
+FIELD_MAX: dict[str, int] = {"operating_hours": 8784, "facility_normal_hours": 8784,
+                             "facility_abnormal_hours": 8784,
+                             "monitoring_samples": 10**7, "monitoring_exceedances": 10**7,
+                             "output": 10**15, "capacity": 10**15, "tax_paid_fen": 10**15}
+#: exact arithmetic for unit conversions: anything inexact is refused, never rounded
+_EXACT = Context(prec=60, traps=[InvalidOperation, Overflow, Inexact])
 _TRUE = {"true", "yes", "y", "1", "是", "t"}
 _FALSE = {"false", "no", "n", "0", "否", "f"}
 
@@ -112,9 +130,17 @@ def to_kg(quantity: str | int | Decimal, unit: str, fld: str = "quantity") -> in
         raise BadReport("quantity must be finite", field=fld)
     if d < 0:
         raise BadReport("quantity must not be negative", field=fld)
-    kg = d * factor
+    if d > MAX_LINE_KG / factor:
+        raise BadReport(f"quantity must be at most {MAX_LINE_KG} kg per line", field=fld)
+    if d != 0 and d.adjusted() < -6:  # below a gram: cannot be a whole number of kg
+        raise BadReport(f"{str(quantity)[:40]} {unit} is not a whole number of kg", field=fld)
+    try:
+        kg = _EXACT.multiply(d, factor)
+    except DecimalException:  # more than 60 significant digits
+        raise BadReport(f"quantity {str(quantity)[:40]}... has too many digits",
+                        field=fld) from None
     if kg != kg.to_integral_value():
-        raise BadReport(f"{quantity} {unit} is not a whole number of kg", field=fld)
+        raise BadReport(f"{str(quantity)[:40]} {unit} is not a whole number of kg", field=fld)
     return int(kg)
 
 
@@ -172,8 +198,9 @@ def _whole(v: object, name: str) -> int:
         raise BadReport(f"{name} must be a whole number, got {v!r}", field=name)
     if d < 0:
         raise BadReport(f"{name} must not be negative", field=name)
-    if d > 10**15:
-        raise BadReport(f"{name} is too large", field=name)
+    top = FIELD_MAX.get(name, 10**15)
+    if d > top:
+        raise BadReport(f"{name} must be at most {top}", field=name)
     return int(d)
 
 
@@ -435,8 +462,9 @@ def parse_csv(text: str, reg: Registry, params: ReportParameters | None = None) 
     report-level columns of `DETAIL_COLUMNS`, one value per report: on its first row, or
     repeated alike on every row).
 
-    Malformed CSV (for example a bare carriage return inside a field) is reported as a row
-    error at the line where the reader stopped, never raised."""
+    Malformed CSV (for example a bare carriage return inside a field, or a field longer
+    than the csv module's limit) is reported as a row error at the line where the reader
+    stopped, never raised; more than `MAX_IMPORT_ROWS` data rows is one error."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         first = next(reader, None)
@@ -453,6 +481,9 @@ def parse_csv(text: str, reg: Registry, params: ReportParameters | None = None) 
             i = reader.line_num
             if not any(cell.strip() for cell in raw):
                 continue
+            if len(rows) + len(extra) >= MAX_IMPORT_ROWS:
+                return Validation(errors=[RowError(i, None, f"more than {MAX_IMPORT_ROWS} "
+                                                   "rows: split the file")])
             if len(raw) > len(header):
                 extra.append(RowError(i, None, "more cells than header columns"))
                 continue

@@ -1,19 +1,15 @@
 """Environmental statistics export (pure): "one enterprise, one scope, one data set" — the
-CSV carries the execution-report figures as stored, in kg, with no re-keying."""
+CSV carries the execution-report figures as stored, in kg, with no re-keying. Written by the
+one export writer (`kernel.csvout`): a text cell a spreadsheet would run is made inert."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
+
+from kernel import csvout
 
 HEADER = ("enterprise", "permit", "year", "period", "outlet", "pollutant", "actual_kg")
 
 
 def statistics_csv(rows: Iterable[tuple[str, str, int, str, str, str, int]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(HEADER)
-    for r in sorted(rows):
-        w.writerow(r)
-    return buf.getvalue()
+    return csvout.to_text(HEADER, sorted(rows))

@@ -1,38 +1,26 @@
-"""CSV statements for enterprises. Cells that a spreadsheet would run as a formula are
-prefixed with a quote, so text fields stay inert in Excel as well as in HTML."""
+"""CSV statements for enterprises, written by the one export writer (`kernel.csvout`): a text
+cell that a spreadsheet would run as a formula is prefixed with an apostrophe, so text fields
+stay inert in Excel as well as in HTML; numbers (ints) stay numbers. Yuan amounts are
+display strings ("3,050.00", always positive on a trade)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi.responses import Response
 
+from kernel import csvout
 from kernel.quantities import yuan
-
-
-def _cell(v: Any) -> str:
-    s = "" if v is None else str(v)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(s) else s
-
-
-def _number(s: str) -> bool:
-    try:
-        float(s.replace(",", ""))
-    except ValueError:
-        return False
-    return True
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
                  ) -> Response:
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvout.writer(buf, lineterminator="\r\n")
     w.writerow(header)
-    for r in rows:
-        w.writerow([_cell(v) for v in r])
+    w.writerows(rows)
     # BOM: Excel opens UTF-8 Chinese text correctly
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -210,3 +210,132 @@ def test_bureau_sees_missing_reports(browser, spine, outlets) -> None:  # type: 
     assert '<b id="missing-total">10</b>' in page.text and spine["A"] in page.text
     assert browser("trader_a").get("/bureau/reports/missing").status_code == 403
     assert officer.get("/bureau/reports/missing?on=nonsense").status_code == 422
+
+
+# -- issue 19: spreadsheet bombs and unbounded quantities ----------------------------------
+def _bomb(rows: list[list[object]], *, far_cell: bool = False) -> bytes:
+    """An .xlsx written by hand (as an attacker would, with zipfile): the sheet's
+    `dimension` claims 16,384 columns × 100,001 rows; the cells are `rows` (inline strings
+    and numbers), optionally with one more value at XFD100001."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    from openpyxl.utils import get_column_letter
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    body = []
+    for r, row in enumerate(rows, start=1):
+        cs = []
+        for c, v in enumerate(row, start=1):
+            ref = f"{get_column_letter(c)}{r}"
+            cs.append(f'<c r="{ref}"><v>{v}</v></c>' if isinstance(v, int) else
+                      f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(v))}</t></is></c>')
+        body.append(f'<row r="{r}">{"".join(cs)}</row>')
+    if far_cell:
+        body.append('<row r="100001"><c r="XFD100001"><v>1</v></c></row>')
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.'
+                               'openxmlformats.org/package/2006/content-types"/>',
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship '
+                       f'Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+                       "</Relationships>",
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{ns}" xmlns:r="{rel}">'
+                           '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets>'
+                           "</workbook>",
+        "xl/_rels/workbook.xml.rels":
+            f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+            f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml":
+            f'<?xml version="1.0"?><worksheet xmlns="{ns}"><dimension ref="A1:XFD100001"/>'
+            f'<sheetData>{"".join(body)}</sheetData></worksheet>'}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def test_a_workbook_bomb_is_read_ignoring_its_dimension(client, auth, browser, spine,  # type: ignore[no-untyped-def]
+                                                        outlets) -> None:
+    """A 1.5 KB sheet that claims 16,384 × 100,001 cells (87 s of CPU through openpyxl) is
+    read as the few cells it holds; one with a value far out is refused with a 422
+    `bad_workbook`. How fast: bench/bench_xlsx.py (never a timed assertion)."""
+    pa, ta = spine["A"], auth("trader_a")
+    small = _bomb([[*HEADER_CELLS], [pa, 2026, "Q1", "DA001", "SO2", 1500, "kg",
+                                     *cells("Q1")]])
+    assert len(_bomb([["permit"]])) < 1600
+    r = client.post("/api/v1/compliance/reports/import-xlsx", headers=ta,
+                    json={"xlsx_base64": base64.b64encode(small).decode()})
+    assert r.status_code == 201, r.text
+    assert [ln["actual_kg"] for ln in r.json()["reports"][0]["lines"]] == [1500]
+    far = _bomb([[*HEADER_CELLS], [pa, 2026, "Q2", "DA001", "SO2", 1, "kg", *cells("Q2")]],
+                far_cell=True)
+    r = client.post("/api/v1/compliance/reports/import-xlsx", headers=ta,
+                    json={"xlsx_base64": base64.b64encode(far).decode()})
+    assert r.status_code == 422 and r.json()["error"] == "bad_workbook", r.text
+    assert r.json()["field"] == "file" and "row 100000" in r.json()["detail"]
+    b = browser("trader_a")
+    r = _upload(b, A, "bomb.xlsx", far)
+    assert r.status_code == 422 and "bad_workbook" in r.text
+    assert "无法读取该文件" in r.text  # the page says it in Chinese
+    r = _upload(b, A, "bomb.xlsx", _bomb([[*HEADER_CELLS], [pa, 2026, "Q3", "DA001", "SO2",
+                                                            2500, "kg", *cells("Q3")]]))
+    assert r.status_code == 303
+    assert "2,500 kg" in b.get(f"/enterprises/{A}/reports").text
+
+
+BIG = "9223372036854775808"  # 2^63: one past a signed 64-bit integer
+
+
+def test_report_quantities_are_bounded(platform, client, auth, browser, spine, outlets  # type: ignore[no-untyped-def]
+                                       ) -> None:
+    """Integers past 64 bits answered 500 on PostgreSQL and 9.22e18 kg was stored: a line
+    holds at most 10^12 kg (compliance.reports.MAX_LINE_KG), refused as a row error naming
+    `quantity` on every path (JSON, CSV, Excel, page upload)."""
+    pa, ta, officer = spine["A"], auth("trader_a"), auth("officer")
+    body = {"permit": pa, "year": 2026, "period": "Q1", "facility_abnormal_hours": 0,
+            "monitoring_samples": 13, "monitoring_exceedances": 0}
+    for qty, unit in ((BIG, "kg"), ("1e25", "t"), ("9220000000000000000", "kg"),
+                      ("1000000001", "t")):
+        r = client.post("/api/v1/compliance/reports", headers=ta,
+                        json=body | {"lines": [{"outlet": "DA001", "pollutant": "SO2",
+                                                "quantity": qty, "unit": unit}]})
+        assert r.status_code == 422, (qty, r.text)
+        assert r.json()["field"] == "lines[0].quantity" and "at most" in r.json()["detail"]
+    # a count bigger than its 32-bit column (was a 500 on PostgreSQL)
+    r = client.post("/api/v1/compliance/reports", headers=ta, json=body | {
+        "monitoring_samples": 10**15, "lines": [{"outlet": "DA001", "pollutant": "SO2",
+                                                 "quantity": "1", "unit": "kg"}]})
+    assert r.status_code == 422 and r.json()["field"] == "monitoring_samples", r.text
+    # the largest line is stored whole, and the tax return over it is computed (no overflow)
+    r = client.post("/api/v1/compliance/reports", headers=ta, json=body | {
+        "lines": [{"outlet": "DA001", "pollutant": "SO2", "quantity": "1000000000",
+                   "unit": "t"}]})
+    assert r.status_code == 201, r.text
+    assert r.json()["lines"][0]["actual_kg"] == 10**12
+    r = client.get(f"/api/v1/compliance/enterprises/{A}/tax-return?year=2026&quarter=1",
+                   headers=officer)
+    assert r.status_code == 200, r.text
+    # CSV and Excel imports: a row error at the line, naming the field; nothing stored
+    csv_text = (",".join(HEADER_CELLS) + "\n"
+                + ",".join(str(c) for c in [pa, 2026, "Q2", "DA001", "SO2", BIG, "kg",
+                                            *cells("Q2")]) + "\n"
+                + ",".join(str(c) for c in [pa, 2026, "Q2", "DA001", "NOx", "1e25", "t"]))
+    r = client.post("/api/v1/compliance/reports/import", headers=ta, json={"csv": csv_text})
+    assert r.status_code == 422, r.text
+    assert [(e["line"], e["field"]) for e in r.json()["errors"]] == [(2, "quantity"),
+                                                                     (3, "quantity")]
+    sheet = _xlsx([HEADER, [pa, 2026, "Q2", "DA001", "SO2", int(BIG), "kg", *cells("Q2")],
+                   [pa, 2026, "Q2", "DA001", "NOx", 1e25, "t"]])
+    r = client.post("/api/v1/compliance/reports/import-xlsx", headers=ta,
+                    json={"xlsx_base64": base64.b64encode(sheet).decode()})
+    assert r.status_code == 422, r.text
+    assert [(e["line"], e["field"]) for e in r.json()["errors"]] == [(2, "quantity"),
+                                                                     (3, "quantity")]
+    r = _upload(browser("trader_a"), A, "big.csv", csv_text.encode())
+    assert r.status_code == 422 and 'id="row-errors"' in r.text
+    stored = compliance.reports_of(platform.uow(), enterprise=A)["items"]
+    assert [(x["period"], [ln["actual_kg"] for ln in x["lines"]]) for x in stored] == [
+        ("Q1", [10**12])]

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from allocation import service as alloc
 from compliance import disclosure_service as disclosure
 from compliance import service as compliance
-from compliance.errors import ImportRejected
+from compliance.errors import BadWorkbook, ImportRejected
 from compliance.report_parameters import OUTPUT_UNITS
 from compliance.reports import DETAIL_COLUMNS, PERIODS
 from compliance.workbook import upload_text
@@ -32,9 +32,10 @@ from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
+from web.i18n import translator
 from web.pages import forms
-from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
+from web.pages.base import _p, audit, see_other
+from web.pages.render import lang_of, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Reader = Depends(require("enterprise:read"))
@@ -176,6 +177,12 @@ def submit(request: Request, code: str, permit: F = "", year: F = "", period: F 
     return _page(request, code, status, form=form, fe=errors)
 
 
+#: what the page says when compliance.workbook refuses a file (web/i18n_workbook.py)
+UNREADABLE = ("The file cannot be read: it is not a readable CSV or Excel workbook, or it "
+              "exceeds the reader's limits (100,000 rows, 256 columns, 1,000,000 cells, 64 MB "
+              "unpacked per part, 10 seconds).")
+
+
 @router.post("/enterprises/{code}/reports/import", response_model=None)
 def upload(request: Request, code: str, file: Annotated[UploadFile | None, File()] = None,
            partial: Annotated[str, Form()] = "",
@@ -198,6 +205,10 @@ def upload(request: Request, code: str, file: Annotated[UploadFile | None, File(
         return _page(request, code, 422, upload_fe=errors,
                      result={"rejected": True, "errors": exc.details.get("errors", []),
                              "stored_reports": 0, "stored_lines": 0})
+    except BadWorkbook as exc:  # refused by the reader's limits or unreadable
+        _ = translator(lang_of(request))
+        errors.add("file", f"{_(UNREADABLE)} ({exc.code}: {exc.message})")
+        return _page(request, code, status_of(exc), upload_fe=errors)
     except DomainError as exc:
         errors.add("file", f"{exc.code}: {exc.message}")
         return _page(request, code, status_of(exc), upload_fe=errors)
