@@ -28,7 +28,7 @@ from compliance.alert_tables import (
     EmergencyPlanRow,
 )
 from compliance.alerts import Measure, Plan
-from compliance.supervision_tables import MonitoringDailyRow
+from compliance.supervision_tables import EFFECTIVE_DAILY, MonitoringDailyRow
 from kernel.pollutants import Pollutant
 
 CHUNK = 500
@@ -192,7 +192,8 @@ class AlertStore:
         out: dict[tuple[str, str, date], int] = {}
         for chunk in _chunks(sorted(permits)):
             q = (select(M.permit, M.pollutant, M.day, func.sum(M.emitted_g))
-                 .where(M.permit.in_(chunk), M.day >= first_day, M.day <= last_day)
+                 .where(M.permit.in_(chunk), M.day >= first_day, M.day <= last_day,
+                        *EFFECTIVE_DAILY)  # neither voided nor superseded
                  .group_by(M.permit, M.pollutant, M.day))
             for permit, pollutant, day, g in self.s.execute(q):
                 out[(permit, pollutant, day)] = int(g or 0)

@@ -75,6 +75,30 @@ class BadMonitoringQuery(InvalidInput):
     code = "bad_monitoring_query"
 
 
+class MonitoringImportTooLarge(InvalidInput):
+    """A monitoring import has more bytes or rows than the importer's role may send in one
+    request (`details`: `limit`, `rows` or `bytes`)."""
+
+    code = "monitoring_import_too_large"
+
+
+class MonitoringSourceNotAllowed(Forbidden):
+    """The importer may not claim this source (a trader's import is always `enterprise`; the
+    bureau's `bureau` or `automatic`)."""
+
+    code = "monitoring_source_not_allowed"
+
+
+class MonitoringImportNotFound(NotFound):
+    code = "monitoring_import_not_found"
+
+
+class MonitoringImportVoided(Conflict):
+    """The import was voided already (voiding is recorded once, never undone)."""
+
+    code = "monitoring_import_voided"
+
+
 # --- alerts and problem clues: errors below this line
 
 class ClueUnknownPermit(InvalidInput):

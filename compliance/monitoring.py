@@ -28,16 +28,33 @@ Validation (row by row, with the line number in the file; the header is line 1; 
 fault of a row is reported): more cells than header columns, a missing permit, outlet or
 hour, a malformed hour, a number that is not a finite non-negative number, an unknown permit
 or outlet, a reading in a column of the other medium, a duplicate hour of an outlet in the
-file ("duplicate of line N"), and a day already imported for the outlet (duplicate period).
+file ("duplicate of line N"), a day already imported for the outlet (duplicate period: by
+the same authority, see `compliance.supervision_service`), an hour before 1990, an hour that
+has not ended by the registry's `not_after` (now, CST), an hour outside the validity of its
+permit, and absurd magnitudes: a flow above `MAX_FLOW`, a concentration above `MAX_CONC`,
+power above `MAX_POWER_KWH`, or an hour's mass (concentration × flow) above `MAX_HOUR_G`.
+The bounds are checked on the float readings before anything is cast to an integer: a day
+of one outlet and pollutant is then at most 24 × `MAX_HOUR_G` grams, so a year of many
+thousands of outlets still sums within a 64-bit integer.
 Blank lines are skipped. A field containing a line break makes the file malformed (line
 numbers could not be trusted). Permit, outlet and hour are trimmed of spaces; numbers are
 not (" 12" is not a number). Errors are counted in full; at most `MAX_ERRORS` are listed.
 
-How (memory). One lazy polars plan, collected by the streaming engine: the CSV is scanned as
-text in chunks, cast (permit and outlet become categoricals, hours datetimes, readings
-float64), every check becomes a small integer fault code per row (messages are built only
-for the rows shown), joined with the registry, sorted by outlet and hour for the in-file
-duplicates. Measured (bench/bench_monitoring.py): 8.76 million rows in well under 2 GB.
+How (memory). One lazy polars plan, collected by the streaming engine: the CSV is scanned in
+chunks, cast (permit and outlet become categoricals, hours datetimes, readings float64),
+every check becomes a small integer fault code per row (messages are built only for the rows
+shown), joined with the registry, sorted by outlet and hour for the in-file duplicates.
+
+Typed fast path: the readings are parsed as float64 by the CSV reader itself (the keys stay
+text), so no text copy of the numeric columns is ever built. The CSV reader and the text
+cast accept the same numbers except that the reader skips leading blanks (" 12"), so the
+fast path is taken only for a file without quotes and without a field starting with a blank
+or a tab; otherwise the whole file takes the text path (every column scanned as text, then
+cast). When a reading fails to parse, the fast path falls back row by row: the file is
+read again leniently (unparsable readings null) and a streamed text scan, which keeps only
+the rows with an unparsable reading, marks those rows "is not a number" on the first such
+column, exactly as the text path would. Measured (bench/bench_monitoring.py): 8.76 million
+rows under 1.5 GB.
 
 Emissions. Per hour and pollutant: air `g = C[mg/Nm3] × Q[Nm3/h] × 1 h × 1e-3` (i.e. kg =
 C × Q × 1e-6), water `g = C[mg/L] × Q[m3/h] × 1 h` (kg = C × Q × 1e-3). An hour counts when
@@ -56,16 +73,25 @@ an outlet is a duplicate period, whatever hours it had.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
+
+# Polars allocates through its own jemalloc, which by default keeps freed pages for seconds:
+# the columns this module frees one by one (hourly rows turned into numpy arrays, text
+# turned into numbers) would still count in the resident set while the next arrays are
+# made. Returning them at once keeps an 8.76 M-row import under 1.5 GB (bench/
+# bench_monitoring.py: about 1.7 GB otherwise). Read by jemalloc when polars loads, so set
+# before the import; a value set by the operator wins.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+import polars as pl  # noqa: E402
 
 from compliance.reports import RowError
 from compliance.screening import DailySeries, HourlySeries
@@ -106,6 +132,13 @@ SUBSTITUTION: dict[str, dict[str, object]] = {
                     "source": "HJ 75-2017 (verify); water: HJ 356-2019 not applied (verify)",
                     "verify": True},
 }
+#: magnitude bounds (far above any real outlet: the largest flue-gas flows are ~1e7 Nm3/h)
+MAX_FLOW = 1e8  # Nm3/h or m3/h
+MAX_CONC = 1e6  # mg/Nm3 or mg/L (1e6 mg/L is pure substance)
+MAX_POWER_KWH = 1e9  # kWh in one hour
+MAX_HOUR_G = 1e11  # grams of one pollutant from one outlet in one hour (100 t)
+#: no monitoring hour before this (the registry's permits start later anyway)
+EARLIEST_HOUR = datetime(1990, 1, 1)
 _EXTRA = "__extra"
 _HOUR_FORMAT = "%Y-%m-%d %H:%M"
 MEDIUM = pl.Enum(["air", "water"])
@@ -233,6 +266,9 @@ F_NUMBER = 10  # + 4 × column: 0 not a number, 1 not finite, 2 negative, 3 othe
 F_UNKNOWN_PERMIT, F_UNKNOWN_OUTLET, F_DUPLICATE, F_IMPORTED = 100, 101, 102, 103
 F_STATUS, F_O2_RANGE, F_REF_RANGE, F_REF_MISMATCH, F_NO_REF, F_NO_O2 = 9, 104, 105, 106, 107, 108
 F_CORR = 120  # + 2 × corrected column: 0 disagrees with the formula, 1 without a measured value
+F_FUTURE, F_VALIDITY, F_EARLY = 109, 110, 111
+F_TOO_LARGE = 160  # + numeric column: above its bound
+F_MASS = 200  # + pollutant: concentration × flow above MAX_HOUR_G
 
 
 @dataclass(frozen=True)
@@ -246,6 +282,11 @@ class Registry:
     #: in % (None: the sector needs one the table cannot give, so rows must carry
     #: `o2_ref_pct`); an outlet not listed needs no correction
     reference_o2: Mapping[tuple[str, str], Decimal | None] = field(default_factory=dict)
+    #: the last instant data may describe (naive CST wall clock): an hour must have ended
+    #: by then; None: no bound
+    not_after: datetime | None = None
+    #: permit -> (first, last) day of its validity; a permit not listed is not checked
+    validity: Mapping[str, tuple[date, date]] = field(default_factory=dict)
 
 
 @dataclass
@@ -279,9 +320,12 @@ def keys_of(v: Validation) -> list[tuple[str, str]]:
     """The distinct (permit, outlet) pairs of the valid rows."""
     if v.frame.height == 0:
         return []
-    # unique on the categorical columns first: casting 8.76 M rows to text would cost ~0.5 GB
-    u = v.frame.select("permit", "outlet").unique()
-    return sorted((str(p), str(o)) for p, o in u.iter_rows())
+    # the rows are grouped by outlet: the first row of each run names it (a unique over
+    # 8.76 M rows would build a hash table of them, ~0.1 GB)
+    new = ((pl.col("permit") != pl.col("permit").shift(1))
+           | (pl.col("outlet") != pl.col("outlet").shift(1))).fill_null(True)
+    u = v.frame.filter(new).select("permit", "outlet")
+    return sorted({(str(p), str(o)) for p, o in u.iter_rows()})
 
 
 def medium_of(pollutant: str) -> str:
@@ -300,17 +344,33 @@ def _first_line(source: bytes | Path) -> bytes:
     return source if nl < 0 else source[: nl + 1]
 
 
-def _has_quote(source: bytes | Path) -> bool:
+_PADDED = (b", ", b",\t", b"\n ", b"\n\t")
+
+
+def _scan_bytes(source: bytes | Path) -> tuple[bool, bool]:
+    """Whether the data has a quote, and whether a field starts with a blank or a tab
+    (either keeps the file off the typed fast path)."""
     if isinstance(source, bytes):
-        return b'"' in source
+        return b'"' in source, any(p in source for p in _PADDED)
+    quoted = padded = False
+    tail = b""
     with source.open("rb") as fh:  # buffered: a mapping would count the file in RSS
-        return any(b'"' in block for block in iter(lambda: fh.read(1 << 22), b""))
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            quoted = quoted or b'"' in block
+            joined = tail + block
+            padded = padded or any(p in joined for p in _PADDED)
+            tail = block[-1:]
+            if quoted and padded:
+                break
+    return quoted, padded
 
 
-def load(source: bytes | str | Path, registry: Registry) -> Validation:
+def load(source: bytes | str | Path, registry: Registry, *, typed: bool = True
+         ) -> Validation:
     """Read a monitoring CSV (bytes, text or a file path) and validate every row: one lazy
     polars plan (streaming CSV scan, casts, checks as fault codes, registry join, sort,
-    duplicate hours), then the days already imported, then messages for the shown errors."""
+    duplicate hours), then the days already imported, then messages for the shown errors.
+    `typed=False` forces the text path (the fast path gives the same result)."""
     if isinstance(source, str):
         source = source.encode("utf-8")
     if isinstance(source, Path) and (not source.exists() or source.stat().st_size == 0):
@@ -330,16 +390,18 @@ def load(source: bytes | str | Path, registry: Registry) -> Validation:
         header = parse_header(text.split(","))
     except HeaderError as exc:
         return _failed(RowError(1, exc.field, exc.detail))
-    names = [c.name for c in header.columns]
     numeric = list(header.numeric)
-    schema = {n: pl.String for n in names} | {_EXTRA: pl.String}
-    quoted = _has_quote(source)
+    quoted, padded = _scan_bytes(source)
     try:
-        lf = pl.scan_csv(io.BytesIO(source) if isinstance(source, bytes) else source,
-                         has_header=False, skip_lines=1, schema=schema,
-                         truncate_ragged_lines=True, quote_char='"' if quoted else None,
-                         encoding="utf8-lossy", missing_columns="insert")
-        frame = _plan(lf, header, registry, quoted).collect(engine="streaming")
+        if quoted or padded or not typed:
+            frame = _collect(source, header, registry, quoted, typed=False)
+        else:
+            try:
+                frame = _collect(source, header, registry, quoted, typed=True)
+            except pl.exceptions.ComputeError:
+                # a reading failed to parse: read leniently, mark the rows it failed in
+                bad = _bad_numbers(source, header)
+                frame = _collect(source, header, registry, quoted, typed=True, bad=bad)
     except (pl.exceptions.PolarsError, OSError) as exc:
         return _failed(RowError(1, None, f"malformed CSV: {str(exc).splitlines()[0]}"))
     if quoted and frame.height and frame.select(pl.col("__broken").any()).item():
@@ -368,16 +430,52 @@ def load(source: bytes | str | Path, registry: Registry) -> Validation:
         frame = frame.filter(pl.col("fault") == 0)
     frame = frame.drop("fault", "__first", *(["__broken"] if quoted else []))
     shown = bad.sort("line").head(MAX_ERRORS)
-    errors = [_message(r, numeric) for r in shown.iter_rows(named=True)]
+    errors = [_message(r, numeric, registry) for r in shown.iter_rows(named=True)]
     return Validation(header, frame, errors, bad.height, rows)
 
 
-def _plan(lf: pl.LazyFrame, header: Header, registry: Registry, quoted: bool
-          ) -> pl.LazyFrame:
+def _scan(source: bytes | Path, header: Header, quoted: bool, *, typed: bool,
+          lenient: bool = False) -> pl.LazyFrame:
+    """The CSV as a lazy frame (header skipped): every column as text, or (`typed`) the
+    readings as float64, unparsable ones null with `lenient` (else an error)."""
+    num = pl.Float64 if typed else pl.String
+    schema = {c.name: (num if c in header.numeric else pl.String) for c in header.columns}
+    return pl.scan_csv(io.BytesIO(source) if isinstance(source, bytes) else source,
+                       has_header=False, skip_lines=1, schema=schema | {_EXTRA: pl.String},
+                       truncate_ragged_lines=True, quote_char='"' if quoted else None,
+                       encoding="utf8-lossy", missing_columns="insert",
+                       ignore_errors=lenient)
+
+
+def _collect(source: bytes | Path, header: Header, registry: Registry, quoted: bool, *,
+             typed: bool, bad: pl.DataFrame | None = None) -> pl.DataFrame:
+    lf = _scan(source, header, quoted, typed=typed, lenient=bad is not None)
+    return _duplicates(_plan(lf, header, registry, quoted, bad).collect(engine="streaming"))
+
+
+def _bad_numbers(source: bytes | Path, header: Header) -> pl.DataFrame:
+    """The rows (line, index of the first numeric column) with a reading the text path
+    calls "not a number": a streamed text scan that keeps only those rows."""
+    lf = _scan(source, header, False, typed=False).with_row_index("line", offset=2)
+    expr: Any = pl
+    for i, c in enumerate(header.numeric):
+        cell = pl.col(c.name)
+        expr = expr.when(cell.is_not_null() & cell.cast(pl.Float64, strict=False).is_null()
+                         ).then(pl.lit(i, pl.Int16))
+    first = expr.otherwise(pl.lit(None, pl.Int16)).alias("__badnum")
+    return (lf.select("line", first).filter(pl.col("__badnum").is_not_null())
+            .collect(engine="streaming"))
+
+
+def _plan(lf: pl.LazyFrame, header: Header, registry: Registry, quoted: bool,
+          bad: pl.DataFrame | None = None) -> pl.LazyFrame:
     names = [c.name for c in header.columns]
     numeric = list(header.numeric)
     lf = lf.with_row_index("line", offset=2)
     blank = pl.all_horizontal([pl.col(n).is_null() for n in [*names, _EXTRA]])
+    if bad is not None:  # lenient typed scan: a row whose readings failed is not blank
+        lf = lf.join(bad.lazy(), on="line", how="left", maintain_order="left")
+        blank = blank & pl.col("__badnum").is_null()
     lf = lf.filter(~blank)
     keys = {k: pl.col(k).str.strip_chars() for k in REQUIRED}
     lf = lf.with_columns(pl.when(x.str.len_bytes() == 0).then(None).otherwise(x).alias(k)
@@ -393,12 +491,25 @@ def _plan(lf: pl.LazyFrame, header: Header, registry: Registry, quoted: bool
         (pl.col("outlet").str.len_bytes() > 20, F_LONG_OUTLET),
         (pl.col("__h").is_null(), F_BAD_HOUR),
         (pl.col("__h").dt.minute() != 0, F_NOT_ON_HOUR),
+        (pl.col("__h") < EARLIEST_HOUR, F_EARLY),
     ]
+    if registry.not_after is not None:
+        conds.append((pl.col("__h") + timedelta(hours=1) > registry.not_after, F_FUTURE))
     for i, c in enumerate(numeric):
         v = pl.col("__" + c.name)
-        conds += [(pl.col(c.name).is_not_null() & v.is_null(), F_NUMBER + 4 * i),
+        unparsed = (pl.col("__badnum") == i) if bad is not None else pl.lit(False)
+        conds += [((pl.col(c.name).is_not_null() & v.is_null()) | unparsed, F_NUMBER + 4 * i),
                   (~v.is_finite(), F_NUMBER + 4 * i + 1),
                   (v < 0, F_NUMBER + 4 * i + 2)]
+    for i, c in enumerate(numeric):
+        bound = _bound(c)
+        if bound is not None:
+            conds.append((pl.col("__" + c.name) > bound, F_TOO_LARGE + i))
+    for j, p in enumerate(header.pollutants):
+        medium = Pollutant(p).medium
+        flow = "__flow_nm3_h" if medium == "air" else "__flow_m3_h"
+        conds.append((pl.col("__" + p) * pl.col(flow) * GRAMS_FACTOR[medium] > MAX_HOUR_G,
+                      F_MASS + j))
     extra = []
     if quoted:
         extra.append(pl.any_horizontal([pl.col(n).str.contains("\n", literal=True)
@@ -424,11 +535,11 @@ def _plan(lf: pl.LazyFrame, header: Header, registry: Registry, quoted: bool
                    *(["__status"] if header.has("status") else []),
                    *(["__broken"] if quoted else []))
     # the registry: unknown permits and outlets, readings in the other medium's columns
-    refs = registry.reference_o2
-    reg = pl.DataFrame([(p, o, m, _ref_value(refs, (p, o)))
+    refs, valid = registry.reference_o2, registry.validity
+    reg = pl.DataFrame([(p, o, m, _ref_value(refs, (p, o)), *valid.get(p, (None, None)))
                         for (p, o), m in registry.outlets.items()],
                        schema={"permit": pl.String, "outlet": pl.String, "medium": MEDIUM,
-                               "__ref_reg": pl.Float64},
+                               "__ref_reg": pl.Float64, "__vf": pl.Date, "__vt": pl.Date},
                        orient="row").with_columns(pl.col("permit").cast(pl.Categorical),
                                                   pl.col("outlet").cast(pl.Categorical))
     known = reg.select("permit").unique().with_columns(pl.lit(True).alias("__known"))
@@ -438,13 +549,16 @@ def _plan(lf: pl.LazyFrame, header: Header, registry: Registry, quoted: bool
         (pl.col("fault") != 0, -1),
         (pl.col("__known").is_null(), F_UNKNOWN_PERMIT),
         (pl.col("medium").is_null(), F_UNKNOWN_OUTLET),
+        ((pl.col("hour").dt.date() < pl.col("__vf"))
+         | (pl.col("hour").dt.date() > pl.col("__vt")), F_VALIDITY),
     ]
     for i, c in enumerate(numeric):
         if c.medium is not None:
             conds2.append(((pl.col("medium") != c.medium) & pl.col(c.name).is_not_null(),
                            F_NUMBER + 4 * i + 3))
     conds2 += _o2_faults(header)
-    lf = lf.with_columns(_first_fault(conds2, keep="fault").alias("fault")).drop("__known")
+    lf = lf.with_columns(_first_fault(conds2, keep="fault").alias("fault")).drop(
+        "__known", "__vf", "__vt")
     # the reference O2 each row refers to (the file's, else the sector's); the readings of
     # invalid hours and stopped hours are not readings (substituted, respectively none)
     ref = (pl.col("o2_ref_pct").fill_null(pl.col("__ref_reg")) if header.has("o2_ref_pct")
@@ -455,17 +569,48 @@ def _plan(lf: pl.LazyFrame, header: Header, registry: Registry, quoted: bool
             pl.col("__status").alias("status"),
             *[pl.when(pl.col("__status") != 0).then(None).otherwise(pl.col(c.name))
               .alias(c.name) for c in numeric if c.kind != "power"]).drop("__status")
-    # duplicate hours: valid rows first within a key, the lowest line stays valid
-    lf = lf.sort(["permit", "outlet", "hour", "fault", "line"], nulls_last=True)
+    return lf
+
+
+def _in_order(frame: pl.DataFrame) -> bool:
+    """Whether the rows are already grouped by outlet (each outlet in one run) with hours
+    strictly increasing within each run: then no hour repeats and no sort is needed (the
+    usual file: a sort would hold a second copy of every row)."""
+    if frame.height < 2:
+        return True
+    same_key = ((pl.col("permit") == pl.col("permit").shift(1))
+                & (pl.col("outlet") == pl.col("outlet").shift(1))).fill_null(False)
+    back = frame.select((same_key & ~(pl.col("hour") > pl.col("hour").shift(1))
+                         .fill_null(False)).any()).item()
+    if back:
+        return False
+    # each outlet in one run: the first rows of the runs (one per run) name distinct keys
+    firsts = frame.filter(~same_key).select("permit", "outlet")
+    return not firsts.is_duplicated().any()
+
+
+def _duplicates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Order rows by outlet and hour and mark repeated hours: valid rows first within a
+    key, the lowest line stays valid; `__first` is the line a duplicate repeats. A file
+    already in order is left as it is (`_in_order`)."""
+    if _in_order(frame):
+        return frame.with_columns(pl.col("line").alias("__first"))
+    frame = frame.sort(["permit", "outlet", "hour", "fault", "line"], nulls_last=True)
     same = ((pl.col("permit") == pl.col("permit").shift(1))
             & (pl.col("outlet") == pl.col("outlet").shift(1))
             & (pl.col("hour") == pl.col("hour").shift(1))).fill_null(False)
-    lf = lf.with_columns(pl.when(~same).then(pl.col("line")).forward_fill().alias("__first"),
-                         (same & (pl.col("fault").shift(1) == 0)).fill_null(False)
-                         .alias("__dup"))
-    return lf.with_columns(
+    frame = frame.with_columns(
+        pl.when(~same).then(pl.col("line")).forward_fill().alias("__first"),
+        (same & (pl.col("fault").shift(1) == 0)).fill_null(False).alias("__dup"))
+    return frame.with_columns(
         pl.when((pl.col("fault") == 0) & pl.col("__dup")).then(pl.lit(F_DUPLICATE, pl.UInt8))
         .otherwise(pl.col("fault")).alias("fault")).drop("__dup")
+
+
+def _bound(c: Column) -> float | None:
+    """The largest plausible value of a numeric column (O2 has its own range check)."""
+    return {"flow": MAX_FLOW, "conc": MAX_CONC, "corr": MAX_CONC,
+            "power": MAX_POWER_KWH}.get(c.kind)
 
 
 def _ref_value(refs: Mapping[tuple[str, str], Decimal | None], key: tuple[str, str]
@@ -522,9 +667,28 @@ def _first_fault(conds: list[tuple[pl.Expr, int]], keep: str | None = None) -> p
     return expr.otherwise(pl.lit(0, pl.UInt8)).cast(pl.UInt8)  # type: ignore[no-any-return]
 
 
-def _message(r: Mapping[str, Any], numeric: list[Column]) -> RowError:
+def _message(r: Mapping[str, Any], numeric: list[Column], registry: Registry | None = None
+             ) -> RowError:
     code, line = int(r["fault"]), int(r["line"])
     permit, outlet, hour = r.get("permit"), r.get("outlet"), r.get("hour")
+    if code >= F_MASS:
+        p = [c for c in numeric if c.kind == "conc"][code - F_MASS]
+        return RowError(line, p.header, f"concentration × flow exceeds {MAX_HOUR_G:.0e} g "
+                                        f"in one hour: not a plausible reading")
+    if code >= F_TOO_LARGE:
+        col = numeric[code - F_TOO_LARGE]
+        return RowError(line, col.header, f"must be at most {_bound(col):.0e}: not a "
+                                          f"plausible reading")
+    if code == F_VALIDITY:
+        vf, vt = (registry.validity.get(str(permit), (None, None)) if registry
+                  else (None, None))
+        return RowError(line, "hour", f"{hour.date() if hour else ''} is outside the validity "
+                                      f"of permit {permit} ({vf} to {vt})")
+    if code == F_FUTURE:
+        return RowError(line, "hour", f"{hour} has not ended yet (CST): no data from the "
+                                      f"future")
+    if code == F_EARLY:
+        return RowError(line, "hour", f"hour must be {EARLIEST_HOUR.date()} or later")
     fixed = {
         F_EXTRA: (None, "more cells than header columns"),
         F_NO_PERMIT: ("permit", "missing value"), F_NO_OUTLET: ("outlet", "missing value"),
@@ -597,7 +761,7 @@ def daily(v: Validation, version: str = SUBSTITUTION_VERSION) -> pl.DataFrame:
                                        pl.col("outlet").cast(pl.String), "medium")
     kk = k["k"].to_numpy()
     del k
-    n_out = firsts.height
+    n_out, n = firsts.height, f.height
     hour = f.select(pl.col("hour").cast(pl.Int64) // _EPOCH_HOUR).to_series().to_numpy()
     first_i = np.searchsorted(kk, np.arange(n_out), side="left")
     last_i = np.searchsorted(kk, np.arange(n_out), side="right") - 1
@@ -605,50 +769,59 @@ def daily(v: Validation, version: str = SUBSTITUTION_VERSION) -> pl.DataFrame:
     size = (hour[last_i] // 24) * 24 + 24 - lo
     off = np.zeros(n_out + 1, np.int64)
     np.cumsum(size, out=off[1:])
-    pos = off[kk] + hour - lo[kk]
-    del hour
     grid = int(off[-1])
-    seg = np.repeat(np.arange(n_out, dtype=np.int32), size)
-    day_off = np.zeros(n_out + 1, np.int64)
-    np.cumsum(size // 24, out=day_off[1:])
-    group = (day_off[seg] + (np.arange(grid) - off[seg]) // 24).astype(np.int32)
-    n_groups = int(day_off[-1])
+    # position of each row on the dense grid of hours; every segment is whole days (its
+    # offset a multiple of 24), so grid position // 24 is the day-group (no group array).
+    # int32 positions and chunked arithmetic keep the peak a few row-sized arrays low.
+    idx: Any = np.int32 if grid < 2**31 else np.int64
+    base = off[:-1] - lo
+    pos = np.empty(n, idx)
+    for a in range(0, n, 1 << 20):
+        b = min(n, a + (1 << 20))
+        pos[a:b] = hour[a:b] + base[kk[a:b]]
+    del hour
+    n_groups = grid // 24
     stopped = np.zeros(grid, dtype=bool)
     if "status" in has:
         stopped[pos] = f["status"].to_numpy() == 1
     power: Any = np.zeros(n_groups)
     if "power_kwh" in has:
         pw = f["power_kwh"].fill_null(0.0).to_numpy()
-        power = np.bincount(group[pos], weights=pw, minlength=n_groups)
+        power = np.bincount(pos // 24, weights=pw, minlength=n_groups)
         del pw
     air = (firsts["medium"] == "air").to_numpy()
-    air_pos = air[seg]
+    air_pos = np.repeat(air, size)
     flow = np.full(grid, np.nan)
-    if "flow_nm3_h" in has:
-        x = f["flow_nm3_h"].fill_null(np.nan).to_numpy()
-        sel = air[kk]
-        flow[pos[sel]] = x[sel]
-    if "flow_m3_h" in has:
-        x = f["flow_m3_h"].fill_null(np.nan).to_numpy()
-        sel = ~air[kk]
-        flow[pos[sel]] = x[sel]
+    for col, want in (("flow_nm3_h", True), ("flow_m3_h", False)):
+        if col in has:
+            sel = air[kk] == want
+            flow[pos[sel]] = f[col].filter(pl.Series(sel)).to_numpy()  # null -> NaN
+            del sel
+    del kk
     flow, flow_sub = substitute(flow, off, stopped, short, lookback)
     frames = []
     day_of = np.repeat(np.arange(n_out), size // 24)  # group -> outlet
+    day_off = np.zeros(n_out + 1, np.int64)
+    np.cumsum(size // 24, out=day_off[1:])
     day_no = (lo[day_of] // 24) + (np.arange(n_groups) - day_off[day_of])
     for p in v.pollutants:
         conc = np.full(grid, np.nan)
-        conc[pos] = f[p].fill_null(np.nan).to_numpy()
-        reports = np.bincount(seg[~np.isnan(conc)], minlength=n_out) > 0
+        conc[pos] = f[p].to_numpy()  # null -> NaN, no polars copy
+        reports = np.logical_or.reduceat(~np.isnan(conc), off[:-1]) if grid else \
+            np.zeros(n_out, bool)
         conc, conc_sub = substitute(conc, off, stopped, short, lookback, only=reports)
-        grams = conc * flow
+        grams = np.multiply(conc, flow, out=conc)  # conc is not needed past this
         np.multiply(grams, GRAMS_FACTOR["air"], out=grams, where=air_pos)
         if GRAMS_FACTOR["water"] != 1.0:
             np.multiply(grams, GRAMS_FACTOR["water"], out=grams, where=~air_pos)
-        ok = ~np.isnan(grams) & ~stopped & reports[seg]
-        g = np.bincount(group[ok], weights=grams[ok], minlength=n_groups)
-        h = np.bincount(group[ok], minlength=n_groups)
-        sh = np.bincount(group[ok & (conc_sub | flow_sub)], minlength=n_groups)
+        ok = ~np.isnan(grams)
+        ok &= ~stopped
+        ok &= np.repeat(reports, size)
+        grams[~ok] = 0.0
+        g = grams.reshape(-1, 24).sum(axis=1)
+        h = ok.reshape(-1, 24).sum(axis=1)
+        ok &= conc_sub | flow_sub
+        sh = ok.reshape(-1, 24).sum(axis=1)
         del conc, conc_sub, grams, ok
         keep = np.flatnonzero(h > 0)
         frames.append(pl.DataFrame({
@@ -742,23 +915,64 @@ def _empty_daily() -> pl.DataFrame:
                                 "power_kwh": pl.Int64})
 
 
-def _for_storage(days: pl.DataFrame, import_id: int) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Provenance:
+    """What each stored daily row says of where it comes from: its import, source and
+    authority (2: bureau or automatic, 1: enterprise). A `superseded_by` column of the
+    daily frame (an import id or null), if present, is stored as it is."""
+
+    import_id: int
+    source: str = "bureau"
+    authority: int = 2
+
+
+def _for_storage(days: pl.DataFrame, prov: Provenance | int) -> pl.DataFrame:
+    if isinstance(prov, int):
+        prov = Provenance(prov)
+    sup = (pl.col("superseded_by").cast(pl.Int64) if "superseded_by" in days.columns
+           else pl.lit(None, pl.Int64).alias("superseded_by"))
     return days.select("permit", "outlet", "pollutant", pl.col("day").cast(pl.String),
                        "emitted_g", "hours", "power_kwh", "substituted_hours",
-                       pl.lit(import_id, pl.Int64).alias("import_id"))
+                       pl.lit(prov.import_id, pl.Int64).alias("import_id"),
+                       pl.lit(prov.source, pl.String).alias("source"),
+                       pl.lit(prov.authority, pl.Int32).alias("authority"), sup,
+                       pl.lit(False).alias("voided"))
 
 
-def daily_tuples(days: pl.DataFrame, import_id: int, chunk: int = 50_000
+def daily_tuples(days: pl.DataFrame, prov: Provenance | int, chunk: int = 50_000
                  ) -> Iterator[list[tuple[Any, ...]]]:
     """The daily rows as tuples (day as ISO text), `chunk` at a time."""
-    for part in _for_storage(days, import_id).iter_slices(chunk):
+    for part in _for_storage(days, prov).iter_slices(chunk):
         yield part.rows()
 
 
-def daily_csv(days: pl.DataFrame, import_id: int, chunk: int = 200_000) -> Iterator[bytes]:
+def daily_csv(days: pl.DataFrame, prov: Provenance | int, chunk: int = 200_000
+              ) -> Iterator[bytes]:
     """The daily rows as CSV text without a header (for COPY), `chunk` rows at a time."""
-    for part in _for_storage(days, import_id).iter_slices(chunk):
+    for part in _for_storage(days, prov).iter_slices(chunk):
         yield part.write_csv(include_header=False).encode("utf-8")
+
+
+def daily_extent(days: pl.DataFrame) -> tuple[list[str], date, date]:
+    """The permits, first and last day of non-empty daily rows."""
+    lo, hi = days.select(pl.col("day").min().alias("lo"), pl.col("day").max().alias("hi")
+                         ).row(0)
+    return sorted(days["permit"].unique().to_list()), lo, hi
+
+
+def outlet_days(days: pl.DataFrame) -> set[tuple[str, str, date]]:
+    return set(days.select("permit", "outlet", "day").unique().iter_rows())
+
+
+def mark_superseded(days: pl.DataFrame, held: Iterable[tuple[str, str, date, int]]
+                    ) -> tuple[pl.DataFrame, int]:
+    """Give daily rows a `superseded_by` column: the import id `held` names for their
+    outlet-day (null elsewhere); and the number of rows so marked."""
+    over = pl.DataFrame(list(held), schema={"permit": pl.String, "outlet": pl.String,
+                                            "day": pl.Date, "superseded_by": pl.Int64},
+                        orient="row").unique(subset=["permit", "outlet", "day"])
+    out = days.join(over, on=["permit", "outlet", "day"], how="left", maintain_order="left")
+    return out, int(out["superseded_by"].is_not_null().sum())
 
 
 def grams_to_kg(grams: int) -> int:
@@ -784,36 +998,43 @@ def hourly_series(v: Validation, *, release: bool = False) -> HourlySeries:
         e = np.empty(0)
         return HourlySeries([], np.empty(0, np.int32), np.empty(0, np.int32), e,
                             {p: e for p in v.pollutants})
+    # the arrays are zero-copy views of single-chunk polars columns (read-only), and each
+    # column of the rows is dropped as soon as it is converted: memory polars frees is
+    # reused for the next array instead of numpy allocating beside it
+    has = set(f.columns)
+    f = f.drop(*[c for c in ("line", "__first", "status", "power_kwh") if c in has])
     new = ((pl.col("permit") != pl.col("permit").shift(1))
            | (pl.col("outlet") != pl.col("outlet").shift(1))).fill_null(True)
     k = f.select((new.cast(pl.Int32).cum_sum() - 1).alias("k"), new.alias("new"))
     keys = [(str(p), str(o)) for p, o in
             f.filter(k["new"]).select("permit", "outlet").iter_rows()]
-    outlet = k["k"].to_numpy()
+    outlet = k["k"].rechunk().to_numpy()
     del k
+    f = f.drop("permit", "outlet")
     hour = f.select((pl.col("hour").cast(pl.Int64) // _EPOCH_HOUR).cast(pl.Int32)
-                    ).to_series().to_numpy()
-    has = set(f.columns)
+                    ).to_series().rechunk().to_numpy()
+    f = f.drop("hour")
     flow_expr = (_flow() if {"flow_nm3_h", "flow_m3_h"} <= has
                  else pl.col("flow_nm3_h" if "flow_nm3_h" in has else "flow_m3_h"))
-    flow = f.select(flow_expr.fill_null(np.nan).alias("flow")).to_series().to_numpy()
+    flow = f.select(flow_expr.fill_null(np.nan).alias("flow")).to_series().rechunk().to_numpy()
+    f = f.drop(*[c for c in (*FLOW_COLUMNS, "medium") if c in has])
     # (21 - O2_ref) / (21 - O2) where a reference O2 applies (NaN without a measured O2),
     # 1 where none does
     factor = None
     if "o2_ref" in has and f["o2_ref"].null_count() < f.height:
         o2 = pl.col("o2_pct") if "o2_pct" in has else pl.lit(None, pl.Float64)
-        factor = f.select(pl.when(pl.col("o2_ref").is_null()).then(1.0)
-                          .otherwise((21 - pl.col("o2_ref")) / (21 - o2))
-                          .fill_null(np.nan).cast(pl.Float32).alias("x")).to_series().to_numpy()
-    f = f.drop(*[c for c in ("o2_pct", "o2_ref", "o2_ref_pct", "medium", "status") if c in has])
+        factor = (f.select(pl.when(pl.col("o2_ref").is_null()).then(1.0)
+                           .otherwise((21 - pl.col("o2_ref")) / (21 - o2))
+                           .fill_null(np.nan).cast(pl.Float32).alias("x")).to_series()
+                  .rechunk().to_numpy())
+    f = f.drop(*[c for c in ("o2_pct", "o2_ref", "o2_ref_pct") if c in has])
     corrected = {}
     for p in (v.header.corrected if v.header else ()):
-        corrected[p] = f[p + "_ref"].fill_null(np.nan).to_numpy()
-    f = f.drop("line", "permit", "outlet", "hour", *[c for c in FLOW_COLUMNS if c in has],
-               *(["power_kwh"] if "power_kwh" in has else []))
+        corrected[p] = f[p + "_ref"].fill_null(np.nan).rechunk().to_numpy()
+        f = f.drop(p + "_ref")
     values = {}
     for p in v.pollutants:
-        values[p] = f[p].fill_null(np.nan).to_numpy()
+        values[p] = f[p].fill_null(np.nan).rechunk().to_numpy()
         f = f.drop(p)
     return HourlySeries(keys=keys, outlet=outlet, hour=hour, flow=flow, values=values,
                         factor=factor, corrected=corrected)

@@ -13,7 +13,31 @@ Decisions:
   aggregates (`monitoring_daily`, grams per outlet, pollutant and day) and the anomaly
   evidence (clues) are what supervision uses. So a duplicate period is an outlet-day already
   in `monitoring_daily`, or an hour repeated in the file; a day is imported at once.
-- A file (by SHA-256) is imported once (`duplicate_monitoring_import`).
+- A file (by SHA-256) is imported once per source while that import is live
+  (`duplicate_monitoring_import`): the same bytes sent by a trader do not block the bureau.
+- Provenance: each import records its source. A trader's import is always `enterprise`
+  (self-monitoring: it cannot claim another); a bureau officer chooses `bureau` (an upload
+  by the bureau, the default) or `automatic` (the feed of the automatic monitoring system);
+  a bureau officer cannot file `enterprise` data in an enterprise's name (403
+  `monitoring_source_not_allowed`). Authority: `bureau` and `automatic` rank 2, `enterprise`
+  1, per outlet and day.
+- A higher authority supersedes: a bureau import of an outlet-day whose data an enterprise
+  imported marks the enterprise's rows `superseded_by` it (both kept). An enterprise import
+  of an outlet-day the bureau has already imported is stored, but as superseded from the
+  start (not refused): the enterprise's own record is kept for comparison, its file is not
+  rejected for days it could not know about, and it becomes effective if the bureau's import
+  is voided. Only effective rows (neither superseded nor voided) are summed anywhere.
+- Same authority, same outlet-day: "already imported" (a row error, as before); to replace
+  data an officer voids the import and the corrected file is imported again.
+- Voiding (`void_import`, bureau): recorded on the import (who, when, why), never deleted;
+  its rows are marked voided and stop counting; the enterprise rows it superseded become
+  effective again. An import is voided once (409 `monitoring_import_voided`). A district
+  officer voids only imports it can list.
+- Hours: an hour must have ended by `now` (CST), lie on or after 1990-01-01 and within its
+  permit's validity; magnitudes are bounded (`compliance.monitoring.MAX_*`).
+- Size: a request is capped per role (`MAX_ROWS`, `MAX_BYTES`: an enterprise a year of
+  hourly rows of about 11 outlets, 100,000 rows, 16 MiB; the bureau 10 million rows),
+  checked before parsing (422 `monitoring_import_too_large`).
 - Who imports: the bureau for every permit; a trader for its own enterprise's permits only
   (the enterprise operates the online monitoring and uploads its own data, as it reports its
   own execution reports); another enterprise's permit is an "unknown permit" row error.
@@ -53,18 +77,27 @@ from compliance.clue_store import ClueStore
 from compliance.errors import (
     BadMonitoringQuery,
     DuplicateMonitoringImport,
+    MonitoringImportNotFound,
     MonitoringImportRejected,
+    MonitoringImportTooLarge,
+    MonitoringImportVoided,
+    MonitoringSourceNotAllowed,
     ReportNotFound,
 )
 from compliance.store import ComplianceStore
 from compliance.supervision_store import SupervisionStore
 from compliance.supervision_tables import MonitoringImportRow, ReportCheckRow
-from kernel.clock import system_clock
+from kernel.clock import CST, system_clock
 from ledger.service import UoW
 
 #: errors kept on the import record (the answer lists up to monitoring.MAX_ERRORS)
 STORED_ERRORS = 100
 MAX_DAYS = 366
+SOURCES = ("automatic", "bureau", "enterprise")
+AUTHORITY = {"automatic": 2, "bureau": 2, "enterprise": 1}
+#: rows and bytes one request may carry, by the importer's side
+MAX_ROWS = {"enterprise": 100_000, "bureau": 10_000_000}
+MAX_BYTES = {"enterprise": 16 * 2**20, "bureau": 2 * 2**30}
 
 
 def _sha256(data: bytes | str | Path) -> str:
@@ -120,20 +153,88 @@ def _reference_o2(store: SupervisionStore, outlets: dict[tuple[str, str], str]
     return out
 
 
+def resolve_source(source: str | None, enterprise: str | None) -> str:
+    """The source an import records: a trader's is `enterprise` whatever it asks; the
+    bureau's `bureau` (default) or `automatic`."""
+    if enterprise is not None:
+        if source not in (None, "enterprise"):
+            raise MonitoringSourceNotAllowed(
+                f"an enterprise's import is self-monitoring data (source enterprise), not "
+                f"{source}", field="source")
+        return "enterprise"
+    if source is None:
+        return "bureau"
+    if source not in ("bureau", "automatic"):
+        raise MonitoringSourceNotAllowed(
+            "the bureau imports source bureau or automatic; enterprise data is imported by "
+            "the enterprise", field="source")
+    return source
+
+
+def _size(data: bytes | str | Path) -> int:
+    if isinstance(data, Path):
+        return data.stat().st_size if data.exists() else 0
+    return len(data)
+
+
+def _count_rows(data: bytes | str | Path, stop: int) -> int:
+    """Line breaks in the data (an upper bound of its rows + 1), counting no further than
+    `stop`."""
+    if isinstance(data, str):
+        return data.count("\n")
+    if isinstance(data, bytes):
+        return data.count(b"\n")
+    n = 0
+    if not data.exists():
+        return 0
+    with data.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            n += block.count(b"\n")
+            if n > stop:
+                break
+    return n
+
+
+def check_size(data: bytes | str | Path, side: str) -> None:
+    """Refuse a request bigger than its side (`enterprise` or `bureau`) may send."""
+    limit_b, limit_r = MAX_BYTES[side], MAX_ROWS[side]
+    size = _size(data)
+    if size > limit_b:
+        raise MonitoringImportTooLarge(
+            f"at most {limit_b // 2**20} MiB per import for the {side}; send the data in "
+            f"parts", field="csv", limit=limit_b, bytes=size)
+    rows = _count_rows(data, limit_r + 1)
+    if isinstance(data, (bytes, str)) and data and not _ends_line(data):
+        rows += 1
+    if rows - 1 > limit_r:  # the header line is not a row
+        raise MonitoringImportTooLarge(
+            f"at most {limit_r:,} rows per import for the {side}; send the data in parts",
+            field="csv", limit=limit_r, rows=rows - 1)
+
+
+def _ends_line(data: bytes | str) -> bool:
+    return data.endswith("\n") if isinstance(data, str) else data.endswith(b"\n")
+
+
 def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
                       partial: bool = False, enterprise: str | None = None,
-                      district: str | None = None, now: datetime | None = None
-                      ) -> dict[str, Any]:
+                      district: str | None = None, now: datetime | None = None,
+                      source: str | None = None, capped: bool = True) -> dict[str, Any]:
     """Import an hourly monitoring CSV (see `compliance.monitoring` for the format). With
     `enterprise` (a trader) or `district` (a district officer), rows of other permits are
-    row errors, as unknown permits."""
+    row errors, as unknown permits. `source`: see `resolve_source`; `capped`: apply the
+    per-request size caps (`check_size`)."""
     now = now or system_clock()
+    source = resolve_source(source, enterprise)
+    authority = AUTHORITY[source]
+    if capped:
+        check_size(csv_data, "enterprise" if source == "enterprise" else "bureau")
     timings: dict[str, float] = {}
     t = time.perf_counter()
     sha = _sha256(csv_data)
     with uow:
         store = SupervisionStore(uow.session)
-        before = store.import_by_sha(sha)
+        before = store.import_by_sha(sha, source)
         if before is not None:
             raise DuplicateMonitoringImport(
                 f"this file was imported before (import #{before.id})", field="csv",
@@ -141,8 +242,11 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
         outlets = store.outlets(enterprise, district)
         permits = sorted({p for p, _o in outlets})
         reg = M.Registry(outlets=outlets,
-                         imported=lambda lo, hi: store.imported_days(permits, lo, hi),
-                         reference_o2=_reference_o2(store, outlets))
+                         imported=lambda lo, hi: store.imported_days(permits, lo, hi,
+                                                                     authority),
+                         reference_o2=_reference_o2(store, outlets),
+                         not_after=now.astimezone(CST).replace(tzinfo=None),
+                         validity=store.permit_validity(permits))
         v = M.load(csv_data, reg)
         timings["read"] = time.perf_counter() - t
         errors = [e.to_dict() for e in v.errors]
@@ -163,8 +267,11 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
         del hourly
         timings["screening"] = time.perf_counter() - t
         t = time.perf_counter()
+        if enterprise is not None:
+            district = store.district_of(enterprise)
         row = MonitoringImportRow(
             sha256=sha, actor=actor, enterprise=enterprise, at=now, partial=partial,
+            source=source, district=district,
             rows=v.rows, accepted=accepted, rejected=v.error_count,
             first_day=period[0] if period else None, last_day=period[1] if period else None,
             outlets=n_outlets, daily_rows=days.height, anomalies=len(anomalies),
@@ -173,8 +280,10 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
         if import_id is None:
             raise DuplicateMonitoringImport("this file was imported concurrently",
                                             field="csv")
-        if days.height and not store.add_daily(M.daily_tuples(days, import_id),
-                                               M.daily_csv(days, import_id)):
+        days, superseded = _authority(store, days, authority, import_id)
+        prov = M.Provenance(import_id, source, authority)
+        if days.height and not store.add_daily(M.daily_tuples(days, prov),
+                                               M.daily_csv(days, prov)):
             raise DuplicateMonitoringImport(
                 "a concurrent import stored some of these outlet-days first; nothing was "
                 "stored", field="csv")
@@ -188,8 +297,65 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
     return {**_import_dict(row), "error_count": v.error_count, "errors": errors,
             "alert_breaches": alerts["new_breaches"] if alerts else 0,
             "anomaly_kinds": dict(Counter(a.kind for a in anomalies)), "clues": clues,
-            "substituted_hours": _substituted(days),
+            "substituted_hours": _substituted(days), "superseded": superseded,
             "timings": {k: round(x, 3) for k, x in timings.items()}}
+
+
+def _authority(store: SupervisionStore, days: Any, authority: int, import_id: int
+               ) -> tuple[Any, dict[str, int]]:
+    """Apply the authority rule to an import's daily rows before they are stored: a bureau
+    import marks the effective enterprise rows of its outlet-days superseded; an enterprise
+    import's rows for outlet-days the bureau holds are stored superseded by that import.
+    The rows (with `superseded_by` where it applies) and the counts of daily rows
+    superseded: `by_this` (others' rows this import superseded), `stored_superseded`
+    (this import's rows stored superseded)."""
+    counts = {"by_this": 0, "stored_superseded": 0}
+    if not days.height:
+        return days, counts
+    permits, lo, hi = M.daily_extent(days)
+    if authority == 2:
+        held = store.live_days(permits, lo, hi, 1, effective=True)
+        if held:
+            mine = M.outlet_days(days)
+            hit = sorted({(p, o, d) for p, o, d, _i in held if (p, o, d) in mine})
+            counts["by_this"] = store.supersede(hit, import_id)
+        return days, counts
+    held = store.live_days(permits, lo, hi, 2)
+    if not held:
+        return days, counts
+    days, counts["stored_superseded"] = M.mark_superseded(days, held)
+    return days, counts
+
+
+def void_import(uow: UoW, *, import_id: int, actor: str, reason: str,
+                district: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Void an import (bureau): recorded who, when and why; its rows stop counting; rows it
+    superseded count again. `district`: a district officer's (only imports it can list)."""
+    now = now or system_clock()
+    reason = reason.strip()
+    if not reason:
+        raise BadMonitoringQuery("give the reason for voiding the import", field="reason")
+    with uow:
+        store = SupervisionStore(uow.session)
+        row = store.import_row(import_id, lock=True)
+        if row is not None and district is not None:
+            rows, _n = store.imports(district=district, import_id=import_id)
+            row = row if rows else None
+        if row is None:
+            raise MonitoringImportNotFound(f"no monitoring import #{import_id}",
+                                           field="import_id")
+        if row.voided_at is not None:
+            raise MonitoringImportVoided(
+                f"import #{import_id} was voided on {row.voided_at.isoformat()} by "
+                f"{row.voided_by}", field="import_id")
+        row.voided_at, row.voided_by, row.void_reason = now, actor, reason[:500]
+        voided, restored = store.void(import_id)
+        uow.session.flush()
+        out = _import_dict(row) | {"voided_rows": voided, "restored_rows": restored}
+        uow.commit()
+    if restored:  # rows that count again may breach an alert's caps
+        alert_service.check_alerts(uow, now=now)
+    return out
 
 
 def _import_dict(r: MonitoringImportRow) -> dict[str, Any]:
@@ -198,7 +364,10 @@ def _import_dict(r: MonitoringImportRow) -> dict[str, Any]:
             "accepted": r.accepted, "rejected": r.rejected,
             "first_day": r.first_day.isoformat() if r.first_day else None,
             "last_day": r.last_day.isoformat() if r.last_day else None,
-            "outlets": r.outlets, "daily_rows": r.daily_rows, "anomalies": r.anomalies}
+            "outlets": r.outlets, "daily_rows": r.daily_rows, "anomalies": r.anomalies,
+            "source": r.source, "district": r.district,
+            "voided_at": r.voided_at.isoformat() if r.voided_at else None,
+            "voided_by": r.voided_by, "void_reason": r.void_reason}
 
 
 def _substituted(days: Any) -> int:
@@ -206,11 +375,13 @@ def _substituted(days: Any) -> int:
     return int(days["substituted_hours"].sum()) if days.height else 0
 
 
-def imports(uow: UoW, *, enterprise: str | None = None, offset: int = 0, limit: int = 50
-            ) -> dict[str, Any]:
+def imports(uow: UoW, *, enterprise: str | None = None, district: str | None = None,
+            offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    """Stored imports, newest first: an enterprise's own, or those of a district officer's
+    district (see `SupervisionStore.imports`)."""
     with uow:
-        rows, total = SupervisionStore(uow.session).imports(enterprise=enterprise,
-                                                            offset=offset, limit=limit)
+        rows, total = SupervisionStore(uow.session).imports(
+            enterprise=enterprise, district=district, offset=offset, limit=limit)
         items = [_import_dict(r) | {"errors": r.errors} for r in rows]
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
@@ -240,7 +411,8 @@ def daily_emissions(uow: UoW, *, permit: str, first: date, last: date,
         rows, total = store.daily(permit, first, last, pollutant, offset=offset, limit=limit)
         items = [{"outlet": r.outlet, "pollutant": r.pollutant, "day": r.day.isoformat(),
                   "emitted_g": r.emitted_g, "hours": r.hours,
-                  "substituted_hours": r.substituted_hours, "power_kwh": r.power_kwh}
+                  "substituted_hours": r.substituted_hours, "power_kwh": r.power_kwh,
+                  "import_id": r.import_id, "source": r.source}
                  for r in rows]
     return {"permit": permit, "first": first.isoformat(), "last": last.isoformat(),
             "items": items, "total": total, "offset": offset, "limit": limit}

@@ -4,7 +4,17 @@ with one rounding), and the checks of execution reports against them.
 
 The raw hourly rows are not stored (8.76 million rows a year for 1,000 outlets): the daily
 aggregates and the anomaly evidence (problem clues) are what supervision uses. The import
-record keeps the file's SHA-256, its counts and the first row errors."""
+record keeps the file's SHA-256, its counts and the first row errors.
+
+Provenance and authority: each import records its `source` (automatic monitoring system,
+bureau upload, enterprise self-monitoring) and each daily row carries its import, source and
+authority (2: bureau or automatic, 1: enterprise). For one outlet-day the bureau's rows
+supersede the enterprise's: both are kept, the enterprise's marked `superseded_by` the
+bureau import. A voided import is never deleted: its rows are marked `voided`. A row is
+EFFECTIVE when it is neither voided nor superseded; every read that sums
+`monitoring_daily` uses the effective rows only (`EFFECTIVE_DAILY`). Two partial unique
+indexes hold this under concurrency: at most one live row per authority and at most one
+effective row per permit, outlet, pollutant and day."""
 
 from __future__ import annotations
 
@@ -18,9 +28,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,7 +44,9 @@ BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 class MonitoringImportRow(Base):
     """One stored import of a monitoring CSV (a rejected all-or-nothing import stores
-    nothing, not even this row). A file (by SHA-256) is imported once."""
+    nothing, not even this row). A file (by SHA-256) is imported once per source while that
+    import is live (not voided). `district`: the importer's (a district officer's, a
+    trader's enterprise's; None for the city bureau)."""
 
     __tablename__ = "monitoring_import"
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
@@ -49,8 +64,16 @@ class MonitoringImportRow(Base):
     daily_rows: Mapped[int] = mapped_column(Integer)
     anomalies: Mapped[int] = mapped_column(Integer)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the first row errors
+    source: Mapped[str] = mapped_column(String(12), default="bureau",
+                                        server_default="bureau")
+    district: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    voided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
-    __table_args__ = (UniqueConstraint("sha256", name="uq_monitoring_import_sha256"),)
+    __table_args__ = (Index("uq_monitoring_import_live_sha256", "sha256", "source",
+                            unique=True, sqlite_where=text("voided_at IS NULL"),
+                            postgresql_where=text("voided_at IS NULL")),)
 
 
 class MonitoringDailyRow(Base):
@@ -59,7 +82,9 @@ class MonitoringDailyRow(Base):
     (HJ 75; the O2-corrected concentration only judges limits). `hours` counts the hours
     with a reading or a substituted value (`substituted_hours` of them substituted);
     `power_kwh` is the day's power use of the outlet's unit (0 when not reported).
-    `import_id`: the import that stored it (None for rows written otherwise)."""
+    `import_id`: the import that stored it (0 for rows written otherwise); `source` and
+    `authority` its import's; `superseded_by` the bureau import whose rows replace it;
+    `voided` when its import was voided."""
 
     __tablename__ = "monitoring_daily"
     permit: Mapped[str] = mapped_column(String(22), primary_key=True)
@@ -72,7 +97,28 @@ class MonitoringDailyRow(Base):
     #: of `hours`, those whose concentration or flow was substituted (HJ 75 missing-data
     #: rule): never silently dropped, always visible
     substituted_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    import_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    import_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=0,
+                                           server_default="0")
+    source: Mapped[str] = mapped_column(String(12), default="bureau",
+                                        server_default="bureau")
+    authority: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    superseded_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (
+        Index("ix_monitoring_daily_import_id", "import_id"),
+        Index("uq_monitoring_daily_live", "permit", "outlet", "pollutant", "day",
+              "authority", unique=True, sqlite_where=text("NOT voided"),
+              postgresql_where=text("NOT voided")),
+        Index("uq_monitoring_daily_effective", "permit", "outlet", "pollutant", "day",
+              unique=True, sqlite_where=text("NOT voided AND superseded_by IS NULL"),
+              postgresql_where=text("NOT voided AND superseded_by IS NULL")),
+    )
+
+
+#: the rows every read of emissions sums: neither voided nor superseded
+EFFECTIVE_DAILY = (MonitoringDailyRow.voided.is_(False),
+                   MonitoringDailyRow.superseded_by.is_(None))
 
 
 class ReportCheckRow(Base):

@@ -100,3 +100,48 @@ def test_report_check_shows_the_deviation(browser, platform, spine, outlets) -> 
 def test_traders_may_not_open_the_page(browser, spine) -> None:  # type: ignore[no-untyped-def]
     b = browser("trader_a")
     assert b.get("/bureau/monitoring").status_code == 403
+
+
+def test_source_is_chosen_and_an_import_is_voided_with_a_reason(browser, platform, spine,
+                                                                 outlets) -> None:  # type: ignore[no-untyped-def]
+    b = browser("officer")
+    page = b.get("/bureau/monitoring")
+    assert "数据来源" in page.text and "自动监测系统" in page.text
+    pa = spine["A"]
+    r = b.post("/bureau/monitoring/imports", {"csv_text": _csv(pa, "2026-06-01"),
+                                              "source": "enterprise"})
+    assert r.status_code == 422 and "field-error" in r.text  # not the officer's to claim
+    r = b.post("/bureau/monitoring/imports", {"csv_text": _csv(pa, "2026-06-01"),
+                                              "source": "automatic"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = b.get(f"/bureau/monitoring?permit={pa}&first=2026-06-01&last=2026-06-30")
+    imports = re.search(r'<table class="grid" id="imports">(.*?)</table>', page.text, re.S)
+    assert imports and "自动监测系统" in imports.group(1)
+    m = re.search(r'action="/bureau/monitoring/imports/(\d+)/void"', imports.group(1))
+    assert m and "48,006" in page.text
+    iid = m.group(1)
+    r = b.post(f"/bureau/monitoring/imports/{iid}/void", {"reason": "  "})
+    assert r.status_code == 422 and "field-error" in r.text
+    r = b.post(f"/bureau/monitoring/imports/{iid}/void", {"reason": "analyser drift"},
+               follow_redirects=False)
+    assert r.status_code == 303 and "voided" in r.headers["location"]
+    page = b.get(f"/bureau/monitoring?permit={pa}&first=2026-06-01&last=2026-06-30")
+    imports = re.search(r'<table class="grid" id="imports">(.*?)</table>', page.text, re.S)
+    assert imports and "已作废" in imports.group(1) and "analyser drift" in imports.group(1)
+    assert f"/bureau/monitoring/imports/{iid}/void" not in imports.group(1)
+    assert "48,006" not in page.text  # its rows no longer count
+    r = b.post(f"/bureau/monitoring/imports/{iid}/void", {"reason": "again"})
+    assert r.status_code == 409 and "monitoring_import_voided" in r.text
+    r = b.post("/bureau/monitoring/imports/99999/void", {"reason": "x"})
+    assert r.status_code == 404
+    # the void is audited
+    from identity import service as identity
+    audit = identity.audit_page(platform.uow(), actor=None, action="void_monitoring_import",
+                                offset=0, limit=10)
+    assert any(a["target"] == iid for a in audit["items"])
+    # a trader cannot void
+    t = browser("trader_a")
+    t.get("/")
+    r = t.c.post(f"/bureau/monitoring/imports/{iid}/void",
+                 data={"reason": "x", "csrf_token": t.csrf}, follow_redirects=False)
+    assert r.status_code == 403

@@ -7,6 +7,13 @@ trader imports the online-monitoring data of its own enterprise's permits (rows 
 enterprise's permit are "unknown permit" row errors) and reads its own imports, daily
 emissions, totals and report checks (another enterprise's permit answers 404). Object ids
 travel as query or body fields. Routes never commit: each calls one use case.
+
+Provenance and authority (see `compliance.supervision_service`): a trader's import is
+`enterprise` data, the bureau's `bureau` (default) or `automatic`; the bureau's data
+supersedes the enterprise's for the same outlet-day; an officer voids an import with a
+reason (`POST /monitoring/imports/{import_id}/void`). A request is capped per role (an
+enterprise 100,000 rows and 16 MiB; 422 `monitoring_import_too_large`). A district officer
+lists the imports of its district only.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -25,7 +32,13 @@ from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import own_enterprise as _own
 from web.api.common import platform as _p
-from web.auth import csrf_protect, ensure_department, ensure_permit_access, require
+from web.auth import (
+    csrf_protect,
+    district_scope,
+    ensure_department,
+    ensure_permit_access,
+    require,
+)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["supervision"])
 
@@ -57,6 +70,10 @@ class ImportIn(Strict):
         "Mass = measured concentration × dry flow; limits judge the corrected value; "
         "missing and invalid hours are substituted (HJ 75) and counted"))
     partial: bool = Field(False, description="store the valid rows even if others are not")
+    source: Literal["automatic", "bureau", "enterprise"] | None = Field(None, description=(
+        "where the data comes from: a trader's import is always enterprise (self-"
+        "monitoring); the bureau chooses bureau (default) or automatic (the automatic "
+        "monitoring system); another choice answers 403 monitoring_source_not_allowed"))
 
 
 class ImportOut(BaseModel):
@@ -74,6 +91,17 @@ class ImportOut(BaseModel):
     outlets: int
     daily_rows: int
     anomalies: int
+    source: str = Field(description="automatic, bureau or enterprise")
+    district: str | None
+    voided_at: str | None
+    voided_by: str | None
+    void_reason: str | None
+
+
+class Superseded(BaseModel):
+    by_this: int = Field(description="enterprise daily rows this bureau import superseded")
+    stored_superseded: int = Field(description="daily rows of this enterprise import stored "
+                                               "superseded by the bureau's data")
 
 
 class ImportResult(ImportOut):
@@ -83,6 +111,7 @@ class ImportResult(ImportOut):
     clues: list[int] = Field(description="problem clues opened, one per new anomaly")
     substituted_hours: int = Field(description="outlet-pollutant hours substituted by the "
                                                "HJ 75 missing-data rule")
+    superseded: Superseded
 
 
 class ImportListed(ImportOut):
@@ -109,7 +138,7 @@ def import_monitoring(request: Request, body: ImportIn, user: Principal = Party)
     try:
         return sup.import_monitoring(_p(request).uow(), csv_data=body.csv,
                                      partial=body.partial, actor=user.username,
-                                     enterprise=_own(user),
+                                     enterprise=_own(user), source=body.source,
                                      district=user.district if user.is_bureau else None)
     except MonitoringImportRejected as exc:
         return JSONResponse({"error": exc.code, "detail": exc.message, "field": exc.field,
@@ -120,8 +149,34 @@ def import_monitoring(request: Request, body: ImportIn, user: Principal = Party)
 @router.get("/monitoring/imports", response_model=ImportPage, responses=READ)
 def imports(request: Request, offset: Offset = 0, limit: Limit = 50,
             user: Principal = Party) -> Any:
-    """Stored imports, newest first (a trader: its own enterprise's)."""
-    return sup.imports(_p(request).uow(), enterprise=_own(user), offset=offset, limit=limit)
+    """Stored imports, newest first (a trader: its own enterprise's; a district officer:
+    its district's)."""
+    return sup.imports(_p(request).uow(), enterprise=_own(user),
+                       district=district_scope(request), offset=offset, limit=limit)
+
+
+class VoidIn(Strict):
+    reason: str = Field(min_length=1, max_length=500, pattern=r"\S",
+                        description="why the import is voided (recorded, shown)")
+
+
+class VoidResult(ImportOut):
+    voided_rows: int = Field(description="daily rows that stopped counting")
+    restored_rows: int = Field(description="enterprise daily rows it had superseded, "
+                                           "effective again")
+
+
+@router.post("/monitoring/imports/{import_id}/void", response_model=VoidResult,
+             responses=WRITE)
+def void_import(request: Request, body: VoidIn,
+                import_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+                user: Principal = Bureau) -> Any:
+    """Void an import (the monitoring department): recorded who, when and why, never
+    deleted; its daily rows stop counting and the enterprise rows it superseded count
+    again. 404 for an import the officer cannot list, 409 if voided already."""
+    _audit(request, "void_monitoring_import", str(import_id), body.reason[:200])
+    return sup.void_import(_p(request).uow(), import_id=import_id, actor=user.username,
+                           reason=body.reason, district=district_scope(request))
 
 
 class DailyOut(BaseModel):
@@ -132,6 +187,8 @@ class DailyOut(BaseModel):
     hours: int = Field(description="hours counted (measured or substituted)")
     substituted_hours: int = Field(description="of which substituted (HJ 75)")
     power_kwh: int
+    import_id: int = Field(description="the import the row comes from (0: none)")
+    source: str = Field(description="automatic, bureau or enterprise")
 
 
 class DailyPage(BaseModel):

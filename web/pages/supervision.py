@@ -6,8 +6,11 @@ against the monitored emissions (permit, year, period, tolerance) with the devia
 and the daily emissions of one permit between two days (with its totals).
 
 A rejected import re-renders the page (422) with its row errors and line numbers; nothing
-is stored. Forms post and redirect (303); object ids travel as form fields or query
-parameters. Routes never commit (each calls one use case).
+is stored. The officer chooses the import's source (bureau upload or automatic monitoring
+system); each listed import shows its source and, unless voided, a form to void it with a
+reason (`POST /bureau/monitoring/imports/{id}/void`, audited); a district officer sees and
+voids its district's imports only. Forms post and redirect (303); object ids travel as form
+fields or query parameters. Routes never commit (each calls one use case).
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ from compliance.errors import MonitoringImportRejected
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
-from web.auth import csrf_protect, ensure_permit_access, require
+from web.auth import csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Bureau = Depends(require("monitoring:write"))  # writes: the monitoring department
@@ -36,6 +39,9 @@ IMPORTS_SHOWN = 20
 CHECKS_SHOWN = 50
 DAILY_SHOWN = 400
 PERIODS = ("Y", "Q1", "Q2", "Q3", "Q4")
+SOURCES = ("bureau", "automatic")  # what an officer may claim (enterprise: the trader's)
+SOURCE_LABELS = {"bureau": "Bureau upload", "automatic": "Automatic monitoring system",
+                 "enterprise": "Enterprise self-monitoring"}
 #: uploads larger than this are refused before reading (the request guard may refuse earlier)
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -60,12 +66,13 @@ def _page(request: Request, status: int = 200, *, permit: str | None = None,
         except DomainError as exc:
             q_errors.add("permit" if exc.field == "permit" else "form",
                          f"{exc.code}: {exc.message}")
-    ctx.setdefault("forms", {"import": {}, "check": {}})
-    ctx.setdefault("errors", {"import": {}, "check": {}})
+    ctx.setdefault("forms", {"import": {}, "check": {}, "void": {}})
+    ctx.setdefault("errors", {"import": {}, "check": {}, "void": {}})
     ctx.setdefault("import_errors", None)
     return render(
         request, "supervision_monitoring.html", status_code=status,
-        imports=sup.imports(uow(), limit=IMPORTS_SHOWN),
+        imports=sup.imports(uow(), limit=IMPORTS_SHOWN, district=district_scope(request)),
+        SOURCES=SOURCES, SOURCE_LABELS=SOURCE_LABELS,
         deviations=sup.report_checks(uow(), status="deviation", limit=CHECKS_SHOWN),
         query={"permit": permit or "", "first": d_first.isoformat(),
                "last": d_last.isoformat()},
@@ -83,6 +90,7 @@ def monitoring(request: Request, permit: Text = None,
 @router.post("/bureau/monitoring/imports", response_model=None)
 def import_monitoring(request: Request, csv_text: Annotated[str, Form()] = "",
                       partial: Annotated[str, Form()] = "",
+                      source: Annotated[str, Form()] = "bureau",
                       file: Annotated[UploadFile | None, File()] = None,
                       user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
     errors = forms.FieldErrors()
@@ -96,14 +104,16 @@ def import_monitoring(request: Request, csv_text: Annotated[str, Form()] = "",
             data = csv_text.encode("utf-8")
         else:
             errors.add("file", "choose a CSV file or paste its text")
-    form = {"csv_text": csv_text if len(csv_text) < 100_000 else "", "partial": partial}
+    forms.choice(source, "source", errors, SOURCES)
+    form = {"csv_text": csv_text if len(csv_text) < 100_000 else "", "partial": partial,
+            "source": source}
     audit(request, "import_monitoring", None, f"partial={partial == 'on'}")
     status, import_errors = 422, None  # type: int, dict[str, Any] | None
     if not errors and data is not None:
         try:
             out = sup.import_monitoring(_p(request).uow(), csv_data=data,
                                         partial=partial == "on", actor=user.username,
-                                        district=user.district)
+                                        district=user.district, source=source)
         except MonitoringImportRejected as exc:
             items: Any = exc.details.get("errors", [])
             import_errors = {"count": exc.details.get("error_count", 0), "items": items[:200]}
@@ -116,8 +126,36 @@ def import_monitoring(request: Request, csv_text: Annotated[str, Form()] = "",
             return see_other("/bureau/monitoring", msg=(
                 f"import #{out['id']}: {out['accepted']} rows accepted, {out['rejected']} "
                 f"rejected, {out['daily_rows']} daily rows, {len(out['clues'])} clues opened"))
-    return _page(request, status, forms={"import": form, "check": {}},
-                 errors={"import": errors, "check": {}}, import_errors=import_errors)
+    return _page(request, status, forms={"import": form, "check": {}, "void": {}},
+                 errors={"import": errors, "check": {}, "void": {}},
+                 import_errors=import_errors)
+
+
+@router.post("/bureau/monitoring/imports/{import_id}/void", response_model=None)
+def void_import(request: Request, import_id: int, reason: Annotated[str, Form()] = "",
+                user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    """Void an import with a reason (recorded, never deleted); see `sup.void_import`."""
+    errors = forms.FieldErrors()
+    text = forms.text(reason, "reason", errors, max_len=500)
+    audit(request, "void_monitoring_import", str(import_id), (reason or "")[:200])
+    status = 422
+    if not errors and 1 <= import_id < 2**63:
+        try:
+            out = sup.void_import(_p(request).uow(), import_id=import_id, reason=text,
+                                  actor=user.username, district=district_scope(request))
+        except DomainError as exc:
+            errors.add("form", f"{exc.code}: {exc.message}")
+            status = status_of(exc)
+        else:
+            return see_other("/bureau/monitoring", msg=(
+                f"import #{import_id} voided: {out['voided_rows']} daily rows no longer "
+                f"count, {out['restored_rows']} superseded rows count again"))
+    elif not errors:
+        errors.add("form", f"monitoring_import_not_found: no monitoring import #{import_id}")
+        status = 404
+    return _page(request, status, forms={"import": {}, "check": {}, "void": {"id": import_id,
+                                                                       "reason": reason}},
+                 errors={"import": {}, "check": {}, "void": errors})
 
 
 @router.post("/bureau/monitoring/report-checks", response_model=None)
@@ -146,5 +184,5 @@ def check_reports(request: Request, permit: Annotated[str, Form()] = "",
             return see_other("/bureau/monitoring", msg=(
                 f"{permit} {y} {period}: {len(out['lines'])} lines checked, "
                 f"{out['deviations']} deviations"))
-    return _page(request, status, forms={"import": {}, "check": form},
-                 errors={"import": {}, "check": errors})
+    return _page(request, status, forms={"import": {}, "check": form, "void": {}},
+                 errors={"import": {}, "check": errors, "void": {}})

@@ -185,8 +185,11 @@ def test_supervision_api(client, auth, spine) -> None:  # type: ignore[no-untype
     r = client.post("/api/v1/monitoring/imports", headers=ta, json={"csv": text})
     assert r.status_code == 201, r.text
     assert r.json()["accepted"] == 24 and r.json()["enterprise"] == A
-    r = client.post("/api/v1/monitoring/imports", headers=officer, json={"csv": text})
+    # the same file from the trader again is a duplicate; from the bureau it supersedes
+    r = client.post("/api/v1/monitoring/imports", headers=ta, json={"csv": text})
     assert r.status_code == 409 and r.json()["error"] == "duplicate_monitoring_import"
+    r = client.post("/api/v1/monitoring/imports", headers=officer, json={"csv": text})
+    assert r.status_code == 201 and r.json()["superseded"]["by_this"] == 2  # SO2, NOx
     q = f"permit={pa}&first=2026-06-01&last=2026-06-30"
     assert client.get(f"/api/v1/monitoring/daily?{q}", headers=tb).status_code == 404
     r = client.get(f"/api/v1/monitoring/daily?{q}", headers=ta)
@@ -198,7 +201,7 @@ def test_supervision_api(client, auth, spine) -> None:  # type: ignore[no-untype
                    headers=ta)
     assert r.status_code == 422 and r.json()["error"] == "bad_monitoring_query"
     assert client.get("/api/v1/monitoring/imports", headers=tb).json()["total"] == 0
-    assert client.get("/api/v1/monitoring/imports", headers=officer).json()["total"] == 1
+    assert client.get("/api/v1/monitoring/imports", headers=officer).json()["total"] == 2
     r = client.post("/api/v1/monitoring/report-checks", headers=officer,
                     json={"permit": pa, "year": 2026, "period": "Q2"})
     assert r.status_code == 404 and r.json()["error"] == "report_not_found"
