@@ -6,14 +6,34 @@ and must not be the development default: `Settings()` refuses to build otherwise
 
 from __future__ import annotations
 
+import ipaddress
+from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE = "sqlite:///" + str(Path("var") / "erts.sqlite3")
 DEV_SECRET = "dev-insecure-secret"
 DEV_ENVIRONMENTS = ("development", "test")
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=16)
+def parse_networks(spec: str) -> tuple[IPNetwork, ...]:
+    """'10.0.0.5, 192.168.0.0/16, ::1' → networks (a bare IP is a /32 or /128). Raises
+    ValueError naming the entry that is neither an IP nor a CIDR."""
+    out: list[IPNetwork] = []
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"ERTS_TRUSTED_PROXIES: {item!r} is not an IP address or a "
+                             f"CIDR network") from None
+    return tuple(out)
 
 
 class Settings(BaseSettings):
@@ -36,14 +56,36 @@ class Settings(BaseSettings):
     vendor_dir: str = Field(default="node_modules", alias="ERTS_VENDOR_DIR")
     #: a log-in session lasts this long (absolute, not sliding)
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30, alias="ERTS_SESSION_HOURS")
-    #: log-in rate limit: failures allowed per username and per IP within the window
-    login_max_per_user: int = Field(default=5, ge=1, alias="ERTS_LOGIN_MAX_PER_USER")
+    #: log-in throttle (identity.service.LoginLimits), failures within the window: per user
+    #: from one address (then refused from that address only), per address over every user
+    #: (then the address is refused), and per user from every address (then slowed to one
+    #: attempt per `login_slow_seconds` from addresses it has not logged in from; not locked)
+    login_max_per_user_address: int = Field(default=5, ge=1,
+                                            alias="ERTS_LOGIN_MAX_PER_USER_ADDRESS")
     login_max_per_ip: int = Field(default=20, ge=1, alias="ERTS_LOGIN_MAX_PER_IP")
-    login_window_minutes: int = Field(default=15, ge=1, alias="ERTS_LOGIN_WINDOW_MINUTES")
+    login_max_per_user: int = Field(default=30, ge=1, alias="ERTS_LOGIN_MAX_PER_USER")
+    login_slow_seconds: int = Field(default=20, ge=1, le=3600, alias="ERTS_LOGIN_SLOW_SECONDS")
+    login_window_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60,
+                                      alias="ERTS_LOGIN_WINDOW_MINUTES")
+    #: reverse proxies whose X-Forwarded-For is believed: comma-separated IPs or CIDRs
+    #: ("10.0.0.5, 192.168.0.0/16"). Empty (the default): the client address is the socket
+    #: peer, whatever the headers say (web.auth.client_address).
+    trusted_proxies: str = Field(default="", alias="ERTS_TRUSTED_PROXIES")
     #: request bodies above this many bytes get 413
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, alias="ERTS_MAX_BODY_BYTES")
     #: cookies carry the Secure flag; default: on outside development
     cookie_secure: bool | None = Field(default=None, alias="ERTS_COOKIE_SECURE")
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """`trusted_proxies` parsed (validated when the settings are built)."""
+        return parse_networks(self.trusted_proxies)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
 
     @property
     def is_development(self) -> bool:
@@ -59,5 +101,7 @@ class Settings(BaseSettings):
                                         or len(self.secret_key) < 32):
             raise ValueError(
                 f"ERTS_SECRET_KEY must be set to a random value of at least 32 characters "
-                f"when ERTS_ENV={self.environment!r} (only development may use the default)")
+                f"when ERTS_ENV={self.environment!r} (only development and test may use the "
+                f"default; make one with: python -c 'import secrets; "
+                f"print(secrets.token_urlsafe(48))')")
         return self

@@ -3,7 +3,9 @@
 Guarantees:
 - passwords are verified against argon2id (or the demo's scrypt, upgraded on log-in); an
   unknown user costs the same hash verification, so timing does not reveal usernames;
-- log-in is refused once a username or an IP has too many failures in the window;
+- log-in is throttled per user and address, per address, and (slowing, not locking) per
+  user, with counters locked while an attempt is claimed, so the limits hold under
+  concurrency (`LoginLimits`, `login`);
 - sessions and tokens are random 256-bit secrets stored only as SHA-256 digests; a revoked,
   expired or deactivated one authenticates nothing;
 - an approval request runs its action at most once: a second officer claims it
@@ -15,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,7 +157,8 @@ def set_user_scope(uow: UoW, *, username: str, district: str | None,
         u.district, u.department = _scope(store, Role(u.role), district, department)
         store.revoke_sessions_of(username)
         uow.commit()
-        return _user_dict(u)
+    forget_tokens()  # its tokens carry the scope: at once here, elsewhere within the bound
+    return _user_dict(u)
 
 
 def district_of_enterprise(uow: UoW, credit_code: str) -> str | None:
@@ -179,47 +184,125 @@ def set_user_active(uow: UoW, *, username: str, active: bool) -> dict[str, Any]:
         if not active:
             store.revoke_sessions_of(username)
         uow.commit()
-        return _user_dict(u)
+    forget_tokens()  # its tokens: at once here, elsewhere within TOKEN_CACHE_SECONDS
+    return _user_dict(u)
 
 
 # log-in and sessions -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class LoginLimits:
-    """At most `per_user` failures per username and `per_ip` per IP within `window`."""
+    """The log-in throttle. Failures are counted in fixed windows of `window`, per counter:
 
-    per_user: int = 5
+    - `per_pair` failures for one user from one address: then that user is refused from that
+      address until the window ends; from any other address it can still log in, so nobody
+      can lock a user (the administrator included) out from everywhere;
+    - `per_ip` failures from one address over every user (guessing across usernames): then
+      that address is refused until the window ends;
+    - `per_user` failures for one user from every address together (a guess spread over many
+      addresses): past it the user is slowed, not locked: one attempt per `slow_interval`
+      from any address the user has not logged in from within `known_for`; addresses it has
+      logged in from are exempt and keep only the two limits above.
+    """
+
+    per_pair: int = 5
     per_ip: int = 20
     window: timedelta = timedelta(minutes=15)
+    per_user: int = 30
+    slow_interval: timedelta = timedelta(seconds=20)
+    known_for: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A log-in counter as read: failures since `window_start`, the last attempt claimed."""
+
+    window_start: datetime
+    failures: int
+    last_at: datetime | None = None
+
+
+def _seconds(d: timedelta) -> int:
+    """Whole seconds to wait, rounded up, at least 1 (a Retry-After value)."""
+    return max(1, -int(-d.total_seconds() // 1))
+
+
+def throttle_wait(*, now: datetime, limits: LoginLimits, pair: Counter, ip: Counter,
+                  user: Counter, known: bool) -> int | None:
+    """Seconds until an attempt may be checked, or None: it may be checked now. Counters
+    whose window has ended count as empty. Pure: the caller holds the rows locked."""
+    waits: list[int] = []
+
+    def current(c: Counter) -> int:
+        return 0 if c.window_start <= now - limits.window else c.failures
+
+    for c, limit in ((pair, limits.per_pair), (ip, limits.per_ip)):
+        if current(c) >= limit:
+            waits.append(_seconds(c.window_start + limits.window - now))
+    if not known and current(user) >= limits.per_user and user.last_at is not None \
+            and user.last_at + limits.slow_interval > now:
+        waits.append(_seconds(user.last_at + limits.slow_interval - now))
+    return max(waits) if waits else None
 
 
 def login(uow: UoW, *, username: str, password: str, ip: str, user_agent: str | None,
           session_hours: float, limits: LoginLimits = LoginLimits(),
           now: datetime | None = None) -> tuple[str, Principal]:
     """Check the password and open a session. Returns the raw session id (for the cookie)
-    and the principal. A failure is recorded (and committed) before it is raised."""
+    and the principal.
+
+    Two transactions, so that no lock is held while the password hash is checked:
+    1. claim: lock the counters of (user, address), of the address and of the user (rows
+       created on first use, locked in sorted order); refuse with TooManyAttempts (nothing
+       written) when a limit of `LoginLimits` is reached, else count the attempt as a
+       failure in all three and commit. Concurrent attempts are thus counted one after
+       another: at most the limit are ever checked against the password, on PostgreSQL
+       (row locks) as on SQLite (BEGIN IMMEDIATE).
+    2. outcome: a wrong password leaves the claim counted and is recorded (committed)
+       before InvalidCredentials is raised; a right one resets the (user, address) counter,
+       marks that address as known for the user, takes the claim back from the address and
+       user counters, and opens the session.
+    A crash between the two leaves the attempt counted as a failure."""
     now = now or system_clock()
     username = username.strip()[:40]
     ip = (ip or "?")[:64]
+    keys = {"pair": f"{ip}/{username}", "ip": ip, "user": username}
     with uow:
         store = IdentityStore(uow.session)
-        since = now - limits.window
-        for n, oldest, limit in (
-                (*store.failures_since(username=username, since=since), limits.per_user),
-                (*store.failures_since(ip=ip, since=since), limits.per_ip)):
-            if n >= limit:
-                wait = limits.window - (now - (_aware(oldest) or now))
-                raise TooManyAttempts("too many failed log-in attempts; try again later",
-                                      retry_after=max(1, int(wait.total_seconds()) + 1))
+        rows = store.lock_counters(list(keys.items()), now)
+        pair, by_ip, by_user = (rows[(scope, keys[scope])] for scope in ("pair", "ip", "user"))
+        read = {scope: Counter(_aware(r.window_start) or now, r.failures, _aware(r.last_at))
+                for scope, r in (("pair", pair), ("ip", by_ip), ("user", by_user))}
+        seen = _aware(pair.last_success)
+        wait = throttle_wait(now=now, limits=limits, pair=read["pair"], ip=read["ip"],
+                             user=read["user"], known=seen is not None
+                             and seen > now - limits.known_for)
+        if wait is not None:  # leaving without commit: nothing of this attempt is kept
+            raise TooManyAttempts("too many failed log-in attempts; try again later",
+                                  retry_after=wait)
+        for scope, r in (("pair", pair), ("ip", by_ip), ("user", by_user)):
+            if read[scope].window_start <= now - limits.window:
+                r.window_start, r.failures = now, 0
+            r.failures += 1
+            r.last_at = now
+        claimed = {scope: r.window_start for scope, r in (("ip", by_ip), ("user", by_user))}
         u = store.user(username)
-        ok = passwords.verify_password(u.password_hash if u else passwords.dummy_hash(),
-                                       password)
-        ok = ok and u is not None and u.active
+        stored_hash = u.password_hash if u else passwords.dummy_hash()
+        uow.commit()
+    ok = passwords.verify_password(stored_hash, password)
+    with uow:
+        store = IdentityStore(uow.session)
+        u = store.user(username)
+        ok = ok and u is not None and u.active and u.password_hash == stored_hash
         store.add(LoginAttemptRow(username=username, ip=ip, at=now, success=ok))
         if not ok or u is None:
             store.prune_attempts(now - 4 * limits.window)
+            store.prune_counters(now - 4 * limits.window, now - limits.known_for)
             uow.commit()
             raise InvalidCredentials("wrong username or password")
+        store.record_login_success("pair", keys["pair"], now)
+        for scope, started in claimed.items():
+            store.undo_claim(scope, keys[scope], started)
         if passwords.needs_rehash(u.password_hash):
             u.password_hash = passwords.hash_password(password)
         raw = secrets.token_urlsafe(32)
@@ -288,12 +371,48 @@ def create_token(uow: UoW, *, owner: Principal, name: str, expires_days: int | N
         return raw, out
 
 
+#: how long a resolved API token is trusted without reading it again: a token revoked (or
+#: its user deactivated or re-scoped) in another server process stops working within this
+#: bound; in the process that made the change, at once (`forget_tokens`)
+TOKEN_CACHE_SECONDS = 2.0
+_TOKENS: dict[str, tuple[float, datetime | None, Principal]] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
+def forget_tokens() -> None:
+    """Drop every cached token (a revocation, a user deactivated or re-scoped)."""
+    with _TOKENS_LOCK:
+        _TOKENS.clear()
+
+
 def token_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principal:
+    """The token's principal; cached per token digest for `TOKEN_CACHE_SECONDS` (not when
+    `now` is given: a caller asking about another time reads the database)."""
+    cacheable = now is None
     now = now or system_clock()
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         raise NotAuthenticated("unknown API token")
+    key = digest(raw)
+    if cacheable:
+        with _TOKENS_LOCK:
+            hit = _TOKENS.get(key)
+        if hit is not None:
+            until, expires, principal = hit
+            if time.monotonic() < until and (expires is None or now < expires):
+                return principal
+    principal, expires = _token_principal(uow, key, now)
+    if cacheable:
+        with _TOKENS_LOCK:
+            if len(_TOKENS) > 10_000:  # bounded: forget them all, they are read again
+                _TOKENS.clear()
+            _TOKENS[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, expires, principal)
+    return principal
+
+
+def _token_principal(uow: UoW, key: str, now: datetime
+                     ) -> tuple[Principal, datetime | None]:
     with uow:
-        found = IdentityStore(uow.session).token_with_user(digest(raw))
+        found = IdentityStore(uow.session).token_with_user(key)
         if found is None:
             raise NotAuthenticated("unknown API token")
         t, u = found
@@ -301,7 +420,7 @@ def token_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principa
         if t.revoked_at is not None or not u.active or (expires is not None
                                                          and expires <= now):
             raise NotAuthenticated("the API token is revoked or expired")
-        return _principal(u, "token")
+        return _principal(u, "token"), expires
 
 
 def list_tokens(uow: UoW, *, viewer: Principal, everyone: bool = False) -> list[dict[str, Any]]:
@@ -325,7 +444,8 @@ def revoke_token(uow: UoW, *, viewer: Principal, token_id: int,
             t.revoked_at = now
         out = _token_dict(t)
         uow.commit()
-        return out
+    forget_tokens()  # at once here; other processes within TOKEN_CACHE_SECONDS
+    return out
 
 
 # audit -------------------------------------------------------------------------------------
@@ -355,9 +475,13 @@ def audit_page(uow: UoW, *, actor: str | None = None, action: str | None = None,
 
 # second-officer approvals ------------------------------------------------------------------
 
-#: bureau actions that move rights or money, by ledger transaction type
+#: bureau actions that move rights or money, by ledger transaction type: every type the
+#: ledger's table marks `needs_approval` (confirmation, recovery, reserve release and buy-back,
+#: issuance, cancellation, deposit, withdrawal, reversal), and negotiated transfers (not a
+#: ledger type). Each has a policy row or its default; every path honours it (web.approvals).
 APPROVABLE = ("confirmation", "recovery", "reserve_release", "reserve_buyback",
-              "cancellation", "negotiated_transfer")
+              "cancellation", "negotiated_transfer", "issuance", "deposit", "withdrawal",
+              "reversal")
 
 
 def _known_type(tx_type: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import column, delete, func, select, table, update
+from sqlalchemy import column, delete, func, insert, or_, select, table, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from identity.tables import (
@@ -15,6 +17,7 @@ from identity.tables import (
     AuditRow,
     IdempotencyRow,
     LoginAttemptRow,
+    LoginThrottleRow,
     SessionRow,
     UserRow,
 )
@@ -107,20 +110,54 @@ class IdentityStore:
         return list(self.s.scalars(q.limit(500)))
 
     # log-in attempts
-    def failures_since(self, *, username: str | None = None, ip: str | None = None,
-                       since: datetime) -> tuple[int, datetime | None]:
-        """Failed attempts since `since` for a username or an IP, and the oldest of them."""
-        q = select(func.count(), func.min(LoginAttemptRow.at)).where(
-            LoginAttemptRow.success.is_(False), LoginAttemptRow.at >= since)
-        if username is not None:
-            q = q.where(LoginAttemptRow.username == username)
-        if ip is not None:
-            q = q.where(LoginAttemptRow.ip == ip)
-        n, oldest = self.s.execute(q).one()
-        return int(n or 0), oldest
-
     def prune_attempts(self, before: datetime) -> None:
         self.s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < before))
+
+    # log-in counters
+    def lock_counters(self, keys: Sequence[tuple[str, str]], now: datetime
+                      ) -> dict[tuple[str, str], LoginThrottleRow]:
+        """The log-in counters of `keys` (scope, key), each created when missing (no
+        failures, a window from `now`) and locked until the transaction ends. Rows are taken
+        in sorted order, so two attempts sharing rows never wait on each other crosswise.
+        On SQLite the unit of work's BEGIN IMMEDIATE already serialises writers."""
+        mod = postgresql if self.postgres else sqlite
+        out: dict[tuple[str, str], LoginThrottleRow] = {}
+        for scope, key in sorted(set(keys)):
+            q = select(LoginThrottleRow).where(
+                LoginThrottleRow.scope == scope, LoginThrottleRow.key == key
+            ).execution_options(populate_existing=True)
+            if self.postgres:
+                q = q.with_for_update()
+            row = None
+            while row is None:  # again if a concurrent prune deleted it in between
+                self.s.execute(mod.insert(LoginThrottleRow).values(  # type: ignore[attr-defined]
+                    scope=scope, key=key, window_start=now, failures=0, last_at=None,
+                    last_success=None).on_conflict_do_nothing())
+                row = self.s.scalar(q)
+            out[(scope, key)] = row
+        return out
+
+    def undo_claim(self, scope: str, key: str, window_start: datetime) -> None:
+        """Take back one claimed failure (the password was right), unless the counter has
+        started a new window since (then the claim was already forgotten)."""
+        self.s.execute(update(LoginThrottleRow).where(
+            LoginThrottleRow.scope == scope, LoginThrottleRow.key == key,
+            LoginThrottleRow.window_start == window_start, LoginThrottleRow.failures > 0)
+            .values(failures=LoginThrottleRow.failures - 1))
+
+    def record_login_success(self, scope: str, key: str, now: datetime) -> None:
+        """A right password: the counter starts again and remembers the success."""
+        self.s.execute(update(LoginThrottleRow).where(
+            LoginThrottleRow.scope == scope, LoginThrottleRow.key == key)
+            .values(failures=0, window_start=now, last_success=now))
+
+    def prune_counters(self, window_before: datetime, known_before: datetime) -> None:
+        """Forget counters whose window ended long ago and that mark no recent success."""
+        self.s.execute(delete(LoginThrottleRow).where(
+            LoginThrottleRow.window_start < window_before,
+            or_(LoginThrottleRow.last_at.is_(None), LoginThrottleRow.last_at < window_before),
+            or_(LoginThrottleRow.last_success.is_(None),
+                LoginThrottleRow.last_success < known_before)))
 
     # audit
     def audit_page(self, *, actor: str | None, action: str | None, offset: int, limit: int
@@ -191,3 +228,15 @@ class IdentityStore:
         except IntegrityError:
             return False
         return True
+
+
+def audit_sink(uow: Any, rows: list[dict[str, Any]], now: Any) -> None:
+    """Write the audit rows of a group's orders in its transaction (`trading.pipeline`), in
+    one statement (ids are not read back)."""
+    uow.session.execute(insert(AuditRow), [dict(
+        at=now, actor=a.get("actor"), role=a.get("role"), via=a.get("via"),
+        ip=(a.get("ip") or "")[:64] or None, method=str(a.get("method") or "POST"),
+        path=str(a.get("path") or "")[:300], action=str(a.get("action") or "")[:80],
+        target=str(a["target"])[:120] if a.get("target") else None,
+        status=int(a.get("status") or 201),
+        detail=str(a["detail"])[:2000] if a.get("detail") else None) for a in rows])

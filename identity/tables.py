@@ -57,6 +57,9 @@ class ApiTokenRow(Base):
 
 
 class LoginAttemptRow(Base):
+    """A log-in attempt whose password was checked (a history; refused attempts are not
+    checked and leave no row). The limits are kept in `LoginThrottleRow`."""
+
     __tablename__ = "login_attempt"
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(40))
@@ -66,6 +69,25 @@ class LoginAttemptRow(Base):
 
     __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),
                       Index("ix_login_attempt_ip_at", "ip", "at"))
+
+
+class LoginThrottleRow(Base):
+    """One log-in counter: failed attempts in the current window for a user from one address
+    (scope "pair", key "<address>/<username>"), for an address (scope "ip"), or for a user
+    from everywhere (scope "user"). An attempt locks its rows (FOR UPDATE on PostgreSQL;
+    SQLite's BEGIN IMMEDIATE serialises writers) while it claims a slot, so concurrent
+    attempts are counted one after another. `last_success` (pair rows) marks an address the
+    user logged in from; `last_at` is the last claimed attempt (user rows: the slow-down)."""
+
+    __tablename__ = "login_throttle"
+    scope: Mapped[str] = mapped_column(String(4), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_login_throttle_window_start", "window_start"),)
 
 
 class AuditRow(Base):

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,6 +108,62 @@ def _settings(request: Request) -> Any:
 
 def _platform(request: Request) -> Any:
     return request.app.state.platform
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as proxies write it ("1.2.3.4", "1.2.3.4:80", "[::1]:80", "::1"), with an
+    IPv4-mapped IPv6 address as its IPv4 form; None when it is none of those."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+def forwarded_client(peer: str | None, forwarded_for: list[str],
+                     trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+                     ) -> str | None:
+    """The client's address: the socket `peer`, unless the peer is a trusted proxy; then the
+    X-Forwarded-For hops are read from the right (the nearest first), skipping trusted
+    proxies, and the first untrusted one is the client. A hop that is not an address ends
+    the walk at the last good one (what lies left of it was written by the client)."""
+    if peer is None:
+        return None
+    addr = _address(peer)
+    if addr is None:
+        return peer
+    client = addr
+    hops = [hop for value in forwarded_for for hop in value.split(",")]
+    while any(client in net for net in trusted) and hops:
+        hop = _address(hops.pop())
+        if hop is None:
+            break
+        client = hop
+    return str(client)
+
+
+def client_address(scope: Any) -> str | None:
+    """The client's address for a request (`request.scope` or an ASGI scope): the socket
+    peer, or what trusted proxies (`Settings.trusted_proxies`, none by default) say in
+    X-Forwarded-For. The one answer used by log-in throttling, sessions and the audit log;
+    `erts serve` keeps uvicorn from rewriting the peer itself."""
+    app = scope.get("app")
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    trusted = getattr(settings, "trusted_proxy_networks", ())
+    client = scope.get("client")
+    peer = client[0] if client else None
+    if not trusted:
+        return peer
+    forwarded = [v.decode("latin-1") for k, v in scope.get("headers", ())
+                 if k == b"x-forwarded-for"]
+    return forwarded_client(peer, forwarded, trusted)
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:

@@ -15,6 +15,7 @@ from kernel.errors import DomainError
 from web.auth import (
     LANG_COOKIE,
     SESSION_COOKIE,
+    client_address,
     cookie_args,
     csrf_protect,
     current_user,
@@ -22,9 +23,10 @@ from web.auth import (
     sign_session,
 )
 from web.errors import status_of
+from web.i18n_login import login_message
 from web.pages import forms
-from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
+from web.pages.base import _p, audit, see_other
+from web.pages.render import lang_of, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Id = Annotated[int, Path(ge=1, le=2**53)]
@@ -66,12 +68,15 @@ def login(request: Request, username: Annotated[str, Form()] = "",
         try:
             raw, user = identity.login(
                 _p(request).uow(), username=name, password=password,
-                ip=request.client.host if request.client else "?",
+                ip=client_address(request.scope) or "?",
                 user_agent=request.headers.get("user-agent"), session_hours=s.session_hours,
-                limits=identity.LoginLimits(s.login_max_per_user, s.login_max_per_ip,
-                                            timedelta(minutes=s.login_window_minutes)))
+                limits=identity.LoginLimits(
+                    per_pair=s.login_max_per_user_address, per_ip=s.login_max_per_ip,
+                    window=timedelta(minutes=s.login_window_minutes),
+                    per_user=s.login_max_per_user,
+                    slow_interval=timedelta(seconds=s.login_slow_seconds)))
         except (InvalidCredentials, TooManyAttempts) as exc:
-            errors.add("form", exc.message)
+            errors.add("form", login_message(exc, lang_of(request)))
             status = status_of(exc)
             resp = render(request, "login.html", status_code=status, errors=errors,
                           form={"username": name}, next=safe_next(next), reason=None)
