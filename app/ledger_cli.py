@@ -3,6 +3,12 @@
 Exit codes: 0 intact (or done), 1 the journal or a balance was tampered with (verify names
 the first bad entry's seq; reconcile found and froze disagreeing accounts; resolve left the
 account frozen), 2 bad input.
+
+Four-eyes (issue 19): none of these commands posts a transfer, so none moves rights or money
+and none needs a second officer; `resolve --restore` only sets an account's stored figures
+to what the journal bears out. A command that moves rights files an approval request instead
+of running alone when the policy asks a second officer (`erts permits revoke|cancel`, see
+app.permits_cli and web.approvals.request_or_run).
 """
 
 from __future__ import annotations
@@ -38,10 +44,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
               f"{report.seconds:.2f} s", file=sys.stderr)
         return 0
     if report.first_bad_seq is not None:
-        print(f"erts: ledger tampered: first bad entry seq {report.first_bad_seq}: "
+        print(f"erts: ledger_tampered: first bad entry seq {report.first_bad_seq}: "
               f"{report.reason}", file=sys.stderr)
     else:
-        print(f"erts: ledger tampered: {report.reason}", file=sys.stderr)
+        print(f"erts: ledger_tampered: {report.reason}", file=sys.stderr)
     return 1
 
 
@@ -56,8 +62,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
     if result.verify.ok:
         return 0
-    print(f"erts: reconciliation run {result.run}: {result.verify.reason}; froze accounts "
-          f"{result.frozen}", file=sys.stderr)
+    print(f"erts: ledger_tampered: reconciliation run {result.run}: {result.verify.reason}; "
+          f"froze accounts {result.frozen}", file=sys.stderr)
     return 1
 
 
@@ -68,7 +74,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = sys.stdout if args.output == "-" else open(  # noqa: SIM115
             args.output, "w", encoding="utf-8", newline="")
     except OSError as exc:
-        print(f"erts: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        print(f"erts: file_unwritable: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return 2
     platform = _platform()
     try:
@@ -121,20 +127,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.set_defaults(func=cmd_verify)
     r = ls.add_parser("reconcile", help="compare stored balances with the journal and freeze "
                                         "accounts that disagree, recording why")
-    r.add_argument("--actor", default="reconciliation")
+    r.add_argument("--actor", default="reconciliation",
+                   help="name recorded in the journal (default %(default)s)")
     r.set_defaults(func=cmd_reconcile)
     e = ls.add_parser("export", help="the journal for auditors, as CSV or JSON")
-    e.add_argument("--format", choices=["csv", "json"], required=True)
+    e.add_argument("--format", choices=["csv", "json"], required=True,
+                   help="csv (one row per entry) or json (one document)")
     e.add_argument("--output", default="-", help="file, or - for stdout")
     e.set_defaults(func=cmd_export)
     f = ls.add_parser("resolve", help="reconcile a frozen account again and unfreeze it "
                                       "once it agrees with the journal (exit 1 while not)")
-    f.add_argument("account", type=int)
-    f.add_argument("--reason", required=True)
+    f.add_argument("account", type=int, help="the frozen account's id")
+    f.add_argument("--reason", required=True, help="why, recorded with the resolution")
     f.add_argument("--actor", required=True, help="the bureau administrator resolving it")
     f.add_argument("--restore", action="store_true",
                    help="with an intact chain, set the stored figures to the journal's")
     f.set_defaults(func=cmd_resolve)
     x = ls.add_parser("expire", help="expire pending transfers whose timeout has passed")
-    x.add_argument("--actor", default="system")
+    x.add_argument("--actor", default="system",
+                   help="name recorded in the journal (default %(default)s)")
     x.set_defaults(func=cmd_expire)

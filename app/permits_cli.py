@@ -8,7 +8,8 @@
 
 Each prints one JSON document on stdout. Exit codes: 0 done; 2 bad input or a rejected
 request (a file with row errors: each error on stderr as `line N: field: message`, nothing
-imported unless --partial); 1 failure. The input may be CSV (UTF-8 or GB 18030) or an Excel
+imported unless --partial); 3 the environment (the file missing or unreadable, the database
+unreachable); 1 failure (see app.cli). The input may be CSV (UTF-8 or GB 18030) or an Excel
 workbook (.xlsx, first sheet).
 """
 
@@ -20,6 +21,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from app.cli_common import read_bytes
 
 
 def _actor(args: argparse.Namespace) -> str:
@@ -46,13 +49,9 @@ def _day(text: str | None, field: str) -> Any:
 def cmd_import(args: argparse.Namespace) -> int:
     from allocation import register_service as reg
     from allocation.register import PermitFileRejected
-    from app.cli import _Usage
     from compliance.workbook import upload_text
 
-    try:
-        data = Path(args.input).read_bytes()
-    except OSError as exc:
-        raise _Usage(f"cannot read {args.input}: {exc.strerror}") from exc
+    data = read_bytes(args.input)
     text = upload_text(data, args.input)
     p = _platform()
     try:
@@ -101,14 +100,29 @@ def cmd_renew(args: argparse.Namespace) -> int:
 
 
 def cmd_end(args: argparse.Namespace) -> int:
+    """Revocation or cancellation recovers rights (ledger type "recovery"): when the approval
+    policy asks a second officer for it (the default), the CLI does not run it but files the
+    approval request in the name of --actor, validated in full first; another officer
+    approves it on the web (/bureau/approvals). Exit 0 with `{"status": "pending", ...}`."""
     from allocation import register_service as reg
+    from web import approvals
+    from web.api import register as _steps  # noqa: F401  (registers "end_permit")
 
+    on = _day(args.on, "on")
+    payload = dict(permit=args.permit, step=args.step, reason=args.reason,
+                   on=on.isoformat() if on else None)
     p = _platform()
     try:
-        _print(reg.end_permit(p.uow(), permit=args.permit, step=args.step,
-                              on=_day(args.on, "on"), actor=_actor(args), reason=args.reason))
+        reg.check_active(p.uow(), args.permit, allowed=reg.END_STEPS[args.step][1])
+        outcome, out = approvals.request_or_run(
+            p, _actor(args), tx_type="recovery", action="end_permit", target=args.permit,
+            payload=payload, summary=f"{args.step} of {args.permit} ({args.reason})")
     finally:
         p.close()
+    _print(out)
+    if outcome == "pending":
+        print(f"erts: approval request {out['id']} pending: another bureau officer approves "
+              "it at /bureau/approvals", file=sys.stderr)
     return 0
 
 
@@ -117,26 +131,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pm = sub.add_parser("permits", help="the permit register: import, renewal, revocation"
                         ).add_subparsers(dest="permits_cmd", required=True)
     im = pm.add_parser("import", help="import a permit file (CSV or .xlsx)")
-    im.add_argument("--input", required=True)
+    im.add_argument("--input", required=True, metavar="FILE",
+                    help="a permit file, CSV (UTF-8 or GB 18030) or .xlsx (format: "
+                         "docs/permit-register.md#importing-a-permit-file), or - for stdin")
     im.add_argument("--partial", action="store_true",
                     help="import the permits without errors (default: all or nothing)")
     im.add_argument("--dry-run", action="store_true", help="check only, store nothing")
-    im.add_argument("--actor")
+    im.add_argument("--actor", help="name recorded in the history (default: $USER)")
     im.set_defaults(func=cmd_import)
     ex = pm.add_parser("expiring", help="valid permits within 60 days of expiry")
-    ex.add_argument("--today")
+    ex.add_argument("--today", help="the day to count from, YYYY-MM-DD (default: today)")
     ex.set_defaults(func=cmd_expiring)
     rn = pm.add_parser("renew", help="renew a permit (延续)")
-    rn.add_argument("--permit", required=True)
-    rn.add_argument("--applied-on", required=True)
-    rn.add_argument("--valid-to")
-    rn.add_argument("--reason", required=True)
-    rn.add_argument("--actor")
+    rn.add_argument("--permit", required=True, help="the permit's code")
+    rn.add_argument("--applied-on", required=True,
+                    help="the day the renewal was applied for, YYYY-MM-DD")
+    rn.add_argument("--valid-to",
+                    help="new end of validity, YYYY-MM-DD (default: the full 5-year term)")
+    rn.add_argument("--reason", required=True, help="why, recorded in the history")
+    rn.add_argument("--actor", help="name recorded in the history (default: $USER)")
     rn.set_defaults(func=cmd_renew)
     for name, step in (("revoke", "revocation"), ("cancel", "cancellation")):
         e = pm.add_parser(name, help=f"{step} of a permit")
-        e.add_argument("--permit", required=True)
-        e.add_argument("--on")
-        e.add_argument("--reason", required=True)
-        e.add_argument("--actor")
+        e.add_argument("--permit", required=True, help="the permit's code")
+        e.add_argument("--on", help=f"the day of the {step}, YYYY-MM-DD (default: today)")
+        e.add_argument("--reason", required=True, help="why, recorded in the history")
+        e.add_argument("--actor", help="the officer filing it (default: $USER)")
         e.set_defaults(func=cmd_end, step=step)

@@ -20,7 +20,6 @@ the hash chain uses integer microseconds, so hashes agree on both databases.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import queue
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+from kernel import csvout
 from kernel.clock import system_clock
 from kernel.errors import InvalidInput
 from ledger import errors as E
@@ -321,6 +321,20 @@ def record_rejection(uow_factory: UoWFactory, exc: E.LedgerRejection, actor: str
     with uow_factory() as uow:
         LedgerStore(uow.session).reject(exc.transfer_id, exc.code, exc.message, actor, now)
         uow.commit()
+
+
+def entry_of(uow: UoW, transfer_id: str) -> Entry | None:
+    """The journal entry `transfer_id` (its type, phase, accounts and asset), or None."""
+    with uow:
+        return LedgerStore(uow.session).entry(transfer_id)
+
+
+def account_kinds(uow: UoW, ids: Sequence[int]) -> dict[int, tuple[AccountKind, str]]:
+    """(kind, asset) of each existing account among `ids`, read without row locks: what a
+    route needs to refuse a transfer before it reaches the ledger."""
+    with uow:
+        found = LedgerStore(uow.session, row_locks=False).lock_accounts(ids)
+        return {i: (a.kind, a.asset) for i, a in found.items()}
 
 
 def _target_type(uow_factory: UoWFactory, transfer_id: str, tid: str) -> str:
@@ -815,14 +829,17 @@ def export_journal(uow: UoW, fmt: str, *, chunk: int = 5000) -> Iterator[str]:
     hash is sha256 of the \\x1f-joined fields prev_hash, seq, id, batch, type, phase,
     pending_id, debit_account, credit_account, asset, amount, reference, initiator,
     created_at_us, timeout_at_us (absent values as empty strings), so the chain can be
-    recomputed from the export alone."""
+    recomputed from the export alone. The CSV is written by `kernel.csvout`: a text cell
+    beginning with =, +, -, @, a tab, a carriage return or an apostrophe (ids and references
+    are chosen by users) carries one more leading apostrophe, so no spreadsheet runs it;
+    `kernel.csvout.unescape` gives the exact value back before hashing."""
     if fmt not in ("csv", "json"):
         raise InvalidInput("format must be csv or json", field="format")
     with uow:
         store = LedgerStore(uow.session)
         store.isolation("REPEATABLE READ")
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csvout.writer(buf)
         if fmt == "csv":
             w.writerow(EXPORT_FIELDS)
         else:
@@ -831,7 +848,7 @@ def export_journal(uow: UoW, fmt: str, *, chunk: int = 5000) -> Iterator[str]:
         for e in store.journal(batch_size=chunk):
             d = _entry_dict(e)
             if fmt == "csv":
-                w.writerow(["" if d[k] is None else d[k] for k in EXPORT_FIELDS])
+                w.writerow([d[k] for k in EXPORT_FIELDS])
             else:
                 buf.write(("\n" if n == 0 else ",\n") + json.dumps(d, ensure_ascii=False))
             n += 1

@@ -83,9 +83,10 @@ TYPES: dict[str, TransactionType] = {t.name: t for t in [
     _t("cancellation", {(K.CONFIRMED, K.CANCELLATION), (K.TRADABLE, K.CANCELLATION),
                         (K.RESERVE, K.CANCELLATION)}, {B}, True, None,
        "supply leaves: rights are cancelled"),
-    _t("deposit", {(K.ISSUANCE, K.CASH)}, {B, S}, False, None,
+    # money moved by a person's hand needs a second officer like rights do (issue 19)
+    _t("deposit", {(K.ISSUANCE, K.CASH)}, {B, S}, True, None,
        "money enters from the settlement bank"),
-    _t("withdrawal", {(K.CASH, K.ISSUANCE)}, {B, S}, False, None,
+    _t("withdrawal", {(K.CASH, K.ISSUANCE)}, {B, S}, True, None,
        "money leaves to the settlement bank"),
     # pairs: the reversed transfer's pair, mirrored (checked against the original, not here)
     _t("reversal", set(), {B}, True, None,

@@ -1,23 +1,36 @@
-"""Second-officer approval of bureau actions that move rights or money.
+"""Second-officer approval of bureau actions that move rights or money (four-eyes).
 
 Whether an action needs a second officer is configured per ledger transaction type
 (`identity.service.approval_policy`, editable by an administrator; defaults from
-`ledger.transactions.TYPES`). A route calls `run_or_request(...)`: without the requirement the
-action runs at once; with it, an approval request is stored and another bureau officer runs
-it with `approve(...)`. The action is carried out at most once (see identity.service).
+`ledger.transactions.TYPES[...].needs_approval`). Every path that runs such an action (API,
+pages, CLI) goes through `run_or_request(...)` (or `request_or_run(...)` for a caller that is
+a username, not a signed-in principal): without the requirement the action runs at once;
+with it, an approval request is stored and another person runs it with `approve(...)`.
+Administrators are no exception: the requester never approves its own request.
+
+Guarantees:
+- a request is validated in full when it is made: before it is stored, the action runs as a
+  dry run (`validate`) inside a transaction that is rolled back, so an invalid request is
+  refused at once with exactly the 4xx the direct action would give (the executor's own
+  checks, not a copy of them that could drift);
+- the action is carried out at most once (see `identity.service.claim_approval`);
+- a district officer sees and decides only requests about a permit of its district.
 
 To make a new action approvable, register its executor once:
 
     register("release_reserve", lambda platform, payload, actor: {...})
 
 and call `run_or_request(platform, user, tx_type="reserve_release",
-action="release_reserve", target=..., payload=..., summary=...)` from the route.
+action="release_reserve", target=..., payload=..., summary=...)` from the route. An executor
+must do all its writes through `platform.uow()` / `platform.uow` / `platform.submit_transfers`
+(the dry run hands it a platform whose units of work never commit); `validate=` replaces the
+dry run for an executor that cannot (none does today).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from allocation import service as alloc
@@ -25,14 +38,88 @@ from identity import service as identity
 from identity.errors import ApprovalNotFound
 from identity.roles import Principal
 from kernel.errors import DomainError
+from ledger import service as ledger
+from ledger.entries import Transfer
+from ledger.transactions import Initiator
 
 Executor = Callable[[Any, dict[str, Any], str], dict[str, Any]]
 EXECUTORS: dict[str, Executor] = {}
+VALIDATORS: dict[str, Executor] = {}
 
 
-def register(action: str, executor: Executor) -> None:
+def register(action: str, executor: Executor, validate: Executor | None = None) -> None:
+    """`validate` (default: a dry run of `executor`) raises the DomainError the action would."""
     EXECUTORS[action] = executor
+    if validate is not None:
+        VALIDATORS[action] = validate
+    else:
+        VALIDATORS.pop(action, None)
 
+
+# dry runs ----------------------------------------------------------------------------------
+
+class _DryUoW:
+    """A unit of work whose `commit` only flushes: leaving `with` rolls everything back, so
+    the database checks (constraints, row locks, limits) run as they would for real."""
+
+    read_only = False
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.committed = False
+
+    @property
+    def session(self) -> Any:
+        return self._inner.session
+
+    @property
+    def dialect(self) -> str:
+        return str(self._inner.dialect)
+
+    def __enter__(self) -> _DryUoW:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.__exit__(*exc)  # never committed: rolled back
+
+    def commit(self) -> None:
+        self._inner.session.flush()
+
+    def rollback(self) -> None:
+        self._inner.rollback()
+
+
+class _DryPlatform:
+    """What an executor may use of the platform, with units of work that never commit. Only
+    these attributes exist, so an executor reaching for anything else fails loudly instead
+    of writing for real."""
+
+    def __init__(self, platform: Any) -> None:
+        self._platform = platform
+        self.settings = platform.settings
+        self.permits = platform.permits
+
+    def uow(self) -> _DryUoW:
+        return _DryUoW(self._platform.uow())
+
+    def read_uow(self) -> Any:
+        return self._platform.read_uow()
+
+    def submit_transfers(self, transfers: Sequence[Transfer], *, initiator: Initiator,
+                         actor: str, batch: str | None = None) -> ledger.BatchResult:
+        return ledger.submit(self.uow, transfers, initiator=initiator, actor=actor,
+                             batch=batch)
+
+
+def dry_run(platform: Any, action: str, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Run the action's checks now and keep nothing: its result as it would be, or its
+    DomainError (raised)."""
+    check = VALIDATORS.get(action, EXECUTORS[action])
+    return check(_DryPlatform(platform), payload, actor)
+
+
+# requests ----------------------------------------------------------------------------------
 
 def _confirm(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
     r = alloc.confirm_rights(platform.uow(), permit=payload["permit"],
@@ -44,14 +131,54 @@ def _confirm(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, An
 register("confirm_rights", _confirm)
 
 
+def request_or_run(platform: Any, username: str, *, tx_type: str, action: str, target: str,
+                   payload: dict[str, Any], summary: str) -> tuple[str, dict[str, Any]]:
+    """("done", result) when no second officer is needed, else ("pending", approval), the
+    request validated in full first (a DomainError as the direct action would raise)."""
+    if identity.approval_required(platform.uow(), tx_type):
+        dry_run(platform, action, payload, username)
+        return "pending", file_request(platform, username, tx_type=tx_type, action=action,
+                                       target=target, payload=payload, summary=summary)
+    return "done", EXECUTORS[action](platform, payload, username)
+
+
+def file_request(platform: Any, username: str, *, tx_type: str, action: str, target: str,
+                 payload: dict[str, Any], summary: str) -> dict[str, Any]:
+    """Store an approval request that the caller has just validated with `dry_run`."""
+    if action not in EXECUTORS:
+        raise KeyError(f"no executor registered for {action!r}")
+    return identity.request_approval(platform.uow(), tx_type=tx_type, action=action,
+                                     target=target, payload=payload, summary=summary,
+                                     requested_by=username)
+
+
 def run_or_request(platform: Any, user: Principal, *, tx_type: str, action: str, target: str,
                    payload: dict[str, Any], summary: str) -> tuple[str, dict[str, Any]]:
     """("done", result) when no second officer is needed, else ("pending", approval)."""
-    if identity.approval_required(platform.uow(), tx_type):
-        return "pending", identity.request_approval(
-            platform.uow(), tx_type=tx_type, action=action, target=target, payload=payload,
-            summary=summary, requested_by=user.username)
-    return "done", EXECUTORS[action](platform, payload, user.username)
+    return request_or_run(platform, user.username, tx_type=tx_type, action=action,
+                          target=target, payload=payload, summary=summary)
+
+
+def _set_policy(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    return identity.set_approval_policy(platform.uow(), tx_type=str(payload["tx_type"]),
+                                        required=bool(payload["required"]), actor=actor)
+
+
+register("set_approval_policy", _set_policy)
+
+
+def set_policy(platform: Any, user: Principal, tx_type: str,
+               required: bool) -> tuple[str, dict[str, Any]]:
+    """Turning a requirement on takes effect at once. Turning it off is four-eyes itself:
+    while a type needs a second officer, an administrator alone cannot drop that (else one
+    person could switch the rule off, act alone, and switch it on again)."""
+    if required:
+        identity.approval_required(platform.uow(), tx_type)  # unknown types: 422
+        return "done", _set_policy(platform, dict(tx_type=tx_type, required=True),
+                                   user.username)
+    return run_or_request(platform, user, tx_type=tx_type, action="set_approval_policy",
+                          target=tx_type, payload=dict(tx_type=tx_type, required=False),
+                          summary=f"no second officer for {tx_type} any more")
 
 
 def check_scope(platform: Any, user: Principal, approval_id: int) -> dict[str, Any]:

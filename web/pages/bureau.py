@@ -21,8 +21,8 @@ from web import approvals
 from web.auth import city_bureau, csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Id = Annotated[int, Path(ge=1, le=2**53)]
@@ -174,8 +174,11 @@ def set_policy(request: Request, tx_type: Annotated[str, Form()] = "",
                required: Annotated[str, Form()] = "",
                user: Principal = Depends(require("approval:policy"))) -> RedirectResponse:
     audit(request, "set_approval_policy", tx_type, f"required={required}")
-    identity.set_approval_policy(_p(request).uow(), tx_type=tx_type,
-                                 required=required == "true", actor=user.username)
+    outcome, result = approvals.set_policy(_p(request), user, tx_type, required == "true")
+    if outcome == "pending":  # turning a requirement off needs a second officer too
+        request.state.audit["action"] = "request_approval"
+        return see_other("/bureau/approvals",
+                         msg=f"approval #{result['id']} pending: {result['summary']}")
     return see_other("/bureau/approvals", msg=f"{tx_type}: required={required == 'true'}")
 
 

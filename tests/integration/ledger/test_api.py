@@ -87,8 +87,8 @@ def test_transfers_post_void_and_errors(platform, client: TestClient, books: Boo
     assert (platform._writer is not None and platform._writer.groups >= 1) == group_commit
 
 
-def test_accounts_freeze_reverse_verify_reconcile_export(client: TestClient, books: Books,  # type: ignore[no-untyped-def]
-                                                         db_url: str) -> None:
+def test_accounts_freeze_reverse_verify_reconcile_export(platform, client: TestClient,  # type: ignore[no-untyped-def]
+                                                         books: Books, db_url: str) -> None:
     r = client.get(f"{API}/accounts/{books.c1}")
     assert r.status_code == 200 and r.json()["balance"] == 2500
     assert r.json()["upper_limit"] == 5000
@@ -97,6 +97,10 @@ def test_accounts_freeze_reverse_verify_reconcile_export(client: TestClient, boo
     assert r.status_code == 403 and r.json()["error"] == "initiator_not_allowed"
     r = client.post(f"{API}/accounts/{books.c1}/freeze", json={**BUREAU, "reason": "closure"})
     assert r.status_code == 200 and r.json()["frozen"]
+    from identity import service as identity  # four-eyes: tests/web/test_four_eyes.py
+
+    identity.set_approval_policy(platform.uow(), tx_type="reversal", required=False,
+                                 actor="test")
     r = client.post(f"{API}/transfers/seed:confirm1/reversal",
                     json={**BUREAU, "id": "rev", "amount": 100})
     assert r.status_code == 201, r.text

@@ -38,13 +38,17 @@ def test_cli_import_renew_revoke(platform: Any, tmp_path: Path, capsys: Any,
     code, out, err = run(capsys, "permits", "import", "--input", str(bad), "--partial")
     assert code == 0 and out["status"] == "partial" and "line 2: industry_code" in err
     code, _, err = run(capsys, "permits", "import", "--input", str(tmp_path / "none.csv"))
-    assert code == 2 and "cannot read" in err
+    assert code == 3 and "cannot read" in err
     code, out, _ = run(capsys, "permits", "renew", "--permit", PA, "--applied-on",
                        "2030-12-30", "--reason", "late")
     assert code == 0 and out["late"] is True
     code, _, err = run(capsys, "permits", "renew", "--permit", PA, "--applied-on",
                        "2040-12-30", "--reason", "after")
     assert code == 2 and "renewal_after_expiry" in err and "applied_on" in err
+    from identity import service as identity  # four-eyes on the CLI: tests/web/test_four_eyes
+
+    identity.set_approval_policy(platform.uow(), tx_type="recovery", required=False,
+                                 actor="test")
     code, out, _ = run(capsys, "permits", "revoke", "--permit", PA, "--reason", "decision",
                        "--on", "2026-06-01")
     assert code == 0 and out["status"] == "revoked"
