@@ -1061,7 +1061,8 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
             PermitEventRow.kind == "verified_surplus", PermitEventRow.year == VINTAGE))}
         deposited = set(s.scalars(select(JournalRow.reference).where(
             JournalRow.id.like(f"deposit:demo-s{seed}-%"))))
-        ordered = set(s.scalars(select(OrderRow.id).where(OrderRow.id.like(f"demo-s{seed}-%"))))
+        ordered = set(s.scalars(select(OrderRow.client_id).where(  # the demo's own ids
+            OrderRow.client_id.like(f"demo-s{seed}-%"))))
         markets = set(s.scalars(select(MarketRow.id)))
         users = set(s.scalars(select(UserRow.username)))
 

@@ -49,7 +49,7 @@ from trading.errors import (
     InsufficientReserve,
     ReserveBelowBasePrice,
 )
-from trading.market import CapHeadroomExceeded, InsufficientCash, MarketNotFound
+from trading.market import CapHeadroomExceeded, InsufficientCash, MarketNotFound, check_value
 from trading.ports import Permits
 from trading.prices import base_price, value_ceiling
 from trading.service import VENUE_ID_MAX, check_id, utc
@@ -101,6 +101,7 @@ def create_auction(uow: UoW, *, market: str, offered: int, reserve_price: int,
     _int(offered, "offered")
     check_id(auction_id, "auction_id", VENUE_ID_MAX)
     _int(reserve_price, "reserve_price")
+    check_value(offered, reserve_price, "offered")
     if rule not in RULES:
         raise InvalidInput("rule must be uniform or pay_as_bid", field="rule")
     cap_text = None
@@ -168,6 +169,7 @@ def place_bid(uow: UoW, *, auction_id: str, enterprise: str, permit: str, qty: i
     now = utc(now)
     _int(qty, "qty")
     _int(price, "price")
+    check_value(qty, price)
     check_id(bid_id, "bid_id", VENUE_ID_MAX)
     with uow:
         store = TradingStore(uow.session)

@@ -42,6 +42,7 @@ from trading.market import (
     MarketRules,
     OrderRejected,
     SelfDealing,
+    check_value,
 )
 from trading.ports import Permits
 from trading.prices import base_price, fee_of
@@ -97,6 +98,7 @@ def create_listing(uow: UoW, *, market: str, seller: str | None, permit: str | N
     now = utc(now)
     _int(qty, "qty")
     _int(price, "price")
+    check_value(qty, price)
     check_id(listing_id, "listing_id", VENUE_ID_MAX)
     with uow:
         store = TradingStore(uow.session)

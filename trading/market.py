@@ -68,6 +68,38 @@ class DuplicateOrderId(TradingError, Conflict):
     kind = "conflict"
 
 
+class OrderValueTooLarge(TradingError, InvalidInput):
+    """qty × price beyond `MAX_ORDER_VALUE`: the holds, fills and money columns are 64-bit
+    integers, and an order (or listing, bid, transfer) that large is a mistake."""
+
+    code = "order_value_too_large"
+    kind = "invalid"
+
+
+class ClientIdNotAllowed(TradingError, InvalidInput):
+    """A trader may not choose the id of a listing, negotiated transfer or auction bid: ids
+    are one namespace, so a taken one would tell that another enterprise used it (issue 19).
+    The platform assigns them; the bureau may still choose ids (reserve listings,
+    auctions)."""
+
+    code = "client_id_not_allowed"
+    kind = "invalid"
+
+
+#: the most qty (kg) × price (fen per tonne) of one order, listing, bid or transfer: 10^15,
+#: far inside the 64-bit money columns (each of qty and price alone may be up to 10^12)
+MAX_ORDER_VALUE = 10**15
+
+
+def check_value(qty: int, price: int | None, field: str = "qty") -> None:
+    """Refuse qty × price above `MAX_ORDER_VALUE` (``order_value_too_large``). A missing
+    price (a sell market order without a protective price) bounds nothing."""
+    if price is not None and qty * price > MAX_ORDER_VALUE:
+        raise OrderValueTooLarge(
+            f"qty × price is {qty * price}; at most {MAX_ORDER_VALUE} is accepted",
+            field=field)
+
+
 @dataclass(frozen=True, slots=True)
 class MarketRules:
     state: str

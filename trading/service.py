@@ -51,6 +51,7 @@ Decisions:
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from collections.abc import Mapping
@@ -60,6 +61,7 @@ from typing import Any, TypeVar
 
 from kernel.clock import CST, system_clock, trading_day
 from kernel.errors import InvalidInput
+from kernel.ids import validate_user_id
 from ledger import errors as LE
 from ledger import service as ledger
 from ledger.service import UoW
@@ -76,6 +78,7 @@ from trading.market import (
     OrderNotLive,
     OrderRejected,
     ProtectivePriceRequired,
+    check_value,
 )
 from trading.ports import Permits
 from trading.settlement import (
@@ -150,6 +153,8 @@ class OrderResult:
     trades: list[TradeView] = field(default_factory=list)
     reason: str | None = None
     price: int | None = None
+    #: the id the client chose (`PlaceOrder.order_id`), unique within its enterprise only
+    client_order_id: str | None = None
 
 
 def _rules(m: MarketRow) -> MarketRules:
@@ -266,6 +271,7 @@ def _hold_price(cmd: PlaceOrder, rules: MarketRules) -> tuple[int | None, str]:
         raise ProtectivePriceRequired(
             "a buy market order needs a protective price (the market has no daily limits)",
             field="price")
+    check_value(cmd.qty, price)
     return price, "fok" if cmd.tif == "fok" else "ioc"
 
 
@@ -277,6 +283,7 @@ def _validate(cmd: PlaceOrder) -> None:
     _int(cmd.qty, "qty")
     if cmd.kind == "limit" or cmd.price is not None:
         _int(cmd.price, "price")
+        check_value(cmd.qty, cmd.price)
     if cmd.post_only and (cmd.kind != "limit" or cmd.tif != "gtc"):
         raise OrderRejected("invalid_order", "post-only needs a GTC limit order",
                             field="post_only")
@@ -284,9 +291,20 @@ def _validate(cmd: PlaceOrder) -> None:
 
 
 def check_id(value: object, field_name: str, most: int) -> None:
-    """A client-chosen id: 1 to `most` characters, or None (the service makes one)."""
-    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= most):
-        raise InvalidInput(f"{field_name} must be 1 to {most} characters", field=field_name)
+    """A client-chosen id: `kernel.ids.USER_ID_PATTERN`, 1 to `most` characters, or None
+    (the service makes one)."""
+    if value is not None:
+        validate_user_id(value, field_name, most)
+
+
+def new_order_id(enterprise: str, client_id: str | None) -> str:
+    """The platform's id of a new order (32 hex digits). With a client id it is derived from
+    (enterprise, client id), which is unique, so the same commands give the same ids (a
+    reload of the demo reproduces its journal hash); without one it is random. Either way it
+    says nothing about other enterprises' client ids (issue 19)."""
+    if client_id is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{enterprise}\x1f{client_id}".encode()).hexdigest()[:32]
 
 
 def _reject_field(code: str) -> str:
@@ -312,9 +330,12 @@ def place_order(uow: UoW, cmd: PlaceOrder, *, permits: Permits, actor: str,
         permits.check_trading_permit(uow, enterprise=cmd.enterprise, permit=cmd.permit,
                                      pollutant=m.pollutant, zone=m.zone, year=m.vintage,
                                      today=trading_day(now))
-        oid = cmd.order_id or uuid.uuid4().hex
-        if cmd.order_id is not None and store.order(oid) is not None:
-            raise DuplicateOrderId(f"order id {oid} is taken", field="order_id")
+        # the order's id is the platform's; the client's is unique within its enterprise
+        # only, so a taken one tells nothing about other enterprises (issue 19)
+        oid = new_order_id(cmd.enterprise, cmd.order_id)
+        if (cmd.order_id is not None
+                and store.order_by_client_id(cmd.enterprise, cmd.order_id) is not None):
+            raise DuplicateOrderId(f"order id {cmd.order_id} is taken", field="order_id")
         price, tif = _hold_price(cmd, rules)
         acc = Accounts(uow, m, now)
         if cmd.side == "sell":
@@ -338,7 +359,8 @@ def place_order(uow: UoW, cmd: PlaceOrder, *, permits: Permits, actor: str,
                        side=cmd.side, price=cmd.price if cmd.kind == "limit" else price,
                        qty=cmd.qty, remaining=cmd.qty, filled=0, cancelled=0, tif=cmd.tif,
                        status="open", hold_id=oid, created_at=now, kind=cmd.kind,
-                       post_only=cmd.post_only, stp=cmd.stp, priority=None, reason=None)
+                       post_only=cmd.post_only, stp=cmd.stp, priority=None, reason=None,
+                       client_id=cmd.order_id)
         if cmd.kind == "market" and price is None:
             row.price = None
         store.add(row)
@@ -354,7 +376,7 @@ def place_order(uow: UoW, cmd: PlaceOrder, *, permits: Permits, actor: str,
 
 def _result(row: OrderRow, trades: list[TradeView]) -> OrderResult:
     return OrderResult(row.id, row.status, row.qty, row.remaining, row.filled, row.cancelled,
-                       trades, row.reason, row.price)
+                       trades, row.reason, row.price, row.client_id)
 
 
 def _party(r: AnyOrder) -> Party:
@@ -411,10 +433,11 @@ def _apply(uow: UoW, store: TradingStore, acc: Accounts, m: MarketRow, taker: Or
 
 def _own_open_order(store: TradingStore, uow: UoW, enterprise: str, order_id: str
                     ) -> tuple[OrderRow, MarketRow]:
-    """The caller's order, with its market locked. Another enterprise's order is
-    ``order_not_found``, like a missing one, so order ids leak nothing."""
-    r = store.order(order_id)
-    if r is None or r.enterprise != enterprise:
+    """The caller's order (by the platform's id, or the caller's own client id), with its
+    market locked. Another enterprise's order is ``order_not_found``, like a missing one, so
+    order ids leak nothing."""
+    r = store.own_order(enterprise, order_id)
+    if r is None:
         raise OrderNotFound(f"no order {order_id}", field="order_id")
     m = store.market(r.market, lock=True)
     assert m is not None
@@ -450,11 +473,12 @@ def replace_order(uow: UoW, *, enterprise: str, order_id: str, qty: int | None =
         new_price = r.price if price is None else price
         if new_qty == r.remaining and new_price == r.price:
             return _result(r, [])
+        check_value(new_qty, new_price)
         acc = Accounts(uow, m, now)
         if r.side == "sell" and new_qty > r.remaining:
             check_resale(uow, acc, permit=r.permit, qty=new_qty - r.remaining, now=now)
         book = _take_book(uow, store, m)
-        out = book.replace(order_id, qty=qty, price=price)
+        out = book.replace(r.id, qty=qty, price=price)
         if out.rejected is not None:
             code = out.rejected.code
             raise OrderRejected(code, out.rejected.message, field=_reject_field(code))
@@ -501,7 +525,7 @@ def cancel_order(uow: UoW, *, enterprise: str, order_id: str, actor: str,
         r, m = _own_open_order(store, uow, enterprise, order_id)
         version = m.version
         book = _take_book(uow, store, m)
-        book.cancel_fast(order_id)
+        book.cancel_fast(r.id)
         r.cancelled += r.remaining
         r.remaining = 0
         r.status = "cancelled"
@@ -565,7 +589,7 @@ def _order_dict(r: OrderRow) -> dict[str, object]:
                 side=r.side, price=r.price, qty=r.qty, remaining=r.remaining, filled=r.filled,
                 cancelled=r.cancelled, tif=r.tif, status=r.status,
                 created_at=r.created_at.isoformat(), kind=r.kind, post_only=r.post_only,
-                stp=r.stp, reason=r.reason)
+                stp=r.stp, reason=r.reason, client_order_id=r.client_id)
 
 
 def _trade_dict(t: TradeRow, *, public: bool) -> dict[str, object]:

@@ -65,6 +65,7 @@ class OrderRecord(_Record):
     stp: str
     priority: int | None
     reason: str | None
+    client_id: str | None
 
 
 class TradeRecord(_Record):
@@ -186,6 +187,28 @@ class TradingStore:
         wanted = sorted(set(ids))
         return set(self.s.scalars(select(OrderRow.id).where(OrderRow.id.in_(wanted)))
                    ) if wanted else set()
+
+    def order_by_client_id(self, enterprise: str, client_id: str) -> OrderRow | None:
+        return self.s.scalar(select(OrderRow).where(OrderRow.enterprise == enterprise,
+                                                    OrderRow.client_id == client_id))
+
+    def own_order(self, enterprise: str, order_id: str) -> OrderRow | None:
+        """The enterprise's order by the platform's id, else by its own client id; another
+        enterprise's order is None, as a missing one."""
+        r = self.order(order_id)
+        if r is not None and r.enterprise == enterprise:
+            return r
+        return self.order_by_client_id(enterprise, order_id)
+
+    def existing_client_ids(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (enterprise, client order id) pairs are taken."""
+        wanted = sorted(set(pairs))
+        if not wanted:
+            return set()
+        q = select(OrderRow.enterprise, OrderRow.client_id).where(
+            OrderRow.enterprise.in_({e for e, _ in wanted}),
+            OrderRow.client_id.in_({c for _, c in wanted}))
+        return {(e, c) for e, c in self.s.execute(q) if c is not None} & set(wanted)
 
     def orders_by_id(self, ids: Iterable[str]) -> list[OrderRow]:
         return list(self.s.scalars(select(OrderRow).where(OrderRow.id.in_(sorted(ids)))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.metadata import Base
@@ -58,8 +58,13 @@ class OrderRow(Base):
     #: time priority when it differs from arrival (a replace that changed the price)
     priority: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(24), nullable=True)  # why cancelled
+    #: the id the client chose, unique within its enterprise only (migration 0028); `id` is
+    #: always the platform's, so a client id taken elsewhere tells nothing (issue 19)
+    client_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
-    __table_args__ = (Index("ix_trading_order_market_status", "market", "status"),)
+    __table_args__ = (Index("ix_trading_order_market_status", "market", "status"),
+                      UniqueConstraint("enterprise", "client_id",
+                                       name="uq_trading_order_enterprise_client_id"))
 
 
 class TradeRow(Base):

@@ -25,7 +25,7 @@ from ledger import service as ledger
 from ledger.service import UoW
 from ledger.transactions import Initiator
 from trading.errors import TransferExpired, TransferNotFound, TransferWrongState
-from trading.market import MarketNotFound, MarketRules, OrderRejected, SelfDealing
+from trading.market import MarketNotFound, MarketRules, OrderRejected, SelfDealing, check_value
 from trading.ports import Permits
 from trading.service import VENUE_ID_MAX, check_id, check_resale, utc
 from trading.settlement import (
@@ -78,6 +78,7 @@ def propose_transfer(uow: UoW, *, market: str, seller: str, seller_permit: str, 
     now = utc(now)
     _int(qty, "qty")
     _int(price, "price")
+    check_value(qty, price)
     check_id(transfer_id, "transfer_id", VENUE_ID_MAX)
     expires = utc(expires_at) if expires_at is not None else now + DEFAULT_TTL
     if expires <= now:

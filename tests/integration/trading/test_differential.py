@@ -28,17 +28,20 @@ STEPS = 200
 
 
 def _open(floor: Floor) -> list[tuple[str, int, int]]:
+    """Open orders by the ids the test chose (the client ids; the platform assigns `id`)."""
     with floor.platform.uow() as uow:
-        rows = uow.session.execute(select(OrderRow.id, OrderRow.price, OrderRow.remaining)
+        rows = uow.session.execute(select(OrderRow.client_id, OrderRow.price,
+                                          OrderRow.remaining)
                                    .where(OrderRow.status == "open")).all()
-    return sorted((r.id, r.price, r.remaining) for r in rows)
+    return sorted((r.client_id, r.price, r.remaining) for r in rows)
 
 
 def _trades_since(floor: Floor, after: int) -> tuple[list[tuple[str, str, int, int]], int]:
     with floor.platform.uow() as uow:
         rows = uow.session.execute(select(TradeRow).where(TradeRow.id > after)
                                    .order_by(TradeRow.id)).scalars().all()
-        out = [(t.buy_order, t.sell_order, t.price, t.qty) for t in rows]
+        mine = {i: c for i, c in uow.session.execute(select(OrderRow.id, OrderRow.client_id))}
+        out = [(mine[t.buy_order], mine[t.sell_order], t.price, t.qty) for t in rows]
         return out, max([after] + [t.id for t in rows])
 
 

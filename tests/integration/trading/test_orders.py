@@ -189,8 +189,9 @@ def test_restart_rebuilds_the_same_book(floor: Floor) -> None:
     buy = floor.place("B", "buy", 250, 300_000)
     assert [(t.price, t.qty) for t in buy.trades] == [(300_000, 200), (300_000, 50)]
     with floor.platform.uow() as uow:
-        assert [t.sell_order for t in TradingStore(uow.session).trades(floor.market)][::-1] == [
-            "o1", "o2"]
+        client = {o.id: o.client_id for o in TradingStore(uow.session).orders_of(A)}
+        assert [client[t.sell_order]
+                for t in TradingStore(uow.session).trades(floor.market)][::-1] == ["o1", "o2"]
     assert before["bids"] == [dict(price=295_000, qty=50), dict(price=290_000, qty=100)]
 
 

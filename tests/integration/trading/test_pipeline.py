@@ -32,17 +32,21 @@ REFUSALS = ("insufficient_cash", "insufficient_tradable_rights", "cap_headroom_e
 
 
 def _open(floor: Floor) -> list[tuple[str, int, int]]:
+    """Open orders by the ids the test chose (the client ids; the platform assigns `id`)."""
     with floor.platform.uow() as uow:
-        rows = uow.session.execute(select(OrderRow.id, OrderRow.price, OrderRow.remaining)
+        rows = uow.session.execute(select(OrderRow.id, OrderRow.client_id, OrderRow.price,
+                                          OrderRow.remaining)
                                    .where(OrderRow.status == "open")).all()
-    return sorted((r.id, r.price, r.remaining) for r in rows)
+    return sorted((r.client_id or r.id, r.price, r.remaining) for r in rows)
 
 
 def _trades_since(floor: Floor, after: int) -> tuple[list[tuple[str, str, int, int]], int]:
     with floor.platform.uow() as uow:
         rows = uow.session.execute(select(TradeRow).where(TradeRow.id > after)
                                    .order_by(TradeRow.id)).scalars().all()
-        return ([(t.buy_order, t.sell_order, t.price, t.qty) for t in rows],
+        mine = {i: c or i for i, c in uow.session.execute(select(OrderRow.id,
+                                                                  OrderRow.client_id))}
+        return ([(mine[t.buy_order], mine[t.sell_order], t.price, t.qty) for t in rows],
                 max([after] + [t.id for t in rows]))
 
 
@@ -94,9 +98,15 @@ def test_groups_match_the_reference_book(floor: Floor, seed: int) -> None:
         if live and rng.random() < 0.5:  # cancels in the same group, before the orders
             oid = rng.choice(live)
             owner = next(o.owner for o, _ in ref.orders() if o.id == oid)
-            cancelled = [pipeline.CancelOrder(owner, oid, floor.market),
-                         pipeline.CancelOrder(owner, oid, floor.market),  # not live any more
-                         pipeline.CancelOrder(B if owner == A else A, oid, floor.market)]
+            # a group's cancel names the platform's id (`OrderPipeline.cancel_order` also
+            # takes the client's own)
+            with p.uow() as uow:
+                pid = uow.session.scalar(select(OrderRow.id).where(
+                    OrderRow.enterprise == owner, OrderRow.client_id == oid))
+            assert pid is not None
+            cancelled = [pipeline.CancelOrder(owner, pid, floor.market),
+                         pipeline.CancelOrder(owner, pid, floor.market),  # not live any more
+                         pipeline.CancelOrder(B if owner == A else A, pid, floor.market)]
         answers = pipeline.place_orders(p.uow, [*cancelled, *cmds], permits=p.permits,
                                         actor="t", now=NOW, strict=True)
         if cancelled:
@@ -104,7 +114,7 @@ def test_groups_match_the_reference_book(floor: Floor, seed: int) -> None:
             assert (answers[0].status, answers[0].reason) == ("cancelled", "user")
             assert isinstance(answers[1], DomainError) and answers[1].code == "order_not_live"
             assert isinstance(answers[2], DomainError) and answers[2].code == "order_not_found"
-            ref.cancel(cancelled[0].order_id)
+            ref.cancel(oid)
             answers = answers[3:]
         expected: list[tuple[str, str, int, int]] = []
         for cmd, out in zip(cmds, answers, strict=True):
@@ -149,7 +159,7 @@ def test_a_refused_order_leaves_the_rest_of_its_group(floor: Floor) -> None:
     cmds = [_cmd(floor, "A", "sell", 1_000, 300_000, order_id="s1"),
             _cmd(floor, "A", "sell", 5_000, 300_000, order_id="s2"),  # more than A holds
             _cmd(floor, "B", "buy", 400, 300_000, order_id="b1"),
-            _cmd(floor, "B", "buy", 100, 300_000, order_id="s1"),  # id taken in the group
+            _cmd(floor, "A", "sell", 100, 300_000, order_id="s1"),  # id taken in the group
             _cmd(floor, "A", "sell", 2_500, 301_000, order_id="s3"),  # 2 000 left: refused
             _cmd(floor, "A", "sell", 100, 301_000, order_id="s4", kind="market")]
     out = pipeline.place_orders(p.uow, cmds, permits=p.permits, actor="t", now=NOW,

@@ -86,10 +86,11 @@ class Markets:
 
     def open_orders(self) -> list[tuple[str, str, int]]:
         with self.platform.uow() as uow:
-            rows = uow.session.execute(select(OrderRow.id, OrderRow.market,
+            rows = uow.session.execute(select(OrderRow.id, OrderRow.client_id, OrderRow.market,
                                               OrderRow.remaining)
                                        .where(OrderRow.status == "open")).all()
-        return sorted((r.id, r.market, r.remaining) for r in rows)
+        # by the ids the test chose (client ids; the platform assigns `id`)
+        return sorted((r.client_id or r.id, r.market, r.remaining) for r in rows)
 
 
 def _permit_record(mk: Markets, who: str
@@ -154,17 +155,22 @@ def test_cash_is_spent_in_arrival_order_across_markets(mk: Markets) -> None:
 
 
 def test_unknown_markets_and_ids_taken_in_another_market(mk: Markets) -> None:
+    """A client id is unique within its enterprise, across markets and within one
+    transaction; another enterprise may use the same one (issue 19)."""
     out = mk.group(
         mk.cmd(A, "SO2", "sell", 100, order_id="same"),
         mk.cmd(A, "nowhere", "sell", 100, order_id="lost"),
-        mk.cmd(B, "NOx", "buy", 100, order_id="same"),  # taken in SO2, same transaction
+        mk.cmd(A, "NOx", "sell", 100, order_id="same"),  # taken in SO2, same transaction
         mk.cmd(B, "NOx", "buy", 100, order_id="other"),
+        mk.cmd(B, "NOx", "buy", 100, order_id="same"),  # A's, not B's
     )
     assert isinstance(out[0], trading.OrderResult) and out[0].status == "open"
     assert isinstance(out[1], DomainError) and out[1].code == "market_not_found"
     assert isinstance(out[2], DomainError) and out[2].code == "duplicate_order_id"
     assert isinstance(out[3], trading.OrderResult) and out[3].status == "open"
-    assert [oid for oid, _, _ in mk.open_orders()] == ["other", "same"]
+    assert isinstance(out[4], trading.OrderResult) and out[4].status == "open"
+    assert out[4].client_order_id == "same" and out[4].order_id != out[0].order_id
+    assert [oid for oid, _, _ in mk.open_orders()] == ["other", "same", "same"]
 
 
 def test_a_failing_group_of_two_markets_is_redone_market_by_market(
