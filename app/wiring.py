@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from allocation.service import PermitRegistry
 from app.settings import Settings
@@ -15,8 +17,9 @@ from ledger.service import submit as ledger_submit
 from ledger.transactions import Initiator
 from ledger.writer import Writer
 from storage.db import Database, UnitOfWork
+from trading.matcher import SOCKET_ENV, MatcherClient
 from trading.pipeline import OrderPipeline
-from trading.service import OrderResult, PlaceOrder, place_order
+from trading.service import OrderResult, PlaceOrder, cancel_order, place_order
 
 
 @dataclass
@@ -26,6 +29,9 @@ class Platform:
     permits: PermitRegistry
     _pipeline: OrderPipeline | None = field(default=None, repr=False)
     _writer: Writer | None = field(default=None, repr=False)
+    #: the matching process's client, when `erts serve --workers N` runs one
+    #: (`ERTS_MATCHER_SOCKET`): orders and cancels of every web worker go to it
+    _matcher: MatcherClient | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def uow(self) -> UnitOfWork:
@@ -34,19 +40,42 @@ class Platform:
     def read_uow(self) -> UnitOfWork:
         return self.db.read_uow()
 
-    def place_order(self, cmd: PlaceOrder, *, actor: str) -> OrderResult:
-        """Place a continuous-market order as the API and the pages do: through the order
-        pipeline (`settings.order_pipeline`, the default), else in its own transaction.
-        Either way it returns once committed, or raises its rejection."""
+    def place_order(self, cmd: PlaceOrder, *, actor: str,
+                    audit: dict[str, Any] | None = None) -> OrderResult:
+        """Place a continuous-market order as the API and the pages do: through the matching
+        process when the server runs one (several workers), else through this process's
+        order pipeline (`settings.order_pipeline`, the default), else in its own
+        transaction. Either way it returns once committed, or raises its rejection.
+        `audit`: the request's audit row, written in the order's transaction by the
+        pipeline (which then sets `audit["recorded"]`)."""
         fee = self.settings.fee_bps
         if not self.settings.order_pipeline:
             return place_order(self.uow(), cmd, permits=self.permits, actor=actor,
                                fee_bps=fee)
+        return self._route().place(cmd, actor=actor, fee_bps=fee, audit=audit)
+
+    def cancel_order(self, *, enterprise: str, order_id: str, actor: str,
+                     audit: dict[str, Any] | None = None) -> OrderResult:
+        """Cancel an open order the way orders are placed (the matcher, the pipeline, or
+        alone, as `place_order` chooses)."""
+        if not self.settings.order_pipeline:
+            return cancel_order(self.uow(), enterprise=enterprise, order_id=order_id,
+                                actor=actor)
+        return self._route().cancel_order(enterprise=enterprise, order_id=order_id,
+                                          actor=actor, audit=audit)
+
+    def _route(self) -> OrderPipeline | MatcherClient:
         with self._lock:
+            socket_path = os.environ.get(SOCKET_ENV)
+            if socket_path:
+                if self._matcher is None:
+                    self._matcher = MatcherClient(socket_path)
+                return self._matcher
             if self._pipeline is None:
-                self._pipeline = OrderPipeline(self.uow, self.permits)
-            pipe = self._pipeline
-        return pipe.place(cmd, actor=actor, fee_bps=fee)
+                from identity.store import audit_sink
+
+                self._pipeline = OrderPipeline(self.uow, self.permits, audit=audit_sink)
+            return self._pipeline
 
     def submit_transfers(self, transfers: Sequence[Transfer], *, initiator: Initiator,
                          actor: str, batch: str | None = None) -> BatchResult:
@@ -66,6 +95,9 @@ class Platform:
         with self._lock:
             pipe, self._pipeline = self._pipeline, None
             writer, self._writer = self._writer, None
+            matcher, self._matcher = self._matcher, None
+        if matcher is not None:
+            matcher.close()
         if pipe is not None:
             pipe.close()
         if writer is not None:

@@ -19,9 +19,15 @@ every order that arrived while its previous transaction was committing, waiting 
   settled as one linked batch, the finished orders' leftover holds voided, all in memory;
 - then everything is written at once: the order rows, the trade rows, both permits'
   records, every journal entry (one hash-chained append through the ledger's batch path),
-  the balances, and each market's version; one commit; only then is every order of the
-  group answered. Acknowledged means committed; a crash before the commit loses only orders
-  that were never acknowledged, and the books are rebuilt from the database after a restart.
+  the balances, each market's version, and the audit rows of the accepted orders that
+  carry one (`AuditSink`, so the API's audit costs no transaction of its own); one commit;
+  only then is every order of the group answered. Acknowledged means committed; a crash
+  before the commit loses only orders that were never acknowledged, and the books are
+  rebuilt from the database after a restart.
+
+With several server processes, one process runs the pipeline for all of them
+(`trading.matcher`), so its cached books are never made stale by another writer;
+`STATS.rebuilds` counts the books rebuilt from the database.
 
 If anything fails after an order reached a book (a settlement the ledger refuses, a
 database error, a deadlock), nothing of the group is committed and its books are dropped
@@ -36,10 +42,10 @@ import logging
 import queue
 import threading
 import time
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from kernel.batching import gather
 from kernel.clock import trading_day
@@ -62,10 +68,13 @@ from trading.market import (
 )
 from trading.ports import Permits
 from trading.service import (
+    _CACHE,
+    _CACHE_LOCK,
     OrderResult,
     PlaceOrder,
     TradeView,
     _day_bounds,
+    _db_key,
     _hold_price,
     _party,
     _put_book,
@@ -75,6 +84,7 @@ from trading.service import (
     _validate,
     cancel_order,
     close_orders,
+    new_order_id,
     place_order,
     utc,
 )
@@ -103,7 +113,9 @@ MAX_GROUP = 500
 
 @dataclass(frozen=True)
 class CancelOrder:
-    """Cancel the rest of an open order of `market` (as `trading.service.cancel_order`)."""
+    """Cancel the rest of an open order of `market` (as `trading.service.cancel_order`).
+    `order_id` is the platform's id (`OrderPipeline.cancel_order` also takes the caller's own
+    client id and resolves it first)."""
 
     enterprise: str
     order_id: str
@@ -122,6 +134,40 @@ class Request:
     done: threading.Event = field(default_factory=threading.Event)
     result: OrderResult | None = None
     error: BaseException | None = None
+    #: the audit row of the request (`AuditSink`), written in the group's transaction when
+    #: the order is placed there; `audited` tells the caller it was
+    audit: dict[str, Any] | None = None
+    audited: bool = False
+
+
+#: writes the audit rows of a group's accepted requests inside its transaction (the caller
+#: commits): `(uow, rows, now)`; each row is the request's `audit` dict with `target` set to
+#: the order id
+AuditSink = Callable[[UoW, list[dict[str, Any]], datetime], None]
+
+
+class MatcherStats:
+    """What the process's order pipelines did (read by the matcher's `stats` request):
+    `rebuilds` counts books rebuilt from the persisted orders (the cache had none at the
+    market's version: another writer moved the market, or the first order since start)."""
+
+    def __init__(self) -> None:
+        self.rebuilds = 0
+        self.groups = 0
+        self.requests = 0
+
+
+STATS = MatcherStats()
+
+
+def _take_counted(uow: UoW, store: TradingStore, m: MarketRow) -> OrderBook:
+    """`_take_book`, counting the rebuilds in `STATS`."""
+    key = (_db_key(uow), m.id)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is None or cached[0] != m.version:
+        STATS.rebuilds += 1
+    return _take_book(uow, store, m)
 
 
 class _Abort(Exception):
@@ -258,12 +304,12 @@ class _Placed:
 @dataclass
 class _Shared:
     """What the markets of one transaction share: the ledger (a trader's cash serves them
-    all), the client order ids taken (in the database, or by an order of the transaction in
-    any market) and the existing orders loaded, with their state as read (`_write_groups`
-    stores those that changed, in one statement)."""
+    all), the client order ids taken, as (enterprise, client id) (in the database, or by an
+    order of the transaction in any market) and the existing orders loaded, with their
+    state as read (`_write_groups` stores those that changed, in one statement)."""
 
     ledger: _GroupLedger
-    taken: set[str]
+    taken: set[tuple[str, str]]
     rows: dict[str, OrderRecord] = field(default_factory=dict)
     as_read: dict[str, tuple[str, int, int, int, str | None]] = field(default_factory=dict)
 
@@ -423,9 +469,12 @@ class _Group:
         refused = self.checked[key]
         if refused is not None:
             raise refused
-        oid = cmd.order_id or uuid.uuid4().hex
-        if cmd.order_id is not None and (oid in self.taken or oid in self.rows):
-            raise DuplicateOrderId(f"order id {oid} is taken", field="order_id")
+        # the platform's id; the client's is unique within its enterprise only (issue 19),
+        # against the database and the orders placed before it in this transaction
+        oid = new_order_id(cmd.enterprise, cmd.order_id)
+        client = (cmd.enterprise, cmd.order_id) if cmd.order_id is not None else None
+        if client is not None and client in self.taken:
+            raise DuplicateOrderId(f"order id {cmd.order_id} is taken", field="order_id")
         price, tif = _hold_price(cmd, self.rules)
         if cmd.side == "sell":
             self._check_resale(cmd.permit, cmd.qty, now)
@@ -452,11 +501,12 @@ class _Group:
                 side=cmd.side, price=cmd.price if cmd.kind == "limit" else price, qty=cmd.qty,
                 remaining=cmd.qty, filled=0, cancelled=0, tif=cmd.tif, status="open",
                 hold_id=oid, created_at=now, kind=cmd.kind, post_only=cmd.post_only,
-                stp=cmd.stp, priority=None, reason=None)
+                stp=cmd.stp, priority=None, reason=None, client_id=cmd.order_id)
             if cmd.kind == "market" and price is None:
                 row.price = None
             self.rows[oid] = row
-            self.taken.add(oid)
+            if client is not None:
+                self.taken.add(client)
             self.new_rows.append(row)
             self.new_set.add(row)
             trades = self._apply(r, row, fills, cancels)
@@ -583,10 +633,11 @@ def _result(p: _Placed) -> OrderResult:
     trades = [TradeView(t.id, t.market, t.price, t.qty, t.value_fen, buyer, seller, t.at,
                         t.fee_buyer, t.fee_seller) for t, buyer, seller in p.trades]
     return OrderResult(row.id, status, row.qty, remaining, filled, cancelled, trades, reason,
-                       row.price)
+                       row.price, row.client_id)
 
 
-def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> None:
+def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits,
+                 audit: AuditSink | None = None) -> None:
     """Place the requests (of one or more markets) in one transaction; set each one's answer
     only after the commit. Raises (having answered none) if the group must be redone.
 
@@ -607,14 +658,14 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> 
         if not markets:
             return
         head = lock_ledger(uow)
-        asked = [r.cmd.order_id for r in requests
+        asked = [(r.cmd.enterprise, r.cmd.order_id) for r in requests
                  if isinstance(r.cmd, PlaceOrder) and r.cmd.order_id is not None
                  and r.cmd.market in markets]
-        taken = store.existing_order_ids(asked) if asked else set()
+        taken = store.existing_client_ids(asked) if asked else set()
         shared = _Shared(_GroupLedger(uow), taken)
         shared.ledger.head = head  # locked above: nothing else moves it before the write
-        groups = {market_id: _Group(uow, store, m, _take_book(uow, store, m), permits, shared,
-                                    requests[0].now)
+        groups = {market_id: _Group(uow, store, m, _take_counted(uow, store, m), permits,
+                                    shared, requests[0].now)
                   for market_id, m in markets.items()}
         _prepare(store, shared, [(g, by_market[i]) for i, g in groups.items()])
         placed: list[_Placed] = []
@@ -629,8 +680,15 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits) -> 
             except DomainError as exc:
                 rejected.append((r, exc))
         _write_groups(uow, list(groups.values()), shared)
+        audited = [p.request for p in placed if p.request.audit is not None]
+        if audit is not None and audited:
+            audit(uow, [dict(r.audit or {}, target=p.row.id) for p in placed
+                        if (r := p.request).audit is not None], requests[0].now)
         answers = [(p.request, _result(p)) for p in placed]
         uow.commit()
+        if audit is not None:
+            for r in audited:
+                r.audited = True
         for g in groups.values():
             g.acc.remember()
             _put_book(uow, g.m.id, g.version + 1, g.book)
@@ -653,14 +711,16 @@ def _place_alone(uow_factory: UoWFactory, r: Request, permits: Permits) -> None:
 
 
 def run_group(uow_factory: UoWFactory, requests: Sequence[Request], *,
-              permits: Permits, strict: bool = False) -> int:
+              permits: Permits, strict: bool = False, audit: AuditSink | None = None) -> int:
     """Answer every request: in one transaction, or, if that fails, each market's requests
     in a transaction of their own (when there were several markets), and the requests of a
     market that fails again each alone through `place_order` (`strict`: raise instead, for
     tests that must see the group path work). Returns the number of transactions committed
     or tried."""
+    STATS.groups += 1
+    STATS.requests += len(requests)
     try:
-        _place_group(uow_factory(), requests, permits=permits)
+        _place_group(uow_factory(), requests, permits=permits, audit=audit)
         return 1
     except Exception:
         if strict:
@@ -670,10 +730,10 @@ def run_group(uow_factory: UoWFactory, requests: Sequence[Request], *,
                     len(requests), len(markets),
                     "market by market" if len(markets) > 1 else "one by one", exc_info=True)
         for r in requests:
-            r.result, r.error = None, None
+            r.result, r.error, r.audited = None, None, False
         if len(markets) > 1:
             return 1 + sum(run_group(uow_factory, [r for r in requests if r.cmd.market == m],
-                                     permits=permits) for m in markets)
+                                     permits=permits, audit=audit) for m in markets)
         for r in requests:
             _place_alone(uow_factory, r, permits)
         return 1 + len(requests)
@@ -724,9 +784,12 @@ class OrderPipeline:
 
     def __init__(self, uow_factory: UoWFactory, permits: Permits, *,
                  max_group: int = MAX_GROUP, linger: float = 0.002,
-                 timings: list[tuple[float, float, int]] | None = None) -> None:
+                 timings: list[tuple[float, float, int]] | None = None,
+                 audit: AuditSink | None = None) -> None:
         """`timings`: a list to append (seconds, writer CPU seconds, orders) to for every
-        group (benchmarks; the server passes none)."""
+        group (benchmarks; the server passes none). `audit`: writes the audit rows of the
+        requests that carry one in their group's transaction."""
+        self._audit = audit
         self._timings = timings
         self._uow = uow_factory
         self._permits = permits
@@ -738,21 +801,40 @@ class OrderPipeline:
         self.groups = 0  # transactions run (for benchmarks)
 
     def place(self, cmd: PlaceOrder, *, actor: str, now: datetime | None = None,
-              fee_bps: int = 0) -> OrderResult:
-        """Place an order; returns once its group committed. Raises its rejection."""
+              fee_bps: int = 0, audit: dict[str, Any] | None = None) -> OrderResult:
+        """Place an order; returns once its group committed. Raises its rejection.
+        `audit`: the request's audit row, written in the group's transaction if the order
+        is placed there (then `audit["recorded"]` is set True)."""
         _validate(cmd)
-        return self._send(Request(cmd, actor, utc(now), fee_bps))
+        return self._send(Request(cmd, actor, utc(now), fee_bps, audit=audit))
 
     def cancel(self, *, enterprise: str, order_id: str, market: str, actor: str,
-               now: datetime | None = None) -> OrderResult:
+               now: datetime | None = None, audit: dict[str, Any] | None = None
+               ) -> OrderResult:
         """Cancel an open order of `market` in the next group (an order of another market
         makes the group fall back, and is cancelled alone, as `trading.service.cancel_order`
         would)."""
-        return self._send(Request(CancelOrder(enterprise, order_id, market), actor, utc(now)))
+        return self._send(Request(CancelOrder(enterprise, order_id, market), actor, utc(now),
+                                  audit=audit))
+
+    def cancel_order(self, *, enterprise: str, order_id: str, actor: str,
+                     audit: dict[str, Any] | None = None) -> OrderResult:
+        """Cancel an open order of the caller, whatever its market (looked up first): as
+        `trading.service.cancel_order`, through the pipeline."""
+        with self._uow() as uow:
+            # the platform's id, or the caller's own client id
+            row = TradingStore(uow.session).own_order(enterprise, order_id)
+            market, oid = (None, order_id) if row is None else (row.market, row.id)
+        if market is None:
+            raise OrderNotFound(f"no order {order_id}", field="order_id")
+        return self.cancel(enterprise=enterprise, order_id=oid, market=market,
+                           actor=actor, audit=audit)
 
     def _send(self, r: Request) -> OrderResult:
         self._writer().put(r)
         r.done.wait()
+        if r.audited and r.audit is not None:
+            r.audit["recorded"] = True
         if r.error is not None:
             raise r.error
         assert r.result is not None
@@ -777,7 +859,8 @@ class OrderPipeline:
             group, carry, closing = gather(q, first, expect=expect, linger=self._linger,
                                            fits=lambda g, _r: len(g) < self._max)
             began, cpu = time.perf_counter(), time.thread_time()
-            self.groups += run_group(self._uow, group, permits=self._permits)
+            self.groups += run_group(self._uow, group, permits=self._permits,
+                                     audit=self._audit)
             if self._timings is not None:
                 self._timings.append((time.perf_counter() - began, time.thread_time() - cpu,
                                       len(group)))

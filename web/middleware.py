@@ -8,7 +8,8 @@
    key with a different request gets 409.
 3. `Audit`: every state-changing request (POST, PUT, PATCH, DELETE) leaves an audit row:
    who (the principal the auth dependency resolved), when, what (the route, plus anything
-   the route put in `request.state.audit`), from where (client IP) and the status.
+   the route put in `request.state.audit`), from where (`web.auth.client_address`) and the
+   status.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import anyio
 
 from identity import service as identity
 from identity.errors import IdempotencyKeyReused
+from web.auth import client_address
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -270,23 +272,29 @@ class Audit:
         try:
             await self.app(scope, receive, watch)
         finally:
-            await anyio.to_thread.run_sync(lambda: self._record(scope, status))
+            # an order's row was written in its own transaction (`audit_row`, the pipeline)
+            if not (scope.get("state", {}).get("audit") or {}).get("recorded"):
+                await anyio.to_thread.run_sync(lambda: self._record(scope, status))
 
     def _record(self, scope: Scope, status: int) -> None:
-        state = scope.get("state", {})
-        principal = state.get("principal")
-        extra: dict[str, Any] = state.get("audit") or {}
-        route = scope.get("route")
-        template = getattr(route, "path", None) or scope["path"]
-        actor = principal.username if principal else extra.get("actor")
-        client = scope.get("client")
         try:
-            identity.record_audit(
-                self.platform.uow(), actor=actor,
-                role=principal.role.value if principal else None,
-                via=principal.via if principal else None,
-                ip=client[0] if client else None, method=scope["method"], path=scope["path"],
-                action=str(extra.get("action") or f"{scope['method']} {template}"),
-                target=extra.get("target"), status=status, detail=extra.get("detail"))
+            identity.record_audit(self.platform.uow(), **audit_row(scope, status))
         except Exception:  # an audit failure must be loud, never silent
             log.exception("audit record failed for %s %s", scope["method"], scope["path"])
+
+
+def audit_row(scope: Scope, status: int) -> dict[str, Any]:
+    """The audit row of this request as `Audit` records it (`identity.record_audit`'s
+    arguments); a route may hand it to a use case that writes it in its own transaction,
+    then sets `request.state.audit["recorded"]` so that `Audit` does not write it again."""
+    state = scope.get("state", {})
+    principal = state.get("principal")
+    extra: dict[str, Any] = state.get("audit") or {}
+    route = scope.get("route")
+    template = getattr(route, "path", None) or scope["path"]
+    return dict(actor=principal.username if principal else extra.get("actor"),
+                role=principal.role.value if principal else None,
+                via=principal.via if principal else None,
+                ip=client_address(scope), method=scope["method"], path=scope["path"],
+                action=str(extra.get("action") or f"{scope['method']} {template}"),
+                target=extra.get("target"), status=status, detail=extra.get("detail"))
