@@ -16,12 +16,23 @@ Implementations:
 - the same on a book configured like a market with a minimum lot and daily price limits
   (every order then goes through the full rule check);
 - ``submit_fast[unique_ids]``: the default book, which remembers every id it ever saw (the
-  lifetime duplicate-id rule): at a million events that is a dict of ~700 000 ids, and the
-  cost of its lookups shows;
+  lifetime duplicate-id rule; the book `erts replay` runs): at a million events that is a
+  dict of ~700 000 ids, and the cost of its lookups shows;
 - ``trading.book.OrderBook.submit``: the value API (Order in, Outcome of Fill values out);
 - ``minimal_pure_python``: the least a price-time book needs, no rules at all (a floor);
-- ``liquibook_swig``: the `liquibook` package (C++ under a SWIG binding), whose Python-level
-  throughput is bounded by the binding (an object per order and a callback per fill).
+- ``liquibook_swig``: the `liquibook` package from PyPI (C++ under a SWIG binding), whose
+  Python-level throughput is bounded by the binding (an object per order and a Python
+  `OrderListener` callback per accept, fill and cancel);
+- ``liquibook_swig[no_callbacks]``: the same `DepthOrderBook` with no listener set, so no call
+  crosses back into Python: the binding's cost per order without the callbacks (its fills are
+  not observed; its end depth is checked instead).
+
+Each variant gets the book its name says (`book_for`): a bench once wrote ``book or
+OrderBook(...)``, and an empty `OrderBook` is falsy (``len()`` is its resting orders), so the
+"lot+band" and "unique_ids" lines silently ran the plain book. Every run also reports the top
+five levels of its book at the end (``depth``): the summary's ``depth_agrees`` says, per
+implementation, whether they equal the service engine's (they must: the stream has unique ids,
+whole lots and prices inside the band).
 
 Each run is a fresh process that unpickles the same stream before timing, so no
 implementation runs on a heap another one left behind; each implementation runs
@@ -29,8 +40,10 @@ implementation runs on a heap another one left behind; each implementation runs
 shared, so the best run is the least disturbed). Prints one JSON line per
 implementation, then one line of ratios:
 
-    {"bench":"book","impl":...,"events":...,"seconds":...,"events_per_s":...,"fills":...}
-    {"bench":"book","summary":{"submit_fast_vs_liquibook":...,"interpreted_vs_liquibook":...,...}}
+    {"bench":"book","impl":...,"events":...,"seconds":...,"events_per_s":...,"fills":...,
+     "book":{...}}
+    {"bench":"book","summary":{"submit_fast_vs_liquibook":...,"interpreted_vs_liquibook":...,
+     "depth_agrees":{...},...}}
 
 Usage: python bench/bench_book.py [--events N] [--seed S] [--repeat R] [--clock wall|cpu]
 """
@@ -59,6 +72,11 @@ from trading.book import Order, OrderBook
 MID = 100_000  # fen per tonne
 # An event is ("L", id, is_buy, price, qty, owner, side) or ("C", id); side is "buy"/"sell".
 Event = tuple[Any, ...]
+#: the top levels of a book at the end of a run: (bids, asks), each [(price, qty), ...] best first
+Depth = tuple[list[tuple[int, int]], list[tuple[int, int]]]
+#: what a run returns: the number of fills (None: not observable) and the end depth
+Result = tuple["int | None", Depth]
+LEVELS = 5
 
 
 class MinimalBook:
@@ -117,14 +135,28 @@ class MinimalBook:
                 del levels[k]
                 keys.pop()
         if qty:
-            q = own_levels.get(key)
-            if q is None:
-                q = own_levels[key] = deque()
+            own = own_levels.get(key)
+            if own is None:
+                own = own_levels[key] = deque()
                 bisect.insort(own_keys, key)
+            q = own
             e = [oid, qty, key, is_buy]
             q.append(e)
             index[oid] = e
         return fills
+
+    def depth(self, levels: int) -> Depth:
+        def side(keys: list[int], book: dict[int, deque[list[Any]]]) -> list[tuple[int, int]]:
+            out = []
+            for k in reversed(keys):
+                qty = sum(e[1] for e in book[k])
+                if qty:
+                    out.append((abs(k), qty))
+                if len(out) == levels:
+                    break
+            return out
+
+        return side(self.bid_px, self.bids), side(self.ask_px, self.asks)
 
     def cancel(self, oid: str) -> int:
         e = self.index.pop(oid, None)
@@ -183,9 +215,40 @@ def generate(n: int, seed: int) -> list[Event]:
     return events
 
 
-def run_submit_fast(events: Sequence[Event], book: OrderBook | None = None) -> int:
+FAST = "trading.book.OrderBook.submit_fast[service]"
+INTERPRETED = "trading.book.OrderBook.submit_fast[service,interpreted]"
+LOT_BAND = "trading.book.OrderBook.submit_fast[service,lot+band]"
+UNIQUE = "trading.book.OrderBook.submit_fast[unique_ids]"
+VALUE_API = "trading.book.OrderBook.submit[Order->Outcome]"
+MINIMAL = "minimal_pure_python"
+LIQUIBOOK = "liquibook_swig"
+LIQUIBOOK_BARE = "liquibook_swig[no_callbacks]"
+#: environment of an implementation's child process, beyond the parent's
+_ENV = {INTERPRETED: {"ERTS_PURE_PYTHON": "1"}}
+
+
+def book_for(name: str) -> OrderBook:
+    """The `OrderBook` a variant of the engine runs on, as its name says."""
+    if name in (FAST, INTERPRETED):
+        # as `trading.service` makes it: the database keeps ids unique
+        return OrderBook(unique_ids=False)
+    if name == LOT_BAND:
+        # as a market is configured: a lot of 10 kg and a daily band of +-10 % around the mid
+        return OrderBook(min_lot=10, price_band=(MID * 9 // 10, MID * 11 // 10),
+                         unique_ids=False)
+    if name in (UNIQUE, VALUE_API):
+        return OrderBook()  # the default: every id ever seen is remembered
+    raise KeyError(name)
+
+
+def describe(book: OrderBook) -> dict[str, object]:
+    """The rules a book was made with (printed beside each engine variant's figure)."""
+    return {"min_lot": book.min_lot, "price_band": book.price_band,
+            "unique_ids": book.unique_ids}
+
+
+def run_submit_fast(events: Sequence[Event], book: OrderBook) -> Result:
     """The service's engine: plain values in, fills read from the book's flat list."""
-    book = book or OrderBook(unique_ids=False)
     submit = book.submit_fast
     cancel = book.cancel_fast
     fl = book.fills
@@ -196,23 +259,11 @@ def run_submit_fast(events: Sequence[Event], book: OrderBook | None = None) -> i
             fills += len(fl)
         else:
             cancel(ev[1])
-    return fills
+    return fills, book.depth(LEVELS)
 
 
-def run_submit_fast_market_rules(events: Sequence[Event]) -> int:
-    """As a market is configured: lot of 10 kg and a daily band of +-10 % around the mid."""
-    return run_submit_fast(events, OrderBook(min_lot=10, price_band=(MID * 9 // 10,
-                                                                     MID * 11 // 10),
-                                             unique_ids=False))
-
-
-def run_submit_fast_unique(events: Sequence[Event]) -> int:
-    """The default book: every id ever seen is remembered."""
-    return run_submit_fast(events, OrderBook())
-
-
-def run_orderbook(events: Sequence[Event]) -> int:
-    book = OrderBook()
+def run_orderbook(events: Sequence[Event], book: OrderBook) -> Result:
+    """The value API: an Order in, an Outcome of Fill values out."""
     submit = book.submit
     cancel = book.cancel
     fills = 0
@@ -222,10 +273,10 @@ def run_orderbook(events: Sequence[Event]) -> int:
             fills += len(out.fills)
         else:
             cancel(ev[1])
-    return fills
+    return fills, book.depth(LEVELS)
 
 
-def run_minimal(events: Sequence[Event]) -> int:
+def run_minimal(events: Sequence[Event]) -> Result:
     book = MinimalBook()
     limit = book.limit
     cancel = book.cancel
@@ -235,10 +286,12 @@ def run_minimal(events: Sequence[Event]) -> int:
             fills += len(limit(ev[1], ev[2], ev[3], ev[4]))
         else:
             cancel(ev[1])
-    return fills
+    return fills, book.depth(LEVELS)
 
 
-def make_liquibook_runner() -> Callable[[Sequence[Event]], int] | None:
+def make_liquibook_runner(callbacks: bool = True) -> Callable[[Sequence[Event]], Result] | None:
+    """liquibook's `DepthOrderBook`, with a Python listener counting fills (``callbacks``) or
+    with none (nothing crosses back into Python; fills are not counted)."""
     try:
         import liquibook  # type: ignore[import-not-found]
     except ImportError:
@@ -272,10 +325,17 @@ def make_liquibook_runner() -> Callable[[Sequence[Event]], int] | None:
         def on_replace_reject(self, order: Any, reason: str) -> None:
             pass
 
-    def run(events: Sequence[Event]) -> int:
+    def depth(book: Any) -> Depth:
+        d = book.depth()
+        bids = [(x.price(), x.aggregate_qty()) for x in d.get_bid_levels()[:LEVELS]]
+        asks = [(x.price(), x.aggregate_qty()) for x in d.get_ask_levels()[:LEVELS]]
+        return [x for x in bids if x[1]], [x for x in asks if x[1]]
+
+    def run(events: Sequence[Event]) -> Result:
         book = liquibook.DepthOrderBook()
-        listener = Listener()
-        book.set_order_listener(listener)
+        listener = Listener() if callbacks else None
+        if listener is not None:
+            book.set_order_listener(listener)
         simple_order = liquibook.SimpleOrder
         add = book.add
         cancel = book.cancel
@@ -287,26 +347,29 @@ def make_liquibook_runner() -> Callable[[Sequence[Event]], int] | None:
                 add(o, 0)
             else:
                 cancel(orders.pop(ev[1]))
-        return int(listener.fills)
+        return (None if listener is None else int(listener.fills)), depth(book)
 
     return run
 
 
-FAST = "trading.book.OrderBook.submit_fast[service]"
-INTERPRETED = "trading.book.OrderBook.submit_fast[service,interpreted]"
-#: environment of an implementation's child process, beyond the parent's
-_ENV = {INTERPRETED: {"ERTS_PURE_PYTHON": "1"}}
+def _engine(name: str, run: Callable[[Sequence[Event], OrderBook], Result]
+            ) -> Callable[[Sequence[Event]], Result]:
+    def go(events: Sequence[Event]) -> Result:
+        return run(events, book_for(name))  # the book made in the timed run, as before
+
+    return go
 
 
-def _impls() -> list[tuple[str, Callable[[Sequence[Event]], int] | None]]:
+def _impls() -> list[tuple[str, Callable[[Sequence[Event]], Result] | None]]:
     return [
-        (FAST, run_submit_fast),
-        (INTERPRETED, run_submit_fast),
-        ("trading.book.OrderBook.submit_fast[service,lot+band]", run_submit_fast_market_rules),
-        ("trading.book.OrderBook.submit_fast[unique_ids]", run_submit_fast_unique),
-        ("trading.book.OrderBook.submit[Order->Outcome]", run_orderbook),
-        ("minimal_pure_python", run_minimal),
-        ("liquibook_swig", make_liquibook_runner()),
+        (FAST, _engine(FAST, run_submit_fast)),
+        (INTERPRETED, _engine(INTERPRETED, run_submit_fast)),
+        (LOT_BAND, _engine(LOT_BAND, run_submit_fast)),
+        (UNIQUE, _engine(UNIQUE, run_submit_fast)),
+        (VALUE_API, _engine(VALUE_API, run_orderbook)),
+        (MINIMAL, run_minimal),
+        (LIQUIBOOK, make_liquibook_runner(callbacks=True)),
+        (LIQUIBOOK_BARE, make_liquibook_runner(callbacks=False)),
     ]
 
 
@@ -321,9 +384,10 @@ def _time_one(name: str, stream: str, clock: str = "wall") -> None:
     gc.collect()
     now = time.process_time if clock == "cpu" else time.perf_counter
     t0 = now()
-    fills = run(events)
+    fills, depth = run(events)
     dt = now() - t0
-    print(json.dumps({"seconds": dt, "fills": fills, "engine": trading.BOOK_ENGINE}))
+    print(json.dumps({"seconds": dt, "fills": fills, "depth": depth,
+                      "engine": trading.BOOK_ENGINE}))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -343,7 +407,8 @@ def main(argv: list[str] | None = None) -> None:
     events = generate(args.events, args.seed)
     impls = _impls()
     best: dict[str, float] = {}
-    fills: dict[str, int] = {}
+    fills: dict[str, int | None] = {}
+    depth: dict[str, object] = {}
     engine: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         stream = str(Path(tmp) / "events.pickle")
@@ -361,6 +426,7 @@ def main(argv: list[str] | None = None) -> None:
                                      env={**os.environ, **_ENV.get(name, {})})
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 fills[name] = r["fills"]
+                depth[name] = r["depth"]
                 engine[name] = r["engine"]
                 best[name] = min(r["seconds"], best.get(name, r["seconds"]))
     rates: dict[str, float] = {}
@@ -375,17 +441,25 @@ def main(argv: list[str] | None = None) -> None:
                                    "events_per_s": round(rates[name]), "fills": fills[name]}
         if name.startswith("trading."):
             line["engine"] = engine[name]
+            line["book"] = describe(book_for(name))
         print(json.dumps(line, separators=(",", ":")), flush=True)
     fast, interpreted = rates[FAST], rates[INTERPRETED]
     summary: dict[str, object] = {
         "engine": engine[FAST],
-        "submit_fast_vs_minimal": round(fast / rates["minimal_pure_python"], 3),
-        "interpreted_vs_minimal": round(interpreted / rates["minimal_pure_python"], 3),
+        "submit_fast_vs_minimal": round(fast / rates[MINIMAL], 3),
+        "interpreted_vs_minimal": round(interpreted / rates[MINIMAL], 3),
+        "unique_ids_vs_service": round(rates[UNIQUE] / fast, 3),
+        "lot_band_vs_service": round(rates[LOT_BAND] / fast, 3),
     }
-    if "liquibook_swig" in rates:
-        summary["submit_fast_vs_liquibook"] = round(fast / rates["liquibook_swig"], 3)
-        summary["interpreted_vs_liquibook"] = round(interpreted / rates["liquibook_swig"], 3)
+    if LIQUIBOOK in rates:
+        summary["submit_fast_vs_liquibook"] = round(fast / rates[LIQUIBOOK], 3)
+        summary["interpreted_vs_liquibook"] = round(interpreted / rates[LIQUIBOOK], 3)
         summary["goal_vs_liquibook"] = 2.0
+    if LIQUIBOOK_BARE in rates:
+        summary["submit_fast_vs_liquibook_no_callbacks"] = round(fast / rates[LIQUIBOOK_BARE], 3)
+        summary["interpreted_vs_liquibook_no_callbacks"] = round(
+            interpreted / rates[LIQUIBOOK_BARE], 3)
+    summary["depth_agrees"] = {name: depth[name] == depth[FAST] for name in rates}
     print(json.dumps({"bench": "book", "summary": summary}, separators=(",", ":")))
 
 
