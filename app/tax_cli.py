@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from app.cli_common import read_json
+
 
 def cmd_tax_compute(args: argparse.Namespace) -> int:
-    from app.cli import _read_json
     from compliance.tax_service import compute_return
 
-    print(json.dumps(compute_return(_read_json(args.input)), ensure_ascii=False, indent=2))
+    print(json.dumps(compute_return(read_json(args.input)), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -33,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t = sub.add_parser("tax", help="environmental protection tax").add_subparsers(
         dest="tax_cmd", required=True)
     c = t.add_parser("compute", help="compute a quarterly return from a JSON input")
-    c.add_argument("--input", required=True, help="return.json, or - for stdin")
+    c.add_argument("--input", required=True, metavar="FILE",
+                   help="a quarterly return, JSON (format: docs/tax.md#input-format), "
+                        "or - for stdin")
     c.set_defaults(func=cmd_tax_compute)
     t.add_parser("parameters", help="print the versioned parameter table").set_defaults(
         func=cmd_tax_parameters)

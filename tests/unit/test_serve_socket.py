@@ -47,12 +47,12 @@ def test_a_protocol_zero_socket_would_leave_nagle_on() -> None:
     assert _nodelay_of_accepted(sock) == 0
 
 
-def test_serve_on_a_taken_port_exits_2(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_serve_on_a_taken_port_exits_3(capsys) -> None:  # type: ignore[no-untyped-def]
     taken = listening_socket("127.0.0.1", 0)
     taken.listen()
     port = taken.getsockname()[1]
     try:
-        assert main(["serve", "--workers", "2", "--port", str(port)]) == 2
+        assert main(["serve", "--workers", "2", "--port", str(port)]) == 3
         assert "address_unavailable" in capsys.readouterr().err
     finally:
         taken.close()
