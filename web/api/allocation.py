@@ -6,7 +6,8 @@ Each route checks the caller's role (web.auth), then calls one use case of
 that the pure cores validate field by field (sheets, reserve problems, scenarios) are taken
 as JSON objects and rejected by the core with `{error, detail, field}` naming the JSON path.
 
-Access: calculators and scenarios for the bureau and analysts; anything that writes permits,
+Access: calculators and scenarios for the bureau and analysts (a scenario is deleted by its
+author or the bureau only; comparing writes nothing); anything that writes permits,
 indicators or the ledger (computations, apportionments, standards and the recovery decisions
 on their held-back flags, reserve requests, plans and releases) for the bureau. A release
 or a recovery decision moves rights: when the approval policy requires a second officer for
@@ -28,6 +29,7 @@ from web import approvals
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
+from web.api.models import JsonObject
 from web.auth import city_bureau, csrf_protect, ensure_permit_access, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -38,7 +40,7 @@ Id = Annotated[int, Path(ge=1, le=2**53)]
 Offset = Annotated[int, Query(ge=0, le=10**7)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Year = Annotated[int, Field(ge=1990, le=2200)]
-JsonDoc = Annotated[dict[str, Any], Body(description="a JSON object; see the README")]
+JsonDoc = Annotated[JsonObject, Body(description="a JSON object; see the README")]
 
 
 # calculators -------------------------------------------------------------------------------
@@ -225,12 +227,63 @@ def list_scenarios(request: Request, offset: Offset = 0, limit: Limit = 50,
     return alloc.list_scenarios(_p(request).uow(), offset=offset, limit=limit)
 
 
+def compare_without_storing(platform: Any, *, a: int, b: int) -> dict[str, Any]:
+    """Two scenarios side by side, writing nothing (a GET must not write): each from its
+    latest stored run, or, never run, computed now and not stored (its entry in `runs` is
+    null; POST .../runs stores a run)."""
+    from allocation.errors import ScenarioError, ScenarioNotFound
+    from allocation.scenario import compare, run_json
+
+    results: list[tuple[int | None, dict[str, Any]]] = []
+    for which, sid in (("a", a), ("b", b)):
+        try:
+            view = alloc.scenario_view(platform.uow(), sid)
+        except ScenarioNotFound:
+            raise ScenarioNotFound(f"no scenario {sid}", field=which) from None
+        if view["runs"]:
+            run = alloc.scenario_run_view(platform.uow(), view["runs"][0]["id"])
+            results.append((run["id"], run))
+            continue
+        doc = dict(view["changes"])
+        year = doc.get("year")
+        year = year if isinstance(year, int) and not isinstance(year, bool) else None
+        base = alloc.load_baseline(platform.uow(), year=year,
+                                   parameter_version=doc.get("parameter_version"))
+        results.append((None, run_json(base, doc)))
+    if results[0][1].get("year") != results[1][1].get("year"):
+        raise ScenarioError("the two scenarios are for different years", field="b")
+    out = compare(results[0][1], results[1][1])
+    out["runs"] = {"a": results[0][0], "b": results[1][0]}
+    return out
+
+
+def ensure_scenario_owner(platform: Any, user: Principal, scenario_id: int) -> None:
+    """Who may change or delete a stored scenario: the user who created it, or a city
+    bureau user who may manage permits (`permit:manage`: general officers and the approval
+    department; district officers act on their district only). Another analyst may read
+    and run it (a run is the runner's own record) but not delete it: 403 ``forbidden``.
+    Scenarios are not an enterprise's data: every analyst and bureau user lists them, so a
+    missing one answers 404 before this check."""
+    from identity.errors import NotAllowed
+    from identity.roles import allowed
+
+    view = alloc.scenario_view(platform.uow(), scenario_id)
+    if view["created_by"] == user.username:
+        return
+    if (user.role in BUREAU and user.district is None
+            and allowed(user.role, "permit:manage", user.department)):
+        return
+    raise NotAllowed(f"scenario {scenario_id} belongs to {view['created_by']}: only its "
+                     f"author or the bureau may delete it", field="id")
+
+
 @router.get("/allocation/scenarios/compare", tags=["scenarios"], responses=READ)
 def compare_scenarios(request: Request, a: Annotated[int, Query(ge=1, le=2**53)],
                       b: Annotated[int, Query(ge=1, le=2**53)],
-                      user: Principal = Analysis) -> dict[str, Any]:
-    """Two scenarios side by side (their latest runs; one never run is run first)."""
-    return alloc.compare_scenarios(_p(request).uow, a=a, b=b, actor=user.username)
+                      _user: Principal = Analysis) -> dict[str, Any]:
+    """Two scenarios side by side: their latest stored runs; a scenario never run is
+    computed for the comparison and not stored (`runs` gives null for it). Writes nothing."""
+    return compare_without_storing(_p(request), a=a, b=b)
 
 
 @router.get("/allocation/scenarios/{scenario_id}", tags=["scenarios"], responses=READ)
@@ -242,8 +295,11 @@ def get_scenario(request: Request, scenario_id: Id,
 @router.delete("/allocation/scenarios/{scenario_id}", tags=["scenarios"], status_code=204,
                responses=WRITE)
 def delete_scenario(request: Request, scenario_id: Id,
-                    _user: Principal = Analysis) -> Response:
+                    user: Principal = Analysis) -> Response:
+    """Delete a scenario and its runs: its author, or the bureau (see
+    `ensure_scenario_owner`); anyone else 403."""
     _audit(request, "delete_scenario", str(scenario_id))
+    ensure_scenario_owner(_p(request), user, scenario_id)
     alloc.delete_scenario(_p(request).uow(), scenario_id)
     return Response(status_code=204)
 

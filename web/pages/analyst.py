@@ -1,6 +1,7 @@
 """Analyst workspace (analysts and the bureau): scenarios built from a form (no JSON, no
 JavaScript), run against the database baseline, and two scenarios compared side by side with
-server-rendered bar charts (web.charts)."""
+server-rendered bar charts (web.charts). Comparing is a GET and writes nothing (a scenario
+never run is computed for the page, not stored); running is a POST."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from allocation import service as alloc
 from allocation.parameters import ALERT_LEVELS
 from identity.roles import BUREAU, Principal, Role
 from kernel.errors import DomainError
+from web.api.allocation import compare_without_storing
 from web.auth import csrf_protect, require_role
 from web.charts import bar_chart
 from web.errors import status_of
 from web.i18n import translator
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import SECTORS, lang_of, render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Analysis = Depends(require_role(Role.ANALYST, *BUREAU))
@@ -191,7 +193,7 @@ def compare(request: Request, a: QueryId = None, b: QueryId = None,
     cmp, err, status = None, None, 200
     if a is not None and b is not None:
         try:
-            cmp = alloc.compare_scenarios(p.uow, a=a, b=b, actor=user.username)
+            cmp = compare_without_storing(p, a=a, b=b)
         except DomainError as exc:
             err, status = f"{exc.code}: {exc.message}", status_of(exc)
     charts = _charts(cmp, lang_of(request)) if cmp else {}
