@@ -53,3 +53,25 @@ def validate_permit_code(code: str, field: str = "permit_code") -> str:
     if not isinstance(code, str) or not _PERMIT_RE.match(code):
         raise InvalidInput(f"{code!r} is not a 22-character permit code", field=field)
     return code
+
+
+#: Ids a user may choose (client order ids, listing, transfer, auction and bid ids): an ASCII
+#: letter or digit first, then letters, digits and ``. _ : -``, at most 64 characters. The
+#: first character can never be ``=``, ``+``, ``-``, ``@`` (a spreadsheet formula), and no
+#: id holds a space, a control character or anything a CSV, URL path or log line must quote.
+#: Services add their own, shorter length limits.
+USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+_USER_ID_RE = re.compile(USER_ID_PATTERN)
+
+
+def is_user_id(value: object) -> bool:
+    return isinstance(value, str) and _USER_ID_RE.fullmatch(value) is not None
+
+
+def validate_user_id(value: object, field: str = "id", most: int = 64) -> str:
+    """`value` when it matches `USER_ID_PATTERN` and has at most `most` characters."""
+    if not is_user_id(value) or len(value) > most:  # type: ignore[arg-type]
+        raise InvalidInput(
+            f"{field} must be 1 to {most} letters, digits or . _ : - starting with a letter "
+            "or digit", field=field)
+    return value  # type: ignore[return-value]

@@ -23,6 +23,7 @@ from web.api import trading as trading_api
 from web.api import v1
 from web.api.models import ErrorBody
 from web.auth import SAFE_METHODS, Principal, city_bureau, csrf_protect, require
+from web.boundary import InputBoundary
 from web.middleware import Audit, Idempotency, RequestGuard
 from web.pages import account, analyst, bureau, compliance_pages, public, reserve, trading_pages
 from web.pages import alerts as alerts_pages
@@ -70,9 +71,10 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     htmx = vendor_htmx(settings)
     app.state.htmx = htmx is not None
     errors.install(app)
-    # added innermost first: RequestGuard → Idempotency → Audit → routes
+    # added innermost first: RequestGuard → InputBoundary → Idempotency → Audit → routes
     app.add_middleware(Audit, platform=platform)
     app.add_middleware(Idempotency, platform=platform)
+    app.add_middleware(InputBoundary)  # control characters in paths, queries, forms: 422
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if htmx is not None:

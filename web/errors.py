@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from kernel.errors import DomainError
 
@@ -25,6 +26,7 @@ STATUS = {
     "forbidden": 403,
     "unauthorized": 401,
     "rate_limited": 429,
+    "unavailable": 503,  # a process of the server is not answering (the matcher)
 }
 
 
@@ -62,7 +64,63 @@ def _to_login(request: Request, exc: DomainError) -> Response:
     return resp
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """The `Allow` header of a 405: every method some route serves at this path (Starlette
+    names only the first route's methods, and one path often has a GET and a POST route)."""
+    allowed: list[str] = []
+    routes = getattr(request.app.router, "routes", [])
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        for route in routes:
+            try:
+                match, _child = route.matches(scope)
+            except Exception:  # a route that cannot match this request at all
+                continue
+            if match == Match.FULL:
+                allowed.append(method)
+                break
+    return ", ".join(allowed)
+
+
+def _one_error_shape(app: FastAPI) -> None:
+    """The OpenAPI schema documents what the handlers below answer: every operation may get
+    a 422 in the one error shape (the input boundary refuses a bad query on any route), and
+    FastAPI's default 422 body (`HTTPValidationError`) is never sent, so it is replaced."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "ErrorBody" not in components:
+            from web.api.models import ErrorBody
+
+            components["ErrorBody"] = ErrorBody.model_json_schema()
+        for ops in schema.get("paths", {}).values():
+            for op in ops.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                documented = op["responses"].get("422") or {}
+                op["responses"]["422"] = {
+                    "description": documented.get("description")
+                    or "invalid input: a field, parameter or body refused",
+                    "content": {"application/json": {"schema": error_ref}}}
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _one_error_shape(app)
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = status_of(exc)
@@ -86,8 +144,12 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errs = exc.errors()
         first = errs[0] if errs else {}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or None
+        where = [str(p) for p in first.get("loc", ())]
+        loc = [p for p in where if p not in ("body", "query", "path", "header", "cookie")]
+        # always a field: the parameter, or the part of the request ("body") that is wrong
+        field = ".".join(loc) or (where[0] if where else "request")
+        if first.get("type") == "json_invalid":  # loc is (body, offset): not a field
+            field = "body"
         detail = f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"
         if _wants_html(request):
             from web.pages.render import error_page
@@ -97,13 +159,27 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:
+            # a body that is not JSON (or not a form) at all: the same 422 as a wrong field
+            detail = f"body: {exc.detail}"
+            if _wants_html(request):
+                from web.pages.render import error_page
+
+                return error_page(request, 422, "invalid_input", detail)
+            return JSONResponse(_body("invalid_input", detail, "body"), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
                 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         if _wants_html(request):
             from web.pages.render import error_page
 
-            return error_page(request, exc.status_code, code, str(exc.detail))
-        return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+            resp = error_page(request, exc.status_code, code, str(exc.detail))
+            resp.headers.update(headers)
+            return resp
+        return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

@@ -365,19 +365,27 @@ def _merge() -> None:
     """Each subject keeps its texts in a module of its own (web/i18n_<subject>.py)."""
     from web import (
         i18n_alerts,
+        i18n_boundary,
+        i18n_four_eyes,
         i18n_levels,
+        i18n_login,
         i18n_monitoring,
+        i18n_monitoring_source,
         i18n_paid_use,
         i18n_penalties,
         i18n_quantities,
         i18n_register,
         i18n_reports,
+        i18n_roles,
         i18n_tax,
         i18n_trueup,
+        i18n_workbook,
     )
 
-    for mod in (i18n_alerts, i18n_levels, i18n_monitoring, i18n_paid_use, i18n_penalties,
-                i18n_quantities, i18n_register, i18n_reports, i18n_tax, i18n_trueup):
+    for mod in (i18n_alerts, i18n_boundary, i18n_four_eyes, i18n_levels, i18n_login,
+                i18n_monitoring, i18n_monitoring_source, i18n_paid_use, i18n_penalties,
+                i18n_quantities, i18n_register, i18n_reports, i18n_roles, i18n_tax, i18n_trueup,
+                i18n_workbook):
         ZH.update(mod.ZH)
 
 

@@ -112,6 +112,8 @@ API = [
     # api: supervision (monitoring, clues)
     ("POST", "/api/v1/monitoring/imports", "enterprise:read", {"csv": "permit\n", "partial": True}),
     ("GET", "/api/v1/monitoring/imports", "enterprise:read", None),
+    ("POST", "/api/v1/monitoring/imports/{import_id}/void", "monitoring:write",
+     {"reason": "r"}),
     ("GET", "/api/v1/monitoring/daily", "enterprise:read", None),
     ("GET", "/api/v1/monitoring/totals", "enterprise:read", None),
     ("POST", "/api/v1/monitoring/report-checks", "monitoring:write",
@@ -248,6 +250,7 @@ PAGES = [
     # pages: supervision (monitoring, clues)
     ("GET", "/bureau/monitoring", "rights:confirm"),
     ("POST", "/bureau/monitoring/imports", "monitoring:write"),
+    ("POST", "/bureau/monitoring/imports/{import_id}/void", "monitoring:write"),
     ("POST", "/bureau/monitoring/report-checks", "monitoring:write"),
     # pages: alerts
     ("GET", "/bureau/alerts", "rights:confirm"),

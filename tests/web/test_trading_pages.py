@@ -38,6 +38,7 @@ def _ok(r) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_auction_set_up_bid_cleared_and_settled(browser, floor, platform) -> None:  # type: ignore[no-untyped-def]
+    from identity import service as identity
     from trading import auction_service as auctions
 
     officer, ta, tb = browser("officer"), browser("trader_a"), browser("trader_b")
@@ -50,8 +51,16 @@ def test_auction_set_up_bid_cleared_and_settled(browser, floor, platform) -> Non
     (aid,) = re.findall(r'id="auction-(auc-[0-9a-f]+)"', officer.get("/bureau/auctions").text)
     # a draft is not announced to enterprises
     assert aid not in ta.get(f"/enterprises/{A}/auctions").text
+    # opening commits reserve rights (reserve_release): a second officer approves it
     _ok(officer.post("/bureau/auctions/step", data=dict(auction=aid, action="open"),
                      follow_redirects=False))
+    assert 'class="inline bid-form"' not in ta.get(f"/enterprises/{A}/auctions").text
+    (req,) = [a for a in identity.approvals(platform.uow(), status="pending")["items"]
+              if a["action"] == "open_auction" and a["target"] == aid]
+    assert officer.post(f"/bureau/approvals/{req['id']}/approve",
+                        follow_redirects=False).status_code == 403  # not the requester
+    _ok(browser("officer2").post(f"/bureau/approvals/{req['id']}/approve",
+                                 follow_redirects=False))
     page = ta.get(f"/enterprises/{A}/auctions")
     assert page.status_code == 200 and 'class="inline bid-form"' in page.text
     assert f'href="/enterprises/{A}/auctions"' in page.text  # the nav entry

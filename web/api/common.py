@@ -1,17 +1,16 @@
 """What every JSON router of /api/v1 shares: the error responses it documents, the platform,
-the audit note of a state-changing request, a trader's enterprise scope, and strict request
-models (unknown fields are refused)."""
+the audit note of a state-changing request, a trader's enterprise scope, and `Strict`, the
+base of every request model (defined with the input boundary in `web.api.models`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict
 
 from app.wiring import Platform
 from identity.roles import Principal, Role
-from web.api.models import ErrorBody
+from web.api.models import ErrorBody, Strict
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -38,5 +37,4 @@ def own_enterprise(user: Principal) -> str | None:
     return (user.enterprise or "") if user.role == Role.TRADER else None
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+__all__ = ["READ", "WRITE", "Strict", "audit", "errors", "own_enterprise", "platform"]

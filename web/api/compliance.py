@@ -11,7 +11,6 @@ Routes never commit.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -25,6 +24,7 @@ from kernel.clock import system_clock, trading_day
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
+from web.api.models import Day, PathId
 from web.auth import (
     csrf_protect,
     district_scope,
@@ -68,11 +68,15 @@ class LineIn(Strict):
     outlet: str = Field(min_length=1, max_length=20)
     pollutant: str = Field(min_length=1, max_length=10)
     quantity: str = Field(min_length=1, max_length=30, examples=["1234", "1.234"],
-                          description="a decimal number, as text (no float)")
+                          description="a decimal number, as text (no float): a whole "
+                                      "number of kg, at most 10^12 kg (10^9 t) per line")
     unit: Literal["kg", "t"] = "kg"
 
 
 Count = Annotated[int | None, Field(ge=0, le=10**15)]
+#: hours of a period (at most 366 × 24) and self-monitoring counts: 32-bit columns
+Hours = Annotated[int | None, Field(ge=0, le=8784)]
+Samples = Annotated[int | None, Field(ge=0, le=10**7)]
 
 
 class ReportIn(Strict):
@@ -85,20 +89,20 @@ class ReportIn(Strict):
     period: Period = Field(description='"Y" (annual) or "Q1".."Q4"; the period must have '
                                        'ended')
     lines: list[LineIn] = Field(min_length=1, max_length=1000)
-    operating_hours: Count = Field(None, description="hours of production in the period")
+    operating_hours: Hours = Field(None, description="hours of production in the period")
     output: Count = Field(None, description="output of the main product, in output_unit")
     output_unit: Literal["t", "MWh", "m3"] | None = None
     capacity: Count = Field(None, description="design capacity for the period, in "
                                               "output_unit (production load = output ÷ "
                                               "capacity)")
-    facility_normal_hours: Count = Field(None, description="treatment facilities: hours "
+    facility_normal_hours: Hours = Field(None, description="treatment facilities: hours "
                                                            "in normal operation")
-    facility_abnormal_hours: Count = Field(None, description="hours of abnormal operation")
+    facility_abnormal_hours: Hours = Field(None, description="hours of abnormal operation")
     abnormal_reason: str | None = Field(None, max_length=500,
                                         description="required when abnormal hours > 0")
-    monitoring_samples: Count = Field(None, description="self-monitoring results in the "
+    monitoring_samples: Samples = Field(None, description="self-monitoring results in the "
                                                         "period")
-    monitoring_exceedances: Count = Field(None, description="of which above the limit")
+    monitoring_exceedances: Samples = Field(None, description="of which above the limit")
     records_kept: bool | None = Field(None, description="environmental management records "
                                                         "(台账) kept as the permit requires")
     tax_paid_fen: Count = Field(None, description="environmental protection tax paid for "
@@ -129,7 +133,7 @@ def submit_report(request: Request, body: ReportIn,
 
 
 @router.get("/compliance/reports/missing", responses=READ)
-def missing_reports(request: Request, on: date | None = None, since: YearQ | None = None,
+def missing_reports(request: Request, on: Day | None = None, since: YearQ | None = None,
                     enterprise: Annotated[str | None, Query(max_length=18)] = None,
                     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -166,14 +170,14 @@ def import_reports(request: Request, body: ImportIn,
 
 
 @router.get("/compliance/enterprises/{code}/reports", responses=READ)
-def reports(request: Request, code: str, year: YearQ | None = None,
+def reports(request: Request, code: PathId, year: YearQ | None = None,
             user: Principal = Enterprise) -> dict[str, Any]:
     ensure_enterprise_access(user, code)
     return compliance.reports_of(_p(request).uow(), enterprise=code, year=year)
 
 
 @router.get("/compliance/enterprises/{code}/status", responses=READ)
-def status(request: Request, code: str, year: YearQ | None = None,
+def status(request: Request, code: PathId, year: YearQ | None = None,
            user: Principal = Enterprise) -> dict[str, Any]:
     """Compliance status for a year (default: last year): per permit compliant, violation
     or pending, with open violations and late reports."""
@@ -182,7 +186,7 @@ def status(request: Request, code: str, year: YearQ | None = None,
 
 
 @router.get("/compliance/enterprises/{code}/tax-return", responses=READ)
-def tax_return(request: Request, code: str, year: YearQ,
+def tax_return(request: Request, code: PathId, year: YearQ,
                quarter: Annotated[int, Query(ge=1, le=4)],
                _user: Principal = Bureau) -> dict[str, Any]:
     """The quarterly environmental protection tax return draft, in fen, from the execution

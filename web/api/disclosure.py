@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -27,7 +26,7 @@ from web.api.common import WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import errors as _err
 from web.api.common import platform as _p
-from web.api.models import ErrorBody
+from web.api.models import Day, ErrorBody
 from web.auth import (
     city_bureau,
     csrf_protect,
@@ -287,7 +286,7 @@ def pending(request: Request,
 class OpenViolationIn(Strict):
     permit: str = Field(min_length=1, max_length=22)
     kind: str = Field(min_length=1, max_length=40, examples=["monitoring_failure"])
-    occurred_on: date
+    occurred_on: Day
     facts: str = Field(min_length=1, max_length=2000)
     pollutant: str | None = Field(None, max_length=10)
     instances: int = Field(1, ge=1, le=1000,
@@ -312,7 +311,7 @@ def open_violation(request: Request, body: OpenViolationIn, idempotency_key: Ide
 class TransferIn(Strict):
     department: str = Field(min_length=1, max_length=100,
                             examples=["重庆市生态环境保护综合行政执法总队"])
-    transferred_on: date
+    transferred_on: Day
 
 
 @router.post("/penalties/violations/{violation_id}/transfer", status_code=201,
@@ -330,7 +329,7 @@ def transfer(request: Request, violation_id: Annotated[int, Path(ge=1, le=2**53)
 
 class ResultIn(Strict):
     result: str = Field(min_length=1, max_length=2000)
-    result_on: date
+    result_on: Day
 
 
 @router.post("/penalties/violations/{violation_id}/result", status_code=201,
@@ -351,7 +350,7 @@ class ConfirmClueIn(Strict):
     kind: str | None = Field(None, min_length=1, max_length=40,
                              description="default: the clue kind's violation kind")
     facts: str | None = Field(None, max_length=2000)
-    occurred_on: date | None = None
+    occurred_on: Day | None = None
     instances: int = Field(1, ge=1, le=1000)
 
 
@@ -403,7 +402,7 @@ class DecideIn(Strict):
                                         "e.g. Art. 34: 200 000-1 000 000 yuan; Art. 37: "
                                         "5 000-20 000 yuan per instance), else 422 "
                                         "penalty_out_of_range")
-    decided_on: date
+    decided_on: Day
     legal_basis: str | None = Field(None, max_length=200,
                                     description="default: the kind's article, in Chinese")
     summary: str = Field(min_length=1, max_length=2000)

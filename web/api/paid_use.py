@@ -22,6 +22,7 @@ from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import own_enterprise as _own
 from web.api.common import platform as _p
+from web.api.models import Price
 from web.auth import csrf_protect, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["paid use"])
@@ -73,7 +74,7 @@ def unit_kind(request: Request, body: UnitKindIn,
 
 
 class PricesIn(Strict):
-    prices: dict[str, int] = Field(min_length=1, max_length=10,
+    prices: dict[str, Annotated[Price, Field(ge=0)]] = Field(min_length=1, max_length=10,
                                    description="pollutant -> fen per tonne",
                                    examples=[{"SO2": 150_000}])
 

@@ -29,6 +29,7 @@ from kernel.errors import InvalidInput
 from web import approvals
 from web.api.common import READ, WRITE, Strict, audit
 from web.api.common import platform as _p
+from web.api.models import Day
 from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["permits"])
@@ -60,13 +61,13 @@ class ChangeBody(Strict):
 
 
 class RenewalBody(Strict):
-    applied_on: date
-    valid_to: date | None = None
+    applied_on: Day
+    valid_to: Day | None = None
     reason: Reason
 
 
 class EndBody(Strict):
-    on: date | None = None
+    on: Day | None = None
     reason: Reason
 
 

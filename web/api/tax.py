@@ -25,6 +25,7 @@ from kernel.errors import NotFound
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
+from web.api.models import JsonObject
 from web.auth import csrf_protect, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["compliance"])
@@ -41,7 +42,7 @@ def _example() -> dict[str, Any]:
 
 @router.post("/compliance/tax-return", responses=READ)
 def compute_tax_return(
-        body: Annotated[dict[str, Any], Body(
+        body: Annotated[JsonObject, Body(
             description="a quarterly return input (docs/tax.md): year, quarter, outlets with "
                         "medium, source_kind and per month the pollutants' kg and, where "
                         "known, concentration, limit and max_reading",

@@ -9,7 +9,6 @@ calls one use case. Fees come from `Settings.fee_bps`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,11 +20,13 @@ from trading import auction_service as auctions
 from trading import listing_service as listings
 from trading import service as trading
 from trading import transfer_service as transfers
+from trading.market import ClientIdNotAllowed
 from web import approvals
+from web.api import models
 from web.api.common import Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
-from web.api.models import ErrorBody
+from web.api.models import ErrorBody, Instant, PathId, PathYear, UserId
 from web.auth import csrf_protect, current_user, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -33,8 +34,10 @@ router = APIRouter(dependencies=[Depends(csrf_protect)])
 WRITE: dict[int | str, dict[str, Any]] = {c: {"model": ErrorBody}
                                           for c in (401, 403, 404, 409, 422)}
 PUBLIC: dict[int | str, dict[str, Any]] = {c: {"model": ErrorBody} for c in (404, 422)}
-Kg = Annotated[int, Field(ge=1, le=10**12, description="kilograms")]
-Price = Annotated[int, Field(ge=1, le=10**12, description="fen per tonne")]
+#: a venue's quantity: the boundary's kilograms, at most 10^12 kg (10^9 t) per order, listing,
+#: bid or transfer, so that quantity × price stays far inside the 64-bit money columns' reach
+Kg = Annotated[models.Kg, Field(le=10**12)]
+Price = models.Price
 
 
 class ReplaceIn(Strict):
@@ -50,14 +53,16 @@ class AuctionIn(Strict):
     bidder_cap_pct: float | None = Field(default=None, gt=0, le=100)
     tie_seed: int | None = Field(default=None, ge=0, le=2**62,
                                  description="default: drawn at random and published")
-    auction_id: str | None = Field(default=None, min_length=1, max_length=24)
+    auction_id: Annotated[UserId, Field(max_length=24)] | None = None
 
 
 class BidIn(Strict):
     permit: str = Field(min_length=22, max_length=22)
     qty: Kg
     price: Price
-    bid_id: str | None = Field(default=None, min_length=1, max_length=24)
+    bid_id: Annotated[UserId, Field(max_length=24)] | None = Field(
+        default=None, description="bureau only: a trader's bid id is the platform's (422 "
+                                  "client_id_not_allowed)")
 
 
 class ListingIn(Strict):
@@ -67,7 +72,9 @@ class ListingIn(Strict):
                                            "which lists from the reserve")
     qty: Kg
     price: Price
-    listing_id: str | None = Field(default=None, min_length=1, max_length=24)
+    listing_id: Annotated[UserId, Field(max_length=24)] | None = Field(
+        default=None, description="bureau only (reserve listings): a trader's listing id is "
+                                  "the platform's (422 client_id_not_allowed)")
 
 
 class TakeIn(Strict):
@@ -82,12 +89,23 @@ class TransferIn(Strict):
     buyer_permit: str = Field(min_length=22, max_length=22)
     qty: Kg
     price: Price
-    expires_at: datetime | None = None
-    transfer_id: str | None = Field(default=None, min_length=1, max_length=24)
+    expires_at: Instant | None = None
+    transfer_id: Annotated[UserId, Field(max_length=24)] | None = Field(
+        default=None, description="bureau only: a trader's transfer id is the platform's "
+                                  "(422 client_id_not_allowed)")
 
 
 class RejectIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
+
+
+def _platform_id(user: Principal, value: str | None, field: str) -> None:
+    """Ids of listings, transfers and bids are one namespace for every enterprise: a trader
+    choosing one could learn from "taken" that another enterprise used it (issue 19), so a
+    trader's objects get the platform's ids and only the bureau may choose them."""
+    if value is not None and not user.is_bureau:
+        raise ClientIdNotAllowed(
+            f"{field} is assigned by the platform; only the bureau may choose it", field=field)
 
 
 def _fee(request: Request) -> int:
@@ -106,7 +124,7 @@ def _mid(pollutant: str, zone: str, vintage: int) -> str:
 # orders and market data --------------------------------------------------------------------
 
 @router.post("/orders/{order_id}/replace", tags=["trading"], responses=WRITE)
-def replace_order(request: Request, order_id: str, body: ReplaceIn,
+def replace_order(request: Request, order_id: PathId, body: ReplaceIn,
                   user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
     """Amend a resting order: a smaller quantity keeps time priority; a new price or a
     larger quantity loses it (and may trade at once)."""
@@ -119,7 +137,7 @@ def replace_order(request: Request, order_id: str, body: ReplaceIn,
 
 
 @router.get("/markets/{pollutant}/{zone}/{vintage}/ohlc", tags=["trading"], responses=PUBLIC)
-def market_ohlc(request: Request, pollutant: str, zone: str, vintage: int,
+def market_ohlc(request: Request, pollutant: PathId, zone: PathId, vintage: PathYear,
                 days: Annotated[int, Query(ge=1, le=366)] = 30,
                 _user: Principal | None = Depends(current_user)) -> list[dict[str, Any]]:
     """Daily open, high, low, close and volume per trading day (China Standard Time)."""
@@ -135,7 +153,7 @@ def list_auctions(request: Request, market: str | None = Query(None, max_length=
 
 
 @router.get("/auctions/{auction_id}", tags=["auctions"], responses=PUBLIC)
-def get_auction(request: Request, auction_id: str,
+def get_auction(request: Request, auction_id: PathId,
                 user: Principal | None = Depends(current_user)) -> dict[str, Any]:
     """Public results (anonymised); the bureau sees every bid, a trader its own."""
     return auctions.auction_view(_p(request).uow(), auction_id,
@@ -153,11 +171,44 @@ def create_auction(request: Request, body: AuctionIn,
         tie_seed=body.tie_seed, actor=user.username, auction_id=body.auction_id)
 
 
+def _open_auction(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    return auctions.open_auction(  # type: ignore[no-any-return]
+        platform.uow(), str(payload["auction"]), actor=actor)
+
+
+approvals.register("open_auction", _open_auction)
+
+
+def open_or_request(platform: Any, user: Principal, auction_id: str
+                    ) -> tuple[str, dict[str, Any]]:
+    """Open an auction now, or store a request for a second officer when the approval policy
+    asks one for "reserve_release" (the default): opening commits the offered reserve rights
+    to the market. The request is validated in full first."""
+    a = auctions.auction_view(platform.uow(), auction_id, reveal=True, enterprise=None)
+    return approvals.run_or_request(
+        platform, user, tx_type="reserve_release", action="open_auction", target=auction_id,
+        payload={"auction": auction_id},
+        summary=f"open reserve auction {auction_id}: {a.get('offered')} kg in "
+                f"{a.get('market')} at {a.get('reserve_price')} fen/t or more")
+
+#: 202: opening an auction commits reserve rights to the market (a reserve release): when the
+#: approval policy asks a second officer for "reserve_release" (the default), the answer is the
+#: stored request, and the auction opens when another officer approves it
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"description": "a second officer must approve (reserve_release)"}}
+
+
 def _step(name: str) -> Any:
-    def route(request: Request, auction_id: str,
-              user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
+    def route(request: Request, auction_id: PathId,
+              user: Principal = Depends(require_role(*BUREAU))) -> Any:
         _audit(request, f"{name}_auction", auction_id)
         p = _p(request)
+        if name == "open":
+            outcome, result = open_or_request(p, user, auction_id)
+            if outcome == "pending":
+                request.state.audit["action"] = "request_approval"
+                return JSONResponse(result, status_code=202)
+            return result
         if name == "settle":
             return auctions.settle_auction(p.uow(), auction_id, permits=p.permits,
                                            actor=user.username)
@@ -175,14 +226,17 @@ def _step(name: str) -> Any:
 
 for _name in ("open", "close", "clear", "settle"):
     router.add_api_route(f"/auctions/{{auction_id}}/{_name}", _step(_name), methods=["POST"],
-                         tags=["auctions"], responses=WRITE)
+                         tags=["auctions"],
+                         responses={**WRITE, **PENDING} if _name == "open" else WRITE)
 
 
 @router.post("/auctions/{auction_id}/bids", tags=["auctions"], status_code=201,
              responses=WRITE)
-def place_bid(request: Request, auction_id: str, body: BidIn,
+def place_bid(request: Request, auction_id: PathId, body: BidIn,
               user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
-    """A sealed bid; holds a deposit of its full value and headroom under the permit cap."""
+    """A sealed bid; holds a deposit of its full value and headroom under the permit cap.
+    Its id is the platform's: a trader's `bid_id` is refused (422 client_id_not_allowed)."""
+    _platform_id(user, body.bid_id, "bid_id")
     _audit(request, "place_bid", auction_id, f"{body.qty} kg @ {body.price}")
     p = _p(request)
     return auctions.place_bid(p.uow(), auction_id=auction_id, enterprise=_enterprise(user),
@@ -198,13 +252,42 @@ def open_listings(request: Request, market: str | None = Query(None, max_length=
     return listings.listings(_p(request).uow(), market)
 
 
-@router.post("/listings", tags=["listings"], status_code=201, responses=WRITE)
+def _reserve_listing(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    return listings.create_listing(
+        platform.uow(), market=str(payload["market"]), seller=None, permit=None,
+        qty=int(payload["qty"]), price=int(payload["price"]), permits=platform.permits,
+        actor=actor, listing_id=payload.get("listing_id"))
+
+
+approvals.register("create_reserve_listing", _reserve_listing)
+
+
+@router.post("/listings", tags=["listings"], status_code=201,
+             responses={**WRITE, **PENDING})
 def create_listing(request: Request, body: ListingIn,
-                   user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
-    """A trader lists its permit's tradable rights; the bureau lists from the reserve."""
+                   user: Principal = Depends(require("enterprise:read"))) -> Any:
+    """A trader lists its permit's tradable rights; the bureau lists from the reserve. A
+    reserve listing releases reserve rights: when the approval policy asks a second officer
+    for "reserve_release" (the default), the answer is 202 with the stored request (validated
+    in full now), and the listing is posted when another officer approves it. Only the bureau
+    may choose the listing's id: a trader's `listing_id` is refused (422
+    client_id_not_allowed), its listings get the platform's ids."""
+    _platform_id(user, body.listing_id, "listing_id")
     p = _p(request)
     _audit(request, "create_listing", body.market, f"{body.qty} kg @ {body.price}")
     seller = None if user.is_bureau else _enterprise(user)
+    if seller is None:
+        outcome, result = approvals.run_or_request(
+            p, user, tx_type="reserve_release", action="create_reserve_listing",
+            target=body.market,
+            payload=dict(market=body.market, qty=body.qty, price=body.price,
+                         listing_id=body.listing_id),
+            summary=f"list {body.qty} kg of reserve rights in {body.market} at "
+                    f"{body.price} fen/t")
+        if outcome == "pending":
+            request.state.audit["action"] = "request_approval"
+            return JSONResponse(result, status_code=202)
+        return result
     return listings.create_listing(p.uow(), market=body.market, seller=seller,
                                    permit=None if seller is None else body.permit,
                                    qty=body.qty, price=body.price, permits=p.permits,
@@ -212,7 +295,7 @@ def create_listing(request: Request, body: ListingIn,
 
 
 @router.post("/listings/{listing_id}/take", tags=["listings"], responses=WRITE)
-def take_listing(request: Request, listing_id: str, body: TakeIn,
+def take_listing(request: Request, listing_id: PathId, body: TakeIn,
                  user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
     _audit(request, "take_listing", listing_id, f"{body.qty} kg")
     p = _p(request)
@@ -222,7 +305,7 @@ def take_listing(request: Request, listing_id: str, body: TakeIn,
 
 
 @router.post("/listings/{listing_id}/withdraw", tags=["listings"], responses=WRITE)
-def withdraw_listing(request: Request, listing_id: str,
+def withdraw_listing(request: Request, listing_id: PathId,
                      user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
     _audit(request, "withdraw_listing", listing_id)
     seller = None if user.is_bureau else _enterprise(user)
@@ -243,7 +326,7 @@ def list_transfers(request: Request,
 
 
 @router.get("/transfers/{transfer_id}", tags=["transfers"], responses=WRITE)
-def get_transfer(request: Request, transfer_id: str,
+def get_transfer(request: Request, transfer_id: PathId,
                  user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
     return transfers.transfer_view(_p(request).uow(), transfer_id,
                                    party=None if user.is_bureau else _enterprise(user))
@@ -252,7 +335,10 @@ def get_transfer(request: Request, transfer_id: str,
 @router.post("/transfers", tags=["transfers"], status_code=201, responses=WRITE)
 def propose_transfer(request: Request, body: TransferIn,
                      user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
-    """The seller proposes quantity and price to a named buyer; its rights are held."""
+    """The seller proposes quantity and price to a named buyer; its rights are held. The
+    transfer's id is the platform's: a trader's `transfer_id` is refused (422
+    client_id_not_allowed)."""
+    _platform_id(user, body.transfer_id, "transfer_id")
     _audit(request, "propose_transfer", body.market, f"{body.qty} kg @ {body.price} to "
                                                      f"{body.buyer}")
     p = _p(request)
@@ -264,7 +350,7 @@ def propose_transfer(request: Request, body: TransferIn,
 
 
 @router.post("/transfers/{transfer_id}/accept", tags=["transfers"], responses=WRITE)
-def accept_transfer(request: Request, transfer_id: str,
+def accept_transfer(request: Request, transfer_id: PathId,
                     user: Principal = Depends(require("order:place"))) -> dict[str, Any]:
     _audit(request, "accept_transfer", transfer_id)
     return transfers.accept_transfer(_p(request).uow(), transfer_id=transfer_id,
@@ -298,7 +384,7 @@ def approve_or_request(platform: Any, user: Principal, transfer_id: str
 
 @router.post("/transfers/{transfer_id}/approve", tags=["transfers"],
              responses={**WRITE, 202: {"description": "a second officer must approve"}})
-def approve_transfer(request: Request, transfer_id: str,
+def approve_transfer(request: Request, transfer_id: PathId,
                      user: Principal = Depends(require_role(*BUREAU))) -> Any:
     """Approve an accepted transfer: settlement moves rights and money at once. When the
     approval policy requires a second officer for "negotiated_transfer", the answer is 202
@@ -312,7 +398,7 @@ def approve_transfer(request: Request, transfer_id: str,
 
 
 @router.post("/transfers/{transfer_id}/reject", tags=["transfers"], responses=WRITE)
-def reject_transfer(request: Request, transfer_id: str, body: RejectIn,
+def reject_transfer(request: Request, transfer_id: PathId, body: RejectIn,
                     user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
     _audit(request, "reject_transfer", transfer_id, body.reason)
     return transfers.reject_transfer(_p(request).uow(), transfer_id=transfer_id,

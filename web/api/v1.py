@@ -41,6 +41,7 @@ from web.api.models import (
     OrderIn,
     OrderOut,
     OrderPage,
+    PathId,
     PermitOut,
     PolicyIn,
     PolicyOut,
@@ -67,6 +68,7 @@ from web.auth import (
     require,
     require_user,
 )
+from web.middleware import audit_row
 from web.statements import trades_csv
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -82,7 +84,8 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
 
 def _order_out(r: trading.OrderResult) -> OrderOut:
     return OrderOut.model_validate(dict(
-        order_id=r.order_id, status=r.status, qty=r.qty, remaining=r.remaining,
+        order_id=r.order_id, client_order_id=r.client_order_id, status=r.status, qty=r.qty,
+        remaining=r.remaining,
         filled=r.filled, cancelled=r.cancelled,
         trades=[dict(id=t.id, market=t.market, price=t.price, qty=t.qty, value_fen=t.value_fen,
                      buyer=t.buyer, seller=t.seller) for t in r.trades]))
@@ -122,7 +125,7 @@ def list_enterprises(request: Request, q: str | None = Query(None, max_length=10
 
 @router.get("/enterprises/{code}", tags=["registry"], response_model=EnterpriseDetail,
             responses=AUTH)
-def get_enterprise(request: Request, code: str,
+def get_enterprise(request: Request, code: PathId,
                    user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
     ensure_enterprise_access(user, code)
     p = _p(request)
@@ -134,7 +137,7 @@ def get_enterprise(request: Request, code: str,
 
 @router.get("/enterprises/{code}/orders", tags=["trading"], response_model=OrderPage,
             responses=AUTH)
-def enterprise_orders(request: Request, code: str, offset: Offset = 0, limit: Limit = 100,
+def enterprise_orders(request: Request, code: PathId, offset: Offset = 0, limit: Limit = 100,
                       user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
     ensure_enterprise_access(user, code)
     p = _p(request)
@@ -144,7 +147,7 @@ def enterprise_orders(request: Request, code: str, offset: Offset = 0, limit: Li
 
 @router.get("/enterprises/{code}/trades", tags=["trading"], response_model=TradePage,
             responses=AUTH)
-def enterprise_trades(request: Request, code: str, offset: Offset = 0, limit: Limit = 100,
+def enterprise_trades(request: Request, code: PathId, offset: Offset = 0, limit: Limit = 100,
                       user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
     ensure_enterprise_access(user, code)
     p = _p(request)
@@ -156,7 +159,7 @@ def enterprise_trades(request: Request, code: str, offset: Offset = 0, limit: Li
     **AUTH, 200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                   "description": "the enterprise's trades, newest first"}},
     response_class=Response)
-def enterprise_statement(request: Request, code: str,
+def enterprise_statement(request: Request, code: PathId,
                          user: Principal = Depends(require("enterprise:read"))) -> Response:
     ensure_enterprise_access(user, code)
     p = _p(request)
@@ -165,7 +168,7 @@ def enterprise_statement(request: Request, code: str,
 
 
 @router.get("/permits/{code}", tags=["registry"], response_model=PermitOut, responses=PUBLIC)
-def get_permit(request: Request, code: str,
+def get_permit(request: Request, code: PathId,
                _user: Principal | None = Depends(current_user)) -> dict[str, Any]:
     """Public disclosure: a permit's bases, cap, permitted quantities and history. A permit
     past its validity is shown `expired` whatever its stored status (issue 17)."""
@@ -185,7 +188,7 @@ def get_permit(request: Request, code: str,
              response_model=RightsChangeOut,
              responses={**WRITE, 202: {"model": ApprovalOut,
                                        "description": "a second officer must approve"}})
-def confirm(request: Request, code: str, body: ConfirmIn, idempotency_key: IdemKey = None,
+def confirm(request: Request, code: PathId, body: ConfirmIn, idempotency_key: IdemKey = None,
             user: Principal = Depends(require("rights:confirm"))) -> Any:
     """Rights confirmation. When the approval policy requires a second officer for
     `confirmation`, the answer is 202 with the approval request instead."""
@@ -207,7 +210,7 @@ def confirm(request: Request, code: str, body: ConfirmIn, idempotency_key: IdemK
 
 @router.post("/permits/{code}/surplus-verifications", tags=["bureau"], status_code=201,
              response_model=RightsChangeOut, responses=WRITE)
-def verify(request: Request, code: str, body: VerifyIn, idempotency_key: IdemKey = None,
+def verify(request: Request, code: PathId, body: VerifyIn, idempotency_key: IdemKey = None,
            user: Principal = Depends(require("rights:verify"))) -> RightsChangeOut:
     ensure_permit_access(user, code)
     _audit(request, "verify_surplus", code,
@@ -228,7 +231,7 @@ def markets(request: Request,
 
 @router.get("/markets/{pollutant}/{zone}/{vintage}", tags=["trading"],
             response_model=MarketView, responses=PUBLIC)
-def market(request: Request, pollutant: str, zone: str, vintage: Vintage,
+def market(request: Request, pollutant: PathId, zone: PathId, vintage: Vintage,
            _user: Principal | None = Depends(current_user)) -> dict[str, Any]:
     """Depth, last price and the anonymised tape."""
     return trading.market_view(_p(request).uow(), f"{pollutant}/{zone}/{vintage}")
@@ -236,7 +239,7 @@ def market(request: Request, pollutant: str, zone: str, vintage: Vintage,
 
 @router.get("/markets/{pollutant}/{zone}/{vintage}/prices", tags=["trading"],
             response_model=list[PricePoint], responses=PUBLIC)
-def market_prices(request: Request, pollutant: str, zone: str, vintage: Vintage,
+def market_prices(request: Request, pollutant: PathId, zone: PathId, vintage: Vintage,
                   limit: Annotated[int, Query(ge=1, le=2000)] = 500,
                   _user: Principal | None = Depends(current_user)) -> list[dict[str, Any]]:
     """Trade prices over time, oldest first (public disclosure)."""
@@ -248,7 +251,7 @@ def market_prices(request: Request, pollutant: str, zone: str, vintage: Vintage,
 
 @router.post("/markets/{pollutant}/{zone}/{vintage}/state", tags=["bureau"],
              response_model=MarketStateOut, responses=WRITE)
-def market_state(request: Request, pollutant: str, zone: str, vintage: Vintage,
+def market_state(request: Request, pollutant: PathId, zone: PathId, vintage: Vintage,
                  body: MarketStateIn,
                  user: Principal = Depends(require("market:state"))) -> dict[str, Any]:
     """Market surveillance: halt, resume (open) or close a market."""
@@ -276,24 +279,28 @@ def place_order(request: Request, body: OrderIn, idempotency_key: IdemKey = None
     _audit(request, "place_order", body.market,
            f"{body.side} {body.qty} kg @ {body.price} fen/t {body.tif} permit {body.permit}")
     p = _p(request)
+    row = audit_row(request.scope, 201)  # written in the order's transaction
     r = p.place_order(trading.PlaceOrder(
         enterprise, body.permit, body.market, body.side, body.qty, body.price, body.tif,
-        body.order_id, body.kind, body.post_only, body.stp), actor=user.username)
+        body.order_id, body.kind, body.post_only, body.stp), actor=user.username, audit=row)
     request.state.audit["target"] = r.order_id
+    request.state.audit["recorded"] = bool(row.get("recorded"))
     return _order_out(r)
 
 
 @router.post("/orders/{order_id}/cancel", tags=["trading"], response_model=OrderOut,
              responses=WRITE)
-def cancel_order(request: Request, order_id: str, body: CancelIn | None = None,
+def cancel_order(request: Request, order_id: PathId, body: CancelIn | None = None,
                  user: Principal = Depends(require("order:place"))) -> OrderOut:
     named = body.enterprise if body else None
     if named is not None and named != user.enterprise:  # another's order: "not found"
         raise OrderNotFound(f"no order {order_id}", field="order_id")
     enterprise = _own_enterprise(user, named)
     _audit(request, "cancel_order", order_id)
-    r = trading.cancel_order(_p(request).uow(), enterprise=enterprise, order_id=order_id,
-                             actor=user.username)
+    row = audit_row(request.scope, 200)  # written in the cancel's transaction
+    r = _p(request).cancel_order(enterprise=enterprise, order_id=order_id,
+                                 actor=user.username, audit=row)
+    request.state.audit["recorded"] = bool(row.get("recorded"))
     return _order_out(r)
 
 
@@ -396,12 +403,18 @@ def get_policy(request: Request,
 
 
 @router.put("/approval-policy/{tx_type}", tags=["bureau"], response_model=PolicyOut,
-            responses=WRITE)
-def set_policy(request: Request, tx_type: str, body: PolicyIn,
-               user: Principal = Depends(require("approval:policy"))) -> dict[str, Any]:
+            responses={**WRITE, 202: {"model": ApprovalOut,
+                                      "description": "a second officer must approve"}})
+def set_policy(request: Request, tx_type: PathId, body: PolicyIn,
+               user: Principal = Depends(require("approval:policy"))) -> Any:
+    """Turning a requirement on takes effect at once; turning off a requirement that holds
+    is itself four-eyes: 202 with the approval request (web.approvals.set_policy)."""
     _audit(request, "set_approval_policy", tx_type, f"required={body.required}")
-    return identity.set_approval_policy(_p(request).uow(), tx_type=tx_type,
-                                        required=body.required, actor=user.username)
+    outcome, result = approvals.set_policy(_p(request), user, tx_type, body.required)
+    if outcome == "pending":
+        request.state.audit["action"] = "request_approval"
+        return JSONResponse(ApprovalOut.model_validate(result).model_dump(), status_code=202)
+    return result
 
 
 # users -------------------------------------------------------------------------------------
@@ -428,7 +441,7 @@ def create_user(request: Request, body: UserIn, idempotency_key: IdemKey = None,
 
 @router.post("/users/{username}/scope", tags=["identity"], response_model=UserOut,
              responses=WRITE)
-def set_scope(request: Request, username: str, body: UserScopeIn,
+def set_scope(request: Request, username: PathId, body: UserScopeIn,
               _user: Principal = Depends(require("user:manage"))) -> dict[str, Any]:
     """Set a bureau user's district (none: the city) and department (none: every
     department); its sessions end. 422 `unknown_district`, `scope_not_for_role`."""
@@ -439,7 +452,7 @@ def set_scope(request: Request, username: str, body: UserScopeIn,
 
 @router.post("/users/{username}/active", tags=["identity"], response_model=UserOut,
              responses=WRITE)
-def set_active(request: Request, username: str, body: UserActiveIn,
+def set_active(request: Request, username: PathId, body: UserActiveIn,
                _user: Principal = Depends(require("user:manage"))) -> dict[str, Any]:
     _audit(request, "set_user_active", username, f"active={body.active}")
     return identity.set_user_active(_p(request).uow(), username=username, active=body.active)

@@ -37,8 +37,8 @@ from kernel.errors import DomainError
 from web.auth import csrf_protect, ensure_enterprise_access, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import is_htmx, render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Bureau = Depends(require("monitoring:write"))  # writes: the monitoring department

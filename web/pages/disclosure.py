@@ -29,8 +29,8 @@ from web.auth import (
 )
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 # reads: every bureau user; penalty decisions by enforcement, violations opened and handed

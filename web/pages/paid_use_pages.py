@@ -20,8 +20,8 @@ from kernel.clock import CST
 from kernel.errors import DomainError, InvalidInput
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
+from web.pages.base import _p, audit, see_other
 from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Reader = Depends(require("enterprise:read"))

@@ -17,9 +17,9 @@ from identity.roles import Principal
 from trading import service as trading
 from web.auth import current_user
 from web.charts import price_chart
+from web.pages.base import _p
 from web.pages.register_pages import decorate
 from web.pages.render import render
-from web.pages.routes import _p
 
 router = APIRouter(include_in_schema=False)
 SIZE = 50

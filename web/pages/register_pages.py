@@ -24,8 +24,8 @@ from web.api.register import run_step
 from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Bureau = Depends(require("rights:confirm"))

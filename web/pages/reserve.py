@@ -25,8 +25,8 @@ from web.api.allocation import decide_flag
 from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import POLLUTANTS, render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Bureau = Depends(require("permit:manage"))  # writes: the approval department

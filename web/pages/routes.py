@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from allocation import service as alloc
-from app.wiring import Platform
 from identity.roles import Principal, Role
 from kernel.errors import DomainError
 from ledger import service as ledger_service
@@ -21,27 +20,13 @@ from web.auth import csrf_protect, current_user, ensure_enterprise_access, requi
 from web.charts import price_chart
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import is_htmx, render
 from web.statements import holdings_csv, trades_csv
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Id = Annotated[int, Path(ge=1, le=2**53)]
 Vintage = Annotated[int, Path(ge=1900, le=2200)]
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-def see_other(url: str, *, msg: str | None = None) -> RedirectResponse:
-    if msg:
-        url += ("&" if "?" in url else "?") + f"msg={quote(msg)}"
-    return RedirectResponse(url, status_code=303)
-
-
-def audit(request: Request, action: str, target: str | None = None,
-          detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -163,8 +148,9 @@ def enterprise_cancel(request: Request, code: str, order_id: str,
                       user: Principal = Depends(require("order:place"))) -> RedirectResponse:
     ensure_enterprise_access(user, code)
     audit(request, "cancel_order", order_id)
-    trading.cancel_order(_p(request).uow(), enterprise=code, order_id=order_id,
-                         actor=user.username)
+    # the way orders are placed: through the matching process when the server runs one, so
+    # that no other process moves the market under its book
+    _p(request).cancel_order(enterprise=code, order_id=order_id, actor=user.username)
     return see_other(f"/enterprises/{code}", msg=f"{order_id[:8]} cancelled")
 
 

@@ -31,8 +31,8 @@ from web.api import trading as trading_api
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
 from web.pages import forms
+from web.pages.base import _p, audit, see_other
 from web.pages.render import render
-from web.pages.routes import _p, audit, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -296,6 +296,12 @@ def bureau_auction_step(request: Request, auction: Annotated[str, Form()] = "",
             if action == "settle":
                 r = auctions.settle_auction(p.uow(), auction, permits=p.permits,
                                             actor=user.username)
+            elif action == "open":
+                outcome, r = trading_api.open_or_request(p, user, auction)
+                if outcome == "pending":
+                    request.state.audit["action"] = "request_approval"
+                    return see_other("/bureau/auctions", msg=f"auction {auction}: a second "
+                                     f"officer must approve (request #{r['id']})")
             else:
                 step = {"open": auctions.open_auction, "close": auctions.close_auction,
                         "clear": auctions.clear_auction}[action]
