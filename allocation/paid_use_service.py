@@ -260,7 +260,8 @@ def set_plan_prices(uow: UoW, *, plan_id: int, prices: Mapping[str, object]
             raise PlanNotReleasable(f"reserve plan {plan_id} is {plan.status}: only a "
                                     "planned plan takes prices", field="id")
         pols = {g.pollutant for g in store.grants(plan_id)}
-        merged = dict(plan.prices or {}) | rules.plan_prices(pols, prices)
+        # the prices set before stay unless given again; the rest take the base price
+        merged = rules.plan_prices(pols, dict(plan.prices or {}) | dict(prices))
         plan.prices = merged
         uow.commit()
     return {"id": plan_id, "prices": merged}

@@ -181,6 +181,10 @@ def test_plan_prices_can_be_set_before_release(platform) -> None:  # type: ignor
     out = paid_use.set_plan_prices(platform.uow(), plan_id=plan["id"],
                                    prices={"SO2": 200_000})
     assert out["prices"] == {"SO2": 200_000}
+    # a later call for another pollutant keeps the price set before
+    out = paid_use.set_plan_prices(platform.uow(), plan_id=plan["id"],
+                                   prices={"NOx": 300_000})
+    assert out["prices"] == {"SO2": 200_000, "NOx": 300_000}
     alloc.release_reserve_plan(platform.uow(), plan_id=plan["id"], actor="officer", now=NOW)
     assert cash(platform, paid_use.REVENUE) == 200_000
     assert date.fromisoformat(paid_use.list_bills(platform.uow())["items"][0]["due_on"])
