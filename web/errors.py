@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -179,6 +180,25 @@ def install(app: FastAPI) -> None:
             resp.headers.update(headers)
             return resp
         return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=headers)
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    async def database_unavailable(request: Request, exc: sa_exc.DBAPIError) -> Response:
+        # the database dropped the connection (a restart: the pool has no pre-ping), refused
+        # a new one (too many clients) or gave up on a lock: nothing was committed, and the
+        # request may be retried (the CLI answers the same code)
+        log.warning("database unavailable on %s: %s", request.url.path,
+                    str(exc.orig or exc).strip().splitlines()[:1])
+        detail = "the database is not available; try again"
+        headers = {"Retry-After": "1"}
+        if _wants_html(request):
+            from web.pages.render import error_page
+
+            resp = error_page(request, 503, "database_unavailable", detail)
+            resp.headers.update(headers)
+            return resp
+        return JSONResponse(_body("database_unavailable", detail), status_code=503,
                             headers=headers)
 
     @app.exception_handler(Exception)
