@@ -211,8 +211,7 @@ class MatcherServer:
             else:
                 return {"fault": f"unknown request {op!r}"}
         except DomainError as exc:
-            return {"rejected": _error_out(exc),
-                    "audited": bool(audit and audit.get("recorded"))}
+            return {"rejected": _error_out(exc)}  # a rejected order is never audited here
         except Exception as exc:  # the caller answers 503; the matcher keeps serving
             log.exception("matcher: %s failed", op)
             return {"fault": f"{type(exc).__name__}: {exc}"}
@@ -288,9 +287,7 @@ class MatcherClient:
         if "ok" in answer:
             return _result_in(answer["ok"]), bool(answer.get("audited"))
         if "rejected" in answer:
-            exc = _error_in(answer["rejected"])
-            exc.details = {"audited": bool(answer.get("audited"))}
-            raise exc
+            raise _error_in(answer["rejected"])
         raise MatcherUnavailable(f"the matching process could not answer: "
                                  f"{answer.get('fault')}")
 

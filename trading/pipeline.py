@@ -680,15 +680,14 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits,
             except DomainError as exc:
                 rejected.append((r, exc))
         _write_groups(uow, list(groups.values()), shared)
-        audited = [p.request for p in placed if p.request.audit is not None]
+        audited = [p for p in placed if p.request.audit is not None] if audit else []
         if audit is not None and audited:
-            audit(uow, [dict(r.audit or {}, target=p.row.id) for p in placed
-                        if (r := p.request).audit is not None], requests[0].now)
+            audit(uow, [dict(p.request.audit or {}, target=p.row.id) for p in audited],
+                  requests[0].now)
         answers = [(p.request, _result(p)) for p in placed]
         uow.commit()
-        if audit is not None:
-            for r in audited:
-                r.audited = True
+        for p in audited:
+            p.request.audited = True
         for g in groups.values():
             g.acc.remember()
             _put_book(uow, g.m.id, g.version + 1, g.book)

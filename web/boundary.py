@@ -29,6 +29,9 @@ from urllib.parse import parse_qsl
 
 import anyio
 
+from web.api.models import FREE_TEXT_CONTROL
+from web.middleware import _header as middleware_header
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -43,15 +46,11 @@ _QUERY_CONTROL = re.compile(rb"[\x00-\x1f\x7f]|%[01][0-9a-fA-F]|%7[fF]|%[cC]2%[8
 _FORM_CONTROL = re.compile(
     rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|%0[0-8bBcCeEfF]|%1[0-9a-fA-F]|%7[fF]"
     rb"|%[cC]2%[89][0-9a-fA-F]")
-_FREE_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MESSAGE = "control characters are not allowed"
 
 
 def _header(scope: Scope, name: bytes) -> str:
-    for k, v in scope.get("headers", []):
-        if k == name:
-            return str(v.decode("latin-1"))
-    return ""
+    return middleware_header(scope, name) or ""
 
 
 def _path_params(routes: list[Any], scope: Scope) -> dict[str, Any]:
@@ -111,7 +110,7 @@ def refused_field(scope: Scope) -> str | None:
         if ctype == "application/x-www-form-urlencoded":
             pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True,
                               encoding="utf-8", errors="replace")
-            return _pair_field(pairs, _FREE_TEXT_CONTROL, "form")
+            return _pair_field(pairs, FREE_TEXT_CONTROL, "form")
     return None
 
 

@@ -29,6 +29,7 @@ from web.api.common import own_enterprise as _own
 from web.api.common import platform as _p
 from web.auth import (
     csrf_protect,
+    district_scope,
     ensure_department,
     ensure_enterprise_access,
     ensure_permit_access,
@@ -404,7 +405,7 @@ def list_clues(request: Request,
 def clue_detail(request: Request, clue: QId, user: Principal = Party) -> dict[str, Any]:
     """One clue with its evidence and full history (oldest event first)."""
     return clues.get_clue(_p(request).uow(), clue_id=clue, enterprise=_own(user),
-                          district=user.district if user.is_bureau else None)
+                          district=district_scope(request))
 
 
 @router.post("/clues", status_code=201, response_model=ClueOut, responses=WRITE)
@@ -429,4 +430,4 @@ def clue_action(request: Request, body: ClueActionIn, user: Principal = Party
     side = BUREAU_SIDE if user.is_bureau else ENTERPRISE_SIDE
     return clues.act(_p(request).uow(), clue_id=body.clue, action=body.action, side=side,
                      actor=user.username, enterprise=_own(user), note=body.note,
-                     due=body.due, district=user.district if user.is_bureau else None)
+                     due=body.due, district=district_scope(request))

@@ -139,7 +139,7 @@ def import_monitoring(request: Request, body: ImportIn, user: Principal = Party)
         return sup.import_monitoring(_p(request).uow(), csv_data=body.csv,
                                      partial=body.partial, actor=user.username,
                                      enterprise=_own(user), source=body.source,
-                                     district=user.district if user.is_bureau else None)
+                                     district=district_scope(request))
     except MonitoringImportRejected as exc:
         return JSONResponse({"error": exc.code, "detail": exc.message, "field": exc.field,
                              "error_count": exc.details.get("error_count", 0),

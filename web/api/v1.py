@@ -63,6 +63,7 @@ from web.auth import (
     city_bureau,
     csrf_protect,
     current_user,
+    district_scope,
     ensure_enterprise_access,
     ensure_permit_access,
     require,
@@ -364,7 +365,7 @@ def list_approvals(request: Request, status: str | None = ApprovalStatus,
                    offset: Offset = 0, limit: Limit = 50,
                    _user: Principal = Depends(require("approval:read"))) -> dict[str, Any]:
     return identity.approvals(_p(request).uow(), status=status, offset=offset, limit=limit,
-                              district=_user.district if _user.is_bureau else None)
+                              district=district_scope(request))
 
 
 @router.get("/approvals/{approval_id}", tags=["bureau"], response_model=ApprovalOut,

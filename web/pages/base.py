@@ -1,19 +1,15 @@
-"""What every page module uses: the platform of the request, the audit note of a form post,
-and the redirect after a post (with its flash message). A leaf module, so that page modules
-never import each other for these."""
+"""What every page module uses: the platform of the request and the audit note of a form
+post (the API's own, `web.api.common`), and the redirect after a post (with its flash
+message). Page modules import these from here, never from each other."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from app.wiring import Platform
-
-
-def _p(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
+from web.api.common import audit
+from web.api.common import platform as _p
 
 
 def see_other(url: str, *, msg: str | None = None) -> RedirectResponse:
@@ -22,6 +18,4 @@ def see_other(url: str, *, msg: str | None = None) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def audit(request: Request, action: str, target: str | None = None,
-          detail: str | None = None) -> None:
-    request.state.audit = {"action": action, "target": target, "detail": detail}
+__all__ = ["_p", "audit", "see_other"]
