@@ -253,16 +253,21 @@ def find_missing_reports(uow: UoW, *, year: int, period: str = "Y", actor: str,
     first, last = R.period_bounds(year, period)
     with uow:
         store = ClueStore(uow.session)
-        filed = store.reported_permits(year, period)
+        # what the permit owes is the bureau's missing-report rule (`reports.missing_periods`:
+        # its class and sector, the shortest holding, an annual report covering Q4)
+        filed = {(year, period): store.reported_permits(year, period)}
+        if period == "Q4":
+            filed[(year, "Y")] = store.reported_permits(year, "Y")
+        start = datetime.combine(first, datetime.min.time(), tzinfo=CST)
         found = []
         for permit, sector, vf, vt in store.permits_overlapping(first, last):
-            if permit in filed:
-                continue
-            due = C.report_overdue(year=year, period=period, valid_from=vf, valid_to=vt,
-                                   params=params, sector=sector, today=today)
+            rule = params.rule(params.management_class(sector), sector)
+            owed = {(y, per): d for y, per, d in R.missing_periods(
+                vf, vt, rule, params, on=today, first_year=year,
+                filed={k for k, permits in filed.items() if permit in permits})}
+            due = owed.get((year, period))
             if due is None:
                 continue
-            start = datetime.combine(first, datetime.min.time(), tzinfo=CST)
             end = datetime.combine(due, datetime.min.time(), tzinfo=CST)
             found.append(Anomaly(permit=permit, outlet="", kind=C.REPORT_MISSING,
                                  pollutant=None, start=start, end=end,

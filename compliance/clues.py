@@ -16,9 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from compliance import reports as R
 from compliance.errors import BadClue, ClueActionNotAllowed, ClueTransitionRefused
-from compliance.report_parameters import ReportParameters
 
 STATES = ("found", "sent", "rectified", "verified", "closed")
 OPEN_STATES = STATES[:-1]
@@ -153,19 +151,3 @@ def violation_kind_of(clue_kind: str) -> str | None:
     return VIOLATION_KIND.get(clue_kind)
 
 
-def report_overdue(*, year: int, period: str, valid_from: date, valid_to: date,
-                   params: ReportParameters, sector: str | None, today: date) -> date | None:
-    """The due date of the permit's execution report for (year, period) when one was due
-    and the day is past it, else None: the permit's class and sector must ask for reports of
-    the period's kind, and the permit must have been held at least the table's shortest
-    holding within the period."""
-    kind = R.period_kind(period)
-    rule = params.rule(params.management_class(sector), sector)
-    if kind not in rule.kinds:
-        return None
-    first, last = R.period_bounds(year, period)
-    held = (min(last, valid_to) - max(first, valid_from)).days + 1
-    if held <= 0 or held < params.min_held_days.get(kind, 0):
-        return None
-    due = R.due_date(year, period, rule)
-    return due if today > due else None

@@ -182,3 +182,28 @@ def test_missing_reports_open_clues_after_the_due_date(platform) -> None:  # typ
                                 now=NOW)
     assert (v["kind"], v["article"], v["penalty_max_fen"]) == (
         "report_missing", "37(3)", 20_000 * YUAN)
+
+
+
+def test_a_filed_annual_report_covers_the_fourth_quarter(platform) -> None:  # type: ignore[no-untyped-def]
+    """The clue run owes what the bureau's missing-report list owes: an annual report
+    filed for the year covers its Q4 report."""
+    from compliance import report_service
+    from tests.integration.compliance.test_report_spec import ANNUAL, FILED, LINE, _world
+
+    codes = _world(platform)
+
+    def owed() -> set[tuple[str, int, str]]:
+        return {(m.permit, m.year, m.period) for m in report_service.missing_reports(
+            platform.uow(), on=NOW.date(), since=2025)}
+
+    assert (codes["A"], 2025, "Q4") in owed()
+    report_service.submit_report(platform.uow(), permit=codes["A"], year=2025, period="Y",
+                                 lines=LINE, details=ANNUAL, actor="officer", now=FILED)
+    assert (codes["A"], 2025, "Q4") not in owed()
+    out = clues.find_missing_reports(platform.uow(), year=2025, period="Q4", actor="officer",
+                                     now=NOW)
+    permits = {clues.get_clue(platform.uow(), clue_id=i, now=NOW)["permit"]
+               for i in out["clues"]}
+    assert permits == {p for p, y, per in owed() if (y, per) == (2025, "Q4")}
+    assert codes["A"] not in permits
