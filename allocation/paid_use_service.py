@@ -166,13 +166,17 @@ def list_bills(uow: UoW, *, enterprise: str | None = None, permit: str | None = 
     if status is not None and status not in rules.BILL_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(rules.BILL_STATUSES)}",
                            field="status")
+    due_before = today if overdue else None
     with uow:
-        total, rows = PaidUseStore(uow.session).bills(
-            enterprise=enterprise, permit=permit, status=status,
-            due_before=today if overdue else None, offset=offset, limit=limit)
+        store = PaidUseStore(uow.session)
+        total, rows = store.bills(enterprise=enterprise, permit=permit, status=status,
+                                  due_before=due_before, offset=offset, limit=limit)
         items = [bill_dict(b, today) for b in rows]
+        # what every selected bill still owes, not only this page's
+        owed = store.owed_fen(enterprise=enterprise, permit=permit, status=status,
+                              due_before=due_before)
     return {"total": total, "offset": offset, "limit": limit, "items": items,
-            "owed_fen": sum(i["amount_fen"] for i in items if i["status"] == "unpaid")}
+            "owed_fen": owed}
 
 
 def pay_bill(uow: UoW, *, bill_id: int, actor: str, enterprise: str | None = None,

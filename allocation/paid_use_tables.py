@@ -105,3 +105,18 @@ class PaidUseStore:
         total = self.s.scalar(select(func.count()).select_from(q.subquery())) or 0
         rows = self.s.scalars(q.order_by(PaidUseBillRow.id.desc()).offset(offset).limit(limit))
         return int(total), list(rows)
+
+    def owed_fen(self, *, enterprise: str | None = None, permit: str | None = None,
+                 status: str | None = None, due_before: date | None = None) -> int:
+        """What the bills `bills` selects with these filters still owe, all pages together."""
+        q = select(func.coalesce(func.sum(PaidUseBillRow.amount_fen), 0)).where(
+            PaidUseBillRow.status == "unpaid")
+        if enterprise is not None:
+            q = q.where(PaidUseBillRow.enterprise == enterprise)
+        if permit is not None:
+            q = q.where(PaidUseBillRow.permit == permit)
+        if status is not None:
+            q = q.where(PaidUseBillRow.status == status)
+        if due_before is not None:
+            q = q.where(PaidUseBillRow.due_on < due_before)
+        return int(self.s.scalar(q) or 0)

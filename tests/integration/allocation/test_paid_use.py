@@ -106,6 +106,9 @@ def test_overdue_bills_are_listed_for_the_bureau(platform) -> None:  # type: ign
     assert out["total"] == 2 and all(b["overdue"] for b in out["items"])
     # A 8 000 kg, B 6 000 kg (the allocated quantities) at 976 yuan/t
     assert out["owed_fen"] == 780_800 + 585_600
+    # what is owed counts every selected bill, not only the page shown
+    page = paid_use.list_bills(platform.uow(), overdue=True, limit=1, now=late)
+    assert len(page["items"]) == 1 and page["owed_fen"] == 780_800 + 585_600
     assert paid_use.list_bills(platform.uow(), enterprise=B, now=late)["total"] == 1
 
 
