@@ -19,7 +19,7 @@ from ledger.writer import Writer
 from storage.db import Database, UnitOfWork
 from trading.matcher import SOCKET_ENV, MatcherClient
 from trading.pipeline import OrderPipeline
-from trading.service import OrderResult, PlaceOrder, cancel_order, place_order
+from trading.service import OrderResult, PlaceOrder, cancel_order, place_order, replace_order
 
 
 @dataclass
@@ -64,6 +64,18 @@ class Platform:
         return self._route().cancel_order(enterprise=enterprise, order_id=order_id,
                                           actor=actor, audit=audit)
 
+    def replace_order(self, *, enterprise: str, order_id: str, qty: int | None,
+                      price: int | None, actor: str) -> OrderResult:
+        """Amend an open order the way orders are placed (the matcher, the pipeline, or
+        alone, as `place_order` chooses), so the process that owns the book moves it."""
+        fee = self.settings.fee_bps
+        if not self.settings.order_pipeline:
+            return replace_order(self.uow(), enterprise=enterprise, order_id=order_id,
+                                 qty=qty, price=price, permits=self.permits, actor=actor,
+                                 fee_bps=fee)
+        return self._route().replace_order(enterprise=enterprise, order_id=order_id, qty=qty,
+                                           price=price, actor=actor, fee_bps=fee)
+
     def _route(self) -> OrderPipeline | MatcherClient:
         with self._lock:
             socket_path = os.environ.get(SOCKET_ENV)
@@ -71,11 +83,19 @@ class Platform:
                 if self._matcher is None:
                     self._matcher = MatcherClient(socket_path)
                 return self._matcher
-            if self._pipeline is None:
-                from identity.store import audit_sink
+            return self._own_pipeline()
 
-                self._pipeline = OrderPipeline(self.uow, self.permits, audit=audit_sink)
-            return self._pipeline
+    def order_pipeline(self) -> OrderPipeline:
+        """This process's order pipeline (started on first use)."""
+        with self._lock:
+            return self._own_pipeline()
+
+    def _own_pipeline(self) -> OrderPipeline:
+        if self._pipeline is None:
+            from identity.store import audit_sink
+
+            self._pipeline = OrderPipeline(self.uow, self.permits, audit=audit_sink)
+        return self._pipeline
 
     def submit_transfers(self, transfers: Sequence[Transfer], *, initiator: Initiator,
                          actor: str, batch: str | None = None) -> BatchResult:

@@ -5,8 +5,10 @@ migrates it, prepares a zone with ``--traders`` enterprises (each a permit with 
 verified-surplus rights and cash), the markets, and one trader user with an API token per
 enterprise, all through the platform's own use cases (`bench.bench_service._setup`,
 `identity.service`); then starts ``erts serve --workers N`` on it and posts
-``POST /api/v1/orders`` with wrk (``bench/bench_api.lua``: a price stream around a mid, a
-share of the orders crossing the spread) from ``--connections`` connections, in steps of
+``POST /api/v1/orders`` (answered by the order lane, `web.order_lane`; with
+``--peer-no-lane`` each scenario runs again with the lane off) with wrk
+(``bench/bench_api.lua``: a price stream around a mid, a share of the orders crossing the
+spread) from ``--connections`` connections, in steps of
 ``--step-seconds``, until ``--resting`` orders rest on the books (or ``--max-steps``).
 Each step reports: orders/s (201 answers per second), p50 and p99 (wrk's histogram), other
 statuses, the resting orders after the step, and the server's CPU per order (user + system
@@ -27,7 +29,7 @@ Prints one JSON line per step (``"bench":"api_step"``) and per scenario
 
 Usage: python bench/bench_api.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
        [--scenarios 1x1,1x2,4x2] [--connections 32] [--resting 100000] [--step-seconds 10]
-       [--traders 40] [--no-extras]
+       [--traders 40] [--peer-no-lane] [--no-extras]
 (a scenario MxW: M markets, W web workers)
 """
 
@@ -176,9 +178,9 @@ def cpu_seconds(root: int) -> dict[str, float]:
 class Server:
     """`erts serve --workers N` on a database, until `stop`."""
 
-    def __init__(self, url: str, workers: int, port: int) -> None:
+    def __init__(self, url: str, workers: int, port: int, *, lane: bool = True) -> None:
         env = dict(os.environ, DATABASE_URL=url, ERTS_ENV="development",
-                   PYTHONPATH=str(ROOT))
+                   PYTHONPATH=str(ROOT), ERTS_ORDER_LANE="1" if lane else "0")
         self.port = port
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the server's, closed in stop
         self.proc = subprocess.Popen(
@@ -227,14 +229,14 @@ def run_wrk(wrk: str, url: str, *, connections: int, seconds: float, env: dict[s
     return {"requests_per_s": float(rate.group(1)) if rate else None}
 
 
-def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int
-             ) -> dict[str, Any]:
+def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
+             lane: bool = True) -> dict[str, Any]:
     db = Database(args.pg)
     work = Path(tempfile.mkdtemp(prefix="erts-bench-api-"))
     server = None
     try:
         traders_file, mids = prepare(db.url, args.traders, markets, work)
-        server = Server(db.url, workers, _free_port())
+        server = Server(db.url, workers, _free_port(), lane=lane)
         env = {"ERTS_BENCH_TRADERS": str(traders_file), "ERTS_BENCH_MARKETS": ",".join(mids),
                "ERTS_BENCH_MID": str(MID), "ERTS_BENCH_CROSS": str(args.cross)}
         url = f"http://127.0.0.1:{server.port}/api/v1/orders"
@@ -251,7 +253,8 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int
                                     "WHERE status = 'open'") or 0)
             ok = int(got["statuses"].get("201", 0))
             seconds = got["duration_us"] / 1e6
-            step = dict(bench="api_step", markets=markets, workers=workers, step=n + 1,
+            step = dict(bench="api_step", markets=markets, workers=workers, lane=lane,
+                        step=n + 1,
                         orders_per_s=round(ok / seconds, 1),
                         p50_ms=round(got["p50_us"] / 1000, 2),
                         p99_ms=round(got["p99_us"] / 1000, 2),
@@ -276,7 +279,7 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int
         secs = sum(s["orders_per_s"] and int(s["statuses"].get("201", 0)) / s["orders_per_s"]
                    for s in steps)
         rebuilds = _matcher_rebuilds(server) if workers > 1 else None
-        return dict(bench="api", db="postgresql", markets=markets, workers=workers,
+        return dict(bench="api", db="postgresql", markets=markets, workers=workers, lane=lane,
                     connections=args.connections, traders=args.traders, orders=ok_total,
                     orders_per_s=round(ok_total / secs, 1) if secs else None,
                     p50_ms_worst_step=max(s["p50_ms"] for s in steps),
@@ -360,14 +363,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--max-steps", type=int, default=40)
     ap.add_argument("--cross", type=int, default=30,
                     help="percent of orders priced through the spread")
+    ap.add_argument("--peer-no-lane", action="store_true",
+                    help="also run each scenario with the order lane off (ERTS_ORDER_LANE=0): "
+                         "every order through the framework's full stack")
     ap.add_argument("--no-extras", dest="extras", action="store_false",
                     help="skip /healthz, the in-process figure and pgbench")
     args = ap.parse_args(argv)
     wrk = wrk_path()
     for sc in args.scenarios.split(","):
         m, _, w = sc.partition("x")
-        print(json.dumps(scenario(args, wrk, int(m), int(w)), separators=(",", ":")),
-              flush=True)
+        for lane in (True, False) if args.peer_no_lane else (True,):
+            print(json.dumps(scenario(args, wrk, int(m), int(w), lane),
+                             separators=(",", ":")), flush=True)
     if args.extras:
         print(json.dumps(in_process(args), separators=(",", ":")), flush=True)
         print(json.dumps(pgbench(args), separators=(",", ":")), flush=True)

@@ -57,6 +57,7 @@ from kernel.clock import system_clock
 from kernel.errors import InvalidInput
 from ledger.service import UoW
 from ledger.transactions import TYPES
+from notices import service as notify
 
 TOKEN_PREFIX = "erts_"
 
@@ -286,6 +287,10 @@ def login(uow: UoW, *, username: str, password: str, ip: str, user_agent: str | 
             r.failures += 1
             r.last_at = now
         claimed = {scope: r.window_start for scope, r in (("ip", by_ip), ("user", by_user))}
+        # if this attempt fails, how long log-in is then refused (the last allowed attempt)
+        locked_for = max([_seconds(_aware(r.window_start) + limits.window - now)  # type: ignore[operator]
+                          for r, limit in ((pair, limits.per_pair), (by_ip, limits.per_ip))
+                          if r.failures >= limit], default=None)
         u = store.user(username)
         stored_hash = u.password_hash if u else passwords.dummy_hash()
         uow.commit()
@@ -299,7 +304,9 @@ def login(uow: UoW, *, username: str, password: str, ip: str, user_agent: str | 
             store.prune_attempts(now - 4 * limits.window)
             store.prune_counters(now - 4 * limits.window, now - limits.known_for)
             uow.commit()
-            raise InvalidCredentials("wrong username or password")
+            refused = InvalidCredentials("wrong username or password")
+            refused.retry_after = locked_for
+            raise refused
         store.record_login_success("pair", keys["pair"], now)
         for scope, started in claimed.items():
             store.undo_claim(scope, keys[scope], started)
@@ -385,21 +392,33 @@ def forget_tokens() -> None:
         _TOKENS.clear()
 
 
+def cached_token_principal(raw: str) -> Principal | None:
+    """The token's principal when the cache holds it still valid, else None (without reading
+    the database: `token_principal` reads it and fills the cache)."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    with _TOKENS_LOCK:
+        hit = _TOKENS.get(digest(raw))
+    if hit is None:
+        return None
+    until, expires, principal = hit
+    if time.monotonic() < until and (expires is None or system_clock() < expires):
+        return principal
+    return None
+
+
 def token_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principal:
     """The token's principal; cached per token digest for `TOKEN_CACHE_SECONDS` (not when
     `now` is given: a caller asking about another time reads the database)."""
     cacheable = now is None
+    if cacheable:
+        cached = cached_token_principal(raw)
+        if cached is not None:
+            return cached
     now = now or system_clock()
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         raise NotAuthenticated("unknown API token")
     key = digest(raw)
-    if cacheable:
-        with _TOKENS_LOCK:
-            hit = _TOKENS.get(key)
-        if hit is not None:
-            until, expires, principal = hit
-            if time.monotonic() < until and (expires is None or now < expires):
-                return principal
     principal, expires = _token_principal(uow, key, now)
     if cacheable:
         with _TOKENS_LOCK:
@@ -539,20 +558,27 @@ def _approval_dict(r: ApprovalRow) -> dict[str, Any]:
                 payload=json.loads(r.payload), summary=r.summary,
                 requested_by=r.requested_by, requested_at=_iso(r.requested_at),
                 status=r.status, decided_by=r.decided_by, decided_at=_iso(r.decided_at),
-                result=r.result)
+                result=r.result, preview=json.loads(r.preview) if r.preview else None)
 
 
 def request_approval(uow: UoW, *, tx_type: str, action: str, target: str,
                      payload: dict[str, Any], summary: str, requested_by: str,
-                     now: datetime | None = None) -> dict[str, Any]:
+                     now: datetime | None = None,
+                     preview: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`preview`: the dry run's outcome, kept to show what is approved in words."""
     now = now or system_clock()
     with uow:
         store = IdentityStore(uow.session)
         row = ApprovalRow(tx_type=_known_type(tx_type), action=action[:40], target=target[:120],
                           payload=json.dumps(payload, sort_keys=True), summary=summary[:300],
-                          requested_by=requested_by, requested_at=now, status="pending")
+                          requested_by=requested_by, requested_at=now, status="pending",
+                          preview=None if preview is None
+                          else json.dumps(preview, sort_keys=True, default=str))
         store.add(row)
         store.flush()
+        notify.to_officers(uow, "approval_waiting", row.id, dict(action=row.action, by=requested_by,
+                           target=row.target), exclude=requested_by, department="approval",
+                           district=store.permit_district(row.target), now=now)
         out = _approval_dict(row)
         uow.commit()
         return out

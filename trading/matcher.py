@@ -10,7 +10,8 @@ process moved the market (`STATS.rebuilds` counts rebuilds; the `stats` request 
 Protocol: frames of a 4-byte big-endian length then a JSON object, one request then its
 answer on a connection at a time (each web worker thread keeps its own connection).
 Requests: `{"op": "place", "cmd": {PlaceOrder fields}, "actor", "fee_bps", "audit"}`,
-`{"op": "cancel", "enterprise", "order_id", "actor", "audit"}`, `{"op": "stats"}`.
+`{"op": "cancel", "enterprise", "order_id", "actor", "audit"}`, `{"op": "replace",
+"enterprise", "order_id", "qty", "price", "actor", "fee_bps"}`, `{"op": "stats"}`.
 Answers: `{"ok": OrderResult, "audited": bool}`, `{"rejected": {cls, code, kind, message,
 field}}` (a `DomainError`, raised again in the web worker as the same class), or
 `{"fault": message}` (anything else: the caller answers 503).
@@ -28,6 +29,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import json
@@ -43,7 +45,8 @@ from kernel.errors import DomainError
 from trading.pipeline import STATS, OrderPipeline
 from trading.service import OrderResult, PlaceOrder, TradeView
 
-__all__ = ["MatcherClient", "MatcherServer", "MatcherUnavailable", "SOCKET_ENV"]
+__all__ = ["AsyncMatcherClient", "MatcherClient", "MatcherServer", "MatcherUnavailable",
+           "SOCKET_ENV"]
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +74,14 @@ class _Closed(Exception):
     """The peer closed the connection."""
 
 
-def send_frame(sock: socket.socket, obj: Any) -> None:
+def frame(obj: Any) -> bytes:
+    """One message as it goes on the wire: its length, then its JSON."""
     data = json.dumps(obj, separators=(",", ":"), default=str).encode()
-    sock.sendall(_LEN.pack(len(data)) + data)
+    return _LEN.pack(len(data)) + data
+
+
+def send_frame(sock: socket.socket, obj: Any) -> None:
+    sock.sendall(frame(obj))
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
@@ -208,6 +216,11 @@ class MatcherServer:
                 r = self.pipeline.cancel_order(enterprise=msg["enterprise"],
                                                order_id=msg["order_id"], actor=msg["actor"],
                                                audit=audit)
+            elif op == "replace":
+                r = self.pipeline.replace_order(
+                    enterprise=msg["enterprise"], order_id=msg["order_id"], qty=msg["qty"],
+                    price=msg["price"], actor=msg["actor"],
+                    fee_bps=int(msg.get("fee_bps") or 0))
             else:
                 return {"fault": f"unknown request {op!r}"}
         except DomainError as exc:
@@ -283,20 +296,13 @@ class MatcherClient:
         raise AssertionError("unreachable")
 
     def _ask(self, msg: dict[str, Any]) -> tuple[OrderResult, bool]:
-        answer = self.call(msg)
-        if "ok" in answer:
-            return _result_in(answer["ok"]), bool(answer.get("audited"))
-        if "rejected" in answer:
-            raise _error_in(answer["rejected"])
-        raise MatcherUnavailable(f"the matching process could not answer: "
-                                 f"{answer.get('fault')}")
+        return _outcome(self.call(msg))
 
     def place(self, cmd: PlaceOrder, *, actor: str, fee_bps: int = 0,
               audit: dict[str, Any] | None = None) -> OrderResult:
         """As `OrderPipeline.place`, in the matcher; sets `audit["recorded"]` when the
         matcher wrote the audit row with the order."""
-        r, audited = self._ask({"op": "place", "cmd": dict(cmd.__dict__), "actor": actor,
-                                "fee_bps": fee_bps, "audit": audit})
+        r, audited = self._ask(_place_msg(cmd, actor, fee_bps, audit))
         if audited and audit is not None:
             audit["recorded"] = True
         return r
@@ -309,12 +315,101 @@ class MatcherClient:
             audit["recorded"] = True
         return r
 
+    def replace_order(self, *, enterprise: str, order_id: str, qty: int | None,
+                      price: int | None, actor: str, fee_bps: int = 0) -> OrderResult:
+        r, _audited = self._ask({"op": "replace", "enterprise": enterprise,
+                                 "order_id": order_id, "qty": qty, "price": price,
+                                 "actor": actor, "fee_bps": fee_bps})
+        return r
+
     def stats(self) -> dict[str, Any]:
         answer = self.call({"op": "stats"})
         return dict(answer["ok"])
 
     def close(self) -> None:
         self._drop()
+
+
+def _place_msg(cmd: PlaceOrder, actor: str, fee_bps: int,
+               audit: dict[str, Any] | None) -> dict[str, Any]:
+    return {"op": "place", "cmd": dict(cmd.__dict__), "actor": actor, "fee_bps": fee_bps,
+            "audit": audit}
+
+
+def _outcome(answer: dict[str, Any]) -> tuple[OrderResult, bool]:
+    """The order's result and whether its audit row was written; or its rejection raised."""
+    if "ok" in answer:
+        return _result_in(answer["ok"]), bool(answer.get("audited"))
+    if "rejected" in answer:
+        raise _error_in(answer["rejected"])
+    raise MatcherUnavailable(f"the matching process could not answer: "
+                             f"{answer.get('fault')}")
+
+
+class AsyncMatcherClient:
+    """The matcher client of an event loop (the web worker's order lane): a pool of kept
+    connections, one request in flight on each, with the same guarantees as
+    `MatcherClient` (a request is re-sent only when its kept connection was found closed
+    before it went out)."""
+
+    def __init__(self, path: str, *, timeout: float | None = None,
+                 connect_wait: float | None = None) -> None:
+        self.path = path
+        self.timeout = TIMEOUT if timeout is None else timeout
+        self.connect_wait = CONNECT_WAIT if connect_wait is None else connect_wait
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        deadline = time.monotonic() + self.connect_wait
+        while True:
+            try:
+                return await asyncio.open_unix_connection(self.path)
+            except OSError as exc:
+                if time.monotonic() >= deadline:
+                    raise MatcherUnavailable(
+                        "the matching process is not running; nothing was placed, try "
+                        "again shortly") from exc
+                await asyncio.sleep(0.05)
+
+    async def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self._idle:
+            reader, writer = self._idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()  # the matcher closed it (it restarted): never used for a request
+        return await self._connect()
+
+    async def call(self, msg: dict[str, Any]) -> dict[str, Any]:
+        reader, writer = await self._take()
+        try:
+            writer.write(frame(msg))
+            head = await asyncio.wait_for(reader.readexactly(_LEN.size), self.timeout)
+            (n,) = _LEN.unpack(head)
+            if n > MAX_FRAME:
+                raise ValueError(f"frame of {n} bytes")
+            answer: dict[str, Any] = json.loads(
+                await asyncio.wait_for(reader.readexactly(n), self.timeout))
+        except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            writer.close()
+            raise MatcherUnavailable(
+                "the matching process failed while handling the request: the order may "
+                "or may not have been placed; look it up by its order id before sending "
+                "it again") from exc
+        self._idle.append((reader, writer))
+        return answer
+
+    async def place(self, cmd: PlaceOrder, *, actor: str, fee_bps: int = 0,
+                    audit: dict[str, Any] | None = None) -> OrderResult:
+        """As `MatcherClient.place`, awaiting the answer instead of blocking a thread."""
+        r, audited = _outcome(await self.call(_place_msg(cmd, actor, fee_bps, audit)))
+        if audited and audit is not None:
+            audit["recorded"] = True
+        return r
+
+    def close(self) -> None:
+        for _reader, writer in self._idle:
+            writer.close()
+        self._idle.clear()
 
 
 def _unread(msg: dict[str, Any]) -> bool:

@@ -86,6 +86,7 @@ from trading.service import (
     close_orders,
     new_order_id,
     place_order,
+    replace_order,
     utc,
 )
 from trading.settlement import (
@@ -102,7 +103,7 @@ from trading.settlement import (
 from trading.store import OrderRecord, TradeRecord, TradingStore
 from trading.tables import MarketRow
 
-__all__ = ["CancelOrder", "OrderPipeline", "Request", "place_orders"]
+__all__ = ["CancelOrder", "OrderPipeline", "ReplaceOrder", "Request", "place_orders"]
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +123,24 @@ class CancelOrder:
     market: str
 
 
+@dataclass(frozen=True)
+class ReplaceOrder:
+    """Amend an open order (as `trading.service.replace_order`). It is answered alone, in the
+    writer thread between groups: the thread that owns the cached books, so a replace never
+    makes another process's book stale (`trading.matcher`)."""
+
+    enterprise: str
+    order_id: str
+    qty: int | None
+    price: int | None
+
+
 @dataclass
 class Request:
     """One order (or cancel) waiting for its group: its answer is `result` or `error` once
     `done`."""
 
-    cmd: PlaceOrder | CancelOrder
+    cmd: PlaceOrder | CancelOrder | ReplaceOrder
     actor: str
     now: datetime
     fee_bps: int = 0
@@ -138,6 +151,17 @@ class Request:
     #: the order is placed there; `audited` tells the caller it was
     audit: dict[str, Any] | None = None
     audited: bool = False
+    #: called by the writer thread once `done` is set (an event loop's waiter wakes on it)
+    notify: Callable[[], None] | None = None
+
+    def outcome(self) -> OrderResult:
+        """The answer of a request that is `done`: its result, or its rejection raised."""
+        if self.audited and self.audit is not None:
+            self.audit["recorded"] = True
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 #: writes the audit rows of a group's accepted requests inside its transaction (the caller
@@ -372,7 +396,7 @@ class _Group:
         m = self.m
         wanted: dict[date, dict[tuple[str, str], None]] = {}  # day -> holders, in order
         for r in requests:
-            cmd = r.cmd
+            cmd = _placing(r.cmd)
             if not isinstance(cmd, CancelOrder):
                 wanted.setdefault(trading_day(r.now), {})[(cmd.enterprise, cmd.permit)] = None
         return [PermitAsk(m.pollutant, m.zone, m.vintage, day, tuple(holders))
@@ -648,7 +672,7 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits,
     through `place_order` would be."""
     by_market: dict[str, list[Request]] = {}
     for r in requests:
-        by_market.setdefault(r.cmd.market, []).append(r)
+        by_market.setdefault(_placing(r.cmd).market, []).append(r)
     with uow:
         store = TradingStore(uow.session)
         markets = store.markets_apart(by_market)
@@ -671,12 +695,13 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits,
         placed: list[_Placed] = []
         rejected: list[tuple[Request, DomainError]] = []
         for r in requests:
-            mine = groups.get(r.cmd.market)
+            cmd = _placing(r.cmd)
+            mine = groups.get(cmd.market)
             if mine is None:
                 continue  # unknown market: answered above
             try:
-                placed.append(mine.cancel(r, r.cmd) if isinstance(r.cmd, CancelOrder)
-                              else mine.place(r, r.cmd))
+                placed.append(mine.cancel(r, cmd) if isinstance(cmd, CancelOrder)
+                              else mine.place(r, cmd))
             except DomainError as exc:
                 rejected.append((r, exc))
         _write_groups(uow, list(groups.values()), shared)
@@ -702,6 +727,11 @@ def _place_alone(uow_factory: UoWFactory, r: Request, permits: Permits) -> None:
         if isinstance(r.cmd, CancelOrder):
             r.result = cancel_order(uow_factory(), enterprise=r.cmd.enterprise,
                                     order_id=r.cmd.order_id, actor=r.actor, now=r.now)
+        elif isinstance(r.cmd, ReplaceOrder):
+            r.result = replace_order(uow_factory(), enterprise=r.cmd.enterprise,
+                                     order_id=r.cmd.order_id, qty=r.cmd.qty,
+                                     price=r.cmd.price, permits=permits, actor=r.actor,
+                                     now=r.now, fee_bps=r.fee_bps)
         else:
             r.result = place_order(uow_factory(), r.cmd, permits=permits, actor=r.actor,
                                    now=r.now, fee_bps=r.fee_bps)
@@ -716,6 +746,12 @@ def run_group(uow_factory: UoWFactory, requests: Sequence[Request], *,
     market that fails again each alone through `place_order` (`strict`: raise instead, for
     tests that must see the group path work). Returns the number of transactions committed
     or tried."""
+    if len(requests) == 1 and isinstance(requests[0].cmd, ReplaceOrder):  # always alone
+        try:
+            _place_alone(uow_factory, requests[0], permits)
+        finally:
+            _answered(requests[0])
+        return 1
     STATS.groups += 1
     STATS.requests += len(requests)
     try:
@@ -724,21 +760,34 @@ def run_group(uow_factory: UoWFactory, requests: Sequence[Request], *,
     except Exception:
         if strict:
             raise
-        markets = sorted({r.cmd.market for r in requests})
+        markets = sorted({_placing(r.cmd).market for r in requests})
         log.warning("a group of %d orders in %d markets failed; placing them %s",
                     len(requests), len(markets),
                     "market by market" if len(markets) > 1 else "one by one", exc_info=True)
         for r in requests:
             r.result, r.error, r.audited = None, None, False
         if len(markets) > 1:
-            return 1 + sum(run_group(uow_factory, [r for r in requests if r.cmd.market == m],
+            return 1 + sum(run_group(uow_factory,
+                                     [r for r in requests if _placing(r.cmd).market == m],
                                      permits=permits, audit=audit) for m in markets)
         for r in requests:
             _place_alone(uow_factory, r, permits)
         return 1 + len(requests)
     finally:
         for r in requests:
-            r.done.set()
+            _answered(r)
+
+
+def _placing(cmd: PlaceOrder | CancelOrder | ReplaceOrder) -> PlaceOrder | CancelOrder:
+    """A command of a group: a replace never is (`OrderPipeline` keeps it alone)."""
+    assert not isinstance(cmd, ReplaceOrder)
+    return cmd
+
+
+def _answered(r: Request) -> None:
+    r.done.set()
+    if r.notify is not None:
+        r.notify()
 
 
 def place_orders(uow_factory: UoWFactory, cmds: Sequence[PlaceOrder | CancelOrder], *,
@@ -829,15 +878,33 @@ class OrderPipeline:
         return self.cancel(enterprise=enterprise, order_id=oid, market=market,
                            actor=actor, audit=audit)
 
+    def replace_order(self, *, enterprise: str, order_id: str, qty: int | None,
+                      price: int | None, actor: str, fee_bps: int = 0,
+                      now: datetime | None = None) -> OrderResult:
+        """Amend an open order of the caller, in the writer thread (as
+        `trading.service.replace_order`)."""
+        return self._send(Request(ReplaceOrder(enterprise, order_id, qty, price), actor,
+                                  utc(now), fee_bps))
+
+    def enqueue(self, cmd: PlaceOrder, *, actor: str, fee_bps: int = 0,
+                audit: dict[str, Any] | None = None,
+                notify: Callable[[], None] | None = None) -> Request:
+        """Queue an order without waiting: `notify` is called (in the writer thread) once
+        its group committed or it was refused; then `Request.outcome()` answers as `place`."""
+        _validate(cmd)
+        r = Request(cmd, actor, utc(None), fee_bps, audit=audit, notify=notify)
+        self._writer().put(r)
+        return r
+
     def _send(self, r: Request) -> OrderResult:
         self._writer().put(r)
         r.done.wait()
-        if r.audited and r.audit is not None:
-            r.audit["recorded"] = True
-        if r.error is not None:
-            raise r.error
-        assert r.result is not None
-        return r.result
+        return r.outcome()
+
+    def _fits(self, group: list[Request], r: Request) -> bool:
+        """A group takes up to `max_group` orders and cancels; a replace goes alone."""
+        return (len(group) < self._max and not isinstance(r.cmd, ReplaceOrder)
+                and not isinstance(group[0].cmd, ReplaceOrder))
 
     def _writer(self) -> queue.Queue[Request | None]:
         with self._lock:
@@ -856,7 +923,7 @@ class OrderPipeline:
             if first is None:
                 return
             group, carry, closing = gather(q, first, expect=expect, linger=self._linger,
-                                           fits=lambda g, _r: len(g) < self._max)
+                                           fits=self._fits)
             began, cpu = time.perf_counter(), time.thread_time()
             self.groups += run_group(self._uow, group, permits=self._permits,
                                      audit=self._audit)

@@ -122,6 +122,19 @@ def body_limit(path: str, default: int) -> int:
     return max([default] + [lim for pat, lim in LARGE_BODY_PATHS if pat.fullmatch(path)])
 
 
+def secured(send: Send) -> Send:
+    """`send` adding the security headers a response does not set itself."""
+
+    async def send_with_headers(msg: Message) -> None:
+        if msg["type"] == "http.response.start":
+            have = {k.lower() for k, _ in msg.get("headers", [])}
+            msg["headers"] = list(msg.get("headers", [])) + [
+                h for h in SECURITY_HEADERS if h[0] not in have]
+        await send(msg)
+
+    return send_with_headers
+
+
 class RequestGuard:
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -132,13 +145,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(msg: Message) -> None:
-            if msg["type"] == "http.response.start":
-                have = {k.lower() for k, _ in msg.get("headers", [])}
-                msg["headers"] = list(msg.get("headers", [])) + [
-                    h for h in SECURITY_HEADERS if h[0] not in have]
-            await send(msg)
-
+        send_with_headers = secured(send)
         method = scope["method"]
         if method not in UNSAFE:
             await self.app(scope, receive, send_with_headers)
@@ -274,13 +281,16 @@ class Audit:
         finally:
             # an order's row was written in its own transaction (`audit_row`, the pipeline)
             if not (scope.get("state", {}).get("audit") or {}).get("recorded"):
-                await anyio.to_thread.run_sync(lambda: self._record(scope, status))
+                await anyio.to_thread.run_sync(
+                    lambda: record_request(self.platform, scope, status))
 
-    def _record(self, scope: Scope, status: int) -> None:
-        try:
-            identity.record_audit(self.platform.uow(), **audit_row(scope, status))
-        except Exception:  # an audit failure must be loud, never silent
-            log.exception("audit record failed for %s %s", scope["method"], scope["path"])
+
+def record_request(platform: Any, scope: Scope, status: int) -> None:
+    """Write the request's audit row in a transaction of its own (loud when it fails)."""
+    try:
+        identity.record_audit(platform.uow(), **audit_row(scope, status))
+    except Exception:  # an audit failure must be loud, never silent
+        log.exception("audit record failed for %s %s", scope["method"], scope["path"])
 
 
 def audit_row(scope: Scope, status: int) -> dict[str, Any]:

@@ -170,3 +170,62 @@ def test_a_matcher_that_dies_mid_request_is_unavailable_once_sent(tmp_path: Path
     srv.close()
     assert "may or may not" in err.value.message
     assert len(got) == 1 and b'"op":"place"' in got[0]
+
+
+def test_a_replace_moves_the_matchers_book_without_a_rebuild(floor: Floor,
+                                                              matcher: MatcherServer) -> None:
+    """Issue 22: an amended order goes through the process that owns the book, so the next
+    order finds it at the market's version (no rebuild) and trades at the new price."""
+    c = MatcherClient(matcher.path)
+    before = pipeline.STATS.rebuilds
+    try:
+        sell = c.place(_cmd(floor, "A", "sell", 100, 305_000, order_id="amend-1"), actor="A")
+        moved = c.replace_order(enterprise=A, order_id="amend-1", qty=80, price=301_000,
+                                actor="A")
+        assert (moved.order_id, moved.remaining) == (sell.order_id, 80)
+        with pytest.raises(OrderNotFound):  # another's order, as a missing one
+            c.replace_order(enterprise=B, order_id="amend-1", qty=10, price=None, actor="B")
+        got = c.place(_cmd(floor, "B", "buy", 100, 302_000), actor="B")
+        assert [(t.price, t.qty) for t in got.trades] == [(301_000, 80)]
+        assert pipeline.STATS.rebuilds == before
+    finally:
+        c.close()
+
+
+def test_the_async_client_places_and_refuses_as_the_blocking_one(
+        floor: Floor, matcher: MatcherServer) -> None:
+    """The web worker's order lane awaits the matcher on its event loop
+    (`AsyncMatcherClient`): the same answers, and a matcher gone is `matcher_unavailable`."""
+    import asyncio
+
+    from trading.matcher import AsyncMatcherClient
+
+    async def run() -> None:
+        c = AsyncMatcherClient(matcher.path, connect_wait=0.2)
+        row = _audit("place_order")
+        placed = await asyncio.gather(*[
+            c.place(_cmd(floor, "A", "sell", 10, 300_000 + i), actor="A",
+                    audit=dict(row) if i == 0 else None) for i in range(6)])
+        assert all(r.status == "open" for r in placed)
+        assert len(c._idle) >= 1  # connections are kept for the next orders
+        with pytest.raises(InsufficientTradable):
+            await c.place(_cmd(floor, "A", "sell", 999_999, 300_000), actor="A")
+        c.close()
+        gone = AsyncMatcherClient(matcher.path + ".gone", connect_wait=0.2)  # none listens
+        with pytest.raises(MatcherUnavailable):
+            await gone.place(_cmd(floor, "A", "sell", 10, 300_000), actor="A")
+
+    # a loop of its own, in a thread of its own (another test's loop may run in this one)
+    failed: list[BaseException] = []
+
+    def own_loop() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:
+            failed.append(exc)
+
+    t = threading.Thread(target=own_loop)
+    t.start()
+    t.join(60)
+    if failed:
+        raise failed[0]

@@ -1,0 +1,137 @@
+"""The order lane (issue 22, `web.order_lane`): the common order is answered outside the
+framework's stack, with the route's answer, refusals and audit row; everything else goes the
+long way unchanged.
+
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from identity import service as identity
+from tests.integration.spine import A, B
+from web import order_lane
+
+pytestmark = pytest.mark.db
+
+
+def _order(spine: dict[str, str], who: str, **kw: Any) -> dict[str, Any]:
+    return {"permit": spine[who], "market": spine["market"], "side": "buy", "qty": 1,
+            "price": 100_000, **kw}
+
+
+def _counts() -> tuple[int, int]:
+    return order_lane.STATS.answered, order_lane.STATS.passed
+
+
+def _audit_rows(platform: Any, action: str) -> list[Any]:
+    return list(identity.audit_page(platform.uow(), action=action, limit=100)["items"])
+
+
+@pytest.fixture
+def warm(client: TestClient, auth: Any) -> dict[str, str]:
+    """trader_b's token resolved once (a read fills this process's token cache)."""
+    headers = auth("trader_b")
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    return headers
+
+
+def test_a_cached_callers_order_takes_the_lane_with_the_routes_answer_and_one_audit_row(
+        platform: Any, client: TestClient, spine: dict[str, str], warm: dict[str, str]
+        ) -> None:
+    answered, passed = _counts()
+    r = client.post("/api/v1/orders", json=_order(spine, "B", order_id="lane-1"), headers=warm)
+    assert r.status_code == 201, r.text
+    assert _counts() == (answered + 1, passed)
+    body = r.json()
+    assert body["client_order_id"] == "lane-1" and body["status"] == "open"
+    assert set(body) == {"order_id", "client_order_id", "status", "qty", "remaining",
+                         "filled", "cancelled", "trades"}
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["x-frame-options"] == "DENY"  # the security headers, as everywhere
+    rows = [a for a in _audit_rows(platform, "place_order") if a["target"] == body["order_id"]]
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["actor"], row["status"], row["via"]) == ("trader_b", 201, "token")
+    assert row["detail"] == f"buy 1 kg @ 100000 fen/t gtc permit {spine['B']}"
+    # the order rests in the book, as the enterprise's list shows
+    r = client.get(f"/api/v1/enterprises/{B}/orders", headers=warm)
+    assert body["order_id"] in {o["id"] for o in r.json()["items"]}
+
+
+def test_the_lane_and_the_long_way_answer_alike(
+        platform: Any, client: TestClient, spine: dict[str, str], warm: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.app import create_app
+
+    monkeypatch.setenv("ERTS_ORDER_LANE", "0")
+    with TestClient(create_app(platform.settings, platform)) as long_way:
+        answered, passed = _counts()
+        slow = long_way.post("/api/v1/orders", json=_order(spine, "B", order_id="s-1"),
+                             headers=warm)
+        assert _counts() == (answered, passed)  # the lane is off in that app
+    fast = client.post("/api/v1/orders", json=_order(spine, "B", order_id="f-1"), headers=warm)
+    assert (slow.status_code, fast.status_code) == (201, 201)
+    a, b = slow.json(), fast.json()
+    for d in (a, b):
+        d.pop("order_id"), d.pop("client_order_id")
+    assert a == b
+    # a rejection (the client id taken) is the route's answer, audited with its status
+    monkeypatch.delenv("ERTS_ORDER_LANE")
+    again = client.post("/api/v1/orders", json=_order(spine, "B", order_id="f-1"), headers=warm)
+    assert again.status_code == 409
+    assert again.json() == {"error": "duplicate_order_id", "detail": "order id f-1 is taken",
+                            "field": "order_id"}
+    statuses = [a["status"] for a in _audit_rows(platform, "place_order")]
+    assert statuses.count(409) == 1 and statuses.count(201) == 2
+
+
+@pytest.mark.parametrize("case", ["invalid", "other_enterprise", "idempotent", "query"])
+def test_what_the_lane_does_not_answer_goes_the_long_way(
+        case: str, client: TestClient, spine: dict[str, str], warm: dict[str, str]) -> None:
+    url, body, headers = "/api/v1/orders", _order(spine, "B"), dict(warm)
+    if case == "invalid":
+        body["qty"] = "10"
+    elif case == "other_enterprise":
+        body["enterprise"] = A
+    elif case == "idempotent":
+        headers["Idempotency-Key"] = "k-1"
+    else:
+        url += "?x=1"
+    answered, passed = _counts()
+    r = client.post(url, json=body, headers=headers)
+    assert _counts()[0] == answered  # not answered by the lane
+    expected = {"invalid": 422, "other_enterprise": 404, "idempotent": 201, "query": 201}
+    assert r.status_code == expected[case], r.text
+    if case == "invalid":
+        assert r.json()["error"] == "invalid_input" and r.json()["field"] == "qty"
+        assert _counts()[1] == passed + 1  # read, then handed on with its body
+    if case == "idempotent":  # the replay comes from the long way's store
+        again = client.post(url, json=body, headers=headers)
+        assert again.headers.get("idempotent-replayed") == "true"
+        assert again.json() == r.json()
+
+
+def test_a_revoked_token_is_refused_at_once_in_this_process(
+        platform: Any, client: TestClient, spine: dict[str, str], warm: dict[str, str],
+        tokens: dict[str, str]) -> None:
+    assert client.post("/api/v1/orders", json=_order(spine, "B"), headers=warm).status_code \
+        == 201
+    principal = identity.principal_of(platform.uow(), "trader_b")
+    mine = identity.list_tokens(platform.uow(), viewer=principal, everyone=False)
+    identity.revoke_token(platform.uow(), viewer=principal, token_id=mine[0]["id"])
+    answered, _ = _counts()
+    r = client.post("/api/v1/orders", json=_order(spine, "B"), headers=warm)
+    assert r.status_code == 401 and r.json()["error"] == "not_authenticated", r.text
+    assert _counts()[0] == answered
+
+
+def test_a_body_over_the_limit_is_413_as_everywhere(
+        client: TestClient, spine: dict[str, str], warm: dict[str, str]) -> None:
+    body = dict(_order(spine, "B"), pad="x" * 70_000)
+    r = client.post("/api/v1/orders", json=body, headers=warm)
+    assert r.status_code == 413 and r.json()["error"] == "body_too_large"
