@@ -157,3 +157,17 @@ class PlanPriceBelowBase(InvalidInput):
 
 class BadUnitKind(InvalidInput):
     code = "bad_unit_kind"
+
+
+class PermitNotAwaitingConfirmation(Conflict):
+    """Bulk confirmation: the permit has no permitted quantity waiting for confirmation in
+    the year (or its unit obtains rights only by purchase)."""
+
+    code = "permit_not_awaiting_confirmation"
+
+
+class ConfirmationBatchChanged(Conflict):
+    """Bulk confirmation: what waits for confirmation on a permit changed after the batch
+    was requested, so the approved quantities no longer fit."""
+
+    code = "confirmation_batch_changed"

@@ -40,6 +40,7 @@ from ledger.entries import Transfer
 from ledger.service import UoW
 from ledger.store import LedgerStore
 from ledger.transactions import Initiator
+from notices import service as notify
 
 #: the bureau's revenue account for paid-use fees and reserve sales (a cash account of its
 #: own: the bureau's cash account funds buy-backs, the bank account is the gateway)
@@ -82,6 +83,7 @@ def bill_confirmations(uow: UoW, bills: Sequence[dict[str, Any] | None]) -> int:
     """Store the bills of confirmations (inside the confirmation's transaction)."""
     rows = [b for b in bills if b is not None]
     PaidUseStore(uow.session).add_bills(rows)
+    notify.bills_issued(uow, rows)
     return len(rows)
 
 
@@ -177,6 +179,16 @@ def list_bills(uow: UoW, *, enterprise: str | None = None, permit: str | None = 
                               due_before=due_before)
     return {"total": total, "offset": offset, "limit": limit, "items": items,
             "owed_fen": owed}
+
+
+def get_bill(uow: UoW, bill_id: int, *, enterprise: str | None = None,
+             now: datetime | None = None) -> dict[str, Any]:
+    """One bill (an enterprise's own only when `enterprise` is given: BillNotFound else)."""
+    with uow:
+        b = PaidUseStore(uow.session).bill(bill_id)
+        if b is None or (enterprise is not None and b.enterprise != enterprise):
+            raise BillNotFound(f"no bill {bill_id}", field="bill")
+        return bill_dict(b, trading_day(now or system_clock()))
 
 
 def pay_bill(uow: UoW, *, bill_id: int, actor: str, enterprise: str | None = None,

@@ -24,10 +24,12 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from kernel.beijing import beijing_today
+from kernel.clock import system_clock
 from kernel.errors import Conflict, InvalidInput, NotFound
 from kernel.ids import CREDIT_ALPHABET, credit_check_char
 from kernel.pollutants import Pollutant
@@ -278,6 +280,13 @@ def shown_status(status: str, valid_to: date, today: date) -> str:
     if status == "valid" and today > valid_to:
         return "expired"
     return status
+
+
+def permit_status(status: str, valid_to: date, now: datetime | None = None) -> str:
+    """The status of a permit as every page, API response and the public register shows it
+    (issue 18): valid, expired, revoked or cancelled at today's date in Beijing; a permit
+    whose stored status still says valid after its last valid day is expired."""
+    return shown_status(status, valid_to, beijing_today(now or system_clock()))
 
 
 def expiring(valid_to: date, today: date) -> bool:

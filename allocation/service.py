@@ -8,7 +8,7 @@ moves the rights, so the permit and the ledger can never disagree after a commit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,6 +23,7 @@ from allocation.permits import (
     ZoneMismatch,
     check_usable,
 )
+from allocation.register import permit_status
 from allocation.store import RegistryStore
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError, InvalidInput
@@ -167,24 +168,36 @@ def _name_item(exc: DomainError, i: int, item: ConfirmItem) -> DomainError:
 
 
 def confirm_rights_batch(uow: UoW, *, items: Sequence[ConfirmItem], actor: str,
-                         now: datetime | None = None) -> list[RightsChange]:
+                         now: datetime | None = None,
+                         plan: Callable[[UoW], Sequence[ConfirmItem]] | None = None
+                         ) -> list[RightsChange]:
     """Many rights confirmations in one unit of work and one linked ledger batch, with the
     rules, transfer ids and history events of `confirm_rights` called once per item in the
     same order (items for the same permit, pollutant and year count the earlier ones).
 
     All or nothing: the first bad item rolls the whole batch back with that item's own
     error (same code), its message and `field` naming it (``items[3].qty_kg``). At most the
-    ledger's batch size (8,000) items per call."""
+    ledger's batch size (8,000) items per call.
+
+    `plan` (instead of `items`): computes the items inside the transaction, after the
+    journal lock, so what it reads (what waits for confirmation) cannot change before the
+    batch is written (`allocation.bulk_confirmation`)."""
     from ledger.entries import MAX_BATCH, AccountState
 
     now = now or system_clock()
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"a batch takes at most {MAX_BATCH} items", field="items")
-    if not items:
+    if not items and plan is None:
         return []
     today = trading_day(now)
     with uow:
         ledger.lock_journal(uow)  # before the permit rows: see ledger.service
+        if plan is not None:
+            items = plan(uow)
+            if len(items) > MAX_BATCH:
+                raise InvalidInput(f"a batch takes at most {MAX_BATCH} items", field="items")
+            if not items:
+                return []
         store = RegistryStore(uow.session)
         lstore = LedgerStore(uow.session)
         # the permits' existing accounts in a few reads; missing ones are made per item
@@ -532,7 +545,8 @@ def enterprise_view(uow: UoW, code: str) -> dict[str, object]:
         if e is None:
             raise EnterpriseNotFound(f"no enterprise {code}", field="credit_code")
         permits = [dict(code=p.code, valid_from=p.valid_from.isoformat(),
-                        valid_to=p.valid_to.isoformat(), status=p.status)
+                        valid_to=p.valid_to.isoformat(),
+                        status=permit_status(p.status, p.valid_to))  # issue 18
                    for p in store.permits_of(code)]
         return dict(_enterprise_dict(e), permits=permits)
 
@@ -547,7 +561,7 @@ def permit_view(uow: UoW, code: str, *, events: int = 200) -> dict[str, object]:
         return dict(
             code=p.code, enterprise=p.enterprise, enterprise_name=e.name if e else "",
             valid_from=p.valid_from.isoformat(), valid_to=p.valid_to.isoformat(),
-            status=p.status,
+            status=permit_status(p.status, p.valid_to),  # issue 18: expired when past
             quantities=[dict(pollutant=q.pollutant, year=q.year, zone=q.zone,
                              spec_kg=q.spec_kg, eia_kg=q.eia_kg, share_kg=q.share_kg,
                              binding=q.binding, cap_kg=q.cap_kg, allocated_kg=q.allocated_kg,

@@ -216,6 +216,20 @@ def cmd_auction_clear(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_auction_run_due(args: argparse.Namespace) -> int:
+    """One tick of the auctions' schedules (web.auction_schedule), one JSON line per step."""
+    from app.wiring import build
+    from web.auction_schedule import tick
+
+    platform = build(_settings())
+    try:
+        for step in tick(platform):
+            print(json.dumps(step, ensure_ascii=False))
+    finally:
+        platform.close()
+    return 0
+
+
 def cmd_reserve_optimise(args: argparse.Namespace) -> int:
     from allocation.reserve_lp import optimise_json
 
@@ -275,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the offer and its bids, JSON (format: "
                          "docs/api.md#auction-bids-erts-auction-clear), or - for stdin")
     ac.set_defaults(func=cmd_auction_clear)
+    a.add_parser("run-due", help="take the scheduled auction steps that are due "
+                                 "(announce, open, close and clear)").set_defaults(
+        func=cmd_auction_run_due)
 
     rs = sub.add_parser("reserve", help="reserve optimiser").add_subparsers(
         dest="reserve_cmd", required=True)

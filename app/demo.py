@@ -267,19 +267,24 @@ CAPACITY_UNIT = {"thermal_power": "MW", "steel": "万t/a", "cement": "t/d",
                  "chemicals": "万t/a", "paper": "万t/a", "industrial_boiler": "t/h",
                  "sewage": "万m3/d"}
 
+#: invented name words (issue 18: the demo names no real company or group; the names are
+#: made of uncommon character pairs, and tests/unit/test_demo_names.py checks that no real
+#: major group's name appears anywhere in the demo data)
 _WORDS = [
-    "长江", "嘉陵", "渝鑫", "三峡", "华峰", "金山", "龙腾", "盛达", "恒信", "宏远", "鑫源",
-    "永盛", "天元", "巴渝", "川维", "建峰", "博赛", "东方", "锦江", "新华", "瑞丰", "德润",
-    "泰和", "昌盛", "兴达", "万利", "金鹰", "银河", "华西", "宏达", "中渝", "南方", "西南",
-    "山城", "缙云", "歌乐", "朝天", "江城", "渝峰", "蓝天", "绿源", "清源", "润通", "汇丰",
-    "富源", "宝丰", "鸿业", "天府", "华阳", "远大", "星光", "国丰", "和顺", "腾达", "丰源",
+    "澄岚", "沄屿", "霁川", "翎溪", "棠岫", "岚汀", "蔚泓", "槿岩", "汐峦", "苒峰", "筠澜",
+    "芃原", "璟汀", "晗岭", "沐岑", "澈屿", "昀泽", "岫沄", "珂沅", "溱禾", "湄岫", "渟岚",
+    "栖禾", "翊川", "澜茵", "芷峪", "杳汀", "漪岑", "泠峦", "蘅川", "琇原", "砚澄", "雩峰",
+    "茆溪", "澹屿", "绾岭", "淙禾", "岑茵", "汀筠", "峤沄", "霖芃", "濯岚", "芊峪", "珈汐",
+    "琅沅", "溦岭", "蓁川", "璞汀", "沚原", "桤峦", "茗澈", "棣岑", "荇溪", "澍禾", "琬屿",
 ]
 _INDUSTRIES = [
     "食品", "制药", "酿造", "纺织", "汽车零部件", "机械制造", "印染", "陶瓷", "饲料",
     "橡胶制品", "玻璃", "电子材料", "包装材料", "铝业", "乳业", "调味品", "肉类加工", "皮革",
 ]
-_POWER_BRANDS = ["华能", "大唐", "国家能源集团", "华电", "国家电投", "重庆能投", "神华"]
-_CEMENT_BRANDS = ["海螺", "华新", "拉法基", "冀东", "红狮", "台泥"]
+#: invented energy and cement groups (none is a real group)
+_POWER_BRANDS = ["澄岚能源", "沄屿电力", "霁川能源", "翎溪电力", "蔚泓能源", "槿岩电力",
+                 "汐峦能源"]
+_CEMENT_BRANDS = ["苒峰建材", "筠澜建材", "璟汀建材", "晗岭建材", "沐岑建材", "昀泽建材"]
 
 
 def _place(district_name: str) -> str:
@@ -463,8 +468,7 @@ def _name(rng: random.Random, sector: str, place: str, taken: set[str]) -> str:
     for _attempt in range(1000):
         w = rng.choice(_WORDS)
         if sector == "thermal_power":
-            b = rng.choice(_POWER_BRANDS)
-            b = b if b.startswith("重庆") else f"{b}重庆"
+            b = f"{rng.choice(_POWER_BRANDS)}重庆"
             name = rng.choice([f"{b}{place}发电有限公司", f"重庆{place}{w}发电有限公司",
                                f"{b}{w}热电有限公司"])
         elif sector == "steel":
@@ -472,8 +476,8 @@ def _name(rng: random.Random, sector: str, place: str, taken: set[str]) -> str:
                                f"重庆{w}钢铁集团{place}钢铁有限公司"])
         elif sector == "cement":
             b = rng.choice(_CEMENT_BRANDS)
-            name = rng.choice([f"重庆{b}水泥({place})有限公司", f"重庆{place}{w}水泥有限公司",
-                               f"{b}水泥重庆{place}有限公司"])
+            name = rng.choice([f"重庆{b}({place})水泥有限公司", f"重庆{place}{w}水泥有限公司",
+                               f"{b}重庆{place}水泥有限公司"])
         elif sector == "chemicals":
             kind = rng.choice(["化工", "化学工业", "精细化工", "新材料", "医药化工", "天然气化工"])
             name = rng.choice([f"重庆{w}{kind}有限公司", f"重庆{place}{w}{kind}有限公司"])

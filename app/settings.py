@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     secret_key: str = Field(default=DEV_SECRET, alias="ERTS_SECRET_KEY")
     #: trading fee, basis points of trade value, charged to each side
     fee_bps: int = Field(default=0, alias="ERTS_FEE_BPS")
+    #: the server runs the auctions' schedules every this many seconds (0: off; then run
+    #: `erts auction run-due` from cron)
+    auction_tick_seconds: float = Field(default=30.0, ge=0, le=3600,
+                                        alias="ERTS_AUCTION_TICK_SECONDS")
     #: continuous-market orders from the API and the pages are placed through the order
     #: pipeline (group commit: the orders arriving together share one transaction); off:
     #: one transaction per order (`trading.service.place_order`), with the same rules

@@ -31,6 +31,7 @@ from compliance.screening import KINDS, Anomaly
 from kernel.clock import CST, system_clock, trading_day
 from kernel.pollutants import find_pollutant
 from ledger.service import UoW
+from notices import service as notify
 
 CLUE_KINDS = (*KINDS, C.MANUAL, C.REPORT_MISSING)
 MAX_LIMIT = 200
@@ -57,10 +58,13 @@ def event_dict(e: ClueEventRow) -> dict[str, Any]:
 
 def _visible(store: ClueStore, clue_id: int, enterprise: str | None, *, lock: bool = False,
              district: str | None = None) -> ClueRow:
-    """The clue, if visible: an enterprise sees its own, a district officer those of its
-    district's enterprises; anything else answers as missing."""
+    """The clue, if visible: an enterprise sees its own once the bureau has sent them (a
+    clue still `found` is the bureau's suspicion, not yet the enterprise's business), a
+    district officer those of its district's enterprises; anything else answers as
+    missing."""
     row = store.get(clue_id, lock=lock)
-    if row is None or (enterprise is not None and row.enterprise != enterprise):
+    if row is None or (enterprise is not None and (row.enterprise != enterprise
+                                                   or row.state not in C.SENT_STATES)):
         raise ClueNotFound(f"no clue {clue_id}", field="clue")
     if district is not None and store.district_of(row.enterprise) != district:
         raise ClueNotFound(f"no clue {clue_id}", field="clue")
@@ -119,6 +123,8 @@ def act(uow: UoW, *, clue_id: int, action: str, side: str, actor: str,
         row.state = out.state
         if action == "send":
             row.due, row.message = out.due, out.message
+            notify.to_enterprise(uow, row.enterprise, "clue_sent", row.id, {"due": row.due},
+                                 now=now)
         store.record(row, action=action, from_state=before, actor=actor, role=side,
                      at=utc(now), note=out.event.note)
         result = clue_dict(row, trading_day(now))
@@ -161,8 +167,10 @@ def close(uow: UoW, *, clue_id: int, actor: str, note: str | None = None,
 def list_clues(uow: UoW, *, enterprise: str | None = None, permit: str | None = None,
                state: str | None = None, kind: str | None = None,
                pollutant: str | None = None, offset: int = 0, limit: int = 50,
-               now: datetime | None = None) -> dict[str, Any]:
-    """Clues matching the filters, newest first; `enterprise` restricts to one enterprise."""
+               now: datetime | None = None, sent_only: bool = False) -> dict[str, Any]:
+    """Clues matching the filters, newest first; `enterprise` restricts to one enterprise.
+    `sent_only` lists what the enterprise itself sees: the clues the bureau has sent it
+    (issue 18), never those still `found`."""
     if state is not None and state not in C.STATES:
         raise BadClue(f"unknown state {state!r}", field="state")
     if kind is not None and kind not in CLUE_KINDS:
@@ -183,7 +191,8 @@ def list_clues(uow: UoW, *, enterprise: str | None = None, permit: str | None = 
     with uow:
         rows, total = ClueStore(uow.session).search(
             enterprise=enterprise, permit=permit or None, state=state, kind=kind,
-            pollutant=pollutant, offset=offset, limit=limit)
+            pollutant=pollutant, offset=offset, limit=limit,
+            states=C.SENT_STATES if sent_only else None)
         items = [clue_dict(r, today) for r in rows]
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 

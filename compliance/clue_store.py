@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from allocation.tables import EnterpriseRow, PermitRow
@@ -115,10 +115,13 @@ class ClueStore:
 
     def search(self, *, enterprise: str | None = None, permit: str | None = None,
                state: str | None = None, kind: str | None = None,
-               pollutant: str | None = None, offset: int = 0, limit: int = 50
-               ) -> tuple[list[ClueRow], int]:
-        """Clues matching every given filter, newest first, and the total count."""
-        conds = []
+               pollutant: str | None = None, offset: int = 0, limit: int = 50,
+               states: Sequence[str] | None = None) -> tuple[list[ClueRow], int]:
+        """Clues matching every given filter (`states`: any of them), newest first, and the
+        total count."""
+        conds: list[ColumnElement[bool]] = []
+        if states is not None:
+            conds.append(ClueRow.state.in_(list(states)))
         if enterprise is not None:
             conds.append(ClueRow.enterprise == enterprise)
         if permit is not None:

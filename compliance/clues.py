@@ -20,6 +20,8 @@ from compliance.errors import BadClue, ClueActionNotAllowed, ClueTransitionRefus
 
 STATES = ("found", "sent", "rectified", "verified", "closed")
 OPEN_STATES = STATES[:-1]
+#: the states in which the enterprise sees a clue: from the bureau's sending on (issue 18)
+SENT_STATES = STATES[1:]
 
 #: the clue kinds: screening findings, alert breaches, and the bureau's manual entries.
 MANUAL = "manual"

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from compliance import penalties as P
+from compliance import penalty_procedure as PP
 from compliance import violations as V
 from compliance.disclosure_store import DisclosureStore
 from compliance.disclosure_tables import PenaltyDecisionRow, PenaltyEventRow
@@ -26,14 +27,17 @@ from compliance.errors import (
     BadViolation,
     DecisionNotFound,
     DuplicateDecisionNumber,
+    PenaltyProcedureOpen,
     ViolationNotFound,
     ViolationNotOpen,
     ViolationStepRefused,
 )
+from compliance.penalty_case_store import PenaltyCaseStore
 from compliance.tables import ViolationRow
 from kernel.clock import system_clock, trading_day
 from kernel.pollutants import find_pollutant
 from ledger.service import UoW
+from notices import service as notify
 
 #: the legal basis of a true-up exceedance, as decisions write it (Chinese, from the table)
 ART34_BASIS = V.kind("quantity_exceedance").basis_zh
@@ -123,11 +127,25 @@ def _today(now: datetime) -> date:
 
 # decisions -----------------------------------------------------------------------------------
 
+def _no_procedure(uow: UoW, violation_id: int) -> None:
+    """A violation whose penalty procedure (compliance/penalty_case_service.py) is under way
+    is decided through it, not directly."""
+    if PenaltyCaseStore(uow.session).active_case(
+            violation_id, (PP.NOTICED, PP.HEARING_REQUESTED, PP.HEARD, PP.DECIDED)
+    ) is not None:
+        raise PenaltyProcedureOpen(
+            f"violation {violation_id} has a penalty procedure under way: decide it there",
+            field="violation")
+
+
 def decide_penalty(uow: UoW, *, violation_id: int, number: str, amount_fen: int,
                    decided_on: date | str, legal_basis: str | None = None, summary: str,
                    actor: str, now: datetime | None = None) -> dict[str, Any]:
     """Decide an open violation: the decision is published at once and the violation
-    becomes "decided"."""
+    becomes "decided". This records a decision made and served outside the platform; on the
+    platform a penalty follows the procedure (compliance/penalty_case_service.py: notice,
+    statement or hearing, decision, service), which refuses this direct path while it is
+    under way (409 penalty_procedure_open)."""
     now = now or system_clock()
     with uow:
         store = DisclosureStore(uow.session)
@@ -146,6 +164,7 @@ def decide_penalty(uow: UoW, *, violation_id: int, number: str, amount_fen: int,
             # the bureau records that result instead (`record_result`)
             raise ViolationNotOpen(f"violation {violation_id} is {v.status}, not open",
                                    field="violation")
+        _no_procedure(uow, v.id)
         if store.decision(dec.number) is not None:
             raise DuplicateDecisionNumber(f"decision number {dec.number} is taken",
                                           field="number")
@@ -163,6 +182,8 @@ def decide_penalty(uow: UoW, *, violation_id: int, number: str, amount_fen: int,
                              summary=dec.summary, reason=None)
         store.add_event(ev)
         store.set_violation_status(v.id, "decided")
+        notify.to_enterprise(uow, row.enterprise, "penalty_decided", row.number,
+                             {"amount_fen": row.amount_fen}, now=now)
         out = _decision_dict(row, None, [ev])
         uow.commit()
         return out
@@ -258,6 +279,19 @@ def penalty_decisions(uow: UoW, *, q: str | None = None, enterprise: str | None 
         events = store.events([d.id for d, _ in rows])
         items = [_decision_dict(d, n, events.get(d.id, [])) for d, n in rows]
     return _page(items, total, offset, limit)
+
+
+def penalty_decision(uow: UoW, *, number: str) -> dict[str, Any]:
+    """One decision by its number, with its enterprise's name and its events."""
+    num = P.clean_text(number, "number", max_len=P.NUMBER_MAX)
+    with uow:
+        store = DisclosureStore(uow.session)
+        d = store.decision(num)
+        if d is None:
+            raise DecisionNotFound(f"no penalty decision {num}", field="number")
+        rows, _total = store.decisions(enterprise=d.enterprise, limit=1_000)
+        name = next((n for row, n in rows if row.id == d.id), None)
+        return _decision_dict(d, name, store.events([d.id]).get(d.id, []))
 
 
 # violations by kind: opening, hand-over to enforcement, result ----------------------------
@@ -360,6 +394,7 @@ def transfer_violation(uow: UoW, *, violation_id: int, department: str,
             raise ViolationStepRefused(
                 f"violation {violation_id} is {v.status}: only an open violation is "
                 "transferred", field="violation", status=v.status)
+        _no_procedure(uow, v.id)
         v.status, v.transferred_to, v.transferred_on, v.transferred_by = (
             TRANSFERRED, dept, day, actor)
         store.s.flush()
@@ -455,9 +490,8 @@ def public_permits(uow: UoW, *, enterprise: str | None = None, offset: int = 0,
                    limit: int = 50) -> dict[str, Any]:
     """Permits with their holder and per pollutant and year the cap, the binding basis and
     the permitted quantity; `updated` is the permit's last recorded change."""
-    from allocation.register import shown_status
+    from allocation.register import permit_status
 
-    today = trading_day(system_clock())
     with uow:
         store = DisclosureStore(uow.session)
         rows, total = store.permits(enterprise=enterprise, offset=offset, limit=limit)
@@ -467,7 +501,7 @@ def public_permits(uow: UoW, *, enterprise: str | None = None, offset: int = 0,
         items = [dict(code=p.code, enterprise=e.credit_code, enterprise_name=e.name,
                       sector=e.sector, district=e.district, valid_from=p.valid_from.isoformat(),
                       valid_to=p.valid_to.isoformat(),
-                      status=shown_status(p.status, p.valid_to, today),  # issue 17
+                      status=permit_status(p.status, p.valid_to),  # issues 17, 18
                       quantities=[dict(pollutant=q.pollutant, year=q.year, zone=q.zone,
                                        cap_kg=q.cap_kg, binding=q.binding,
                                        permitted_kg=q.permitted_kg, confirmed=q.confirmed)

@@ -274,3 +274,46 @@ class OutletNotFound(NotFound):
     """No such outlet on the permit."""
 
     code = "outlet_not_found"
+
+
+# --- penalty procedure (issue 18, compliance/penalty_procedure.py): errors below this line
+
+class BadPenaltyCase(InvalidInput):
+    """A step of a penalty case has a missing or out-of-range field."""
+
+    code = "bad_penalty_case"
+
+
+class PenaltyCaseNotFound(NotFound):
+    code = "penalty_case_not_found"
+
+
+class PenaltyStepRefused(Conflict):
+    """The case's status does not allow this step (wrong order, or done already)."""
+
+    code = "penalty_step_refused"
+
+
+class PenaltyPeriodOver(Conflict):
+    """The enterprise's period for a statement or a hearing request has ended."""
+
+    code = "penalty_period_over"
+
+
+class PenaltyPeriodOpen(Conflict):
+    """The enterprise's periods are still running: no decision yet."""
+
+    code = "penalty_period_open"
+
+
+class HeavierThanNotice(InvalidInput):
+    """A decision heavier than the advance notice proposed (Administrative Penalty Law
+    Art. 45 para. 2)."""
+
+    code = "penalty_heavier_than_notice"
+
+
+class PenaltyProcedureOpen(Conflict):
+    """The violation has a penalty procedure under way: decide it through the procedure."""
+
+    code = "penalty_procedure_open"

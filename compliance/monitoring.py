@@ -685,8 +685,11 @@ def _message(r: Mapping[str, Any], numeric: list[Column], registry: Registry | N
         return RowError(line, "hour", f"{hour.date() if hour else ''} is outside the validity "
                                       f"of permit {permit} ({vf} to {vt})")
     if code == F_FUTURE:
-        return RowError(line, "hour", f"{hour} has not ended yet (CST): no data from the "
-                                      f"future")
+        shown = f"{hour:%Y-%m-%d %H:%M}" if isinstance(hour, datetime) else str(hour)
+        now = (f" (now {registry.not_after:%Y-%m-%d %H:%M})"
+               if registry is not None and registry.not_after is not None else "")
+        return RowError(line, "hour", f"hour {shown} (Beijing time) has not ended yet{now}: "
+                                      f"data for hours that have not happened are refused")
     if code == F_EARLY:
         return RowError(line, "hour", f"hour must be {EARLIEST_HOUR.date()} or later")
     fixed = {

@@ -296,9 +296,22 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
     alerts = alert_service.check_alerts(uow, now=now) if days.height else None
     return {**_import_dict(row), "error_count": v.error_count, "errors": errors,
             "alert_breaches": alerts["new_breaches"] if alerts else 0,
+            "alert_clues": _alert_clues(alerts),
             "anomaly_kinds": dict(Counter(a.kind for a in anomalies)), "clues": clues,
             "substituted_hours": _substituted(days), "superseded": superseded,
             "timings": {k: round(x, 3) for k, x in timings.items()}}
+
+
+def _alert_clues(alerts: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The clues the alert breaches found after this import opened: clue id, permit,
+    enterprise, pollutant, period (day or month), the day and the kg against the cap."""
+    if not alerts:
+        return []
+    return [{"clue": b["clue"], "alert": b["alert"], "permit": b["permit"],
+             "enterprise": b["enterprise"], "pollutant": b["pollutant"],
+             "period": b["period"], "day": b["day"], "emitted_kg": b["emitted_kg"],
+             "cap_kg": b["cap_kg"]}
+            for b in alerts["breaches"] if b["clue"] is not None]
 
 
 def _authority(store: SupervisionStore, days: Any, authority: int, import_id: int

@@ -18,8 +18,12 @@ class SessionExpired(NotAuthenticated):
 
 
 class InvalidCredentials(DomainError):
+    """A wrong username or password. `retry_after` (seconds) is set when this failure used up
+    the last attempt allowed, so the page can say at once until when log-in is refused."""
+
     code = "invalid_credentials"
     kind = "unauthorized"
+    retry_after: int | None = None
 
 
 class TooManyAttempts(DomainError):
@@ -95,3 +99,21 @@ class IdempotencyKeyReused(Conflict):
     """The Idempotency-Key was used before for a different request, or is still running."""
 
     code = "idempotency_key_reused"
+
+
+class WrongPassword(InvalidInput):
+    """Changing the password: the current password given is not the user's."""
+
+    code = "wrong_password"
+
+
+class PasswordRejected(InvalidInput):
+    """Changing the password: the new one breaks a rule (length, the same as the old one,
+    the two entries differ); `rule` says which: too_short, too_long, unchanged, mismatch."""
+
+    code = "password_rejected"
+
+    def __init__(self, message: str, *, rule: str, field: str | None = "new_password"
+                 ) -> None:
+        super().__init__(message, field=field, rule=rule)
+        self.rule = rule

@@ -137,6 +137,8 @@ class ApprovalRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(40))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     result: Mapped[str | None] = mapped_column(Text)
+    #: JSON: the dry run's outcome when the request was made (what is approved, in figures)
+    preview: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class IdempotencyRow(Base):

@@ -400,6 +400,11 @@ class LedgerStore:
         return [_entry(r) for r in self.s.execute(select(*_JOURNAL_COLS).where(
             J.c.seq.in_(sorted(set(seqs)))).order_by(J.c.seq))]
 
+    def entries_at(self, at: datetime, id_suffix: str) -> list[Entry]:
+        """The entries written at this instant whose id ends with `id_suffix`, by seq."""
+        return [_entry(r) for r in self.s.execute(select(*_JOURNAL_COLS).where(
+            J.c.created_at == at, J.c.id.like(f"%{id_suffix}")).order_by(J.c.seq))]
+
     def entry(self, transfer_id: str) -> Entry | None:
         r = self.s.execute(select(*_JOURNAL_COLS).where(J.c.id == transfer_id)).first()
         return _entry(r) if r is not None else None

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from app.migrate import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+#: the app's auction-schedule tick is off in tests: they call run_due_auctions with their `now`
+os.environ.setdefault("ERTS_AUCTION_TICK_SECONDS", "0")
 
 
 def _pg_admin_url(url: str) -> str:

@@ -74,6 +74,13 @@ class ListingQtyExceeded(TradingError):
     kind = "conflict"
 
 
+class TradeNotFound(TradingError):
+    """No such trade, or (for an enterprise) a trade it is no party to."""
+
+    code = "trade_not_found"
+    kind = "not_found"
+
+
 class TransferNotFound(TradingError):
     code = "transfer_not_found"
     kind = "not_found"
@@ -86,4 +93,51 @@ class TransferWrongState(TradingError):
 
 class TransferExpired(TradingError):
     code = "transfer_expired"
+    kind = "conflict"
+
+
+class BidBelowReserve(TradingError):
+    """A bid priced below the auction's reserve price: refused before anything is held."""
+
+    code = "bid_below_reserve"
+    kind = "invalid"
+
+
+class BidNotFound(TradingError):
+    """No such bid of this enterprise (another enterprise's bid answers the same)."""
+
+    code = "bid_not_found"
+    kind = "not_found"
+
+
+class BidNotOpen(TradingError):
+    """The bid was already withdrawn, replaced or decided: it can no longer change."""
+
+    code = "bid_not_open"
+    kind = "conflict"
+
+
+class BiddingClosed(TradingError):
+    """The auction's scheduled close has passed: no more bids or changes."""
+
+    code = "bidding_closed"
+    kind = "conflict"
+
+
+class AuctionScheduleInvalid(TradingError):
+    """The schedule is not announce ≤ open < close, or changes a step already taken."""
+
+    code = "auction_schedule_invalid"
+    kind = "invalid"
+
+
+class ReasonRequired(TradingError):
+    """Halting, resuming or closing a market must say why."""
+
+    code = "reason_required"
+    kind = "invalid"
+
+
+class MarketAlreadyInState(TradingError):
+    code = "market_already_in_state"
     kind = "conflict"

@@ -588,14 +588,14 @@ def _order_dict(r: OrderRow) -> dict[str, object]:
     return dict(id=r.id, market=r.market, enterprise=r.enterprise, permit=r.permit,
                 side=r.side, price=r.price, qty=r.qty, remaining=r.remaining, filled=r.filled,
                 cancelled=r.cancelled, tif=r.tif, status=r.status,
-                created_at=r.created_at.isoformat(), kind=r.kind, post_only=r.post_only,
+                created_at=utc(r.created_at).isoformat(), kind=r.kind, post_only=r.post_only,
                 stp=r.stp, reason=r.reason, client_order_id=r.client_id)
 
 
 def _trade_dict(t: TradeRow, *, public: bool) -> dict[str, object]:
     d: dict[str, object] = dict(id=t.id, market=t.market, price=t.price, qty=t.qty,
                                 value_fen=t.value_fen, aggressor=t.aggressor,
-                                at=t.at.isoformat(), venue=t.venue)
+                                at=utc(t.at).isoformat(), venue=t.venue)  # with offset
     if not public:
         d.update(buyer=t.buyer, seller=t.seller, buyer_permit=t.buyer_permit,
                  seller_permit=t.seller_permit, fee_buyer=t.fee_buyer,

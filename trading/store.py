@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import insert_rows, pg_rows, pg_run, update_rows
@@ -292,6 +292,14 @@ class TradingStore:
         return list(self.s.scalars(select(OrderRow).where(OrderRow.enterprise == enterprise)
                                    .order_by(OrderRow.seq.desc()).limit(limit)))
 
+    def trade(self, trade_id: int) -> TradeRow | None:
+        return self.s.get(TradeRow, trade_id)
+
+    def trades_at(self, at: datetime) -> list[TradeRow]:
+        """Every trade written at this instant, in the order written."""
+        return list(self.s.scalars(select(TradeRow).where(TradeRow.at == at)
+                                   .order_by(TradeRow.id)))
+
     def trades(self, market_id: str | None = None, enterprise: str | None = None,
                limit: int = 50) -> list[TradeRow]:
         q = select(TradeRow)
@@ -354,6 +362,14 @@ class TradingStore:
         if market_id:
             q = q.where(AuctionRow.market == market_id)
         return list(self.s.scalars(q.order_by(AuctionRow.created_at.desc()).limit(limit)))
+
+    def due_auctions(self, now: datetime) -> list[AuctionRow]:
+        """Auctions with a scheduled step due at `now` (announce, open or close)."""
+        return list(self.s.scalars(select(AuctionRow).where(or_(
+            (AuctionRow.status == "draft") & (AuctionRow.announce_at <= now),
+            AuctionRow.status.in_(("draft", "announced")) & (AuctionRow.open_at <= now),
+            (AuctionRow.status == "open") & (AuctionRow.close_at <= now),
+        )).order_by(AuctionRow.id)))
 
     def bids(self, auction_id: str) -> list[AuctionBidRow]:
         """Bids in arrival order: the order the tie-break permutation is applied to."""

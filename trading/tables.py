@@ -29,6 +29,11 @@ class MarketRow(Base):
     last_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     #: bumped by every write; the row is locked FOR UPDATE so one writer per market
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: why, when and by whom the state was last set (a halt or resumption states a reason;
+    #: migration 0028)
+    state_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    state_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    state_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class OrderRow(Base):
@@ -109,6 +114,10 @@ class AuctionRow(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the schedule the server runs (`auction_service.run_due_auctions`; migration 0028)
+    announce_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    open_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    close_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AuctionBidRow(Base):
@@ -123,7 +132,8 @@ class AuctionBidRow(Base):
     deposit: Mapped[int] = mapped_column(BigInteger)  # fen held while the auction runs
     won: Mapped[int] = mapped_column(BigInteger, default=0)
     pay_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    status: Mapped[str] = mapped_column(String(10))  # open|won|lost|released|settled
+    #: open|won|lost|released|settled|withdrawn|replaced
+    status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

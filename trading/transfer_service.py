@@ -24,6 +24,7 @@ from ledger import errors as LE
 from ledger import service as ledger
 from ledger.service import UoW
 from ledger.transactions import Initiator
+from notices import service as notify
 from trading.errors import TransferExpired, TransferNotFound, TransferWrongState
 from trading.market import MarketNotFound, MarketRules, OrderRejected, SelfDealing, check_value
 from trading.ports import Permits
@@ -120,6 +121,8 @@ def propose_transfer(uow: UoW, *, market: str, seller: str, seller_permit: str, 
                                     created_at=now, decided_by=None, trade_id=None)
         store.add(row)
         store.flush()
+        notify.to_enterprise(uow, buyer, "transfer_proposed", tid, dict(
+            market=m.id, qty=qty, price=price, seller=seller), now=now)
         out = _dict(row)
         uow.commit()
         return out
@@ -160,6 +163,8 @@ def accept_transfer(uow: UoW, *, transfer_id: str, buyer: str, actor: str,
         except LE.LedgerRejection as exc:
             raise translate(exc, "buy") from exc
         t.status = "accepted"
+        notify.to_officers(uow, "transfer_accepted", t.id, dict(market=t.market, qty=t.qty,
+                           price=t.price, seller=t.seller, buyer=t.buyer), now=now)
         out = _dict(t)
         uow.commit()
         return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +26,9 @@ from web.api import v1
 from web.api.models import ErrorBody
 from web.auth import SAFE_METHODS, Principal, city_bureau, csrf_protect, require
 from web.boundary import InputBoundary
+from web.flash import FlashContext
 from web.middleware import Audit, Idempotency, RequestGuard
+from web.order_lane import OrderLane
 from web.pages import account, analyst, bureau, compliance_pages, public, reserve, trading_pages
 from web.pages import alerts as alerts_pages
 from web.pages import disclosure as disclosure_pages
@@ -54,7 +58,15 @@ def ledger_access(request: Request) -> Principal:
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     settle_heap()  # the server is up: its long-lived objects leave the collector's reach
+    from web.auction_schedule import run_forever  # the auctions' schedules (issue 18)
+
+    interval = float(getattr(_app.state.settings, "auction_tick_seconds", 0) or 0)
+    task = asyncio.create_task(run_forever(_app.state.platform, interval)) if interval else None
     yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
@@ -71,11 +83,14 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     htmx = vendor_htmx(settings)
     app.state.htmx = htmx is not None
     errors.install(app)
-    # added innermost first: RequestGuard → InputBoundary → Idempotency → Audit → routes
+    # added innermost first: OrderLane → RequestGuard → InputBoundary → Idempotency → Audit → routes
     app.add_middleware(Audit, platform=platform)
     app.add_middleware(Idempotency, platform=platform)
     app.add_middleware(InputBoundary)  # control characters in paths, queries, forms: 422
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    # outermost: the common order skips the stack (web.order_lane); the rest goes through
+    app.add_middleware(OrderLane, platform=platform, handlers=app.exception_handlers)
+    app.add_middleware(FlashContext)  # web.flash: see_other finds the request it answers
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if htmx is not None:
         app.mount("/vendor", StaticFiles(directory=htmx.parent), name="vendor")
@@ -102,11 +117,27 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
 
     app.include_router(register_api.router, prefix="/api/v1")
     app.include_router(paid_use_api.router, prefix="/api/v1")
+    from web.api import documents as documents_api  # PDF documents (issue 18)
+
+    app.include_router(documents_api.router, prefix="/api/v1")
     app.include_router(surveillance_api.router, prefix="/api/v1")
+    from web.api import auction_bids as auction_bids_api  # withdraw, replace, schedule
+
+    app.include_router(auction_bids_api.router, prefix="/api/v1")
+    from web.api import bulk_confirmation as bulk_api  # bulk confirmation (issue 18)
+    from web.pages import bulk_confirmation as bulk_pages
+
+    app.include_router(bulk_api.router, prefix="/api/v1")
+    app.include_router(bulk_pages.router)
     app.include_router(ledger_api.router, prefix="/api/v1", tags=["ledger"],
                        dependencies=[Depends(csrf_protect), Depends(ledger_access)],
                        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
     app.include_router(account.router)
+    from web.api import account as account_api  # change password (issue 18)
+    from web.pages import account_password
+
+    app.include_router(account_api.router, prefix="/api/v1")
+    app.include_router(account_password.router)
     app.include_router(bureau.router)
     app.include_router(reserve.router)
     app.include_router(analyst.router)
@@ -123,5 +154,16 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(register_pages.router)
     app.include_router(paid_use_pages.router)
     app.include_router(public.router)
+    from web.api import notices as notices_api  # notifications, workbench (issue 18)
+    from web.pages import workbench as workbench_pages
+
+    app.include_router(notices_api.router, prefix="/api/v1")
+    app.include_router(workbench_pages.router)
     app.include_router(pages.router)
+    from web import exports  # PDF documents and the officer lists' .xlsx (issue 18)
+    from web.pages import documents as documents_pages
+    from web.pages.exports import EXPORTS
+
+    app.include_router(documents_pages.router)
+    exports.install(app, EXPORTS)  # after every page it wraps
     return app

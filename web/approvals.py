@@ -33,6 +33,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from allocation import bulk_confirmation as bulk
 from allocation import service as alloc
 from identity import service as identity
 from identity.errors import ApprovalNotFound
@@ -122,13 +123,40 @@ def dry_run(platform: Any, action: str, payload: dict[str, Any], actor: str) -> 
 # requests ----------------------------------------------------------------------------------
 
 def _confirm(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    before = _permitted(platform, str(payload["permit"]), str(payload["pollutant"]),
+                        int(payload["year"]))
     r = alloc.confirm_rights(platform.uow(), permit=payload["permit"],
                              pollutant=payload["pollutant"], year=int(payload["year"]),
                              qty_kg=payload.get("qty_kg"), actor=actor)
-    return dict(r.__dict__)
+    return dict(r.__dict__, permitted_before_kg=before)
+
+
+def _permitted(platform: Any, permit: str, pollutant: str, year: int) -> int | None:
+    """The permit's permitted quantity before a confirmation (shown as before → after)."""
+    try:
+        view = alloc.permit_view(platform.read_uow(), permit, events=0)
+    except DomainError:
+        return None  # the action itself refuses the missing permit
+    quantities: Any = view["quantities"]
+    return next((int(q["permitted_kg"]) for q in quantities
+                 if q["pollutant"] == pollutant and q["year"] == year), None)
 
 
 register("confirm_rights", _confirm)
+
+
+def _confirm_permits(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Bulk confirmation: every waiting pollutant of the payload's permits; with `expected`
+    (set when a second officer must approve) exactly the quantities approved."""
+    items = bulk.confirm_permits(platform.uow(), permits=list(payload["permits"]),
+                                 year=int(payload["year"]), actor=actor,
+                                 district=payload.get("district"),
+                                 expected=payload.get("expected"))
+    return dict(year=int(payload["year"]), permits=len({i["permit"] for i in items}),
+                total_kg=sum(int(i["qty_kg"]) for i in items), items=items)
+
+
+register("confirm_permits", _confirm_permits)
 
 
 def request_or_run(platform: Any, username: str, *, tx_type: str, action: str, target: str,
@@ -136,20 +164,25 @@ def request_or_run(platform: Any, username: str, *, tx_type: str, action: str, t
     """("done", result) when no second officer is needed, else ("pending", approval), the
     request validated in full first (a DomainError as the direct action would raise)."""
     if identity.approval_required(platform.uow(), tx_type):
-        dry_run(platform, action, payload, username)
+        preview = dry_run(platform, action, payload, username)
+        if action == "confirm_permits":  # the second officer approves these quantities
+            payload = dict(payload, expected=bulk.expected_of(preview["items"]))
         return "pending", file_request(platform, username, tx_type=tx_type, action=action,
-                                       target=target, payload=payload, summary=summary)
+                                       target=target, payload=payload, summary=summary,
+                                       preview=preview)
     return "done", EXECUTORS[action](platform, payload, username)
 
 
 def file_request(platform: Any, username: str, *, tx_type: str, action: str, target: str,
-                 payload: dict[str, Any], summary: str) -> dict[str, Any]:
-    """Store an approval request that the caller has just validated with `dry_run`."""
+                 payload: dict[str, Any], summary: str,
+                 preview: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Store an approval request that the caller has just validated with `dry_run`
+    (`preview`: the dry run's outcome, kept to show what is approved in words)."""
     if action not in EXECUTORS:
         raise KeyError(f"no executor registered for {action!r}")
     return identity.request_approval(platform.uow(), tx_type=tx_type, action=action,
                                      target=target, payload=payload, summary=summary,
-                                     requested_by=username)
+                                     requested_by=username, preview=preview)
 
 
 def run_or_request(platform: Any, user: Principal, *, tx_type: str, action: str, target: str,
@@ -186,13 +219,25 @@ def check_scope(platform: Any, user: Principal, approval_id: int) -> dict[str, A
     permit of its district; any other (another district's, or one without a permit: reserve
     plans, standard flags, transfers between enterprises) answers 404 as if missing."""
     a = identity.approval(platform.uow(), approval_id)
-    if not user.is_bureau or user.district is None:
-        return a
-    permit = (a.get("payload") or {}).get("permit")
-    if permit is None or identity.district_of_permit(platform.uow(), str(permit)) \
-            != user.district:
+    if not in_scope(platform, user, a):
         raise ApprovalNotFound(f"no approval request {approval_id}", field="approval_id")
     return a
+
+
+def in_scope(platform: Any, user: Principal, a: dict[str, Any]) -> bool:
+    """Whether `user` may see and decide request `a`: a district officer only requests about
+    a permit of its district, or a bulk confirmation whose permits are all of it."""
+    if not user.is_bureau or user.district is None:
+        return True
+    payload = a.get("payload") or {}
+    if a.get("action") == "confirm_permits" and payload.get("district") == user.district:
+        return True  # the batch confirms only permits of that district (bulk.plan checks)
+    permits = payload.get("permits") if a.get("action") == "confirm_permits" \
+        else [payload.get("permit")]
+    if not permits or any(p is None for p in permits):
+        return False
+    return all(identity.district_of_permit(platform.uow(), str(p)) == user.district
+               for p in dict.fromkeys(permits))
 
 
 def reject(platform: Any, user: Principal, approval_id: int, reason: str) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from markupsafe import Markup
 
+from kernel.beijing import beijing_time, to_beijing
 from kernel.quantities import yuan
 
 
@@ -39,7 +40,7 @@ def price_chart(points: list[tuple[str, int]], *, title: str, width: int = 720,
     if not points:
         return Markup(head + f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" '
                       f'fill="#5b6b7c">{escape(empty_text)}</text></svg>')
-    times = [datetime.fromisoformat(t).timestamp() for t, _ in points]
+    times = [to_beijing(t).timestamp() for t, _ in points]  # naive ISO text is UTC
     prices = [p for _, p in points]
     t0, t1 = min(times), max(times)
     p0: float = min(prices)
@@ -63,7 +64,7 @@ def price_chart(points: list[tuple[str, int]], *, title: str, width: int = 720,
                      f'text-anchor="end" font-size="11" fill="#5b6b7c">'
                      f'{escape(yuan(int(tv)))}</text>')
     for t, anchor, xx in ((t0, "start", pad_l), (t1, "end", pad_l + w)):
-        label = datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
+        label = beijing_time(datetime.fromtimestamp(t, UTC))  # Beijing time, as people read
         parts.append(f'<text x="{xx}" y="{height - 10}" text-anchor="{anchor}" '
                      f'font-size="11" fill="#5b6b7c">{escape(label)}</text>')
     path = " ".join(f"{x(t):.1f},{y(p):.1f}" for t, p in zip(times, prices, strict=True))

@@ -35,6 +35,21 @@ def status_of(exc: DomainError) -> int:
     return STATUS.get(exc.kind, 400)
 
 
+def page_text(request: Request, exc: DomainError) -> str:
+    """A refusal as a page shows it: the message catalogue's, in the page's language."""
+    from web.messages import error_text
+    from web.pages.render import lang_of
+
+    return error_text(exc, lang_of(request))
+
+
+def page_code_text(request: Request, code: str, detail: str) -> str:
+    from web.messages import code_text
+    from web.pages.render import lang_of
+
+    return code_text(code, detail, lang_of(request))
+
+
 def _wants_html(request: Request) -> bool:
     """Pages answer in HTML unless the client asks for JSON first; the API always in JSON."""
     accept = request.headers.get("accept", "")
@@ -136,7 +151,7 @@ def install(app: FastAPI) -> None:
                 return _to_login(request, exc)
             from web.pages.render import error_page
 
-            resp = error_page(request, status, exc.code, exc.message)
+            resp = error_page(request, status, exc.code, page_text(request, exc))
             resp.headers.update(headers)
             return resp
         return JSONResponse(exc.to_dict(), status_code=status, headers=headers)
@@ -155,7 +170,8 @@ def install(app: FastAPI) -> None:
         if _wants_html(request):
             from web.pages.render import error_page
 
-            return error_page(request, 422, "invalid_input", detail)
+            return error_page(request, 422, "invalid_input",
+                              page_code_text(request, "invalid_input", detail))
         return JSONResponse(_body("invalid_input", detail, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -166,7 +182,8 @@ def install(app: FastAPI) -> None:
             if _wants_html(request):
                 from web.pages.render import error_page
 
-                return error_page(request, 422, "invalid_input", detail)
+                return error_page(request, 422, "invalid_input",
+                                  page_code_text(request, "invalid_input", detail))
             return JSONResponse(_body("invalid_input", detail, "body"), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
                 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
@@ -176,7 +193,8 @@ def install(app: FastAPI) -> None:
         if _wants_html(request):
             from web.pages.render import error_page
 
-            resp = error_page(request, exc.status_code, code, str(exc.detail))
+            resp = error_page(request, exc.status_code, code,
+                              page_code_text(request, code, str(exc.detail)))
             resp.headers.update(headers)
             return resp
         return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code,
@@ -195,7 +213,8 @@ def install(app: FastAPI) -> None:
         if _wants_html(request):
             from web.pages.render import error_page
 
-            resp = error_page(request, 503, "database_unavailable", detail)
+            resp = error_page(request, 503, "database_unavailable",
+                              page_code_text(request, "database_unavailable", detail))
             resp.headers.update(headers)
             return resp
         return JSONResponse(_body("database_unavailable", detail), status_code=503,

@@ -23,6 +23,5 @@ ZH: dict[str, str] = {
     "50 % payable (Art. 13)": "减按50%征收（第十三条）",
     "Exceeds the standard: no reduction": "超标排放：不予减征",
     "No concentration: no reduction claimed": "无浓度数据：未申报减征",
-    "Due date": "申报期限",
     "Tax (yuan)": "税额（元）",
 }

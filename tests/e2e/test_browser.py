@@ -47,6 +47,8 @@ def test_enterprise_places_an_order_and_sees_it_trade(page, live) -> None:  # ty
                         permits=p.permits, actor="trader_a")
 
     log_in(page, "trader_b")
+    assert page.locator("#todo").is_visible()  # the workbench (issue 18)
+    page.click("#nav-enterprise")
     assert page.url.endswith(f"/enterprises/{B}")
     assert page.locator("#who").is_visible()
     page.wait_for_selector("#depth")
@@ -58,7 +60,7 @@ def test_enterprise_places_an_order_and_sees_it_trade(page, live) -> None:  # ty
     page.click("#order-submit")
     page.wait_for_load_state()
     status = page.locator("p.flash.ok").inner_text()
-    assert "filled" in status, status
+    assert "已成交" in status and "0.400 吨" in status, status  # web/messages.py, in tonnes
     trades = page.locator("#trades").inner_text()
     assert "3,100.00" in trades and "买入" in trades, trades
     assert "已成交" in page.locator("#orders").inner_text()

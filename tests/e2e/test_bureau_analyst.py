@@ -20,12 +20,12 @@ def _approve_as(page, username: str, approval_id: str) -> None:  # type: ignore[
     row = page.locator(f"#approval-{approval_id}")
     row.locator("button", has_text="批准").click()
     page.wait_for_load_state()
-    assert "executed" in page.locator("p.flash.ok").inner_text()
+    assert "批准并已执行" in page.locator("p.flash.ok").inner_text()  # in words
 
 
 def _pending_id(page) -> str:  # type: ignore[no-untyped-def]
     flash = page.locator("p.flash.ok").inner_text()
-    m = re.search(r"approval #(\d+) pending", flash)
+    m = re.search(r"审批 #(\d+) 等待第二名经办人审批", flash)
     assert m, flash
     return m.group(1)
 
@@ -55,6 +55,7 @@ def test_bureau_confirms_rights_and_runs_the_reserve_optimiser(page, live) -> No
     # the optimiser: reserve balances, the plan and its shadow prices
     page.context.clear_cookies()
     log_in(page, "officer")
+    page.click("#navg-trading > summary")  # the grouped menu (issue 18)
     page.click("#nav-reserve")
     page.wait_for_load_state()
     assert "ZA1" in page.locator("#reserve-balances").inner_text()

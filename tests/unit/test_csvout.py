@@ -75,13 +75,13 @@ def test_statements_are_inert() -> None:
     trade = {"id": 7, "at": "2026-01-02T00:00:00+00:00", "market": "=HYPERLINK(\"x\")",
              "buyer": "E1", "seller": "E2", "qty": 1000, "price": 305_000,
              "value_fen": 305_000, "buyer_permit": "@P1", "seller_permit": "+P2"}
-    r = trades_csv("E1", [trade])
+    r = trades_csv("E1", [trade], "en")  # Beijing time, yuan (issue 18)
     assert r.headers["content-type"].startswith("text/csv")
     rows = read(bytes(r.body).decode())
-    assert rows[1] == ["7", "2026-01-02T00:00:00+00:00", "'=HYPERLINK(\"x\")", "buy", "1000",
-                       "3,050.00", "3,050.00", "'@P1", "'+P2"]
+    assert rows[1] == ["7", "2026-01-02 08:00", "'=HYPERLINK(\"x\")", "buy", "1000",
+                       "3,050.00", "3,050.00", "0.00", "'@P1", "'+P2"]
     h = holdings_csv("E1", [{"holder": "-E1", "kind": "tradable", "asset": "CNY",
                              "balance": -100, "on_hold": 0, "available": -100,
-                             "upper_limit": None}])
-    assert read(bytes(h.body).decode())[1] == ["'-E1", "tradable", "CNY", "-100", "0", "-100",
-                                               "", "fen"]
+                             "upper_limit": None}], "en")
+    assert read(bytes(h.body).decode())[1] == ["'-E1", "Tradable", "CNY", "-1.00", "0.00",
+                                               "-1.00", "", "yuan"]

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.web.flash_support import notice, notice_has
+
 pytestmark = pytest.mark.db
 
 TIGHT = {"name": "tight", "year": "2026", "change_pct": "-10", "ultra_low": "thermal_power",
@@ -62,12 +64,12 @@ def test_scenario_form_errors_rerender(browser, spine) -> None:  # type: ignore[
     assert r.status_code == 422
     _scenario_id(_create(b, TIGHT))
     r = _create(b, TIGHT)
-    assert r.status_code == 409 and "exists" in r.text
+    assert r.status_code == 409 and "名称已被使用" in r.text and 'data-code="name_taken"' in r.text
     # a year without a baseline: the run is refused and the page says why
     sid = _scenario_id(_create(b, {"name": "far future", "year": "2031"}))
     r = b.post(f"/analyst/scenarios/{sid}/runs", follow_redirects=False)
-    assert r.status_code == 303 and "err=" in r.headers["location"]
-    page = b.get(r.headers["location"])
+    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    page = b.get(r.headers["location"])  # the error is held server-side, shown once
     assert "flash err" in page.text and "2031" in page.text and 'id="no-run"' in page.text
     # no CSRF token: refused
     r = b.c.post("/analyst/scenarios", data=TIGHT, follow_redirects=False)
@@ -120,14 +122,14 @@ def test_reserve_optimiser_plan_and_release_with_approval(browser, platform, spi
     plan = int(re.search(r"plan=(\d+)", r.headers["location"]).group(1))  # type: ignore[union-attr]
     assert identity.approval_required(platform.uow(), "reserve_release")
     r = b.post(f"/bureau/reserve/plans/{plan}/release", follow_redirects=False)
-    assert r.status_code == 303 and "pending" in r.headers["location"]
+    assert r.status_code == 303 and notice_has(b, r, "pending", "等待")
     pending = identity.approvals(platform.uow(), status="pending")["items"]
     assert pending and pending[0]["tx_type"] == "reserve_release"
     # the same officer cannot approve; a second one does
     b2 = browser("officer2")
     b2.get("/bureau/approvals")
     r = b2.post(f"/bureau/approvals/{pending[0]['id']}/approve", follow_redirects=False)
-    assert r.status_code == 303 and "executed" in r.headers["location"], r.headers
+    assert r.status_code == 303 and "批准并已执行" in notice(b2, r), r.headers
     page = b.get(f"/bureau/reserve?plan={plan}")
     assert "release-form" not in page.text and "Officer+Officer2" not in page.text
     grants = page.text.split('id="plan-grants"')[1].split("</table>")[0]

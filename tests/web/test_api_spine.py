@@ -55,9 +55,15 @@ def test_api_flow(platform, client, spine, auth, one_officer, pipeline) -> None:
     assert permit_b["quantities"][0]["permitted_kg"] == 6000 + 1000
     trade_a = permit_a["history"][0]
     trade_b = permit_b["history"][0]
+    # published without the other party (issue 18); the bureau and the holder see it
     assert (trade_a["kind"], trade_a["counterparty"], trade_a["price"]) == (
-        "trade_out", pb, 305_000)
-    assert (trade_b["kind"], trade_b["qty_kg"], trade_b["counterparty"]) == ("trade_in", 1000, pa)
+        "trade_out", None, 305_000)
+    assert (trade_b["kind"], trade_b["qty_kg"], trade_b["counterparty"]) == ("trade_in", 1000,
+                                                                             None)
+    own_a = client.get(f"/api/v1/permits/{pa}", headers=ta).json()["history"][0]
+    assert own_a["counterparty"] == pb
+    assert client.get(f"/api/v1/permits/{pb}", headers=officer).json()["history"][0][
+        "counterparty"] == pa
 
     ea = client.get(f"/api/v1/enterprises/{A}", headers=ta).json()
     eb = client.get(f"/api/v1/enterprises/{B}", headers=tb).json()
@@ -75,7 +81,7 @@ def test_api_flow(platform, client, spine, auth, one_officer, pipeline) -> None:
     assert trades["items"][0]["seller"] == A and trades["next_offset"] is None
     csv = client.get(f"/api/v1/enterprises/{A}/statements/trades.csv", headers=ta)
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-    assert "sell" in csv.text and "3,050.00" in csv.text
+    assert "卖出" in csv.text and "3,050.00" in csv.text  # headers and sides in Chinese
     sums = client.get("/api/v1/ledger/asset-sums", headers=officer).json()
     assert sums and all(v == 0 for v in sums.values())
 

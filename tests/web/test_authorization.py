@@ -16,6 +16,7 @@ import re
 import pytest
 
 from tests.integration.spine import A
+from web.pages.exports import EXPORT_PATHS
 
 pytestmark = pytest.mark.db
 
@@ -56,6 +57,10 @@ LEDGER_IDS = {"account_id": "1", "pending_id": "nope", "transfer_id": "nope",
 # (the permission, and the object belongs to enterprise A: trader_b gets 404).
 API = [
     ("GET", "/api/v1/me", "token:own", None),
+    # notifications and the workbench (issue 18): every logged-in user, their own
+    ("GET", "/api/v1/notifications", "token:own", None),
+    ("POST", "/api/v1/notifications/read", "token:own", {"ids": []}),
+    ("GET", "/api/v1/workbench", "token:own", None),
     ("GET", "/api/v1/enterprises", "public", None),
     ("GET", "/api/v1/enterprises/{code}", "own:enterprise:read", None),
     ("GET", "/api/v1/enterprises/{code}/orders", "own:enterprise:read", None),
@@ -64,6 +69,9 @@ API = [
     ("GET", "/api/v1/permits/{code}", "public", None),
     ("POST", "/api/v1/permits/{code}/confirmations", "rights:confirm",
      {"pollutant": "SO2", "year": 2026, "qty_kg": 1}),
+    ("GET", "/api/v1/confirmations/queue", "rights:confirm", None),  # bulk (issue 18)
+    ("POST", "/api/v1/confirmations/batch", "rights:confirm",
+     {"permits": ["91500000XXXXXXXXXX009Z"], "year": 2026}),
     ("POST", "/api/v1/permits/{code}/surplus-verifications", "rights:verify",
      {"pollutant": "SO2", "year": 2026, "qty_kg": 1}),
     ("GET", "/api/v1/markets", "public", None),
@@ -77,6 +85,7 @@ API = [
     ("GET", "/api/v1/tokens", "token:own", None),
     ("POST", "/api/v1/tokens", "token:own", {"name": "matrix"}),
     ("POST", "/api/v1/tokens/{token_id}/revoke", "own:token:own", None),
+    ("POST", "/api/v1/account/password", "token:own", {}),  # any signed-in user (issue 18)
     ("GET", "/api/v1/audit", "audit:read", None),
     ("GET", "/api/v1/approvals", "approval:read", None),
     ("GET", "/api/v1/approvals/{approval_id}", "approval:read", None),
@@ -162,6 +171,19 @@ API = [
     ("POST", "/api/v1/penalties/missing-reports", "violation:open",
      {"year": 2025, "period": "Y"}),
     ("POST", "/api/v1/compliance/reports/import-xlsx", "enterprise:read", {"xlsx_base64": "AAAA"}),
+    # api: the administrative penalty procedure (web/api/penalty_cases.py)
+    ("GET", "/api/v1/penalties/cases", "enterprise:read", None),
+    ("GET", "/api/v1/penalties/cases/{case_id}", "enterprise:read", None),
+    ("POST", "/api/v1/penalties/cases", "penalty:decide",
+     {"violation": 999_999, "number": "N-x", "proposed_fen": 20_000_000}),
+    ("POST", "/api/v1/penalties/cases/{case_id}/statement", "order:place", {"statement": "s"}),
+    ("POST", "/api/v1/penalties/cases/{case_id}/hearing-request", "order:place", {}),
+    ("POST", "/api/v1/penalties/cases/{case_id}/hearing", "penalty:decide",
+     {"held_on": "2026-05-03", "record": "r"}),
+    ("POST", "/api/v1/penalties/cases/{case_id}/decision", "penalty:decide",
+     {"number": "D-x", "amount_fen": 20_000_000, "summary": "s"}),
+    ("POST", "/api/v1/penalties/cases/{case_id}/service", "penalty:decide", {"method": "post"}),
+    ("POST", "/api/v1/penalties/cases/{case_id}/payment", "penalty:decide", {}),
     # api: surveillance
     ("GET", "/api/v1/surveillance/flags", "market:state", None),
     # api: the permit register (web/api/register.py); {code} is A's credit code: no permit
@@ -184,6 +206,10 @@ API = [
      {"permit": "nope", "unit_kind": "new"}),
     ("POST", "/api/v1/paid-use/plans/{plan_id}/prices", "rights:confirm",
      {"prices": {"SO2": 97_600}}),
+    # api: documents (issue 18)
+    ("GET", "/api/v1/trades/{trade_id}/confirmation.pdf", "enterprise:read", None),
+    ("GET", "/api/v1/penalties/decision.pdf", "enterprise:read", None),
+    ("GET", "/api/v1/paid-use/bills/{bill_id}/notice.pdf", "own:enterprise:read", None),
 ]
 
 PAGES = [
@@ -203,6 +229,8 @@ PAGES = [
     ("POST", "/enterprises/{code}/orders/{order_id}/cancel", "own:order:place"),
     ("GET", "/bureau", "rights:confirm"),
     ("POST", "/bureau/confirmations", "rights:confirm"),
+    ("GET", "/bureau/confirmations/queue", "rights:confirm"),  # bulk confirmation
+    ("POST", "/bureau/confirmations/batch", "rights:confirm"),
     ("POST", "/bureau/surplus-verifications", "rights:verify"),
     ("GET", "/bureau/markets", "market:state"),
     ("POST", "/bureau/markets/{pollutant}/{zone}/{vintage}/state", "market:state"),
@@ -228,6 +256,8 @@ PAGES = [
     # trading venue pages (web/pages/trading_pages.py): ids travel as form fields
     ("GET", "/enterprises/{code}/auctions", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/auctions/bids", "own:order:place"),
+    ("POST", "/enterprises/{code}/auctions/bids/withdraw", "own:order:place"),
+    ("POST", "/enterprises/{code}/auctions/bids/replace", "own:order:place"),
     ("GET", "/enterprises/{code}/transfers", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/transfers", "own:order:place"),
     ("POST", "/enterprises/{code}/transfers/accept", "own:order:place"),
@@ -235,12 +265,17 @@ PAGES = [
     ("GET", "/bureau/auctions", "market:state"),
     ("POST", "/bureau/auctions", "market:state"),
     ("POST", "/bureau/auctions/step", "market:state"),
+    ("POST", "/bureau/auctions/schedule", "market:state"),
     ("GET", "/bureau/transfers", "market:state"),
     ("POST", "/bureau/transfers/decide", "market:state"),
     ("GET", "/bureau/markets/flags", "market:state"),
     ("GET", "/account/tokens", "token:own"),
     ("POST", "/account/tokens", "token:own"),
+    ("GET", "/notifications", "token:own"),
+    ("POST", "/notifications/read", "token:own"),
     ("POST", "/account/tokens/{token_id}/revoke", "own:token:own"),
+    ("GET", "/account/password", "token:own"),  # any signed-in user (issue 18)
+    ("POST", "/account/password", "token:own"),
     ("GET", "/admin/users", "user:manage"),
     ("POST", "/admin/users", "user:manage"),
     ("POST", "/admin/users/{username}/active", "user:manage"),
@@ -279,6 +314,15 @@ PAGES = [
     ("POST", "/bureau/penalties/transfer", "violation:open"),
     ("POST", "/bureau/penalties/result", "penalty:decide"),
     ("POST", "/bureau/penalties/confirm-clue", "violation:open"),
+    ("GET", "/bureau/penalty-cases", "rights:confirm"),
+    ("POST", "/bureau/penalty-cases/notice", "penalty:decide"),
+    ("POST", "/bureau/penalty-cases/hearing", "penalty:decide"),
+    ("POST", "/bureau/penalty-cases/decision", "penalty:decide"),
+    ("POST", "/bureau/penalty-cases/service", "penalty:decide"),
+    ("POST", "/bureau/penalty-cases/payment", "penalty:decide"),
+    ("GET", "/enterprises/{code}/penalties", "own:enterprise:read"),
+    ("POST", "/enterprises/{code}/penalties/statement", "own:order:place"),
+    ("POST", "/enterprises/{code}/penalties/hearing-request", "own:order:place"),
     ("GET", "/enterprises/{code}/reports", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/reports", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/reports/import", "own:enterprise:read"),
@@ -293,7 +337,14 @@ PAGES = [
     ("GET", "/enterprises/{code}/bills", "own:enterprise:read"),
     ("POST", "/enterprises/{code}/bills/pay", "own:order:place"),
     ("GET", "/bureau/paid-use", "rights:confirm"),
+    # documents (issue 18): PDFs with the record's rules (no trade 999999: 404 when allowed)
+    ("GET", "/documents/trades/{trade_id}.pdf", "enterprise:read"),
+    ("GET", "/documents/penalty-decision.pdf", "enterprise:read"),
+    ("GET", "/documents/bills/{bill_id}.pdf", "own:enterprise:read"),
 ]
+# the Excel export of each officer list: the access of its page (web.exports)
+PAGES += [("GET", p + ".xlsx", access) for m, p, access in list(PAGES)
+          if m == "GET" and p in EXPORT_PATHS]
 SKIP = {"/healthz", "/openapi.json", "/static", "/vendor"}
 
 
@@ -403,7 +454,8 @@ def world(platform, spine, tokens, auth, client):  # type: ignore[no-untyped-def
                 order_id=r.json()["order_id"], token_id=str(token_id),
                 approval_id=str(approval), tx_type="confirmation", username="analyst",
                 scenario_id="1", plan_id="1", standard_id="1", bill_id=str(bill_id),
-                permit=pa, outlet="DA001", import_id="1", violation_id="999999")
+                permit=pa, outlet="DA001", import_id="1", violation_id="999999",
+                case_id="999999", trade_id="999999")
 
 
 def _fill(path: str, world: dict[str, str]) -> str:
@@ -421,7 +473,7 @@ CITY_ONLY = {
     "/api/v1/penalties/missing-reports",
 }
 #: reads of the whole municipality's records: the audit log (and the ledger API, LEDGER)
-CITY_READS = {"/api/v1/audit", "/bureau/audit"}
+CITY_READS = {"/api/v1/audit", "/bureau/audit", "/bureau/audit.xlsx"}
 
 
 def _may(access: str, role: str, method: str = "GET", template: str = ""

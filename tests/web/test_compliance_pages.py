@@ -16,6 +16,7 @@ from kernel.ids import make_credit_code
 from ledger import service as ledger_service
 from tests.integration.spine import NOW, A
 from tests.report_fields import ANNUAL
+from tests.web.flash_support import notice_has
 
 pytestmark = pytest.mark.db
 #: the 2026 annual report is filed once 2026 has ended (HJ 944-2018: no report before)
@@ -205,7 +206,7 @@ def test_standards_page_recovers_through_a_second_officer_and_buys_back(
     r = b.post("/bureau/standards/decisions",
                data={"flag": str(flags["C"]), "decision": "recover",
                      "back": str(flags["standard"])}, follow_redirects=False)
-    assert r.status_code == 303 and "approval" in r.headers["location"], r.text[:300]
+    assert r.status_code == 303 and notice_has(b, r, "approval", "审批"), r.text[:300]
     pending = identity.approvals(platform.uow(), status="pending")["items"]
     assert [a["tx_type"] for a in pending] == ["recovery"]
     assert alloc.standard_flags(platform.uow(), status="held_back")["total"] == 2

@@ -16,6 +16,7 @@ from allocation import service as alloc
 from identity import service as identity
 from ledger import service as ledger
 from ledger.transactions import AccountKind
+from tests.web.flash_support import notice, notice_has
 
 pytestmark = pytest.mark.db
 API = "/api/v1/ledger"
@@ -290,7 +291,8 @@ def test_invalid_confirmation_on_the_page_is_refused_and_not_queued(
     r = b.post("/bureau/confirmations", data=dict(permit=spine["A"], pollutant="SO2",
                                                   year="2026", qty_kg=""),
                follow_redirects=False)
-    assert r.status_code == 303 and "approval" in r.headers["location"]
+    text = notice(b, r)  # what waits, in words (issue 18)
+    assert r.status_code == 303 and "等待第二名经办人审批" in text and "Enterprise A" in text
     assert len(_pending(platform)) == 1
 
 
@@ -382,7 +384,7 @@ def test_dropping_a_requirement_needs_a_second_officer(
     b.get("/bureau/approvals")
     r = b.post("/bureau/approvals/policy", data=dict(tx_type="recovery", required="false"),
                follow_redirects=False)
-    assert r.status_code == 303 and "pending" in r.headers["location"]
+    assert r.status_code == 303 and notice_has(b, r, "pending", "等待", "审批")
     assert required("recovery")
     r = client.post(f"/api/v1/approvals/{aid}/approve", headers=auth("officer"))
     assert r.json()["status"] == "executed", r.text

@@ -246,7 +246,7 @@ def test_failures_from_one_address_do_not_lock_the_administrator_out_elsewhere( 
     r = _post_login(attacker, "admin", "pw-admin")
     assert r.status_code == 429 and "Too many failed log-in attempts" in r.text
     r = _post_login(office, "admin", "pw-admin")
-    assert r.status_code == 303 and r.headers["location"] == "/bureau"
+    assert r.status_code == 303 and r.headers["location"] == "/"  # the workbench
 
 
 @pytest.mark.db

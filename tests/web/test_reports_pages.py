@@ -185,7 +185,7 @@ def test_form_fields_of_the_specification(platform, browser, spine, outlets) -> 
     assert r.status_code == 422 and "<b>commitment</b>" in r.text
     r = ta.c.post(f"/enterprises/{A}/reports", data=form | ANNUAL_FORM | {"year": "2199"},
                   follow_redirects=False)
-    assert r.status_code == 422 and "<b>period</b>" in r.text and "2199-12-31" in r.text
+    assert r.status_code == 422 and "<b>期间</b>" in r.text and "2199-12-31" in r.text
     r = ta.c.post(f"/enterprises/{A}/reports", data=form | ANNUAL_FORM | {"tax_paid": "1.234"},
                   follow_redirects=False)
     assert r.status_code == 422 and "<b>tax_paid</b>" in r.text

@@ -10,6 +10,7 @@ import pytest
 
 from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B
+from tests.web.flash_support import notice_has
 
 pytestmark = pytest.mark.db
 
@@ -264,7 +265,7 @@ def test_transfer_approval_can_require_a_second_officer(browser, floor, platform
     r = officer.post("/bureau/transfers/decide", data=dict(transfer=t["id"], decision="approve"),
                      follow_redirects=False)
     _ok(r)
-    assert "second" in r.headers["location"]
+    assert notice_has(officer, r, "second", "第二")
     assert transfers.transfer_view(platform.uow(), t["id"])["status"] == "accepted"
     (req,) = client.get("/api/v1/approvals?status=pending",
                         headers=auth("admin")).json()["items"]

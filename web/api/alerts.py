@@ -398,7 +398,7 @@ def list_clues(request: Request,
     scope = own if own is not None else (enterprise or None)
     return clues.list_clues(_p(request).uow(), enterprise=scope, permit=permit or None,
                             state=state, kind=kind, pollutant=pollutant or None,
-                            offset=offset, limit=limit)
+                            offset=offset, limit=limit, sent_only=own is not None)
 
 
 @router.get("/clues/detail", response_model=ClueOut, responses=READ)

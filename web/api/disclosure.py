@@ -505,3 +505,10 @@ def import_xlsx(request: Request, body: XlsxIn, idempotency_key: IdemKey = None,
     except ImportRejected as exc:
         return JSONResponse({"error": exc.code, "detail": exc.message,
                              "errors": exc.details.get("errors", [])}, status_code=422)
+
+
+# the administrative penalty procedure (notice → statement/hearing → decision → service →
+# payment): its routes live in their own module, mounted with these
+from web.api import penalty_cases as _penalty_cases  # noqa: E402
+
+router.include_router(_penalty_cases.router)

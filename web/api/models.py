@@ -318,6 +318,12 @@ class OrderIn(Strict):
         "(`order_id` of the answer), and the routes taking an order id accept either")
 
 
+    def audit_detail(self) -> str:
+        """The order as its audit row describes it (the route and the order lane)."""
+        return (f"{self.side} {self.qty} kg @ {self.price} fen/t {self.tif} "
+                f"permit {self.permit}")
+
+
 class CancelIn(Strict):
     enterprise: str | None = Field(default=None, min_length=18, max_length=18)
 
@@ -342,6 +348,16 @@ class OrderOut(BaseModel):
     filled: int
     cancelled: int
     trades: list[TradeOut] = []
+
+    @classmethod
+    def of(cls, r: Any) -> OrderOut:
+        """The answer to a placed or cancelled order (`trading.service.OrderResult`)."""
+        return cls.model_validate(dict(
+            order_id=r.order_id, client_order_id=r.client_order_id, status=r.status,
+            qty=r.qty, remaining=r.remaining, filled=r.filled, cancelled=r.cancelled,
+            trades=[dict(id=t.id, market=t.market, price=t.price, qty=t.qty,
+                         value_fen=t.value_fen, buyer=t.buyer, seller=t.seller)
+                    for t in r.trades]))
 
 
 class OrderView(BaseModel):
@@ -433,12 +449,16 @@ class PricePoint(BaseModel):
 
 class MarketStateIn(Strict):
     state: Literal["open", "halted", "closed"]
-    reason: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=200,
+                        description="why; required (422 reason_required when empty)")
 
 
 class MarketStateOut(BaseModel):
     market: str
     state: str
+    reason: str | None = None
+    at: str | None = Field(default=None, description="when, ISO 8601 (UTC)")
+    by: str | None = None
 
 
 # identity ----------------------------------------------------------------------------------
@@ -506,6 +526,8 @@ class ApprovalOut(BaseModel):
     decided_by: str | None
     decided_at: str | None
     result: str | None
+    preview: dict[str, object] | None = Field(None, description=(
+        "the dry run's outcome when the request was made: what is approved, in figures"))
 
 
 class ApprovalPage(BaseModel):

@@ -104,11 +104,29 @@ class Superseded(BaseModel):
                                                "superseded by the bureau's data")
 
 
+class AlertClueOut(BaseModel):
+    clue: int = Field(description="the problem clue the breach opened")
+    alert: int
+    permit: str
+    enterprise: str
+    pollutant: str
+    period: str = Field(description="day or month")
+    day: str = Field(description="the day (YYYY-MM-DD) or month (YYYY-MM) breached")
+    emitted_kg: str = Field(description="kg emitted in the period, three decimals")
+    cap_kg: int = Field(description="the alert's cap for the period, kg")
+
+
 class ImportResult(ImportOut):
     error_count: int
+    alert_breaches: int = Field(0, description="new heavy-pollution alert breaches found "
+                                               "after the import")
+    alert_clues: list[AlertClueOut] = Field(default_factory=list, description=(
+        "the problem clues those breaches opened"))
     errors: list[RowErrorOut] = Field(description="the first 1,000 row errors, by line")
     anomaly_kinds: dict[str, int]
-    clues: list[int] = Field(description="problem clues opened, one per new anomaly")
+    clues: list[int] = Field(description="problem clues opened, one per new anomaly (the "
+                                         "bureau's: empty, as the anomalies and breaches, "
+                                         "when a trader imports)")
     substituted_hours: int = Field(description="outlet-pollutant hours substituted by the "
                                                "HJ 75 missing-data rule")
     superseded: Superseded
@@ -136,10 +154,15 @@ def import_monitoring(request: Request, body: ImportIn, user: Principal = Party)
     ensure_department(user, "monitoring:write")
     _audit(request, "import_monitoring", None, f"partial={body.partial}")
     try:
-        return sup.import_monitoring(_p(request).uow(), csv_data=body.csv,
-                                     partial=body.partial, actor=user.username,
-                                     enterprise=_own(user), source=body.source,
-                                     district=district_scope(request))
+        out = sup.import_monitoring(_p(request).uow(), csv_data=body.csv,
+                                    partial=body.partial, actor=user.username,
+                                    enterprise=_own(user), source=body.source,
+                                    district=district_scope(request))
+        if _own(user) is not None:
+            # the clues an import opens are the bureau's until it sends them (issue 18):
+            # a trader is told neither the clues nor the anomalies and breaches behind them
+            out = dict(out, clues=[], alert_clues=[], alert_breaches=0, anomaly_kinds={})
+        return out
     except MonitoringImportRejected as exc:
         return JSONResponse({"error": exc.code, "detail": exc.message, "field": exc.field,
                              "error_count": exc.details.get("error_count", 0),

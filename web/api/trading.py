@@ -21,6 +21,7 @@ from trading import listing_service as listings
 from trading import service as trading
 from trading import transfer_service as transfers
 from trading.market import ClientIdNotAllowed
+from trading.settlement import BUREAU as RESERVE_SELLER
 from web import approvals
 from web.api import models
 from web.api.common import Strict
@@ -129,10 +130,8 @@ def replace_order(request: Request, order_id: PathId, body: ReplaceIn,
     """Amend a resting order: a smaller quantity keeps time priority; a new price or a
     larger quantity loses it (and may trade at once)."""
     _audit(request, "replace_order", order_id, f"qty={body.qty} price={body.price}")
-    p = _p(request)
-    r = trading.replace_order(p.uow(), enterprise=_enterprise(user), order_id=order_id,
-                              qty=body.qty, price=body.price, permits=p.permits,
-                              actor=user.username, fee_bps=_fee(request))
+    r = _p(request).replace_order(enterprise=_enterprise(user), order_id=order_id,
+                                  qty=body.qty, price=body.price, actor=user.username)
     return dict(r.__dict__, trades=[t.__dict__ for t in r.trades])
 
 
@@ -249,7 +248,16 @@ def place_bid(request: Request, auction_id: PathId, body: BidIn,
 @router.get("/listings", tags=["listings"], responses=PUBLIC)
 def open_listings(request: Request, market: str | None = Query(None, max_length=40),
                   _user: Principal | None = Depends(current_user)) -> list[dict[str, Any]]:
-    return listings.listings(_p(request).uow(), market)
+    """Open listings. The reserve's (`seller` "BUREAU", `reserve` true) are public as they
+    are; an enterprise's names its seller to the bureau and to the seller itself only, and
+    is unnamed to anyone else (`seller` null; docs/public-disclosure.md)."""
+    out = [dict(x, reserve=x["seller"] == RESERVE_SELLER)
+           for x in listings.listings(_p(request).uow(), market)]
+    if _user is not None and _user.is_bureau:
+        return out
+    mine = _user.enterprise if _user is not None else None
+    return [x if x["reserve"] or x["seller"] == mine else
+            dict(x, seller=None, seller_permit=None) for x in out]
 
 
 def _reserve_listing(platform: Any, payload: dict[str, Any], actor: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from allocation import service as alloc
+from allocation.public import public_permit
 from identity import service as identity
 from identity.roles import Principal
 from ledger import service as ledger_service
@@ -60,6 +61,7 @@ from web.api.models import (
     VerifyIn,
 )
 from web.auth import (
+    LANG_COOKIE,
     city_bureau,
     csrf_protect,
     current_user,
@@ -81,15 +83,6 @@ PUBLIC = _err(404, 422)
 AUTH = _err(401, 403, 404, 422)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                        description="repeat-safe POST: same key, same result")]
-
-
-def _order_out(r: trading.OrderResult) -> OrderOut:
-    return OrderOut.model_validate(dict(
-        order_id=r.order_id, client_order_id=r.client_order_id, status=r.status, qty=r.qty,
-        remaining=r.remaining,
-        filled=r.filled, cancelled=r.cancelled,
-        trades=[dict(id=t.id, market=t.market, price=t.price, qty=t.qty, value_fen=t.value_fen,
-                     buyer=t.buyer, seller=t.seller) for t in r.trades]))
 
 
 def _window(rows: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
@@ -165,24 +158,23 @@ def enterprise_statement(request: Request, code: PathId,
     ensure_enterprise_access(user, code)
     p = _p(request)
     alloc.enterprise_view(p.uow(), code)
-    return trades_csv(code, trading.trades_of(p.uow(), code, 5000))
+    # headers in the caller's page language (the cookie; Chinese without one)
+    lang = "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+    return trades_csv(code, trading.trades_of(p.uow(), code, 5000), lang)
 
 
 @router.get("/permits/{code}", tags=["registry"], response_model=PermitOut, responses=PUBLIC)
 def get_permit(request: Request, code: PathId,
                _user: Principal | None = Depends(current_user)) -> dict[str, Any]:
     """Public disclosure: a permit's bases, cap, permitted quantities and history. A permit
-    past its validity is shown `expired` whatever its stored status (issue 17)."""
-    from datetime import date
-
-    from allocation.register import shown_status
-    from kernel.clock import system_clock, trading_day
-
+    past its validity is shown `expired` whatever its stored status (issue 17; the status
+    comes from allocation.register.permit_status, as on every page). The history names the
+    other party of a trade only to the bureau and the permit's own enterprise; to anyone else
+    it is published without parties (allocation.public, docs/public-disclosure.md)."""
     view = alloc.permit_view(_p(request).uow(), code)
-    view["status"] = shown_status(str(view["status"]),
-                                  date.fromisoformat(str(view["valid_to"])),
-                                  trading_day(system_clock()))
-    return view
+    if _user is not None and (_user.is_bureau or _user.enterprise == view["enterprise"]):
+        return view
+    return public_permit(view)
 
 
 @router.post("/permits/{code}/confirmations", tags=["bureau"], status_code=201,
@@ -255,11 +247,14 @@ def market_prices(request: Request, pollutant: PathId, zone: PathId, vintage: Vi
 def market_state(request: Request, pollutant: PathId, zone: PathId, vintage: Vintage,
                  body: MarketStateIn,
                  user: Principal = Depends(require("market:state"))) -> dict[str, Any]:
-    """Market surveillance: halt, resume (open) or close a market."""
+    """Market surveillance: halt, resume (open) or close a market, stating why (422
+    `reason_required` without a reason; 409 `market_already_in_state`)."""
+    from trading import halts  # the reason is stored on the market (issue 18)
+
     mid = f"{pollutant}/{zone}/{vintage}"
     _audit(request, "set_market_state", mid, f"{body.state}: {body.reason}")
-    trading.set_market_state(_p(request).uow(), market=mid, state=body.state)
-    return dict(market=mid, state=body.state)
+    return halts.set_market_state(_p(request).uow(), market=mid, state=body.state,
+                                  reason=body.reason, actor=user.username)
 
 
 # orders ------------------------------------------------------------------------------------
@@ -277,8 +272,7 @@ def _own_enterprise(user: Principal, named: str | None) -> str:
 def place_order(request: Request, body: OrderIn, idempotency_key: IdemKey = None,
                 user: Principal = Depends(require("order:place"))) -> OrderOut:
     enterprise = _own_enterprise(user, body.enterprise)
-    _audit(request, "place_order", body.market,
-           f"{body.side} {body.qty} kg @ {body.price} fen/t {body.tif} permit {body.permit}")
+    _audit(request, "place_order", body.market, body.audit_detail())
     p = _p(request)
     row = audit_row(request.scope, 201)  # written in the order's transaction
     r = p.place_order(trading.PlaceOrder(
@@ -286,7 +280,7 @@ def place_order(request: Request, body: OrderIn, idempotency_key: IdemKey = None
         body.order_id, body.kind, body.post_only, body.stp), actor=user.username, audit=row)
     request.state.audit["target"] = r.order_id
     request.state.audit["recorded"] = bool(row.get("recorded"))
-    return _order_out(r)
+    return OrderOut.of(r)
 
 
 @router.post("/orders/{order_id}/cancel", tags=["trading"], response_model=OrderOut,
@@ -302,7 +296,7 @@ def cancel_order(request: Request, order_id: PathId, body: CancelIn | None = Non
     r = _p(request).cancel_order(enterprise=enterprise, order_id=order_id,
                                  actor=user.username, audit=row)
     request.state.audit["recorded"] = bool(row.get("recorded"))
-    return _order_out(r)
+    return OrderOut.of(r)
 
 
 # ledger ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from web.auth import (
 )
 from web.errors import status_of
 from web.i18n_login import login_message
+from web.messages import confirm, error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import lang_of, render
@@ -41,11 +42,8 @@ def safe_next(url: str | None) -> str:
 
 
 def _home_of(user: Principal) -> str:
-    if user.role == Role.TRADER:
-        return f"/enterprises/{user.enterprise}"
-    if user.is_bureau:
-        return "/bureau"
-    return "/enterprises"
+    """After log-in: the role's workbench (issue 18), at the home page."""
+    return "/"
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -146,12 +144,12 @@ def revoke_token(request: Request, token_id: Id,
                  user: Principal = Depends(require("token:own"))) -> RedirectResponse:
     audit(request, "revoke_token", str(token_id))
     identity.revoke_token(_p(request).uow(), viewer=user, token_id=token_id)
-    return see_other("/account/tokens", msg=f"token {token_id} revoked")
+    return see_other("/account/tokens", msg=confirm("Token {id} revoked.", id=token_id))
 
 
 def _scope_error(exc: DomainError, errors: forms.FieldErrors) -> None:
     if exc.field in ("district", "department"):
-        errors.add(exc.field, f"{exc.code}: {exc.message}")
+        errors.add(exc.field, error_text(exc))
     else:
         errors.from_domain(exc)
 
@@ -200,7 +198,7 @@ def create_user(request: Request, username: Annotated[str, Form()] = "",
             _scope_error(exc, errors)
             status = status_of(exc)
         else:
-            return see_other("/admin/users", msg=f"user {u} created")
+            return see_other("/admin/users", msg=confirm("User {user} created.", user=u))
     return _users_page(request, 1, status, errors=errors, form=form)
 
 
@@ -209,7 +207,8 @@ def set_active(request: Request, username: str, active: Annotated[str, Form()] =
                user: Principal = Depends(require("user:manage"))) -> RedirectResponse:
     audit(request, "set_user_active", username, f"active={active}")
     identity.set_user_active(_p(request).uow(), username=username, active=active == "true")
-    return see_other("/admin/users", msg=f"{username}: active={active == 'true'}")
+    done = "User {user} activated." if active == "true" else "User {user} deactivated."
+    return see_other("/admin/users", msg=confirm(done, user=username))
 
 
 
@@ -228,5 +227,7 @@ def set_scope(request: Request, username: str, district: Annotated[str, Form()] 
         errors = forms.FieldErrors()
         _scope_error(exc, errors)
         return _users_page(request, 1, status_of(exc), errors=errors, form={})
-    return see_other("/admin/users", msg=f"{username}: {district or 'city'}/"
-                                         f"{department or 'every department'}")
+    return see_other("/admin/users", msg=confirm(
+        "Scope of {user}: {district}, {department}.", user=username,
+        district=district or confirm("the city"),
+        department=("role", department) if department else confirm("every department")))

@@ -36,6 +36,7 @@ from identity.roles import Principal
 from kernel.errors import DomainError
 from web.auth import csrf_protect, ensure_enterprise_access, ensure_permit_access, require
 from web.errors import status_of
+from web.messages import confirm, error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import is_htmx, render
@@ -55,7 +56,7 @@ _SPLIT = re.compile(r"[\s,;，、]+")
 
 
 def _field(exc: DomainError, errors: forms.FieldErrors, shown: tuple[str, ...]) -> None:
-    errors.add(exc.field if exc.field in shown else "form", f"{exc.code}: {exc.message}")
+    errors.add(exc.field if exc.field in shown else "form", error_text(exc))
 
 
 def _pages(total: int, size: int) -> int:
@@ -164,11 +165,12 @@ def set_measures(request: Request, permit: Annotated[str, Form()] = "",
             if len(parts) == 3:
                 name = f"{parts[1]}_{'cut' if parts[2] == 'cut_pct' else 'measure'}"
             errors.add(name if name in _MEASURE_FIELDS else "form",
-                       f"{exc.code}: {exc.message}")
+                       error_text(exc))
             status = status_of(exc)
         else:
             return see_other(f"/bureau/alerts?permit={code}",
-                             msg=f"emergency measures of {code} set (grade {grade})")
+                             msg=confirm("Emergency measures of {permit} set (grade {grade}).",
+                                         permit=code, grade=grade))
     return _alerts_page(request, status, forms={"declare": {}, "check": {}, "measures": form},
                         errors={"measures": errors})
 
@@ -202,8 +204,10 @@ def declare_alert(request: Request, level: Annotated[str, Form()] = "",
         else:
             request.state.audit["target"] = str(out["id"])
             return see_other(f"/bureau/alerts?alert={out['id']}",
-                             msg=f"alert #{out['id']} ({out['level']}, {out['cut_pct']} %): "
-                                 f"{out['caps']} caps")
+                             msg=confirm("Alert #{id} declared ({level}, {cut} %): "
+                                         "{caps} caps set.", id=out["id"],
+                                         level=("alert_level", out["level"]),
+                                         cut=out["cut_pct"], caps=out["caps"]))
     return _alerts_page(request, status, forms={"declare": form, "check": {}},
                         errors={"declare": errors})
 
@@ -219,11 +223,12 @@ def lift_alert(request: Request, alert: Annotated[str, Form()] = "",
         try:
             out = alerts.lift_alert(_p(request).uow(), alert_id=aid, actor=user.username)
         except DomainError as exc:
-            errors.add("form", f"{exc.code}: {exc.message}")
+            errors.add("form", error_text(exc))
             status = status_of(exc)
         else:
             return see_other(f"/bureau/alerts?alert={aid}",
-                             msg=f"alert #{aid} lifted: last day {out['effective_last_day']}")
+                             msg=confirm("Alert #{id} lifted; last day {day}.", id=aid,
+                                         day=out["effective_last_day"]))
     return _alerts_page(request, status, alert_id=aid,
                         forms={"declare": {}, "check": {"alert": alert}},
                         errors={"check": errors})
@@ -241,13 +246,14 @@ def check_alerts(request: Request, alert: Annotated[str, Form()] = "",
             out = alerts.check_alerts(_p(request).uow(), alert_id=aid)
         except DomainError as exc:
             errors.add("alert" if exc.field == "alert" else "form",
-                       f"{exc.code}: {exc.message}")
+                       error_text(exc))
             status = status_of(exc)
         else:
             url = f"/bureau/alerts?alert={aid}" if aid else "/bureau/alerts"
-            return see_other(url, msg=f"{out['alerts_checked']} alerts checked: "
-                                      f"{out['new_breaches']} new breaches, "
-                                      f"{out['clues_opened']} clues opened")
+            return see_other(url, msg=confirm(
+                "{alerts} alerts checked: {breaches} new breaches, {clues} clues opened.",
+                alerts=out["alerts_checked"], breaches=out["new_breaches"],
+                clues=out["clues_opened"]))
     return _alerts_page(request, status, forms={"declare": {}, "check": {"alert": alert}},
                         errors={"check": errors})
 
@@ -269,10 +275,11 @@ def _clue_list(request: Request, f: dict[str, str], page: int, *,
         return clues.list_clues(_p(request).uow(), enterprise=enterprise or f["enterprise"]
                                 or None, permit=f["permit"] or None, state=f["state"] or None,
                                 kind=f["kind"] or None, pollutant=f["pollutant"] or None,
-                                offset=(page - 1) * size, limit=size)
+                                offset=(page - 1) * size, limit=size,
+                                sent_only=enterprise is not None)  # the enterprise's view
     except DomainError as exc:  # an unknown pollutant in the filter: show nothing
         return {"items": [], "total": 0, "offset": 0, "limit": size,
-                "error": f"{exc.code}: {exc.message}"}
+                "error": error_text(exc)}
 
 
 def _clue(request: Request, clue_id: int | None, enterprise: str | None
@@ -344,7 +351,7 @@ def open_clue(request: Request, permit: Annotated[str, Form()] = "",
             status = status_of(exc)
         else:
             return see_other(f"/bureau/clues?clue={out['id']}",
-                             msg=f"clue #{out['id']} opened")
+                             msg=confirm("Clue #{id} opened.", id=out["id"]))
     return _clues_page(request, status, forms={"manual": form, "act": {}},
                        errors={"manual": errors})
 
@@ -370,10 +377,11 @@ def act_on_clue(request: Request, clue: Annotated[str, Form()] = "",
         except DomainError as exc:
             fld = exc.field
             errors.add("note" if fld in ("message", "reason", "note") else
-                       "due" if fld == "due" else "form", f"{exc.code}: {exc.message}")
+                       "due" if fld == "due" else "form", error_text(exc))
             status = status_of(exc)
         else:
-            return see_other(f"/bureau/clues?clue={cid}", msg=f"clue #{cid}: {action}")
+            return see_other(f"/bureau/clues?clue={cid}", msg=confirm(
+                "Clue #{id}: {action}.", id=cid, action=("clue_action", action)))
     return _clues_page(request, status, clue_id=cid, forms={"manual": {}, "act": form},
                        errors={"act": errors})
 
@@ -428,10 +436,10 @@ def rectify_clue(request: Request, code: str, clue: Annotated[str, Form()] = "",
                           enterprise=code)
         except DomainError as exc:
             errors.add("note" if exc.field == "note" else "form",
-                       f"{exc.code}: {exc.message}")
+                       error_text(exc))
             status = status_of(exc)
         else:
             return see_other(f"/enterprises/{code}/clues?clue={cid}",
-                             msg=f"clue #{cid}: rectification recorded")
+                             msg=confirm("Clue #{id}: rectification recorded.", id=cid))
     return _enterprise_page(request, code, user, status, clue_id=cid, form=form,
                             errors=errors)

@@ -6,7 +6,6 @@ never run is computed for the page, not stored); running is a POST."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,6 +19,8 @@ from web.auth import csrf_protect, require_role
 from web.charts import bar_chart
 from web.errors import status_of
 from web.i18n import translator
+from web.labels import label
+from web.messages import confirm, error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import SECTORS, lang_of, render
@@ -116,12 +117,13 @@ def create_scenario(request: Request, name: Annotated[str, Form()] = "",
         try:
             out = alloc.create_scenario(_p(request).uow(), doc=doc, actor=user.username)
         except DomainError as exc:
-            errors.add(_form_field(exc.field), f"{exc.code}: {exc.message}")
+            errors.add(_form_field(exc.field), error_text(exc))
             status = status_of(exc)
         else:
             request.state.audit["target"] = str(out["id"])
             return see_other(f"/analyst/scenarios/{out['id']}",
-                             msg=f"scenario #{out['id']} {out['name']}")
+                             msg=confirm("Scenario #{id} {name} created.", id=out["id"],
+                                         name=out["name"]))
     return _list_page(request, status, form=form, errors=errors)
 
 
@@ -163,10 +165,11 @@ def run_scenario(request: Request, scenario_id: Id,
         out = alloc.run_scenario(p.uow, scenario_id=scenario_id, actor=user.username)
     except DomainError as exc:
         request.state.audit["detail"] = f"{exc.code}: {exc.message}"
-        why = quote(f"{exc.code}: {exc.message}"[:400])
-        return see_other(f"/analyst/scenarios/{scenario_id}?err={why}")
+        return see_other(f"/analyst/scenarios/{scenario_id}",
+                         err=error_text(exc)[:400])
     return see_other(f"/analyst/scenarios/{scenario_id}?run={out['id']}",
-                     msg=f"run #{out['id']}: {out['reserve_plan']['status']}")
+                     msg=confirm("Run #{id}: {status}.", id=out["id"],
+                                 status=("status", out["reserve_plan"]["status"])))
 
 
 def _charts(cmp: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -177,7 +180,7 @@ def _charts(cmp: dict[str, Any], lang: str) -> dict[str, Any]:
     out = {}
     for section, keys in SECTIONS:
         rows = cmp.get(section, [])
-        cats = [" · ".join(_(str(r[k])) for k in keys) for r in rows]
+        cats = [" · ".join(label(k, r[k], lang) for k in keys) for r in rows]
         a = [int(r.get("permitted_kg", {}).get("a", 0)) for r in rows]
         b = [int(r.get("permitted_kg", {}).get("b", 0)) for r in rows]
         out[section] = bar_chart(cats, [(f"A · {cmp['a']}", a), (f"B · {cmp['b']}", b)],
@@ -195,7 +198,7 @@ def compare(request: Request, a: QueryId = None, b: QueryId = None,
         try:
             cmp = compare_without_storing(p, a=a, b=b)
         except DomainError as exc:
-            err, status = f"{exc.code}: {exc.message}", status_of(exc)
+            err, status = error_text(exc), status_of(exc)
     charts = _charts(cmp, lang_of(request)) if cmp else {}
     return render(request, "compare.html", status_code=status, cmp=cmp, charts=charts,
                   choices=choices, a=a, b=b, SECTIONS=SECTIONS, err=err)

@@ -4,17 +4,21 @@ message). Page modules import these from here, never from each other."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi.responses import RedirectResponse
 
+from web import flash
 from web.api.common import audit
 from web.api.common import platform as _p
 
 
-def see_other(url: str, *, msg: str | None = None) -> RedirectResponse:
+def see_other(url: str, *, msg: str | None = None, err: str | None = None
+              ) -> RedirectResponse:
+    """A 303 to `url`; `msg` (a confirmation) or `err` is held server-side for this browser
+    and shown once on its next page (web.flash), never put in the URL."""
     if msg:
-        url += ("&" if "?" in url else "?") + f"msg={quote(msg)}"
+        flash.push(None, "msg", msg)
+    if err:
+        flash.push(None, "err", err)
     return RedirectResponse(url, status_code=303)
 
 

@@ -16,10 +16,10 @@ from identity.roles import Principal
 from kernel.errors import DomainError
 from kernel.pollutants import Pollutant
 from ledger import service as ledger_service
-from trading import service as trading
-from web import approvals
+from web import approval_words, approvals
 from web.auth import city_bureau, csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
+from web.messages import confirm
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import render
@@ -77,9 +77,11 @@ def bureau_confirm(request: Request, permit: Annotated[str, Form()] = "",
         else:
             if outcome == "pending":
                 request.state.audit["action"] = "request_approval"
-                return see_other("/bureau", msg=f"approval #{result['id']} pending: {summary}")
-            return see_other("/bureau", msg=f"confirmed {result['qty_kg']} kg → {permit} "
-                                            f"(permitted {result['permitted_after_kg']} kg)")
+                return see_other("/bureau", msg=approval_words.request_message(
+                    request, p, result))
+            return see_other("/bureau", msg=approval_words.done_message(
+                request, p, "confirm_rights", dict(permit=permit, pollutant=pollutant,
+                                                   year=y), result))
     return _bureau_page(request, status, forms={"confirm": form, "verify": {}},
                         errors={"confirm": errors})
 
@@ -109,7 +111,9 @@ def bureau_verify(request: Request, permit: Annotated[str, Form()] = "",
             errors.from_domain(exc)
             status = status_of(exc)
         else:
-            return see_other("/bureau", msg=f"verified {-r.qty_kg} kg tradable ({permit})")
+            return see_other("/bureau", msg=confirm(
+                "Verified {qty} t of surplus as tradable (permit {permit}).",
+                qty_kg=-r.qty_kg, permit=permit))
     return _bureau_page(request, status, forms={"confirm": {}, "verify": form},
                         errors={"verify": errors})
 
@@ -117,18 +121,21 @@ def bureau_verify(request: Request, permit: Annotated[str, Form()] = "",
 @router.get("/bureau/markets", response_class=HTMLResponse)
 def surveillance(request: Request,
                  user: Principal = Depends(require("market:state"))) -> HTMLResponse:
-    return render(request, "bureau_markets.html",
-                  markets=trading.list_markets(_p(request).read_uow()))
+    from web.pages.market_halts import markets_page  # halts with a reason (issue 18)
+
+    return markets_page(request)
 
 
 @router.post("/bureau/markets/{pollutant}/{zone}/{vintage}/state", response_model=None)
 def set_state(request: Request, pollutant: str, zone: str, vintage: Vintage,
               state: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-              user: Principal = Depends(require("market:state"))) -> RedirectResponse:
-    mid = f"{pollutant}/{zone}/{vintage}"
-    audit(request, "set_market_state", mid, f"{state}: {reason[:200]}")
-    trading.set_market_state(_p(request).uow(), market=mid, state=state)
-    return see_other("/bureau/markets", msg=f"{mid}: {state}")
+              confirm: Annotated[str, Form()] = "",
+              user: Principal = Depends(require("market:state"))
+              ) -> RedirectResponse | HTMLResponse:
+    from web.pages.market_halts import change_state
+
+    return change_state(request, user, f"{pollutant}/{zone}/{vintage}", state=state,
+                        reason=reason, confirm=confirm)
 
 
 def _pages(total: int, size: int) -> int:
@@ -146,6 +153,7 @@ def approvals_page(request: Request,
     res = identity.approvals(p.read_uow(), status=st, offset=(page - 1) * size, limit=size,
                              district=district_scope(request))
     return render(request, "approvals.html", res=res, status=st or "",
+                  words=approval_words.for_page(request, p, user, res["items"]),
                   policy=identity.approval_policy(p.read_uow()), page=page,
                   pages=_pages(res["total"], size),
                   pager_base="?" + urlencode({"status": st or ""}) + "&")
@@ -156,17 +164,18 @@ def approve(request: Request, approval_id: Id,
             user: Principal = Depends(require("approval:decide"))) -> RedirectResponse:
     audit(request, "approve", str(approval_id))
     out = approvals.approve(_p(request), user, approval_id)
-    request.state.audit["detail"] = f"{out['status']}: {out['result']}"
-    return see_other("/bureau/approvals", msg=f"#{approval_id} {out['status']}: "
-                                              f"{out['result']}")
+    request.state.audit["detail"] = f"{out['status']}: {out['result']}"[:500]
+    return see_other("/bureau/approvals",
+                     msg=approval_words.decision_message(request, _p(request), out))
 
 
 @router.post("/bureau/approvals/{approval_id}/reject", response_model=None)
 def reject(request: Request, approval_id: Id, reason: Annotated[str, Form()] = "",
            user: Principal = Depends(require("approval:decide"))) -> RedirectResponse:
     audit(request, "reject", str(approval_id), reason[:500])
-    approvals.reject(_p(request), user, approval_id, reason[:500])
-    return see_other("/bureau/approvals", msg=f"#{approval_id} rejected")
+    out = approvals.reject(_p(request), user, approval_id, reason[:500])
+    return see_other("/bureau/approvals",
+                     msg=approval_words.decision_message(request, _p(request), out))
 
 
 @router.post("/bureau/approvals/policy", response_model=None)
@@ -178,8 +187,11 @@ def set_policy(request: Request, tx_type: Annotated[str, Form()] = "",
     if outcome == "pending":  # turning a requirement off needs a second officer too
         request.state.audit["action"] = "request_approval"
         return see_other("/bureau/approvals",
-                         msg=f"approval #{result['id']} pending: {result['summary']}")
-    return see_other("/bureau/approvals", msg=f"{tx_type}: required={required == 'true'}")
+                         msg=approval_words.request_message(request, _p(request), result))
+    return see_other("/bureau/approvals", msg=confirm(
+        "Approval policy of {kind}: {required}.", kind=("approval_kind", tx_type),
+        required=confirm("a second officer approves" if required == "true"
+                         else "takes effect at once")))
 
 
 @router.get("/bureau/audit", response_class=HTMLResponse, dependencies=[Depends(city_bureau)])

@@ -21,6 +21,7 @@ from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
 from web.auth import csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
+from web.messages import confirm, error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import render
@@ -88,13 +89,16 @@ def run_true_up(request: Request, permit: Annotated[str, Form()] = "",
                                      override_reason=override_reason or None)
         except DomainError as exc:
             errors.add(exc.field if exc.field in ("permit", "year", "override_reason")
-                       else "form", f"{exc.code}: {exc.message}")
+                       else "form", error_text(exc))
             status = status_of(exc)
         else:
             deducted = sum(ln["deducted_kg"] for ln in out["lines"])
             over = sum(ln["exceedance_kg"] for ln in out["lines"])
             return see_other(f"/bureau/compliance?year={y}",
-                             msg=f"true-up {permit} {y}: {out['status']}, exceedance {over} kg"
-                                 f", deducted {deducted} kg")
+                             msg=confirm("True-up of {permit} {year}: {status}, "
+                                         "exceedance {over} t, deducted {deducted} t.",
+                                         permit=permit, year=y,
+                                         status=("status", out["status"]), over_kg=over,
+                                         deducted_kg=deducted))
     shown = y if y is not None else trading_day(system_clock()).year - 1
     return _page(request, status, year=shown, form=form, errors=errors)

@@ -19,7 +19,6 @@ from compliance import penalties as P
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
-from kernel.quantities import yuan
 from web.auth import (
     csrf_protect,
     district_scope,
@@ -28,6 +27,7 @@ from web.auth import (
     require,
 )
 from web.errors import status_of
+from web.messages import confirm, error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import render
@@ -48,7 +48,7 @@ FORMS = ("decide", "correct", "withdraw", "open", "transfer", "result", "confirm
 
 def _errors_of(exc: DomainError, errors: forms.FieldErrors) -> None:
     fld = exc.field if exc.field in FIELDS else "form"
-    errors.add("amount" if fld == "amount_fen" else fld, f"{exc.code}: {exc.message}")
+    errors.add("amount" if fld == "amount_fen" else fld, error_text(exc))
 
 
 def _in_scope(request: Request, user: Principal, violation_id: int) -> None:
@@ -130,7 +130,8 @@ def open_violation(request: Request, permit: Annotated[str, Form()] = "",
             status = status_of(exc)
         else:
             return see_other("/bureau/penalties",
-                             msg=f"#{out['id']}: {out['kind_zh']} ({out['legal_basis']})")
+                             msg=confirm("Violation #{id} opened: {kind} ({basis}).", id=out["id"],
+                                         kind=out["kind_zh"], basis=out["legal_basis"]))
     return _page(request, status, forms=_forms(open=form), errs={"open": errors})
 
 
@@ -155,7 +156,8 @@ def transfer(request: Request, violation: Annotated[str, Form()] = "",
             _errors_of(exc, errors)
             status = status_of(exc)
         else:
-            return see_other("/bureau/penalties", msg=f"#{vid}: transferred")
+            return see_other("/bureau/penalties",
+                             msg=confirm("Violation #{id} transferred.", id=vid))
     return _page(request, status, forms=_forms(transfer=form), errs={"transfer": errors})
 
 
@@ -178,7 +180,8 @@ def result(request: Request, violation: Annotated[str, Form()] = "",
             _errors_of(exc, errors)
             status = status_of(exc)
         else:
-            return see_other("/bureau/penalties", msg=f"#{vid}: result recorded")
+            return see_other("/bureau/penalties", msg=confirm("Violation #{id}: result recorded.",
+                                                                  id=vid))
     return _page(request, status, forms=_forms(result=form), errs={"result": errors})
 
 
@@ -203,7 +206,8 @@ def confirm_clue(request: Request, clue: Annotated[str, Form()] = "",
             status = status_of(exc)
         else:
             return see_other("/bureau/penalties",
-                             msg=f"#{out['id']}: {out['kind_zh']} ({out['legal_basis']})")
+                             msg=confirm("Violation #{id} opened: {kind} ({basis}).", id=out["id"],
+                                         kind=out["kind_zh"], basis=out["legal_basis"]))
     return _page(request, status, forms=_forms(confirm=form), errs={"confirm": errors})
 
 
@@ -224,7 +228,7 @@ def decide(request: Request, violation: Annotated[str, Form()] = "",
     try:
         amount = P.yuan_to_fen(amount_yuan, "amount")
     except DomainError as exc:
-        errors.add("amount", exc.message)
+        errors.add("amount", error_text(exc))
     audit(request, "decide_penalty", number[:60], f"violation {violation}: {amount_yuan} yuan")
     status = 422
     if not errors and vid is not None and amount is not None:
@@ -239,7 +243,8 @@ def decide(request: Request, violation: Annotated[str, Form()] = "",
             status = status_of(exc)
         else:
             return see_other("/bureau/penalties",
-                             msg=f"{out['number']}: {yuan(out['amount_fen'])} yuan, published")
+                             msg=confirm("Decision {number} published: a fine of {amount} yuan.",
+                                         number=out["number"], amount_fen=out["amount_fen"]))
     return _page(request, status, forms=_forms(decide=form), errs={"decide": errors})
 
 
@@ -258,7 +263,7 @@ def correct(request: Request, number: Annotated[str, Form()] = "",
         try:
             amount = P.yuan_to_fen(amount_yuan, "amount")
         except DomainError as exc:
-            errors.add("amount", exc.message)
+            errors.add("amount", error_text(exc))
     audit(request, "correct_penalty", number[:60], reason[:200])
     status = 422
     if not errors:
@@ -272,7 +277,8 @@ def correct(request: Request, number: Annotated[str, Form()] = "",
             _errors_of(exc, errors)
             status = status_of(exc)
         else:
-            return see_other("/bureau/penalties", msg=f"{out['number']}: corrected")
+            return see_other("/bureau/penalties", msg=confirm("Decision {number} corrected.",
+                                                                  number=out["number"]))
     return _page(request, status, forms=_forms(correct=form), errs={"correct": errors})
 
 
@@ -294,5 +300,12 @@ def withdraw(request: Request, number: Annotated[str, Form()] = "",
             _errors_of(exc, errors)
             status = status_of(exc)
         else:
-            return see_other("/bureau/penalties", msg=f"{out['number']}: withdrawn")
+            return see_other("/bureau/penalties", msg=confirm("Decision {number} withdrawn.",
+                                                                  number=out["number"]))
     return _page(request, status, forms=_forms(withdraw=form), errs={"withdraw": errors})
+
+
+# the administrative penalty procedure's pages live in their own module, mounted with these
+from web.pages import penalty_cases as _penalty_cases  # noqa: E402
+
+router.include_router(_penalty_cases.router)

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from kernel.errors import DomainError
+from web.messages import error_text
 
 
 class FieldErrors(dict[str, str]):
@@ -14,7 +15,7 @@ class FieldErrors(dict[str, str]):
         self.setdefault(name, message)
 
     def from_domain(self, exc: DomainError) -> None:
-        self.add(exc.field if exc.field in _SHOWN else "form", f"{exc.code}: {exc.message}")
+        self.add(exc.field if exc.field in _SHOWN else "form", error_text(exc))
 
 
 _SHOWN = {"permit", "market", "side", "qty", "price", "qty_kg", "year", "pollutant", "name",

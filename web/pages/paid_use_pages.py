@@ -20,6 +20,7 @@ from kernel.clock import CST
 from kernel.errors import DomainError, InvalidInput
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
+from web.messages import confirm, error_text
 from web.pages.base import _p, audit, see_other
 from web.pages.render import render
 
@@ -68,8 +69,8 @@ def pay(request: Request, code: str, bill: Annotated[str, Form()] = "",
                                 enterprise=code)
     except DomainError as exc:
         return _enterprise_page(request, code, status_of(exc), can_pay=True,
-                                error=f"{exc.code}: {exc.message}")
-    return see_other(f"/enterprises/{code}/bills", msg=f"bill {out['id']} paid")
+                                error=error_text(exc))
+    return see_other(f"/enterprises/{code}/bills", msg=confirm("Bill {id} paid.", id=out["id"]))
 
 
 @router.get("/bureau/paid-use", response_class=HTMLResponse)

@@ -1,7 +1,7 @@
 """Public disclosure (no log-in): permits and their quantities and history, trade prices over
 time as a server-rendered SVG chart, recent trades (anonymised, as an exchange publishes
 them), compliance status per enterprise and penalty decisions. Nothing private is shown:
-no cash, holdings, parties of a trade, order ids or fees."""
+no cash, holdings, parties of a trade, order ids or fees (docs/public-disclosure.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from allocation import service as alloc
+from allocation.public import public_permit
 from compliance import disclosure_service as disclosure
 from identity.roles import Principal
 from trading import service as trading
@@ -59,8 +60,8 @@ def enterprise(request: Request, code: str, year: Year = None,
     view = alloc.enterprise_view(p.read_uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
     return render(request, "public_enterprise.html", e=view,
-                  permits=decorate(request, [alloc.permit_view(p.read_uow(), c, events=100)
-                                             for c in permit_codes]),
+                  permits=decorate(request, [public_permit(alloc.permit_view(
+                      p.read_uow(), c, events=100)) for c in permit_codes]),
                   disc=disclosure.enterprise_disclosure(p.read_uow(), enterprise=code, year=year))
 
 

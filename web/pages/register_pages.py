@@ -8,9 +8,7 @@ status). Times are shown in Beijing time, quantities in tonnes."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,10 +17,12 @@ from allocation import register_service as reg
 from allocation.register import MANAGEMENT_CLASSES, OUTLET_TYPES, PermitFileRejected
 from compliance.workbook import upload_text
 from identity.roles import Principal
+from kernel.beijing import beijing_time
 from kernel.errors import DomainError
 from web.api.register import run_step
 from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 from web.errors import status_of
+from web.messages import confirm, error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import render
@@ -30,18 +30,10 @@ from web.pages.render import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Bureau = Depends(require("rights:confirm"))
 MAX_UPLOAD = 64 * 1024 * 1024
-BEIJING = ZoneInfo("Asia/Shanghai")
 STEPS = ("renewal", "revocation", "cancellation", "change")
 #: a permit's status as shown ("cancelled" alone reads as an order's)
 STATUS_TEXT = {"valid": "Permit valid", "expired": "Permit expired",
                "revoked": "Permit revoked", "cancelled": "Permit cancelled"}
-
-
-def beijing(iso: str | None) -> str:
-    """An ISO timestamp as Beijing time, to the minute."""
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def _page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -51,8 +43,7 @@ def _page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
     ctx.setdefault("step_fe", forms.FieldErrors())
     return render(request, "register_bureau.html", status_code=status,
                   imports=reg.list_imports(p.uow(), limit=30),
-                  expiring=reg.expiring_permits(p.uow()), STEPS=STEPS,
-                  beijing=beijing, **ctx)
+                  expiring=reg.expiring_permits(p.uow()), STEPS=STEPS, **ctx)
 
 
 @router.get("/bureau/permits", response_class=HTMLResponse)
@@ -80,23 +71,25 @@ def upload(request: Request, file: Annotated[UploadFile | None, File()] = None,
                                  filename=name, actor=user.username,
                                  partial=partial == "on", dry_run=preview == "on")
     except PermitFileRejected as exc:
-        fe.add("file", exc.message)
+        fe.add("file", error_text(exc))
         return _page(request, 422, fe=fe, result=exc.details.get("summary"))
     except DomainError as exc:
-        fe.add("file", f"{exc.code}: {exc.message}")
+        fe.add("file", error_text(exc))
         return _page(request, status_of(exc), fe=fe)
     if out["dry_run"] or out["errors"]:
         return _page(request, 200, result=out)
     return see_other(f"/bureau/permits/imports/{out['id']}",
-                     msg=f"{out['permits_new']} new, {out['permits_changed']} changed, "
-                         f"{out['permits_unchanged']} unchanged")
+                     msg=confirm("Permits imported: {new} new, {changed} changed, "
+                                 "{same} unchanged.",
+                                 new=out["permits_new"], changed=out["permits_changed"],
+                                 same=out["permits_unchanged"]))
 
 
 @router.get("/bureau/permits/imports/{import_id}", response_class=HTMLResponse)
 def import_page(request: Request, import_id: Annotated[int, Path(ge=1, le=2**53)],
                 user: Principal = Bureau) -> HTMLResponse:
     return render(request, "register_import.html",
-                  imp=reg.import_view(_p(request).uow(), import_id), beijing=beijing)
+                  imp=reg.import_view(_p(request).uow(), import_id))
 
 
 @router.post("/bureau/permits/steps", response_model=None)
@@ -154,7 +147,7 @@ def step(request: Request, permit: Annotated[str, Form()] = "",
         f = exc.field or "permit"
         fe.add({"applied_on": "on", "permit_code": "permit"}.get(f, f.split(".")[-1]
                                                                   if "." in f else f),
-               exc.message)
+               error_text(exc))
         return _page(request, status_of(exc), form=form, step_fe=fe)
     return see_other("/bureau/permits", msg=f"{permit}: {msg}")
 
@@ -169,7 +162,7 @@ def decorate(request: Request, permits: list[dict[str, Any]]) -> list[dict[str, 
             p["status"] = r["status"]
             p["status_text"] = STATUS_TEXT.get(r["status"], r["status"])
             for e in r["life"]:
-                e["at_bj"] = beijing(e["at"])
+                e["at_bj"] = beijing_time(e["at"])
             p["register"] = r
     return permits
 

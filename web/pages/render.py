@@ -1,6 +1,6 @@
-"""Template rendering: one Jinja2 environment (autoescaping on), filters for kg, tonnes and
-yuan, and the per-request context every page gets: the user, the CSRF token, the language
-and its `_()` translator."""
+"""Template rendering: one Jinja2 environment (autoescaping on) with gettext and Babel's locale
+filters for kg, tonnes, yuan and Beijing time (web.pages.l10n), and the per-request context
+every page gets: the user, the CSRF token and the language (`lang`, which `_()` reads)."""
 
 from __future__ import annotations
 
@@ -13,27 +13,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from kernel.pollutants import Pollutant
-from kernel.quantities import kg_to_tonnes, yuan
+from web import flash, notice_words
 from web.auth import ANON_COOKIE, LANG_COOKIE, _resolve, cookie_args, csrf_token
-from web.i18n import LANGS, translator
+from web.i18n import LANGS
+from web.pages import l10n
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 SECTORS = ["thermal_power", "steel", "cement", "chemicals", "paper", "industrial_boiler",
            "sewage"]
 POLLUTANTS = [p.value for p in Pollutant]
-
-
-def _kg(v: Any) -> str:
-    return "—" if v is None else f"{int(v):,}"
-
-
-def _t(v: Any) -> str:
-    return "—" if v is None else f"{kg_to_tonnes(int(v)):,}"
-
-
-def _yuan(v: Any) -> str:
-    return "—" if v is None else yuan(int(v))
 
 
 def _pollutant_zh(code: str) -> str:
@@ -47,8 +36,13 @@ def _pollutant_zh(code: str) -> str:
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES))
     t.env.auto_reload = False  # templates ship with the package; skip the mtime check per render
-    t.env.filters.update(kg=_kg, t=_t, yuan=_yuan, price=_yuan, pollutant_zh=_pollutant_zh)
+    # _, gettext, ngettext and the locale filters kg, t, yuan, price, bjtime, bjdate
+    l10n.install(t.env)
+    t.env.filters.update(pollutant_zh=_pollutant_zh)
     t.env.globals.update(SECTORS=SECTORS, POLLUTANTS=POLLUTANTS)
+    from web.labels import template_label
+
+    t.env.globals.update(label=template_label)  # label(kind, code): web/labels.py
     return t
 
 
@@ -65,12 +59,19 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
     lang = lang_of(request)
     user, _err = _resolve(request)
     ctx.setdefault("htmx", getattr(request.app.state, "htmx", False))
-    ctx.setdefault("msg", request.query_params.get("msg"))
-    ctx.setdefault("err", request.query_params.get("err"))
+    # notices come from the server-side flash only, never from the URL (web.flash)
+    notices = flash.take(request) if not is_htmx(request) else {}
+    for kind in ("msg", "err"):
+        shown = [t for t in [ctx.get(kind), *notices.get(kind, [])] if t]
+        ctx[kind] = " · ".join(shown) if shown else None
     ctx.setdefault("errors", {})
     ctx.setdefault("form", {})
-    ctx.update(user=user, csrf=csrf_token(request), lang=lang, _=translator(lang),
+    ctx.update(user=user, csrf=csrf_token(request), lang=lang,
                path=request.url.path)
+    # the header's unread count (issue 18); fragments have no header
+    ctx.setdefault("unread_notices", 0 if is_htmx(request)
+                   else notice_words.unread_notices(request, user))
+    ctx.setdefault("export_url", export_url(request, user))  # a list's .xlsx (web.exports)
     resp = templates().TemplateResponse(request, name, ctx, status_code=status_code)
     resp.headers["Vary"] = "HX-Request, Cookie"
     resp.headers["Cache-Control"] = "no-store" if user else "no-cache"
@@ -78,6 +79,15 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
     if new_anon:
         resp.set_cookie(ANON_COOKIE, new_anon, **cookie_args(request))
     return resp
+
+
+def export_url(request: Request, user: Any) -> str | None:
+    """The Excel export of the list page being shown, for a bureau user (web.pages.exports)."""
+    served: frozenset[str] = getattr(request.app.state, "export_paths", frozenset())
+    if user is None or not user.is_bureau or request.url.path not in served:
+        return None
+    query = request.url.query
+    return request.url.path + ".xlsx" + (f"?{query}" if query else "")
 
 
 def error_page(request: Request, status: int, code: str, message: str) -> HTMLResponse:

@@ -33,6 +33,7 @@ from kernel.errors import DomainError
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
 from web.i18n import translator
+from web.messages import error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import lang_of, render
@@ -166,8 +167,8 @@ def submit(request: Request, code: str, permit: F = "", year: F = "", period: F 
                        else "tax_paid" if fld == "tax_paid_fen"
                        else fld if fld in DETAIL_COLUMNS
                        else "lines" if fld.startswith("lines") else "form",
-                       f"{_line_field(fld)}: {exc.code}: {exc.message}"
-                       if fld.startswith("lines") else f"{exc.code}: {exc.message}")
+                       error_text(exc).wrap(f"{_line_field(fld)}: ")
+                       if fld.startswith("lines") else error_text(exc))
             status = status_of(exc)
         else:
             flags = ", ".join(out["flags"]) or "—"
@@ -201,16 +202,16 @@ def upload(request: Request, code: str, file: Annotated[UploadFile | None, File(
                                         partial=partial == "on", actor=user.username,
                                         enterprise=code)
     except ImportRejected as exc:
-        errors.add("file", exc.message)
+        errors.add("file", error_text(exc))
         return _page(request, code, 422, upload_fe=errors,
                      result={"rejected": True, "errors": exc.details.get("errors", []),
                              "stored_reports": 0, "stored_lines": 0})
     except BadWorkbook as exc:  # refused by the reader's limits or unreadable
         _ = translator(lang_of(request))
-        errors.add("file", f"{_(UNREADABLE)} ({exc.code}: {exc.message})")
+        errors.add("file", error_text(exc).wrap(f"{_(UNREADABLE)} (", ")"))
         return _page(request, code, status_of(exc), upload_fe=errors)
     except DomainError as exc:
-        errors.add("file", f"{exc.code}: {exc.message}")
+        errors.add("file", error_text(exc))
         return _page(request, code, status_of(exc), upload_fe=errors)
     msg = f"{out['stored_reports']} report(s), {out['stored_lines']} line(s) stored"
     if out["errors"]:  # a partial import: show the rows left out

@@ -20,10 +20,11 @@ from identity.roles import Principal
 from kernel.errors import DomainError
 from ledger import service as ledger_service
 from trading.prices import base_price
-from web import approvals
+from web import approval_words, approvals
 from web.api.allocation import decide_flag
 from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
 from web.errors import status_of
+from web.messages import confirm, error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import POLLUTANTS, render
@@ -101,8 +102,10 @@ def reserve_request(request: Request, permit: Annotated[str, Form()] = "",
             errors.from_domain(exc)
             status = status_of(exc)
         else:
-            return see_other("/bureau/reserve", msg=f"request #{out['id']}: {qty} kg "
-                                                    f"{pollutant} {y} → {permit}")
+            return see_other("/bureau/reserve", msg=confirm(
+                "Reserve request #{id}: {qty} t of {pollutant} {year} for {permit}.",
+                id=out["id"], qty_kg=qty, pollutant=("pollutant", pollutant), year=y,
+                permit=permit))
     return _reserve_page(request, status, forms={"plan": {}, "request": form},
                          errors={"request": errors})
 
@@ -129,12 +132,13 @@ def reserve_plan(request: Request, year: Annotated[str, Form()] = "",
                 _p(request).uow, year=y, applicants=applicants, retained_share=share,
                 objective=objective, actor=user.username)
         except DomainError as exc:
-            errors.add("form", f"{exc.code}: {exc.message}")
+            errors.add("form", error_text(exc))
             status = status_of(exc)
         else:
             request.state.audit["target"] = str(out["id"])
             return see_other(f"/bureau/reserve?plan={out['id']}",
-                             msg=f"reserve plan #{out['id']}: {out['status']}")
+                             msg=confirm("Reserve plan #{id}: {status}.", id=out["id"],
+                                         status=("status", out["status"])))
     return _reserve_page(request, status, forms={"plan": form, "request": {}},
                          errors={"plan": errors})
 
@@ -152,8 +156,9 @@ def release(request: Request, plan_id: Id, user: Principal = Bureau) -> Redirect
     if outcome == "pending":
         request.state.audit["action"] = "request_approval"
         return see_other(f"/bureau/reserve?plan={plan_id}",
-                         msg=f"approval #{result['id']} pending: {summary}")
-    return see_other(f"/bureau/reserve?plan={plan_id}", msg=f"plan {plan_id} released")
+                         msg=approval_words.request_message(request, p, result))
+    return see_other(f"/bureau/reserve?plan={plan_id}",
+                     msg=confirm("Plan {id} released.", id=plan_id))
 
 
 # standards ---------------------------------------------------------------------------------
@@ -237,15 +242,16 @@ def decide_standard_flag(request: Request, flag: Annotated[str, Form()] = "",
                                           price=fen)
         except DomainError as exc:
             errors.add(exc.field if exc.field in ("price", "decision") else "form",
-                       f"{exc.code}: {exc.message}")
+                       error_text(exc))
             status = status_of(exc)
         else:
             if outcome == "pending":
                 request.state.audit["action"] = "request_approval"
-                return see_other(url, msg=f"approval #{result['id']} pending: "
-                                          f"{result['summary']}")
-            return see_other(url, msg=f"flag {flag_id}: {result['moved_kg']} kg "
-                                      f"{result['status']}")
+                return see_other(url, msg=approval_words.request_message(
+                    request, _p(request), result))
+            return see_other(url, msg=confirm("Flag {id}: {moved} t {status}.", id=flag_id,
+                                                  moved_kg=result["moved_kg"],
+                                                  status=("status", result["status"])))
     return _standards_page(request, status, standard=standard,
                            decide={"form": form, "errors": errors, "flag": flag})
 
@@ -278,13 +284,14 @@ def register_standard(request: Request, name: Annotated[str, Form()] = "",
             fld = exc.field or ""
             errors.add("effective" if fld == "effective" else "name" if fld == "name"
                        else "limit" if fld.startswith("limits") else "form",
-                       f"{exc.code}: {exc.message}")
+                       error_text(exc))
             status = status_of(exc)
         else:
             request.state.audit["target"] = str(out["id"])
             return see_other(f"/bureau/standards?standard={out['id']}",
-                             msg=f"standard #{out['id']} {out['name']}: {out['flagged']} "
-                                 f"quantities of {out['permits']} permits flagged")
+                             msg=confirm("Standard #{id} {name}: {flagged} quantities of {permits} "
+                                         "permits flagged.", id=out["id"], name=out["name"],
+                                         flagged=out["flagged"], permits=out["permits"]))
     return _standards_page(request, status, form=form, errors=errors)
 
 
@@ -296,5 +303,6 @@ def apply_standard(request: Request, standard_id: Id,
     out = alloc.apply_standard(_p(request).uow(), standard_id=standard_id,
                                actor=user.username)
     return see_other(f"/bureau/standards?standard={standard_id}",
-                     msg=f"standard {out['name']}: {out['applied']} applied, "
-                         f"{out['held_back']} held back")
+                     msg=confirm("Standard {name}: {applied} applied, {held} held back.",
+                                 name=out["name"], applied=out["applied"],
+                                 held=out["held_back"]))

@@ -19,9 +19,10 @@ from trading import service as trading
 from web.auth import csrf_protect, current_user, ensure_enterprise_access, require
 from web.charts import price_chart
 from web.errors import status_of
+from web.messages import confirm
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
-from web.pages.render import is_htmx, render
+from web.pages.render import is_htmx, lang_of, render
 from web.statements import holdings_csv, trades_csv
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -31,6 +32,10 @@ Vintage = Annotated[int, Path(ge=1900, le=2200)]
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: Principal | None = Depends(current_user)) -> HTMLResponse:
+    if user is not None:  # the role's workbench (issue 18)
+        from web.pages.workbench import workbench
+
+        return workbench(request, user)
     p = _p(request)
     return render(request, "home.html", summary=alloc.registry_summary(p.read_uow()),
                   markets=trading.list_markets(p.read_uow()))
@@ -73,14 +78,17 @@ def _enterprise_context(request: Request, code: str, user: Principal,
         row = rights.setdefault(str(h["asset"]), {"asset": h["asset"]})
         row[str(h["kind"])] = h
     markets = trading.list_markets(p.read_uow())
-    ids = [str(m["id"]) for m in markets]
-    selected = market_id if market_id in ids else (ids[0] if ids else None)
+    from web.pages.order_entry import order_entry  # only what the permits can trade (issue 18)
+
+    entry = order_entry(permits, markets, holdings, wanted_market=market_id,
+                        fee_bps=int(getattr(p.settings, "fee_bps", 0) or 0))
+    selected = entry["selected"]
     m = trading.market_view(p.read_uow(), selected) if selected else None
     return dict(e=view, permits=permits,
                 rights=sorted(rights.values(), key=lambda r: str(r["asset"])), cash=cash,
                 orders=trading.orders_of(p.read_uow(), code, 30),
                 trades=trading.trades_of(p.read_uow(), code, 30), markets=markets,
-                selected_market=selected, m=m,
+                selected_market=selected, m=m, entry=entry,
                 poll_url=f"/enterprises/{code}/depth?market={quote(selected, safe='')}"
                 if selected else None,
                 can_trade=user.role == Role.TRADER and user.enterprise == code)
@@ -138,7 +146,9 @@ def enterprise_order(request: Request, code: str,
         else:
             request.state.audit["target"] = r.order_id
             return see_other(f"/enterprises/{code}?market={quote(market, safe='')}",
-                             msg=f"{r.order_id[:8]} {r.status}: {r.filled} kg")
+                             msg=confirm("Order {order}: {status}, {filled} t filled.",
+                                         order=r.order_id[:8], status=("status", r.status),
+                                         filled_kg=r.filled))
     return render(request, "enterprise.html", status_code=status, errors=errors, form=form,
                   **_enterprise_context(request, code, user, market))
 
@@ -151,7 +161,8 @@ def enterprise_cancel(request: Request, code: str, order_id: str,
     # the way orders are placed: through the matching process when the server runs one, so
     # that no other process moves the market under its book
     _p(request).cancel_order(enterprise=code, order_id=order_id, actor=user.username)
-    return see_other(f"/enterprises/{code}", msg=f"{order_id[:8]} cancelled")
+    return see_other(f"/enterprises/{code}",
+                     msg=confirm("Order {order} cancelled.", order=order_id[:8]))
 
 
 @router.get("/enterprises/{code}/statements/trades.csv")
@@ -160,7 +171,7 @@ def statement_trades(request: Request, code: str,
     ensure_enterprise_access(user, code)
     p = _p(request)
     alloc.enterprise_view(p.read_uow(), code)
-    return trades_csv(code, trading.trades_of(p.read_uow(), code, 5000))
+    return trades_csv(code, trading.trades_of(p.read_uow(), code, 5000), lang_of(request))
 
 
 @router.get("/enterprises/{code}/statements/holdings.csv")
@@ -170,7 +181,8 @@ def statement_holdings(request: Request, code: str,
     p = _p(request)
     view = alloc.enterprise_view(p.read_uow(), code)
     permit_codes = [x["code"] for x in view["permits"]]  # type: ignore[attr-defined]
-    return holdings_csv(code, ledger_service.holdings(p.read_uow(), [code, *permit_codes]))
+    return holdings_csv(code, ledger_service.holdings(p.read_uow(), [code, *permit_codes]),
+                        lang_of(request))
 
 
 @router.get("/markets/{pollutant}/{zone}/{vintage}", response_class=HTMLResponse)
@@ -184,5 +196,8 @@ def market(request: Request, pollutant: str, zone: str, vintage: Vintage,
     m = trading.market_view(p.read_uow(), market_id, tape=500)
     tape: list[dict[str, Any]] = m["trades"]  # type: ignore[assignment]
     points = [(str(t["at"]), int(t["price"])) for t in reversed(tape)]
+    from web.pages.market_halts import state_note  # why it is halted (issue 18)
+
     return render(request, "market.html", m=dict(m, trades=tape[:30]),
-                  chart=price_chart(points, title=f"{m['id']} · yuan/t"))
+                  chart=price_chart(points, title=f"{m['id']} · yuan/t"),
+                  state_note=state_note(request, market_id))

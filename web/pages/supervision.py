@@ -21,16 +21,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from allocation import service as alloc
 from compliance import supervision_service as sup
 from compliance.errors import MonitoringImportRejected
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
+from web import monitoring_words as words
 from web.auth import csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
+from web.i18n import translator
+from web.messages import error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
-from web.pages.render import render
+from web.pages.render import lang_of, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Bureau = Depends(require("monitoring:write"))  # writes: the monitoring department
@@ -65,7 +69,7 @@ def _page(request: Request, status: int = 200, *, permit: str | None = None,
             totals = sup.monitoring_totals(uow(), permit=permit, first=d_first, last=d_last)
         except DomainError as exc:
             q_errors.add("permit" if exc.field == "permit" else "form",
-                         f"{exc.code}: {exc.message}")
+                         error_text(exc))
     ctx.setdefault("forms", {"import": {}, "check": {}, "void": {}})
     ctx.setdefault("errors", {"import": {}, "check": {}, "void": {}})
     ctx.setdefault("import_errors", None)
@@ -85,6 +89,17 @@ def monitoring(request: Request, permit: Text = None,
                last: Annotated[str | None, Query(max_length=10)] = None,
                user: Principal = Bureau) -> HTMLResponse:
     return _page(request, permit=(permit or "").strip() or None, first=first, last=last)
+
+
+def _enterprise_names(request: Request, out: dict[str, Any]) -> dict[str, str]:
+    """Names of the enterprises whose alert breaches the import's message lists."""
+    names: dict[str, str] = {}
+    for code in sorted({c["enterprise"] for c in out.get("alert_clues", [])[:words.SHOWN]}):
+        try:
+            names[code] = str(alloc.enterprise_view(_p(request).read_uow(), code)["name"])
+        except DomainError:
+            continue
+    return names
 
 
 @router.post("/bureau/monitoring/imports", response_model=None)
@@ -116,16 +131,19 @@ def import_monitoring(request: Request, csv_text: Annotated[str, Form()] = "",
                                         district=user.district, source=source)
         except MonitoringImportRejected as exc:
             items: Any = exc.details.get("errors", [])
-            import_errors = {"count": exc.details.get("error_count", 0), "items": items[:200]}
-            errors.add("form", f"{exc.code}: {exc.message}")
+            tr = translator(lang_of(request))
+            import_errors = {"count": exc.details.get("error_count", 0),
+                             "items": [dict(e, detail=words.row_detail(str(e["detail"]), tr))
+                                       for e in items[:200]]}
+            errors.add("form", error_text(exc))
         except DomainError as exc:
-            errors.add("form", f"{exc.code}: {exc.message}")
+            errors.add("form", error_text(exc))
             status = status_of(exc)
         else:
             request.state.audit["target"] = str(out["id"])
-            return see_other("/bureau/monitoring", msg=(
-                f"import #{out['id']}: {out['accepted']} rows accepted, {out['rejected']} "
-                f"rejected, {out['daily_rows']} daily rows, {len(out['clues'])} clues opened"))
+            lang = lang_of(request)
+            return see_other("/bureau/monitoring", msg=words.import_message(
+                out, translator(lang), lang, _enterprise_names(request, out)))
     return _page(request, status, forms={"import": form, "check": {}, "void": {}},
                  errors={"import": errors, "check": {}, "void": {}},
                  import_errors=import_errors)
@@ -144,7 +162,7 @@ def void_import(request: Request, import_id: int, reason: Annotated[str, Form()]
             out = sup.void_import(_p(request).uow(), import_id=import_id, reason=text,
                                   actor=user.username, district=district_scope(request))
         except DomainError as exc:
-            errors.add("form", f"{exc.code}: {exc.message}")
+            errors.add("form", error_text(exc))
             status = status_of(exc)
         else:
             return see_other("/bureau/monitoring", msg=(
@@ -178,7 +196,7 @@ def check_reports(request: Request, permit: Annotated[str, Form()] = "",
                                     tolerance_pct=tol or None, actor=user.username)
         except DomainError as exc:
             errors.add(exc.field if exc.field in ("permit", "period", "tolerance_pct")
-                       else "form", f"{exc.code}: {exc.message}")
+                       else "form", error_text(exc))
             status = status_of(exc)
         else:
             return see_other("/bureau/monitoring", msg=(

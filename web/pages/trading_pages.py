@@ -13,6 +13,7 @@ token; routes never commit (each calls one use case).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from allocation import service as alloc
 from identity.roles import Principal
+from kernel.beijing import BEIJING, beijing_time
 from kernel.errors import DomainError
 from trading import auction_service as auctions
 from trading import listing_service as listings
@@ -30,13 +32,15 @@ from trading import transfer_service as transfers
 from web.api import trading as trading_api
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
+from web.i18n import translator
+from web.messages import confirm
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
-from web.pages.render import render
+from web.pages.render import lang_of, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-AUCTION_STEPS = ("open", "close", "clear", "settle")
+AUCTION_STEPS = ("announce", "open", "close", "clear", "settle")
 RULES = ("uniform", "pay_as_bid")
 ID_MAX = 40
 
@@ -59,13 +63,33 @@ def _auctions_page(request: Request, code: str, user: Principal, status: int = 2
     for a in auctions.list_auctions(p.uow()):
         if a["status"] == "draft":
             continue  # not announced yet
-        rows.append(auctions.auction_view(p.uow(), str(a["id"]), reveal=False,
-                                          enterprise=code))
+        rows.append(_with_schedule(auctions.auction_view(p.uow(), str(a["id"]), reveal=False,
+                                                         enterprise=code)))
     ctx.setdefault("errors", {})
     ctx.setdefault("form", {})
     return render(request, "enterprise_auctions.html", status_code=status, code=code,
                   auctions=rows, permits=_permit_codes(request, code),
                   can_trade=user.enterprise == code, **ctx)
+
+
+def _with_schedule(a: dict[str, Any]) -> dict[str, Any]:
+    """The schedule's times as people read them (Beijing time)."""
+    for key in ("announce_at", "open_at", "close_at"):
+        a[f"{key}_text"] = beijing_time(a.get(key))
+    return a
+
+
+def _beijing_instant(value: str, name: str, errors: forms.FieldErrors) -> datetime | None:
+    """`YYYY-MM-DDTHH:MM` (or with a space), Beijing time → an aware instant; empty: None."""
+    v = (value or "").strip().replace(" ", "T")
+    if not v:
+        return None
+    try:
+        at = datetime.strptime(v[:16], "%Y-%m-%dT%H:%M")
+    except ValueError:
+        errors.add(name, "Enter a Beijing time like 2026-12-06 09:00.")
+        return None
+    return at.replace(tzinfo=BEIJING)
 
 
 @router.get("/enterprises/{code}/auctions", response_class=HTMLResponse)
@@ -101,7 +125,60 @@ def enterprise_bid(request: Request, code: str, auction: Annotated[str, Form()] 
             status = status_of(exc)
         else:
             return see_other(f"/enterprises/{code}/auctions",
-                             msg=f"bid {r['id']}: {n} kg @ {price_yuan} yuan/t")
+                             msg=confirm("Bid {id} placed: {qty} t at {price} yuan/t.",
+                                         id=r["id"], qty_kg=n, price=price_yuan))
+    return _auctions_page(request, code, user, status, errors=errors, form=form)
+
+
+@router.post("/enterprises/{code}/auctions/bids/withdraw", response_model=None)
+def enterprise_withdraw_bid(request: Request, code: str, bid: Annotated[str, Form()] = "",
+                            user: Principal = Depends(require("order:place"))
+                            ) -> RedirectResponse | HTMLResponse:
+    """Withdraw an own open bid while the auction is open: deposit and headroom released."""
+    ensure_enterprise_access(user, code)
+    errors = forms.FieldErrors()
+    bid = forms.text(bid, "bid", errors, max_len=ID_MAX)
+    audit(request, "withdraw_bid", bid)
+    status = 422
+    if not errors:
+        try:
+            auctions.withdraw_bid(_p(request).uow(), bid_id=bid, enterprise=code,
+                                  actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other(f"/enterprises/{code}/auctions",
+                             msg=translator(lang_of(request))("Bid withdrawn"))
+    return _auctions_page(request, code, user, status, errors=errors, form={})
+
+
+@router.post("/enterprises/{code}/auctions/bids/replace", response_model=None)
+def enterprise_replace_bid(request: Request, code: str, bid: Annotated[str, Form()] = "",
+                           qty: Annotated[str, Form()] = "",
+                           price_yuan: Annotated[str, Form()] = "",
+                           user: Principal = Depends(require("order:place"))
+                           ) -> RedirectResponse | HTMLResponse:
+    """Replace an own open bid: old holds released and new ones held in one transaction."""
+    ensure_enterprise_access(user, code)
+    form = dict(bid=bid, qty=qty, price_yuan=price_yuan)
+    errors = forms.FieldErrors()
+    bid = forms.text(bid, "bid", errors, max_len=ID_MAX)
+    n = forms.whole(qty, "qty", errors)
+    price = forms.yuan_to_fen(price_yuan, "price", errors)
+    audit(request, "replace_bid", bid, f"{qty} kg @ {price_yuan} yuan/t")
+    status = 422
+    if not errors and n is not None and price is not None:
+        p = _p(request)
+        try:
+            auctions.replace_bid(p.uow(), bid_id=bid, enterprise=code, qty=n, price=price,
+                                 permits=p.permits, actor=user.username)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            return see_other(f"/enterprises/{code}/auctions",
+                             msg=translator(lang_of(request))("Bid replaced"))
     return _auctions_page(request, code, user, status, errors=errors, form=form)
 
 
@@ -162,7 +239,7 @@ def enterprise_propose(request: Request, code: str, market: Annotated[str, Form(
         else:
             request.state.audit["target"] = r["id"]
             return see_other(f"/enterprises/{code}/transfers",
-                             msg=f"transfer {r['id']} proposed")
+                             msg=confirm("Transfer {id} proposed.", id=r["id"]))
     return _transfers_page(request, code, user, status, errors={"propose": errors},
                            forms={"propose": form})
 
@@ -185,7 +262,7 @@ def enterprise_accept(request: Request, code: str, transfer: Annotated[str, Form
             status = status_of(exc)
         else:
             return see_other(f"/enterprises/{code}/transfers",
-                             msg=f"transfer {transfer} accepted")
+                             msg=confirm("Transfer {id} accepted.", id=transfer))
     return _transfers_page(request, code, user, status, errors={"accept": errors})
 
 
@@ -213,7 +290,8 @@ def enterprise_take(request: Request, code: str, listing: Annotated[str, Form()]
             status = status_of(exc)
         else:
             return see_other(f"/enterprises/{code}/transfers",
-                             msg=f"listing {listing}: took {n} kg ({r['status']})")
+                             msg=confirm("Listing {id}: took {qty} t ({status}).", id=listing,
+                                         qty_kg=n, status=("status", r["status"])))
     return _transfers_page(request, code, user, status, errors={"take": errors},
                            forms={"take": form})
 
@@ -222,8 +300,15 @@ def enterprise_take(request: Request, code: str, listing: Annotated[str, Form()]
 
 def _bureau_auctions(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
     p = _p(request)
-    rows = [auctions.auction_view(p.uow(), str(a["id"]), reveal=True)
+    rows = [_with_schedule(auctions.auction_view(p.uow(), str(a["id"]), reveal=True))
             for a in auctions.list_auctions(p.uow())]
+    names: dict[str, str] = {}
+    for a in rows:  # bidder names, for the bureau only (bids stay sealed to bidders)
+        for b in a.get("bids") or []:
+            code = str(b["enterprise"])
+            if code not in names:
+                names[code] = str(alloc.enterprise_view(p.read_uow(), code)["name"])
+            b["enterprise_name"] = names[code]
     ctx.setdefault("errors", {})
     ctx.setdefault("forms", {})
     return render(request, "bureau_auctions.html", status_code=status, auctions=rows,
@@ -232,7 +317,7 @@ def _bureau_auctions(request: Request, status: int = 200, **ctx: Any) -> HTMLRes
 
 
 def _next_step(status: str) -> str | None:
-    return {"draft": "open", "open": "close", "closed": "clear",
+    return {"draft": "open", "announced": "open", "open": "close", "closed": "clear",
             "cleared": "settle"}.get(status)
 
 
@@ -275,7 +360,7 @@ def bureau_create_auction(request: Request, market: Annotated[str, Form()] = "",
             status = status_of(exc)
         else:
             request.state.audit["target"] = r["id"]
-            return see_other("/bureau/auctions", msg=f"auction {r['id']} created")
+            return see_other("/bureau/auctions", msg=confirm("Auction {id} created.", id=r["id"]))
     return _bureau_auctions(request, status, errors={"create": errors},
                             forms={"create": form})
 
@@ -300,18 +385,58 @@ def bureau_auction_step(request: Request, auction: Annotated[str, Form()] = "",
                 outcome, r = trading_api.open_or_request(p, user, auction)
                 if outcome == "pending":
                     request.state.audit["action"] = "request_approval"
-                    return see_other("/bureau/auctions", msg=f"auction {auction}: a second "
-                                     f"officer must approve (request #{r['id']})")
+                    return see_other("/bureau/auctions", msg=confirm(
+                        "Auction {id}: a second officer must approve (request #{request}).",
+                        id=auction, request=r["id"]))
             else:
                 step = {"open": auctions.open_auction, "close": auctions.close_auction,
-                        "clear": auctions.clear_auction}[action]
+                        "clear": auctions.clear_auction,
+                        "announce": auctions.announce_auction}[action]
                 r = step(p.uow(), auction, actor=user.username)
         except DomainError as exc:
             errors.from_domain(exc)
             status = status_of(exc)
         else:
-            return see_other("/bureau/auctions", msg=f"auction {auction}: {r['status']}")
+            return see_other("/bureau/auctions", msg=confirm("Auction {id}: {status}.", id=auction,
+                                                                 status=("status", r["status"])))
     return _bureau_auctions(request, status, errors={"step": errors})
+
+
+@router.post("/bureau/auctions/schedule", response_model=None)
+def bureau_schedule_auction(request: Request, auction: Annotated[str, Form()] = "",
+                            announce_at: Annotated[str, Form()] = "",
+                            open_at: Annotated[str, Form()] = "",
+                            close_at: Annotated[str, Form()] = "",
+                            user: Principal = Depends(require("market:state"))
+                            ) -> RedirectResponse | HTMLResponse:
+    """The Beijing times the server announces, opens and closes the auction at. A schedule
+    that opens it needs a second officer when opening does (reserve_release)."""
+    from web.api.auction_bids import schedule_or_request
+
+    form = dict(auction=auction, announce_at=announce_at, open_at=open_at, close_at=close_at)
+    errors = forms.FieldErrors()
+    auction = forms.text(auction, "auction", errors, max_len=ID_MAX)
+    ann = _beijing_instant(announce_at, "announce_at", errors)
+    opn = _beijing_instant(open_at, "open_at", errors)
+    cls = _beijing_instant(close_at, "close_at", errors)
+    audit(request, "schedule_auction", auction,
+          f"announce {announce_at} open {open_at} close {close_at} (Beijing)")
+    status = 422
+    if not errors:
+        try:
+            outcome, r = schedule_or_request(_p(request), user, auction, ann, opn, cls)
+        except DomainError as exc:
+            errors.from_domain(exc)
+            status = status_of(exc)
+        else:
+            if outcome == "pending":
+                request.state.audit["action"] = "request_approval"
+                return see_other("/bureau/auctions", msg=confirm(
+                    "Auction {id}: a second officer must approve (request #{request}).",
+                    id=auction, request=r["id"]))
+            return see_other("/bureau/auctions", msg=translator(lang_of(request))("Schedule saved"))
+    return _bureau_auctions(request, status, errors={"schedule": errors},
+                            forms={"schedule": form})
 
 
 # bureau: negotiated transfers --------------------------------------------------------------
@@ -347,8 +472,9 @@ def bureau_decide_transfer(request: Request, transfer: Annotated[str, Form()] = 
                 outcome, r = trading_api.approve_or_request(p, user, transfer)
                 if outcome == "pending":
                     request.state.audit["action"] = "request_approval"
-                    return see_other("/bureau/transfers", msg=f"transfer {transfer}: a second "
-                                     f"officer must approve (request #{r['id']})")
+                    return see_other("/bureau/transfers", msg=confirm(
+                        "Transfer {id}: a second officer must approve (request #{request}).",
+                        id=transfer, request=r["id"]))
             else:
                 r = transfers.reject_transfer(p.uow(), transfer_id=transfer, reason=why,
                                               actor=user.username)
@@ -356,7 +482,8 @@ def bureau_decide_transfer(request: Request, transfer: Annotated[str, Form()] = 
             errors.from_domain(exc)
             status = status_of(exc)
         else:
-            return see_other("/bureau/transfers", msg=f"transfer {transfer}: {r['status']}")
+            return see_other("/bureau/transfers", msg=confirm(
+                "Transfer {id}: {status}.", id=transfer, status=("status", r["status"])))
     return _bureau_transfers(request, status, errors=errors,
                              form=dict(transfer=transfer, decision=decision, reason=reason))
 

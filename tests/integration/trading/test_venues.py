@@ -46,7 +46,9 @@ def test_auction_end_to_end(floor: Floor) -> None:
     _bid(floor, "auc-1", "B", 1_500, 200_000)   # capped at 60 % = 1 800 per bidder
     _bid(floor, "auc-1", "B", 500, 150_000)     # only 300 fit under B's cap
     _bid(floor, "auc-1", "A", 2_000, 120_000)
-    _bid(floor, "auc-1", "A", 500, 90_000)      # below the reserve price: ignored
+    with pytest.raises(DomainError) as e:        # below the reserve price: refused
+        _bid(floor, "auc-1", "A", 500, 90_000)
+    assert e.value.code == "bid_below_reserve"
     with pytest.raises(DomainError) as e:        # B's cap headroom is 2 000 kg
         _bid(floor, "auc-1", "B", 100, 150_000)
     assert e.value.code == "cap_headroom_exceeded"
@@ -55,8 +57,7 @@ def test_auction_end_to_end(floor: Floor) -> None:
     assert (cleared["status"], cleared["price"], cleared["sold"]) == ("cleared", 120_000,
                                                                        3_000)
     won = {(b["enterprise"], b["price"]): b["won"] for b in cleared["bids"]}
-    assert won == {(B, 200_000): 1_500, (B, 150_000): 300, (A, 120_000): 1_200,
-                   (A, 90_000): 0}
+    assert won == {(B, 200_000): 1_500, (B, 150_000): 300, (A, 120_000): 1_200}
     # losers' deposits are already released; winners' still held
     cash_b_before = floor.balance(B, "cash", "CNY")
     auctions.settle_auction(p.uow(), "auc-1", permits=p.permits, actor="bureau", now=NOW)
@@ -85,7 +86,9 @@ def test_auction_cancelled_releases_every_deposit(floor: Floor) -> None:
     auctions.open_auction(p.uow(), aid, actor="bureau", now=NOW)
     auctions.place_bid(p.uow(), auction_id=aid, enterprise=B, permit=floor.pb, qty=1_000,
                        price=150_000, permits=p.permits, actor="b", now=NOW, bid_id="b" * 24)
-    _bid(floor, aid, "A", 1_000, 99_000)  # below reserve
+    with pytest.raises(DomainError) as e:  # below reserve: refused, nothing held
+        _bid(floor, aid, "A", 1_000, 99_000)
+    assert e.value.code == "bid_below_reserve"
     auctions.close_auction(p.uow(), aid, actor="bureau", now=NOW)
     out = auctions.clear_auction(p.uow(), aid, actor="bureau", now=NOW)
     assert (out["status"], out["reason"]) == ("cancelled", "undersubscribed")

@@ -1,0 +1,139 @@
+"""Notifications and workbench items in words (issue 18): the text of each notification kind
+in the reader's language, with amounts in yuan, quantities in tonnes and Beijing dates, the
+page it leads to, and the unread count of the page header.
+
+Texts are English keys translated through `web.i18n` (Chinese in `web.i18n_workbench`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from identity.roles import Principal
+from kernel.pollutants import Pollutant
+from notices import service as notices
+from web.i18n import translator
+from web.pages.l10n import bjdate_text, bjtime_text, tonnes_text, yuan_text
+
+#: kind → (text, text when a figure is missing); %-style fields from the params
+TEXTS: dict[str, str] = {
+    "clue_sent": "Problem clue No. %(ref)s was sent to you; rectify by %(due)s.",
+    "penalty_notice": "Advance notice of an administrative penalty %(ref)s: %(amount)s yuan "
+                      "proposed. You may state your case by %(due)s.",
+    "penalty_decided": "Penalty decision %(ref)s was issued: %(amount)s yuan.",
+    "transfer_proposed": "%(seller)s proposes a negotiated transfer to you: %(qty)s t of "
+                         "%(market)s at %(price)s yuan/t.",
+    "bill_issued": "%(count)s paid-use bill(s) issued: %(amount)s yuan, due %(due)s.",
+    "bill_due": "%(count)s paid-use bill(s) fall due on %(due)s: %(amount)s yuan.",
+    "approval_waiting": "Approval request No. %(ref)s from %(by)s waits for a second officer "
+                        "(%(target)s).",
+    "transfer_accepted": "A negotiated transfer of %(qty)s t of %(market)s at %(price)s yuan/t "
+                         "(%(seller)s to %(buyer)s) was accepted and waits for the bureau's "
+                         "approval.",
+}
+NO_DUE = "Problem clue No. %(ref)s was sent to you."
+SERVED = "Penalty decision %(ref)s was served on you: %(amount)s yuan, to be paid by %(due)s."
+
+#: workbench item → (label, link template with {e} = the enterprise)
+ITEMS: dict[str, tuple[str, str]] = {
+    "approvals_waiting": ("Approvals waiting for me", "/bureau/approvals"),
+    "permits_awaiting_confirmation": ("Permits awaiting confirmation", "/bureau"),
+    "transfers_awaiting_approval": ("Transfers awaiting approval", "/bureau/transfers"),
+    "clues_new": ("New problem clues to send", "/bureau/clues"),
+    "clues_rectified": ("Rectifications to verify", "/bureau/clues"),
+    "clues_overdue": ("Clues overdue", "/bureau/clues"),
+    "alerts_active": ("Heavy-pollution alerts active", "/bureau/alerts"),
+    "monitoring_imports_with_errors": ("Monitoring imports with errors (30 days)",
+                                       "/bureau/monitoring"),
+    "permit_imports_with_errors": ("Permit imports with errors (30 days)", "/bureau/permits"),
+    "violations_open": ("Violations awaiting a decision", "/bureau/penalties"),
+    "bills_overdue": ("Paid-use bills overdue", "/bureau/paid-use"),
+    "bills_to_pay": ("Paid-use bills to pay", "/enterprises/{e}/bills"),
+    "clues_assigned": ("Problem clues to rectify", "/enterprises/{e}/clues"),
+    "transfers_proposed": ("Transfers proposed to you", "/enterprises/{e}/transfers"),
+    "reports_due": ("Execution reports overdue", "/enterprises/{e}/reports"),
+    "penalty_notices": ("Penalty procedures in progress", "/enterprises/{e}/penalties"),
+}
+
+
+def _market(market: str, lang: str) -> str:
+    """`SO2/ZA1/2026` → `二氧化硫 ZA1 2026` (a pollutant's name, never its code alone)."""
+    parts = str(market).split("/")
+    if len(parts) == 3:
+        try:
+            name = Pollutant(parts[0]).label_zh if lang == "zh" else parts[0]
+        except ValueError:
+            name = parts[0]
+        return f"{name} {parts[1]} {parts[2]}"
+    return str(market)
+
+
+def text(n: dict[str, Any], lang: str) -> str:
+    """The sentence of one notification (`notices.service.notice_dict`)."""
+    tr = translator(lang)
+    p = n.get("params") or {}
+    fields = dict(ref=n["ref"], due=bjdate_text(p.get("due"), lang) or "—",
+                  amount=yuan_text(p.get("amount_fen"), lang),
+                  qty=tonnes_text(p.get("qty"), lang), price=yuan_text(p.get("price"), lang),
+                  market=_market(p.get("market", ""), lang), seller=p.get("seller", ""),
+                  count=p.get("count", ""), by=p.get("by", ""), target=p.get("target", ""),
+                  buyer=p.get("buyer", ""))
+    template = TEXTS.get(n["kind"], n["kind"])
+    if n["kind"] == "clue_sent" and not p.get("due"):
+        template = NO_DUE
+    if n["kind"] == "penalty_decided" and p.get("due"):
+        template = SERVED
+    return tr(template) % fields
+
+
+def link(n: dict[str, Any], routes: frozenset[str]) -> str:
+    """Where a notification leads: the page of the thing it is about."""
+    e = n.get("enterprise") or ""
+    kind = n["kind"]
+    if kind == "approval_waiting":
+        return "/bureau/approvals"
+    if kind == "transfer_accepted":
+        return "/bureau/transfers"
+    if kind == "clue_sent":
+        return f"/enterprises/{e}/clues"
+    if kind == "transfer_proposed":
+        return f"/enterprises/{e}/transfers"
+    if kind in ("bill_issued", "bill_due"):
+        return f"/enterprises/{e}/bills"
+    # the penalty procedure's page of the enterprise where the server has one
+    if "/enterprises/{code}/penalties" in routes:
+        return f"/enterprises/{e}/penalties"
+    return "/public/penalties"
+
+
+def item_link(key: str, enterprise: str | None, routes: frozenset[str]) -> str | None:
+    target = ITEMS[key][1]
+    if "{e}" in target:
+        if target.replace("{e}", "{code}") not in routes:
+            return None if key != "penalty_notices" else f"/enterprises/{enterprise}"
+        return target.replace("{e}", enterprise or "")
+    return target
+
+
+def route_paths(request: Request) -> frozenset[str]:
+    cached = getattr(request.app.state, "page_paths", None)
+    if cached is None:
+        cached = frozenset(getattr(r, "path", "") for r in request.app.routes)
+        request.app.state.page_paths = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def unread_notices(request: Request, user: Principal | None) -> int:
+    """The header's unread count (0 without a user; 0 if the database cannot answer, so
+    that an error page still renders)."""
+    if user is None:
+        return 0
+    try:
+        return notices.unread_count(request.app.state.platform.read_uow(), user.username)
+    except Exception:  # noqa: BLE001 - the header must never fail a page
+        return 0
+
+
+def when(n: dict[str, Any], lang: str) -> str:
+    return bjtime_text(n.get("created_at"), lang)
