@@ -40,7 +40,10 @@ def test_the_readme_compliance_walk(platform, app, lang: str) -> None:  # type: 
     page = trader.get(f"/enterprises/{code}/reports")
     assert page.status_code == 200
     form = page.text.split('id="report-form"')[1].split("</form>")[0]
-    found = re.findall(r"[0-9A-Z]{18}[0-9]{3}[0-9A-Z]", form)
+    # a permit code standing alone, with a letter in it (a random token of the form, all
+    # digits, once matched the bare pattern)
+    found = re.findall(r"(?<![0-9A-Za-z_-])(?=[0-9]*[A-Z])[0-9A-Z]{18}[0-9]{3}[0-9A-Z]"
+                       r"(?![0-9A-Za-z_-])", form)
     assert found, form[:1500]
     permit = found[0]
     q = next(x for x in alloc.permit_view(platform.uow(), permit)["quantities"]  # type: ignore[attr-defined]
