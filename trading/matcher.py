@@ -8,7 +8,7 @@ cached book is always at the market row's version: no book is ever rebuilt becau
 process moved the market (`STATS.rebuilds` counts rebuilds; the `stats` request reads it).
 
 Protocol: frames of a 4-byte big-endian length then a JSON object, one request then its
-answer on a connection at a time (each web worker thread keeps its own connection).
+answer on a connection at a time (a web worker keeps a pool of connections).
 Requests: `{"op": "place", "cmd": {PlaceOrder fields}, "actor", "fee_bps", "audit"}`,
 `{"op": "cancel", "enterprise", "order_id", "actor", "audit"}`, `{"op": "replace",
 "enterprise", "order_id", "qty", "price", "actor", "fee_bps"}`, `{"op": "stats"}`.
@@ -39,6 +39,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kernel.errors import DomainError
@@ -143,14 +144,20 @@ def _error_in(d: dict[str, Any]) -> DomainError:
 # the matching process ----------------------------------------------------------------------
 
 class MatcherServer:
-    """Serves the order pipeline on a Unix domain socket: one thread per connection, each
-    blocking on the pipeline (which places every waiting order in one transaction)."""
+    """Serves the order pipeline on a Unix domain socket from one event loop (in the thread
+    that calls `serve_forever`): each connection's request is read there, an order is queued
+    on the pipeline (`enqueue`) and its answer written when the pipeline's writer thread says
+    its group committed. No thread per connection, so the only hand-off is writer thread →
+    event loop, once per answer. Cancels and replaces (rare) run in the loop's thread pool,
+    blocking on the pipeline as before."""
 
     def __init__(self, path: str, pipeline: OrderPipeline) -> None:
         self.path = path
         self.pipeline = pipeline
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Event | None = None
         #: the process ids of the clients that connected (the web workers), for `stats`
         self.clients: set[int] = set()
 
@@ -165,68 +172,120 @@ class MatcherServer:
         self._sock = sock
 
     def serve_forever(self) -> None:
+        """Serve until `close` (uvloop's loop when it is installed)."""
         if self._sock is None:
             self.bind()
-        assert self._sock is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                if self._stop.is_set():
-                    return
-                raise
-            try:
-                cred = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size)
-                self.clients.add(_CRED.unpack(cred)[0])
-            except OSError:
-                pass
-            threading.Thread(target=self._serve, args=(conn,), daemon=True,
-                             name="matcher-conn").start()
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+            factory = None
+        else:
+            factory = uvloop.new_event_loop
+        # the Runner cancels the connections still open when serving ends
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(self._serve_all())
+
+    async def _serve_all(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._done = asyncio.Event()
+        if self._stop.is_set():
+            return
+        server = await asyncio.start_unix_server(self._serve, sock=self._sock)
+        async with server:
+            await self._done.wait()
 
     def close(self) -> None:
+        """Stop serving (from any thread), then answer what is queued and stop the writer."""
         self._stop.set()
-        if self._sock is not None:
+        loop, done = self._loop, self._done
+        if loop is not None and done is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already stopped
+                loop.call_soon_threadsafe(done.set)
+        elif self._sock is not None:
             self._sock.close()
         self.pipeline.close()
 
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        try:
+            cred = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size)
+            self.clients.add(_CRED.unpack(cred)[0])
+        except (OSError, AttributeError):
+            pass
+        try:
             while True:
-                try:
-                    msg = recv_frame(conn)
-                except (_Closed, OSError, ValueError):
+                (n,) = _LEN.unpack(await reader.readexactly(_LEN.size))
+                if n > MAX_FRAME:
                     return
-                try:
-                    send_frame(conn, self.answer(msg))
-                except OSError:
-                    return
+                msg = json.loads(await reader.readexactly(n))
+                if msg.get("op") == "place":
+                    answer = await self._place(msg)
+                else:
+                    answer = await asyncio.get_running_loop().run_in_executor(
+                        None, self.answer, msg)
+                writer.write(frame(answer))
+        except (asyncio.IncompleteReadError, OSError, ValueError, asyncio.CancelledError):
+            return  # the peer went away, or the matcher is stopping
+        finally:
+            writer.close()
+
+    async def _place(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """An order, queued without a thread: the answer once its group committed."""
+        loop = asyncio.get_running_loop()
+        woken = loop.create_future()
+
+        def wake() -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        def notify() -> None:  # the pipeline's writer thread
+            loop.call_soon_threadsafe(wake)
+
+        audit = msg.get("audit")
+        try:
+            request = self.pipeline.enqueue(
+                PlaceOrder(**msg["cmd"]), actor=msg["actor"],
+                fee_bps=int(msg.get("fee_bps") or 0), audit=audit, notify=notify)
+        except DomainError as exc:
+            return {"rejected": _error_out(exc)}
+        except Exception as exc:  # a malformed request: the caller answers 503
+            log.exception("matcher: place failed")
+            return {"fault": f"{type(exc).__name__}: {exc}"}
+        await woken
+        return self._answered(request.outcome, audit)
 
     def answer(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """A request answered in the calling thread (blocking on the pipeline)."""
         op = msg.get("op")
         if op == "stats":
             return {"ok": {"rebuilds": STATS.rebuilds, "groups": STATS.groups,
                            "requests": STATS.requests, "pid": os.getpid(),
                            "clients": sorted(self.clients)}}
         audit = msg.get("audit")
+        if op == "place":
+            return self._answered(lambda: self.pipeline.place(
+                PlaceOrder(**msg["cmd"]), actor=msg["actor"],
+                fee_bps=int(msg.get("fee_bps") or 0), audit=audit), audit)
+        if op == "cancel":
+            return self._answered(lambda: self.pipeline.cancel_order(
+                enterprise=msg["enterprise"], order_id=msg["order_id"], actor=msg["actor"],
+                audit=audit), audit)
+        if op == "replace":
+            return self._answered(lambda: self.pipeline.replace_order(
+                enterprise=msg["enterprise"], order_id=msg["order_id"], qty=msg["qty"],
+                price=msg["price"], actor=msg["actor"],
+                fee_bps=int(msg.get("fee_bps") or 0)), audit)
+        return {"fault": f"unknown request {op!r}"}
+
+    @staticmethod
+    def _answered(outcome: Callable[[], OrderResult],
+                  audit: dict[str, Any] | None) -> dict[str, Any]:
         try:
-            if op == "place":
-                r = self.pipeline.place(PlaceOrder(**msg["cmd"]), actor=msg["actor"],
-                                        fee_bps=int(msg.get("fee_bps") or 0), audit=audit)
-            elif op == "cancel":
-                r = self.pipeline.cancel_order(enterprise=msg["enterprise"],
-                                               order_id=msg["order_id"], actor=msg["actor"],
-                                               audit=audit)
-            elif op == "replace":
-                r = self.pipeline.replace_order(
-                    enterprise=msg["enterprise"], order_id=msg["order_id"], qty=msg["qty"],
-                    price=msg["price"], actor=msg["actor"],
-                    fee_bps=int(msg.get("fee_bps") or 0))
-            else:
-                return {"fault": f"unknown request {op!r}"}
+            r = outcome()
         except DomainError as exc:
             return {"rejected": _error_out(exc)}  # a rejected order is never audited here
         except Exception as exc:  # the caller answers 503; the matcher keeps serving
-            log.exception("matcher: %s failed", op)
+            log.exception("matcher: request failed")
             return {"fault": f"{type(exc).__name__}: {exc}"}
         return {"ok": _result_out(r), "audited": bool(audit and audit.get("recorded"))}
 
