@@ -16,6 +16,12 @@ from the seed and nothing else:
 - a market per zone and pollutant for vintage 2026, a resting non-crossing book in the busiest
   markets and a few executed trades; users for every role (password ``demo``).
 
+The builder by what it builds: `app.demo_municipality` (area, sectors, specification bases,
+invented names, the registry drawn from the seed), `app.demo_plan` (the plan: indicators,
+confirmations, surplus, cash, markets, the order book, users; pure), `app.demo_compliance`
+(the traders' outlets and emergency measures); this module checks the arguments and the
+database, and loads the plan.
+
 Bulk registry rows (area, enterprises, sites, permits, quantities) are inserted in one unit
 of work; everything that moves rights or money goes through the services (`allocation.service`
 set/issue_indicator, confirm_rights_batch, verify_surplus, deposit_cash; `trading.service`
@@ -38,13 +44,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import random
 import time as _time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -63,14 +66,23 @@ from allocation.tables import (
     SiteRow,
     ZoneRow,
 )
-from compliance import alert_service
-from compliance import service as compliance
-from compliance.tables import OutletRow
+from app.demo_compliance import register_trader_outlets, set_trader_measures
+from app.demo_municipality import (
+    AIR_ZONES,
+    BAND_PCT,
+    DISTRICTS,
+    EARLIEST_TODAY,
+    LATEST_TODAY,
+    PARAMETER_VERSION,
+    RESERVE_PCT,
+    SECTOR_POLLUTANTS,
+    VINTAGE,
+    WATER_ZONES,
+    largest_remainder,
+)
+from app.demo_plan import DemoPlan, at_beijing, plan_demo
 from identity.tables import UserRow
-from kernel.clock import CST
 from kernel.errors import Conflict, InvalidInput
-from kernel.ids import CREDIT_ALPHABET, make_credit_code, make_permit_code
-from kernel.quantities import trade_value
 from ledger.service import asset_code
 from ledger.tables import JournalRow
 from trading import service as trading
@@ -97,11 +109,7 @@ DEFAULT_ENTERPRISES = 1200
 #: the demo's business day: a Friday; every timestamp of the load derives from it
 DEFAULT_TODAY = date(2026, 11, 27)
 MIN_ENTERPRISES, MAX_ENTERPRISES = 20, 20_000
-EARLIEST_TODAY, LATEST_TODAY = date(2026, 9, 1), date(2028, 6, 30)
 DEMO_PASSWORD = "demo"
-VINTAGE = 2026
-PARAMETER_VERSION = "2025.1"
-RESERVE_PCT = 10
 ACTOR = "demo"
 #: service calls per transaction
 DEFAULT_CHUNK = 20
@@ -144,675 +152,6 @@ def check_password(password: str, hashed: str) -> bool:
     return hmac.compare_digest(got, digest)
 
 
-# --------------------------------------------------------------------------------------------
-# the municipality
-# --------------------------------------------------------------------------------------------
-
-#: air trading zones: district groups
-AIR_ZONES = [
-    ("A-ZX", "中心城区大气交易区"),
-    ("A-TC", "主城同城化先行区大气交易区"),
-    ("A-YX", "渝西大气交易区"),
-    ("A-WK", "渝东北万开云大气交易区"),
-    ("A-SX", "渝东北三峡库区大气交易区"),
-    ("A-DN", "渝东南大气交易区"),
-]
-#: water trading zones: watersheds
-WATER_ZONES = [
-    ("W-CJ", "长江干流流域"),
-    ("W-JL", "嘉陵江流域"),
-    ("W-WJ", "乌江流域"),
-    ("W-FJ", "涪江流域"),
-]
-#: (code, name, air zone, water zone, weight for siting enterprises). GB/T 2260 codes; the
-#: functional zones (两江新区, 重庆高新区, 万盛经开区) have none and get 50019x here.
-DISTRICTS: list[tuple[str, str, str, str, int]] = [
-    ("500101", "万州区", "A-WK", "W-CJ", 5),
-    ("500102", "涪陵区", "A-TC", "W-CJ", 6),
-    ("500103", "渝中区", "A-ZX", "W-CJ", 1),
-    ("500104", "大渡口区", "A-ZX", "W-CJ", 3),
-    ("500105", "江北区", "A-ZX", "W-JL", 3),
-    ("500106", "沙坪坝区", "A-ZX", "W-JL", 4),
-    ("500107", "九龙坡区", "A-ZX", "W-CJ", 5),
-    ("500108", "南岸区", "A-ZX", "W-CJ", 3),
-    ("500109", "北碚区", "A-ZX", "W-JL", 4),
-    ("500110", "綦江区", "A-TC", "W-CJ", 4),
-    ("500111", "大足区", "A-YX", "W-CJ", 4),
-    ("500112", "渝北区", "A-ZX", "W-JL", 4),
-    ("500113", "巴南区", "A-ZX", "W-CJ", 4),
-    ("500114", "黔江区", "A-DN", "W-WJ", 2),
-    ("500115", "长寿区", "A-TC", "W-CJ", 7),
-    ("500116", "江津区", "A-TC", "W-CJ", 6),
-    ("500117", "合川区", "A-YX", "W-JL", 5),
-    ("500118", "永川区", "A-YX", "W-CJ", 5),
-    ("500119", "南川区", "A-TC", "W-WJ", 3),
-    ("500120", "璧山区", "A-YX", "W-CJ", 4),
-    ("500151", "铜梁区", "A-YX", "W-FJ", 4),
-    ("500152", "潼南区", "A-YX", "W-FJ", 3),
-    ("500153", "荣昌区", "A-YX", "W-CJ", 4),
-    ("500154", "开州区", "A-WK", "W-CJ", 3),
-    ("500155", "梁平区", "A-WK", "W-CJ", 3),
-    ("500156", "武隆区", "A-DN", "W-WJ", 2),
-    ("500229", "城口县", "A-SX", "W-CJ", 1),
-    ("500230", "丰都县", "A-WK", "W-CJ", 2),
-    ("500231", "垫江县", "A-WK", "W-CJ", 3),
-    ("500233", "忠县", "A-WK", "W-CJ", 3),
-    ("500235", "云阳县", "A-WK", "W-CJ", 2),
-    ("500236", "奉节县", "A-SX", "W-CJ", 2),
-    ("500237", "巫山县", "A-SX", "W-CJ", 1),
-    ("500238", "巫溪县", "A-SX", "W-CJ", 1),
-    ("500240", "石柱县", "A-DN", "W-CJ", 2),
-    ("500241", "秀山县", "A-DN", "W-WJ", 2),
-    ("500242", "酉阳县", "A-DN", "W-WJ", 1),
-    ("500243", "彭水县", "A-DN", "W-WJ", 1),
-    ("500190", "两江新区", "A-ZX", "W-JL", 6),
-    ("500191", "重庆高新区", "A-ZX", "W-JL", 3),
-    ("500192", "万盛经开区", "A-TC", "W-CJ", 2),
-]
-
-SECTORS = ["thermal_power", "steel", "cement", "chemicals", "paper", "industrial_boiler",
-           "sewage"]
-#: per mille of enterprises by sector
-SECTOR_WEIGHTS = [25, 20, 55, 200, 60, 460, 180]
-SECTOR_POLLUTANTS: dict[str, tuple[str, ...]] = {
-    "thermal_power": ("SO2", "NOx", "PM"),
-    "steel": ("SO2", "NOx", "PM"),
-    "cement": ("SO2", "NOx", "PM"),
-    "chemicals": ("SO2", "NOx", "PM", "VOCs", "COD", "NH3-N"),
-    "paper": ("SO2", "NOx", "PM", "COD", "NH3-N"),
-    "industrial_boiler": ("SO2", "NOx", "PM"),
-    "sewage": ("COD", "NH3-N"),
-}
-WATER = ("COD", "NH3-N")
-AIR_POLLUTANTS = ("SO2", "NOx", "PM", "VOCs")
-#: base prices, yuan per tonne: Chongqing 2015 (SO2, NOx, COD, NH3-N); PM and VOCs have no
-#: published base price, these two are demo assumptions
-BASE_PRICE_YUAN = {"SO2": 976, "NOx": 1200, "COD": 1360, "NH3-N": 2400, "PM": 800,
-                   "VOCs": 1500}
-#: reference price = base × 3 (prices trade far above the base), rounded to 10 yuan
-PRICE_MULTIPLE = 3
-BAND_PCT = 30
-
-# Specification basis, mg emitted per unit of activity (so kg = activity × mg / 1e6), from
-# the numbers of parameter table 2025.1: ultra-low limits for thermal power, steel and cement,
-# GB 13271 for boilers, GB 31571 process heaters, GB 3544 paper, GB 18918 1A sewage.
-#: thermal power, performance method: mg per kWh (ultra-low performance values)
-GPS_MG_PER_KWH = {"SO2": 120, "NOx": 175, "PM": 35}
-UTILISATION_HOURS = 5000
-#: steel, per t crude steel: sinter head 3500 Nm3 (35/50/10), hot blast stove and reheat
-#: furnaces 1500 Nm3 each (50/200/10), PM also from sinter tail 2000, casthouse 1500,
-#: converter 1300 Nm3 (10)
-STEEL_MG_PER_T = {"SO2": 3500 * 35 + 2 * 1500 * 50, "NOx": 3500 * 50 + 2 * 1500 * 200,
-                  "PM": 10 * (3500 + 2 * 1500 + 2000 + 1500 + 1300)}
-#: cement, per t clinker: kiln tail 2500 Nm3 (35/50/10), kiln head 1500, mills 1200 Nm3 (10)
-CEMENT_MG_PER_T = {"SO2": 2500 * 35, "NOx": 2500 * 50, "PM": 10 * (2500 + 1500 + 1200)}
-CLINKER_DAYS = 310
-#: boilers, per t steam: coal 1650 Nm3 flue gas (300/300/50), gas 790 Nm3 (50/200/20)
-BOILER_MG_PER_T = {
-    "coal": {"SO2": 1650 * 300, "NOx": 1650 * 300, "PM": 1650 * 50},
-    "gas": {"SO2": 790 * 50, "NOx": 790 * 200, "PM": 790 * 20},
-}
-#: chemicals, per t product: process heaters 800 Nm3 (100/150/20), VOCs 5000 Nm3 at 60,
-#: wastewater 4 m3 (COD 100, NH3-N 15 mg/L)
-CHEMICALS_MG_PER_T = {"SO2": 800 * 100, "NOx": 800 * 150, "PM": 800 * 20, "VOCs": 5000 * 60,
-                      "COD": 4000 * 100, "NH3-N": 4000 * 15}
-#: paper, per t paper: gas boiler 2 t steam × 790 Nm3 (50/200/20), wastewater 15 m3
-#: (COD 80, NH3-N 8 mg/L)
-PAPER_MG_PER_T = {"SO2": 1580 * 50, "NOx": 1580 * 200, "PM": 1580 * 20,
-                  "COD": 15000 * 80, "NH3-N": 15000 * 8}
-#: sewage, per m3 treated: GB 18918 class 1 A (COD 50, NH3-N 5 mg/L)
-SEWAGE_MG_PER_M3 = {"COD": 1000 * 50, "NH3-N": 1000 * 5}
-
-CAPACITY_UNIT = {"thermal_power": "MW", "steel": "万t/a", "cement": "t/d",
-                 "chemicals": "万t/a", "paper": "万t/a", "industrial_boiler": "t/h",
-                 "sewage": "万m3/d"}
-
-#: invented name words (issue 18: the demo names no real company or group; the names are
-#: made of uncommon character pairs, and tests/unit/test_demo_names.py checks that no real
-#: major group's name appears anywhere in the demo data)
-_WORDS = [
-    "澄岚", "沄屿", "霁川", "翎溪", "棠岫", "岚汀", "蔚泓", "槿岩", "汐峦", "苒峰", "筠澜",
-    "芃原", "璟汀", "晗岭", "沐岑", "澈屿", "昀泽", "岫沄", "珂沅", "溱禾", "湄岫", "渟岚",
-    "栖禾", "翊川", "澜茵", "芷峪", "杳汀", "漪岑", "泠峦", "蘅川", "琇原", "砚澄", "雩峰",
-    "茆溪", "澹屿", "绾岭", "淙禾", "岑茵", "汀筠", "峤沄", "霖芃", "濯岚", "芊峪", "珈汐",
-    "琅沅", "溦岭", "蓁川", "璞汀", "沚原", "桤峦", "茗澈", "棣岑", "荇溪", "澍禾", "琬屿",
-]
-_INDUSTRIES = [
-    "食品", "制药", "酿造", "纺织", "汽车零部件", "机械制造", "印染", "陶瓷", "饲料",
-    "橡胶制品", "玻璃", "电子材料", "包装材料", "铝业", "乳业", "调味品", "肉类加工", "皮革",
-]
-#: invented energy and cement groups (none is a real group)
-_POWER_BRANDS = ["澄岚能源", "沄屿电力", "霁川能源", "翎溪电力", "蔚泓能源", "槿岩电力",
-                 "汐峦能源"]
-_CEMENT_BRANDS = ["苒峰建材", "筠澜建材", "璟汀建材", "晗岭建材", "沐岑建材", "昀泽建材"]
-
-
-def _place(district_name: str) -> str:
-    """渝中区 → 渝中, 忠县 → 忠县 (one-character names keep their suffix)."""
-    for suffix in ("经开区", "新区", "高新区", "区", "县"):
-        if district_name.endswith(suffix) and len(district_name) - len(suffix) >= 2:
-            return district_name[: -len(suffix)]
-    return district_name
-
-
-def _div_half_even(n: int, d: int) -> int:
-    q, r = divmod(n, d)
-    if 2 * r > d or (2 * r == d and q % 2 == 1):
-        q += 1
-    return q
-
-
-def _largest_remainder_local(total: int, weights: Sequence[int]) -> list[int]:
-    """Hamilton's method in integers: parts sum to `total`, ties to the lower index."""
-    whole = sum(weights)
-    if whole == 0:
-        return [0] * len(weights)
-    parts, rems = [], []
-    for w in weights:
-        q, r = divmod(total * w, whole)
-        parts.append(q)
-        rems.append(r)
-    for i in sorted(range(len(weights)), key=lambda i: (-rems[i], i))[:total - sum(parts)]:
-        parts[i] += 1
-    return parts
-
-
-_apportion: Callable[[int, Sequence[int]], list[int]]
-try:  # the allocation context's implementation, when present
-    from allocation.apportionment import largest_remainder as _apportion
-except ImportError:  # pragma: no cover - only while allocation.apportionment is absent
-    _apportion = _largest_remainder_local
-
-
-def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
-    """Split `total` kg in proportion to integer `weights`; the parts sum exactly to `total`
-    (`allocation.apportionment.largest_remainder` when that module is present)."""
-    return list(_apportion(total, list(weights)))
-
-
-# --------------------------------------------------------------------------------------------
-# the plan (pure): everything the load writes, computed in memory first
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Enterprise:
-    code: str
-    name: str
-    sector: str
-    district: str
-
-
-@dataclass
-class _Permit:
-    code: str
-    enterprise: str
-    sector: str
-    site_seq: int
-    site_name: str
-    district: str
-    capacity: int
-    capacity_unit: str
-    valid_from: date
-    valid_to: date
-    spec: dict[str, int]
-    eia: dict[str, int | None]
-    #: (pollutant, year) -> share of the zone's indicator, kg; filled by the apportionment
-    share: dict[tuple[str, int], int] = field(default_factory=dict)
-
-    @property
-    def expired(self) -> bool:
-        return self.valid_to < EARLIEST_TODAY
-
-    def years(self) -> range:
-        return range(self.valid_from.year, self.valid_to.year + 1)
-
-    def allocated(self, pol: str, year: int = VINTAGE) -> int:
-        return cap_and_allocation(self.spec[pol], self.eia[pol], self.share[(pol, year)])[1]
-
-    def cap(self, pol: str) -> int:
-        e = self.eia[pol]
-        return self.spec[pol] if e is None else min(self.spec[pol], e)
-
-
-@dataclass(frozen=True)
-class _Order:
-    id: str
-    enterprise: str
-    permit: str
-    market: str
-    side: str
-    qty: int
-    price: int
-    at: datetime
-
-
-@dataclass
-class _Plan:
-    seed: int
-    today: date
-    enterprises: list[_Enterprise]
-    permits: list[_Permit]
-    zone_of: dict[str, tuple[str, str]]  # district -> (air zone, water zone)
-    indicators: list[tuple[str, str, int, int]] = field(default_factory=list)
-    confirmations: list[tuple[str, str]] = field(default_factory=list)  # (permit, pollutant)
-    verifications: list[tuple[str, str, int]] = field(default_factory=list)
-    deposits: list[tuple[str, int, str]] = field(default_factory=list)  # enterprise, fen, ref
-    markets: list[tuple[str, str, int]] = field(default_factory=list)  # pol, zone, ref price
-    orders: list[_Order] = field(default_factory=list)
-    #: the orders left open (the others fill whole)
-    resting: list[_Order] = field(default_factory=list)
-    trades: int = 0
-    showcase_market: str | None = None
-    users: list[tuple[str, str, str, str | None]] = field(default_factory=list)
-    #: bureau users' level and department: username -> (district or None, department)
-    scopes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-
-    def zone(self, permit: _Permit, pol: str) -> str:
-        air, water = self.zone_of[permit.district]
-        return water if pol in WATER else air
-
-
-def _stream(seed: int, part: str) -> random.Random:
-    return random.Random(f"erts-demo:{seed}:{part}")
-
-
-def _credit_code(rng: random.Random, district: str, taken: set[str]) -> str:
-    while True:
-        body = "".join(rng.choice(CREDIT_ALPHABET) for _ in range(9))
-        code = make_credit_code(f"91{district}{body}")
-        if code not in taken:
-            taken.add(code)
-            return code
-
-
-def _capacity(rng: random.Random, sector: str) -> tuple[int, str]:
-    """(capacity in the sector's unit, boiler fuel or '')."""
-    if sector == "thermal_power":
-        return 2 * rng.choice([300, 330, 350, 600, 630, 660]), "coal"
-    if sector == "steel":
-        return rng.choice([100, 120, 150, 200, 260, 300, 400, 500, 600, 800]), ""
-    if sector == "cement":
-        return rng.choice([2500, 3200, 4000, 4500, 5000, 6000, 8000, 10000, 12000]), ""
-    if sector == "industrial_boiler":
-        fuel = "coal" if rng.randrange(100) < 30 else "gas"
-        return rng.choice([10, 15, 20, 25, 35, 40, 50, 65, 75]), fuel
-    if sector == "chemicals":
-        return rng.randint(5, 100), ""
-    if sector == "paper":
-        return rng.randint(5, 60), ""
-    return rng.choices([1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 40, 50],
-                       weights=[14, 14, 12, 10, 10, 8, 8, 7, 5, 4, 3, 2, 2])[0], ""
-
-
-def _spec(sector: str, capacity: int, fuel: str) -> dict[str, int]:
-    """Specification basis per pollutant, whole kg per year."""
-    if sector == "thermal_power":  # (CAP[MW] × h) × GPS[g/kWh] × 1e-3 t = MW × h × mg/kWh / 1e3 kg
-        return {p: capacity * UTILISATION_HOURS * g // 1000 for p, g in GPS_MG_PER_KWH.items()}
-    if sector == "steel":  # 1e4 t × mg/t / 1e6 kg
-        return {p: _div_half_even(capacity * 10_000 * m, 10**6) for p, m in STEEL_MG_PER_T.items()}
-    if sector == "cement":
-        t = capacity * CLINKER_DAYS
-        return {p: _div_half_even(t * m, 10**6) for p, m in CEMENT_MG_PER_T.items()}
-    if sector == "industrial_boiler":
-        t = capacity * UTILISATION_HOURS
-        return {p: _div_half_even(t * m, 10**6) for p, m in BOILER_MG_PER_T[fuel].items()}
-    if sector in ("chemicals", "paper"):
-        table = CHEMICALS_MG_PER_T if sector == "chemicals" else PAPER_MG_PER_T
-        return {p: _div_half_even(capacity * 10_000 * m, 10**6) for p, m in table.items()}
-    m3 = capacity * 10_000 * 365
-    return {p: _div_half_even(m3 * m, 10**6) for p, m in SEWAGE_MG_PER_M3.items()}
-
-
-def _name(rng: random.Random, sector: str, place: str, taken: set[str]) -> str:
-    for _attempt in range(1000):
-        w = rng.choice(_WORDS)
-        if sector == "thermal_power":
-            b = f"{rng.choice(_POWER_BRANDS)}重庆"
-            name = rng.choice([f"{b}{place}发电有限公司", f"重庆{place}{w}发电有限公司",
-                               f"{b}{w}热电有限公司"])
-        elif sector == "steel":
-            name = rng.choice([f"重庆{w}钢铁有限公司", f"重庆{place}{w}特钢有限公司",
-                               f"重庆{w}钢铁集团{place}钢铁有限公司"])
-        elif sector == "cement":
-            b = rng.choice(_CEMENT_BRANDS)
-            name = rng.choice([f"重庆{b}({place})水泥有限公司", f"重庆{place}{w}水泥有限公司",
-                               f"{b}重庆{place}水泥有限公司"])
-        elif sector == "chemicals":
-            kind = rng.choice(["化工", "化学工业", "精细化工", "新材料", "医药化工", "天然气化工"])
-            name = rng.choice([f"重庆{w}{kind}有限公司", f"重庆{place}{w}{kind}有限公司"])
-        elif sector == "paper":
-            kind = rng.choice(["纸业", "造纸", "浆纸"])
-            name = rng.choice([f"重庆{w}{kind}有限公司", f"重庆{place}{w}{kind}有限责任公司"])
-        elif sector == "industrial_boiler":
-            ind = rng.choice(_INDUSTRIES)
-            name = rng.choice([f"重庆{w}{ind}有限公司", f"重庆{place}{w}{ind}有限公司",
-                               f"重庆{w}{ind}股份有限公司"])
-        else:
-            name = rng.choice([f"重庆{place}{w}水务有限公司", f"重庆{place}{w}污水处理有限公司",
-                               f"重庆{w}环保{place}污水处理有限公司"])
-        if name not in taken:
-            taken.add(name)
-            return name
-    raise AssertionError("no free enterprise name")  # pragma: no cover
-
-
-def _site_name(sector: str, place: str, seq: int) -> str:
-    base = {"thermal_power": "电厂", "steel": "钢铁生产基地", "cement": "熟料生产线",
-            "chemicals": "化工生产基地", "paper": "造纸厂区", "industrial_boiler": "生产厂区",
-            "sewage": "污水处理厂"}[sector]
-    return f"{place}{base}" if seq == 1 else f"{place}{base}(二期)"
-
-
-def _validity(rng: random.Random) -> tuple[date, date]:
-    r = rng.randrange(1000)
-    if r < 20:  # expired before the demo window: 2021-07-01 .. 2026-06-30
-        start = date(2021, 7, 1)
-    elif r < 120:
-        start = date(2023, 7, 1)
-    elif r < 720:
-        start = date(2024, 1, 1)
-    elif r < 870:
-        start = date(2024, 7, 1)
-    else:
-        start = date(2025, 1, 1)
-    return start, date(start.year + 5, start.month, start.day) - timedelta(days=1)
-
-
-def _registry(seed: int, n: int) -> tuple[list[_Enterprise], list[_Permit]]:
-    rng = _stream(seed, "registry")
-    codes: set[str] = set()
-    names: set[str] = set()
-    d_weights = [d[4] for d in DISTRICTS]
-    enterprises: list[_Enterprise] = []
-    permits: list[_Permit] = []
-    for i in range(n):
-        # the first enterprises cover every sector, so even a small demo has them all
-        sector = (SECTORS[i] if i < len(SECTORS)
-                  else rng.choices(SECTORS, weights=SECTOR_WEIGHTS)[0])
-        d = rng.choices(DISTRICTS, weights=d_weights)[0]
-        code = _credit_code(rng, d[0], codes)
-        ent = _Enterprise(code, _name(rng, sector, _place(d[1]), names), sector, d[0])
-        enterprises.append(ent)
-        sites = [(1, d)]
-        if rng.randrange(100) < 3:
-            sites.append((2, rng.choices(DISTRICTS, weights=d_weights)[0]))
-        for seq, sd in sites:
-            capacity, fuel = _capacity(rng, sector)
-            if seq == 2:
-                capacity = max(1, capacity // 2)
-            valid_from, valid_to = _validity(rng)
-            spec = _spec(sector, capacity, fuel)
-            eia: dict[str, int | None] = {}
-            for pol in SECTOR_POLLUTANTS[sector]:
-                spec[pol] = max(spec[pol], 1)
-                # approvals before 2015-01-01 are no basis: ~20 % have none
-                eia[pol] = (None if rng.randrange(100) < 20
-                            else spec[pol] * rng.randint(900, 1300) // 1000)
-            permits.append(_Permit(
-                make_permit_code(code, seq), code, sector, seq,
-                _site_name(sector, _place(sd[1]), seq), sd[0], capacity, CAPACITY_UNIT[sector],
-                valid_from, valid_to, spec, eia))
-    return enterprises, permits
-
-
-def _reference_price(pol: str) -> int:
-    """fen per tonne"""
-    return _div_half_even(BASE_PRICE_YUAN[pol] * PRICE_MULTIPLE, 10) * 10 * 100
-
-
-def _business_days_before(day: date, n: int) -> date:
-    d = day
-    while n:
-        d -= timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
-    return d
-
-
-def _at(day: date, hh: int, mm: int, seconds: int = 0) -> datetime:
-    return (datetime.combine(day, time(hh, mm), tzinfo=CST)
-            + timedelta(seconds=seconds)).astimezone(UTC)
-
-
-def _round_qty(q: int) -> int:
-    return q if q < 1000 else q // 100 * 100
-
-
-def _round_price(p: int) -> int:
-    return max(100, _div_half_even(p, 100) * 100)
-
-
-def plan_demo(seed: int, enterprises: int, today: date) -> _Plan:
-    """Everything the load writes, in memory. Pure and deterministic."""
-    ents, permits = _registry(seed, enterprises)
-    zone_of = {d[0]: (d[2], d[3]) for d in DISTRICTS}
-    plan = _Plan(seed, today, ents, permits, zone_of)
-    by_code = {p.code: p for p in permits}
-
-    # indicators and shares: per zone, pollutant and year, Σ spec × U(0.85, 0.95), 10 % reserve,
-    # the rest apportioned pro rata to the specification basis
-    groups: dict[tuple[str, str, int], list[_Permit]] = defaultdict(list)
-    for p in permits:
-        for pol in SECTOR_POLLUTANTS[p.sector]:
-            for y in p.years():
-                groups[(plan.zone(p, pol), pol, y)].append(p)
-    rng = _stream(seed, "indicators")
-    for key in sorted(groups):
-        zone, pol, y = key
-        members = groups[key]
-        total = sum(p.spec[pol] for p in members) * rng.randint(850, 950) // 1000
-        reserve = int((Decimal(total) * RESERVE_PCT / 100).quantize(
-            Decimal(1), rounding=ROUND_HALF_EVEN))
-        parts = largest_remainder(total - reserve, [p.spec[pol] for p in members])
-        for p, part in zip(members, parts, strict=True):
-            p.share[(pol, y)] = part
-        plan.indicators.append((zone, pol, y, max(total, 1)))
-
-    # 2026 confirmations: ~95 % of the valid permits
-    rng = _stream(seed, "confirm")
-    confirmed: set[str] = set()
-    for p in permits:
-        if rng.randrange(100) < 95 and not p.expired and VINTAGE in p.years():
-            confirmed.add(p.code)
-            for pol in SECTOR_POLLUTANTS[p.sector]:
-                if p.allocated(pol) > 0:
-                    plan.confirmations.append((p.code, pol))
-    permitted: dict[tuple[str, str], int] = {
-        (c, pol): by_code[c].allocated(pol) for c, pol in plan.confirmations}
-
-    # verified surplus: ~15 % of the enterprises, SO2 / NOx / COD, 5-20 % of the confirmed
-    rng = _stream(seed, "verify")
-    tradable: dict[tuple[str, str], int] = {}
-    permits_of: dict[str, list[_Permit]] = defaultdict(list)
-    for p in permits:
-        permits_of[p.enterprise].append(p)
-    for e in ents:
-        if rng.randrange(100) >= 15:
-            continue
-        for p in (q for q in permits_of[e.code] if q.code in confirmed):
-            for pol in ("SO2", "NOx", "COD"):
-                held = permitted.get((p.code, pol), 0)
-                qty = held * rng.randint(50, 200) // 1000
-                if qty > 0:
-                    plan.verifications.append((p.code, pol, qty))
-                    permitted[(p.code, pol)] = held - qty
-                    tradable[(p.code, pol)] = qty
-
-    # cash: every enterprise, 0.5-20 million yuan (large emitters hold more)
-    rng = _stream(seed, "cash")
-    cash: dict[str, int] = {}
-    for i, e in enumerate(ents):
-        big = e.sector in ("thermal_power", "steel", "cement")
-        wan = rng.randint(300, 2000) if big else rng.randint(50, 800)  # 10 000 yuan
-        cash[e.code] = wan * 10_000 * 100
-        plan.deposits.append((e.code, cash[e.code], f"demo-s{seed}-cash-{i:05d}"))
-
-    # markets: every zone × pollutant of its medium, vintage 2026
-    for z, _n in AIR_ZONES:
-        for pol in AIR_POLLUTANTS:
-            plan.markets.append((pol, z, _reference_price(pol)))
-    for z, _n in WATER_ZONES:
-        for pol in WATER:
-            plan.markets.append((pol, z, _reference_price(pol)))
-
-    _plan_book(plan, by_code, permitted, tradable, cash)
-    _plan_users(plan, by_code, confirmed)
-    return plan
-
-
-def _plan_book(plan: _Plan, by_code: dict[str, _Permit], permitted: dict[tuple[str, str], int],
-               tradable: dict[tuple[str, str], int], cash: dict[str, int]) -> None:
-    """In the markets with most sellers: executed trades on the last two business days, a
-    resting non-crossing book this morning (asks at reference × 1.00-1.12, bids at
-    × 0.88-0.99), then one of today's trades against the best ask.
-
-    The model is conservative (sale proceeds are not counted as cash), so executing the
-    orders in time order across markets never meets a check the plan did not foresee."""
-    rng = _stream(plan.seed, "book")
-    sellers: dict[str, list[str]] = defaultdict(list)  # market -> permits with tradable
-    holders: dict[str, list[str]] = defaultdict(list)  # market -> confirmed permits
-    for (code, pol), _qty in permitted.items():
-        m = asset_code(pol, plan.zone(by_code[code], pol), VINTAGE)
-        holders[m].append(code)
-        if tradable.get((code, pol), 0) > 0:
-            sellers[m].append(code)
-    ranked = sorted(sellers, key=lambda m: (-len(sellers[m]), m))[:6]
-    ref = {asset_code(pol, z, VINTAGE): price for pol, z, price in plan.markets}
-    pending_room: dict[tuple[str, str], int] = defaultdict(int)
-    drafts: list[tuple[datetime, int, str, str, str, int, int, bool]] = []
-
-    def add(at: datetime, permit: str, m: str, side: str, qty: int, price: int,
-            fills: bool) -> int:
-        drafts.append((at, len(drafts), permit, m, side, qty, price, fills))
-        return len(drafts) - 1
-
-    def headroom(code: str, pol: str) -> int:
-        return by_code[code].cap(pol) - permitted[(code, pol)] - pending_room[(code, pol)]
-
-    def buyer_qty(code: str, pol: str, want: int, price: int) -> int:
-        q = min(want, headroom(code, pol), cash[by_code[code].enterprise] * 1000 // price)
-        return _round_qty(q) if q > 0 else 0
-
-    days = [_business_days_before(plan.today, 2), _business_days_before(plan.today, 1)]
-    for mi, m in enumerate(ranked):
-        pol, r = m.split("/")[0], ref[m]
-        sell_list = sorted(sellers[m])
-        rng.shuffle(sell_list)
-        seller_ents = {by_code[c].enterprise for c in sell_list}
-        buy_list = sorted(c for c in holders[m] if by_code[c].enterprise not in seller_ents
-                          and headroom(c, pol) > 0)
-        rng.shuffle(buy_list)
-        # 1) executed trades: a sell at p, then a buy of the same quantity at p: both fill
-        n_trades = min(2, len(sell_list), len(buy_list))
-        for k in range(n_trades):
-            s, b = sell_list[k], buy_list[k]
-            price = _round_price(r * rng.randint(970, 1050) // 1000)
-            want = _round_qty(tradable[(s, pol)] * rng.randint(20, 45) // 100)
-            qty = buyer_qty(b, pol, want, price)
-            if qty <= 0:
-                continue
-            at = _at(days[k % 2], 10, 0, 600 * mi + 60 * k)
-            add(at, s, m, "sell", qty, price, True)
-            add(at + timedelta(seconds=30), b, m, "buy", qty, price, True)
-            tradable[(s, pol)] -= qty
-            permitted[(b, pol)] += qty
-            cash[by_code[b].enterprise] -= _trade_fen(qty, price)
-            plan.trades += 1
-        # 2) this morning's resting book
-        asks: list[tuple[int, int, int]] = []  # price, arrival, qty
-        for k, s in enumerate(sell_list[:6]):
-            qty = _round_qty(tradable[(s, pol)] * rng.randint(40, 100) // 100)
-            if qty <= 0:
-                continue
-            price = _round_price(r * rng.randint(1000, 1120) // 1000)
-            i = add(_at(plan.today, 9, 30, 900 * mi + 60 * k), s, m, "sell", qty, price, False)
-            tradable[(s, pol)] -= qty
-            asks.append((price, i, qty))
-        bidders = buy_list[n_trades:n_trades + 6]
-        for k, b in enumerate(bidders):
-            price = _round_price(r * rng.randint(880, 990) // 1000)
-            want = _round_qty(by_code[b].cap(pol) * rng.randint(2, 6) // 100)
-            qty = buyer_qty(b, pol, want, price)
-            if qty <= 0:
-                continue
-            add(_at(plan.today, 9, 30, 900 * mi + 60 * k + 30), b, m, "buy", qty, price, False)
-            pending_room[(b, pol)] += qty
-            cash[by_code[b].enterprise] -= -(-qty * price // 1000)
-        # 3) one of today's trades: a buyer takes part of the best ask (which stays open)
-        rest = buy_list[n_trades + len(bidders):]
-        if asks and rest:
-            price, _i, ask_qty = min(asks)
-            b = rest[0]
-            qty = buyer_qty(b, pol, _round_qty(ask_qty * rng.randint(30, 60) // 100), price)
-            if 0 < qty < ask_qty:
-                add(_at(plan.today, 11, 0, 600 * mi), b, m, "buy", qty, price, True)
-                permitted[(b, pol)] += qty
-                cash[by_code[b].enterprise] -= _trade_fen(qty, price)
-                plan.trades += 1
-    # execute in time order (stable within a market); ids follow that order
-    for n, (at, _i, permit, m, side, qty, price, fills) in enumerate(sorted(drafts), start=1):
-        o = _Order(f"demo-s{plan.seed}-o{n:05d}", by_code[permit].enterprise, permit, m, side,
-                   qty, price, at)
-        plan.orders.append(o)
-        if not fills:
-            plan.resting.append(o)
-    live: dict[str, int] = defaultdict(int)
-    for o in plan.resting:
-        live[o.market] += 1
-    plan.showcase_market = min(live, key=lambda m: (-live[m], m)) if live else None
-
-
-def _trade_fen(qty: int, price: int) -> int:
-    return int(trade_value(qty, price))
-
-
-def _plan_users(plan: _Plan, by_code: dict[str, _Permit], confirmed: set[str]) -> None:
-    """officer, officer2 (the second pair of eyes for approvals), admin, analyst,
-    district_officer (the district bureau of trader1's enterprise), enforcer (the city's
-    enforcement department) and trader1..5 bound to enterprises that show the platform's
-    cases."""
-    chosen: list[str] = []
-
-    def pick(cands: Sequence[str]) -> None:
-        for c in cands:
-            if c not in chosen:
-                chosen.append(c)
-                return
-
-    show = [o for o in plan.resting if o.market == plan.showcase_market]
-    pick([o.enterprise for o in show if o.side == "sell"])  # trader1: a resting seller
-    pick([o.enterprise for o in show if o.side == "buy"])  # trader2: a resting buyer
-    with_orders = {o.enterprise for o in plan.orders}
-    pick([by_code[c].enterprise for c, _pol, _q in plan.verifications
-          if by_code[c].enterprise not in with_orders])  # trader3: surplus, no order yet
-    has_confirmed = {by_code[c].enterprise for c in confirmed}
-    pick([p.enterprise for p in plan.permits if p.enterprise not in has_confirmed
-          and not p.expired])  # trader4: its 2026 rights wait for the bureau
-    pick([p.enterprise for p in plan.permits if p.expired])  # trader5: an expired permit
-    for e in plan.enterprises:  # small demos: fill up
-        if len(chosen) >= 5:
-            break
-        pick([e.code])
-    names = {e.code: e.name for e in plan.enterprises}
-    plan.users = [
-        ("officer", "王建国(市生态环境局 排污权管理处)", "bureau_officer", None),
-        ("officer2", "李晓梅(市生态环境局 排污权管理处)", "bureau_officer", None),
-        ("admin", "系统管理员(市生态环境局)", "bureau_admin", None),
-        ("analyst", "张研(市环境科学研究院)", "analyst", None),
-    ]
-    districts = {e.code: e.district for e in plan.enterprises}
-    dnames = {d[0]: d[1] for d in DISTRICTS}
-    if chosen:
-        home = districts[chosen[0]]
-        plan.users.append(("district_officer", f"赵区(区生态环境局 {dnames.get(home, home)})"[:80],
-                           "bureau_officer", None))
-        plan.scopes["district_officer"] = (home, None)
-    plan.users.append(("enforcer", "陈执(市生态环境保护综合行政执法总队)", "bureau_officer", None))
-    plan.scopes["enforcer"] = (None, "enforcement")
-    for i, code in enumerate(chosen[:5], start=1):
-        plan.users.append((f"trader{i}", f"交易员{i} · {names[code]}"[:80], "trader", code))
-
 
 # --------------------------------------------------------------------------------------------
 # the load
@@ -850,7 +189,7 @@ class DemoSummary:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _summary(plan: _Plan, already: bool) -> DemoSummary:
+def _summary(plan: DemoPlan, already: bool) -> DemoSummary:
     names = {e.code: e.name for e in plan.enterprises}
     return DemoSummary(
         seed=plan.seed, enterprises=len(plan.enterprises), today=plan.today.isoformat(),
@@ -880,7 +219,7 @@ def _check_arguments(seed: object, enterprises: object, today: date) -> None:
                            field="today")
 
 
-def _existing_state(platform: Platform, plan: _Plan) -> bool:
+def _existing_state(platform: Platform, plan: DemoPlan) -> bool:
     """True when this plan's load is complete; False when the database is empty or holds an
     interrupted load of this plan (the caller resumes it). Raises `DemoAlreadyLoaded` else."""
     first = plan.enterprises[0].code
@@ -913,7 +252,7 @@ def _existing_state(platform: Platform, plan: _Plan) -> bool:
     raise DemoAlreadyLoaded(msg, seed=plan.seed, enterprises=len(plan.enterprises))
 
 
-def _load_registry(platform: Platform, plan: _Plan) -> None:
+def _load_registry(platform: Platform, plan: DemoPlan) -> None:
     """Area, enterprises, sites, permits and permitted quantities: one transaction."""
     with platform.uow() as uow:
         s = uow.session
@@ -933,7 +272,7 @@ def _load_registry(platform: Platform, plan: _Plan) -> None:
         s.execute(insert(PermitRow), [dict(
             code=p.code, enterprise=p.enterprise, site=site_id[(p.enterprise, p.site_seq)],
             valid_from=p.valid_from, valid_to=p.valid_to, status="valid",
-            issued_at=_at(p.valid_from - timedelta(days=14), 10, 0),
+            issued_at=at_beijing(p.valid_from - timedelta(days=14), 10, 0),
             parameter_version=PARAMETER_VERSION) for p in plan.permits])
         rows = []
         for p in plan.permits:
@@ -1006,17 +345,6 @@ def _run_chunked(platform: Platform, calls: Sequence[Callable[[Any], object]],
             real.commit()
 
 
-#: emergency measures the demo gives its traders' air permits, by turn: (grade, levels)
-DEMO_MEASURES: tuple[tuple[str, dict[str, dict[str, Any]]], ...] = (
-    ("B", {"orange": {"cut_pct": 20, "measure": None},
-           "red": {"cut_pct": 35, "measure": "limit the main line to 65 % load"}}),
-    ("C", {"yellow": {"cut_pct": 15, "measure": None},
-           "orange": {"cut_pct": 30, "measure": "stop process line 2"},
-           "red": {"cut_pct": 50, "measure": "stop process lines 2 and 3"}}),
-    ("A", {}),
-)
-
-
 def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
               enterprises: int = DEFAULT_ENTERPRISES, today: date | None = None,
               chunk: int = DEFAULT_CHUNK) -> DemoSummary:
@@ -1071,7 +399,7 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
         users = set(s.scalars(select(UserRow.username)))
 
     calls: list[Callable[[Any], object]] = []
-    at = _at(today - timedelta(days=50), 9, 0)
+    at = at_beijing(today - timedelta(days=50), 9, 0)
     for i, (zone, pol, year, total) in enumerate(plan.indicators):
         if (zone, pol, year) not in ind_state:
             calls.append(partial(alloc.set_indicator, zone=zone, pollutant=pol, year=year,
@@ -1084,7 +412,7 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
 
     # confirmations in fixed batches of the plan (one unit of work and one ledger batch
     # each, one time per batch), so the result does not depend on `chunk` or on a resume
-    at = _at(today - timedelta(days=40), 9, 0)
+    at = at_beijing(today - timedelta(days=40), 9, 0)
     for k in range(0, len(plan.confirmations), CONFIRM_BATCH):
         items = [alloc.ConfirmItem(code, pol, VINTAGE)
                  for code, pol in plan.confirmations[k:k + CONFIRM_BATCH]
@@ -1097,7 +425,7 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
     # paid use: rights become tradable only once their paid-use bill is paid, so each
     # enterprise about to have surplus verified pays its bill (funded for the purpose); the
     # other bills stay unpaid (and overdue by the demo's today) for the bureau's list
-    at = _at(today - timedelta(days=30), 9, 0)
+    at = at_beijing(today - timedelta(days=30), 9, 0)
     owner = {p.code: p.enterprise for p in plan.permits}
     _run_chunked(platform, [
         partial(_pay_paid_use, permit=code, pollutant=pol, enterprise=owner[code],
@@ -1106,7 +434,7 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
         chunk)
     step("paid_use")
 
-    at = _at(today - timedelta(days=20), 9, 0)
+    at = at_beijing(today - timedelta(days=20), 9, 0)
     _run_chunked(platform, [
         partial(alloc.verify_surplus, permit=code, pollutant=pol, year=VINTAGE, qty_kg=qty,
                 actor=ACTOR, reason="ultra-low retrofit: verified reduction",
@@ -1115,7 +443,7 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
         chunk)
     step("verifications")
 
-    at = _at(today - timedelta(days=10), 9, 0)
+    at = at_beijing(today - timedelta(days=10), 9, 0)
     _run_chunked(platform, [
         partial(alloc.deposit_cash, enterprise=ent, amount_fen=fen, actor=ACTOR, reference=ref,
                 now=at + timedelta(seconds=i))
@@ -1135,36 +463,13 @@ def load_demo(platform: Platform, *, seed: int = DEFAULT_SEED,
                 o.enterprise, o.permit, o.market, o.side, o.qty, o.price, "gtc", o.id),
                 permits=platform.permits, actor=ACTOR, now=o.at)
     step("markets_orders")
-
-    # the demo traders' permits get their outlets (DA001 air, DW001 water, by the sector's
-    # pollutants), so execution reports and monitoring imports can be tried at once; before
-    # the users, whose presence marks a complete load
-    traders = {u[3] for u in plan.users if u[3]}
-    with platform.uow() as uow:
-        outlets = {(p, o) for p, o in uow.session.execute(
-            select(OutletRow.permit, OutletRow.code))}
-    for p in plan.permits:
-        if p.enterprise not in traders:
-            continue
-        pols = SECTOR_POLLUTANTS[p.sector]
-        for code, medium, used in (("DA001", "air", {"SO2", "NOx", "PM"} & set(pols)),
-                                   ("DW001", "water", {"COD", "NH3-N"} & set(pols))):
-            if used and (p.code, code) not in outlets:
-                compliance.register_outlet(platform.uow(), permit=p.code, outlet=code,
-                                           medium=medium)
+    # the demo traders' permits get their outlets, so execution reports and monitoring
+    # imports can be tried at once; before the users, whose presence marks a complete load
+    register_trader_outlets(platform, plan)
     step("outlets")
 
-    # alerts: the demo traders' air permits carry emergency measures from the emergency
-    # emission-reduction list (grades B, C, A in turn; A reduces of its own accord), so an
-    # alert declared in the walk shows a measure's cut beside the default (replacing the
-    # measures is idempotent, so a resumed load sets the same ones)
-    at = _at(today - timedelta(days=5), 9, 0)
-    graded = [p for p in plan.permits if p.enterprise in traders
-              and {"SO2", "NOx", "PM", "VOCs"} & set(SECTOR_POLLUTANTS[p.sector])]
-    for i, p in enumerate(sorted(graded, key=lambda p: p.code)):
-        grade, levels = DEMO_MEASURES[i % len(DEMO_MEASURES)]
-        alert_service.set_measures(platform.uow(), permit=p.code, grade=grade, levels=levels,
-                                   actor=ACTOR, now=at + timedelta(seconds=i))
+    set_trader_measures(platform, plan, today=today, actor=ACTOR)
+    step("alert_measures")
     step("alert_measures")
 
     missing = [u for u in plan.users if u[0] not in users]

@@ -39,7 +39,7 @@ def body(i: int) -> str:
 
 
 def permit_file(rows: int) -> str:
-    from app.demo import DISTRICTS
+    from app.demo_municipality import DISTRICTS
     from kernel.ids import make_credit_code, make_permit_code
 
     buf = io.StringIO()
@@ -91,7 +91,7 @@ def main() -> None:
     args = ap.parse_args()
     from allocation import register_service as reg
     from allocation import service as alloc
-    from app.demo import AIR_ZONES, DISTRICTS, WATER_ZONES
+    from app.demo_municipality import AIR_ZONES, DISTRICTS, WATER_ZONES
     from app.migrate import upgrade
     from app.settings import Settings
     from app.wiring import build

@@ -28,6 +28,7 @@ from allocation.tables import (
 )
 from app import demo
 from app.demo import DemoAlreadyLoaded, check_password, hash_password, load_demo, plan_demo
+from app.demo_municipality import SECTORS
 from compliance.tables import OutletRow
 from identity.tables import UserRow
 from kernel.errors import Conflict, DomainError
@@ -112,7 +113,7 @@ def test_demo_municipality(platform, sqlite_template: Path, tmp_path: Path,  # t
         # enterprises and permits
         ents = list(ss.scalars(select(EnterpriseRow)))
         assert len(ents) == N
-        assert {e.sector for e in ents} == set(demo.SECTORS)
+        assert {e.sector for e in ents} == set(SECTORS)
         for e in ents:
             validate_credit_code(e.credit_code)
         permits = list(ss.scalars(select(PermitRow)))
@@ -283,7 +284,7 @@ def test_default_plan_is_a_plausible_municipality() -> None:
     assert len({e.code for e in plan.enterprises}) == 1200
     assert len({e.name for e in plan.enterprises}) == 1200
     sectors = Counter(e.sector for e in plan.enterprises)
-    assert set(sectors) == set(demo.SECTORS) and min(sectors.values()) >= 10
+    assert set(sectors) == set(SECTORS) and min(sectors.values()) >= 10
     for p in plan.permits:
         validate_permit_code(p.code)
         lo, hi = {"thermal_power": (600, 1320), "steel": (100, 800), "cement": (2500, 12000),

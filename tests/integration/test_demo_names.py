@@ -61,7 +61,7 @@ def test_default_plan_names_no_real_group() -> None:
 
 
 def test_demo_source_and_fixtures_name_no_real_group() -> None:
-    files = [ROOT / "app" / "demo.py", *sorted((ROOT / "tests" / "data").glob("*")),
+    files = [*sorted((ROOT / "app").glob("demo*.py")), *sorted((ROOT / "tests" / "data").glob("*")),
              *sorted((ROOT / "docs" / "examples").glob("*"))]
     for f in files:
         if f.is_file():

@@ -64,15 +64,15 @@ def test_rows_agree_with_the_sheet(seed: int) -> None:
 
 
 def test_profiles_reproduce_the_demo_specification() -> None:
-    from app import demo
+    from app import demo_municipality as demo
 
     for sector in demo.SECTORS:
         fuels = ["coal", "gas"] if sector == "industrial_boiler" else [""]
         for fuel in fuels:
             rng = random.Random(sector)
             for _ in range(30):
-                cap, _f = demo._capacity(rng, sector)
-                want = demo._spec(sector, cap, fuel)
+                cap, _f = demo.draw_capacity(rng, sector)
+                want = demo.specification_kg(sector, cap, fuel)
                 site = Site("P", sector, Decimal(cap), demo.CAPACITY_UNIT[sector], fuel or None)
                 got = spec_of([site])
                 for pol, kg in want.items():
