@@ -92,7 +92,7 @@ _HIGHS_STATUS = {
 _BANNER_SHOWN = False
 
 
-def _new_highs() -> Any:
+def new_highs() -> Any:
     """A quiet `highspy.Highs`. HiGHS prints its banner on stdout (C level) when the first
     instance of a process is built, which would corrupt the JSON the CLI prints: that one
     construction runs with file descriptor 1 pointed at /dev/null."""
@@ -127,7 +127,7 @@ class HighsSession:
     """
 
     def __init__(self) -> None:
-        self.highs = _new_highs()
+        self.highs = new_highs()
         self._shape: tuple[int, int] | None = None
         self._basis: Any = None
         self.solves = 0
@@ -176,7 +176,7 @@ def _highs(
     if mip:
         lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
                            for b in integer]
-    h = session.highs if session is not None else _new_highs()
+    h = session.highs if session is not None else new_highs()
     h.setOptionValue("output_flag", False)
     if not mip:
         h.setOptionValue("solver", method)

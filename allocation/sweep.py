@@ -250,7 +250,9 @@ def run_batch(base: Baseline, docs: Sequence[Mapping[str, Any]]) -> list[dict[st
 WORKER_ENV = {"MALLOC_TRIM_THRESHOLD_": 2**30}
 
 
-def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
+def dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
+    """A Dask client on `scheduler`, or on a local cluster of `workers` processes (returned
+    too, for the caller to close)."""
     import dask
     from dask.distributed import Client, LocalCluster
 
@@ -289,7 +291,7 @@ def run_sweep(base: Baseline, docs: Sequence[Mapping[str, Any]], *,
         own = None
         cluster = None
         if client is None:
-            own, cluster = _client(scheduler, workers)
+            own, cluster = dask_client(scheduler, workers)
             client = own
         try:
             where = "dask"
