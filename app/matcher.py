@@ -29,19 +29,10 @@ log = logging.getLogger("erts.matcher")
 
 def warm_books(platform: Any) -> int:
     """Build every market's book now (from the persisted resting orders); returns how many."""
-    from sqlalchemy import select
+    from trading.service import warm_books as build
 
-    from trading.service import _put_book, _take_book
-    from trading.store import TradingStore
-    from trading.tables import MarketRow
-
-    n = 0
     with platform.uow() as uow:
-        store = TradingStore(uow.session)
-        for m in uow.session.scalars(select(MarketRow)):
-            _put_book(uow, m.id, m.version, _take_book(uow, store, m))
-            n += 1
-    return n
+        return build(uow)
 
 
 def run_matcher(path: str) -> None:

@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, alias="ERTS_MAX_BODY_BYTES")
     #: cookies carry the Secure flag; default: on outside development
     cookie_secure: bool | None = Field(default=None, alias="ERTS_COOKIE_SECURE")
+    #: the Ed25519 key that signs the ledger's checkpoints (docs/ledger-transparency.md):
+    #: base64 of its 32-byte seed, or a file holding it (PEM, as `erts ledger keygen`
+    #: writes). Never in the database. Outside development one of them is required to sign;
+    #: in development a key is generated into the data directory (`ledger_dev_key_file`)
+    ledger_signing_key: str = Field(default="", alias="ERTS_LEDGER_SIGNING_KEY", repr=False)
+    ledger_signing_key_file: str = Field(default="", alias="ERTS_LEDGER_SIGNING_KEY_FILE")
+    #: the log's name in every signed checkpoint
+    ledger_origin: str = Field(default="erts.local/ledger", min_length=1, max_length=200,
+                               pattern=r"^[^\n]+$", alias="ERTS_LEDGER_ORIGIN")
+    #: `erts serve` signs a checkpoint at start and then every this many seconds when the
+    #: tree has grown (0: off; then run `erts ledger checkpoint` from cron)
+    ledger_checkpoint_seconds: float = Field(default=300.0, ge=0, le=7 * 24 * 3600,
+                                             alias="ERTS_LEDGER_CHECKPOINT_SECONDS")
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
@@ -90,6 +103,28 @@ class Settings(BaseSettings):
     def _check_proxies(cls, value: str) -> str:
         parse_networks(value)
         return value
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the platform keeps local data: the SQLite database's directory, else var/."""
+        url = self.database_url
+        if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+            return Path(url.removeprefix("sqlite:///")).parent
+        return Path("var")
+
+    @property
+    def ledger_dev_key_file(self) -> Path:
+        return self.data_dir / "ledger-signing.key"
+
+    def ledger_signer(self):  # type: ignore[no-untyped-def]  # noqa: ANN201
+        """The checkpoint signer (`ledger.signing.Signer`) from the key or key file; in
+        development without either, the development key (made on first use). Raises
+        SigningKeyMissing outside development without a key, SigningKeyInvalid for a bad one."""
+        from ledger.signing import resolve_signer
+
+        return resolve_signer(self.ledger_signing_key, self.ledger_signing_key_file,
+                              dev_file=self.ledger_dev_key_file if self.is_development
+                              else None)
 
     @property
     def is_development(self) -> bool:

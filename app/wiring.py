@@ -15,6 +15,7 @@ from ledger.entries import Transfer
 from ledger.service import BatchResult
 from ledger.service import submit as ledger_submit
 from ledger.transactions import Initiator
+from ledger.transparency import install as install_ledger_log
 from ledger.writer import Writer
 from storage.db import Database, UnitOfWork
 from trading.matcher import SOCKET_ENV, MatcherClient
@@ -126,7 +127,9 @@ class Platform:
 
 
 def build(settings: Settings) -> Platform:
-    return Platform(settings, Database(settings.database_url), PermitRegistry())
+    db = Database(settings.database_url)
+    install_ledger_log(db.engine)  # bound records become log leaves before each commit
+    return Platform(settings, db, PermitRegistry())
 
 
 def settle_heap() -> None:

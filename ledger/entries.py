@@ -25,6 +25,8 @@ from operator import attrgetter
 from typing import NamedTuple, TypeVar
 
 from ledger import errors as E
+from ledger.canonical import chain_hash_v2
+from ledger.canonical import micros as micros  # re-exported: the ledger's time format
 from ledger.transactions import SOURCE_KINDS, TYPES, AccountKind, Initiator
 
 MAX_BATCH = 8000
@@ -155,6 +157,9 @@ class Entry:
     timeout_at: datetime | None
     prev_hash: str
     hash: str = field(default="")
+    #: 1: the first rule (fields joined by 0x1f, NULL as ''); 2: canonical bytes
+    #: (`ledger.canonical`). Entries keep the version they were written with.
+    hash_version: int = 1
 
 
 GENESIS = "0" * 64
@@ -166,21 +171,22 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def micros(dt: datetime) -> int:
-    """Microseconds since the epoch: the hash's time format, the same on every database."""
-    delta = _aware(dt) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 def from_micros(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
+
+
+#: the hash version new entries are written with
+HASH_VERSION = 2
+HASH_VERSIONS = (1, 2)
 
 
 def chain_hash(prev_hash: str, seq: int, id_: str, batch: str | None, type_: str, phase: str,
                pending_id: str | None, debit_account: int, credit_account: int, asset: str,
                amount: int, reference: str | None, initiator: str, created_us: int,
                timeout_us: int | None) -> str:
-    """sha256 over the previous hash and every immutable field of an entry (times in µs)."""
+    """Hash version 1: sha256 over the previous hash and every immutable field of an entry
+    (times in µs), joined by 0x1f (ambiguous: kept only to verify the entries written
+    with it; version 2 is `ledger.canonical.chain_hash_v2`)."""
     parts = (
         prev_hash, str(seq), id_, batch or "", type_, phase, pending_id or "",
         str(debit_account), str(credit_account), asset, str(amount), reference or "",
@@ -190,8 +196,12 @@ def chain_hash(prev_hash: str, seq: int, id_: str, batch: str | None, type_: str
 
 
 def entry_hash(e: Entry) -> str:
-    """sha256 over the previous hash and every immutable field of the entry."""
-    return chain_hash(e.prev_hash, e.seq, e.id, e.batch, e.type, e.phase, e.pending_id,
+    """sha256 over the previous hash and every immutable field of the entry, by the rule of
+    its hash version."""
+    rule = chain_hash_v2 if e.hash_version == 2 else chain_hash
+    if e.hash_version not in HASH_VERSIONS:
+        return ""  # matches no hash: an unknown version fails verification
+    return rule(e.prev_hash, e.seq, e.id, e.batch, e.type, e.phase, e.pending_id,
                       e.debit_account, e.credit_account, e.asset, e.amount, e.reference,
                       e.initiator, micros(e.created_at),
                       None if e.timeout_at is None else micros(e.timeout_at))
@@ -460,8 +470,11 @@ def replayed(transfers: Sequence[Transfer], seen: dict[str, Entry]) -> list[Entr
 
 # -- the journal ---------------------------------------------------------------------------
 def seal(transfers: Sequence[Transfer], moved: Sequence[Moved], ledger: Ledger, *, seq: int,
-         prev_hash: str, batch: str | None, actor: str, now: datetime) -> list[Entry]:
-    """Number and hash-chain the entries of an applied batch after (seq, prev_hash)."""
+         prev_hash: str, batch: str | None, actor: str, now: datetime,
+         version: int = HASH_VERSION) -> list[Entry]:
+    """Number and hash-chain the entries of an applied batch after (seq, prev_hash), by the
+    rule of hash `version` (the current one unless a test writes history)."""
+    rule = chain_hash_v2 if version == 2 else chain_hash
     entries: list[Entry] = []
     created_us = micros(now)
     for t, m in zip(transfers, moved, strict=True):
@@ -469,12 +482,12 @@ def seal(transfers: Sequence[Transfer], moved: Sequence[Moved], ledger: Ledger, 
         timeout_at = None
         if t.phase == "pending":
             timeout_at = ledger.pendings[t.id].timeout_at
-        h = chain_hash(prev_hash, seq, t.id, batch, t.type, t.phase, t.pending_id,
+        h = rule(prev_hash, seq, t.id, batch, t.type, t.phase, t.pending_id,
                        m.debit_account, m.credit_account, m.asset, m.amount, t.reference,
                        actor, created_us, None if timeout_at is None else micros(timeout_at))
         entries.append(Entry(seq, t.id, batch, t.type, t.phase, t.pending_id,
                              m.debit_account, m.credit_account, m.asset, m.amount,
-                             t.reference, actor, now, timeout_at, prev_hash, h))
+                             t.reference, actor, now, timeout_at, prev_hash, h, version))
         prev_hash = h
     return entries
 
@@ -498,7 +511,7 @@ def verify_chain(entries: Iterable[Entry], start_hash: str = GENESIS, start_seq:
 
 #: one journal row as `JournalCheck` reads it: times as integer µs (since its `time_epoch`)
 Row = tuple[int, str, "str | None", str, str, "str | None", int, int, str, int, "str | None",
-            str, int, "int | None", str, str]
+            str, int, "int | None", str, str, int]
 
 _POSTED, _PENDING = 0, 1
 
@@ -534,7 +547,7 @@ class JournalCheck:
         prev, expect, n, off = self.prev_hash, self.seq + 1, self.entries, self.time_epoch
         for r in rows:
             (seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator,
-             created_us, timeout_us, prev_hash, hash_) = r
+             created_us, timeout_us, prev_hash, hash_, version) = r
             if self.first_bad is None:
                 if seq != expect:
                     self._bad(expect if seq > expect else seq,
@@ -542,6 +555,14 @@ class JournalCheck:
                               if seq > expect else f"sequence repeats or goes back at {seq}")
                 elif prev_hash != prev:
                     self._bad(seq, "prev_hash does not match the entry before")
+                elif version == 2:
+                    if chain_hash_v2(prev_hash, seq, id_, batch, type_, phase, pid, dr, cr,
+                                     asset, amount, ref, initiator, created_us + off,
+                                     None if timeout_us is None else timeout_us + off
+                                     ) != hash_:
+                        self._bad(seq, "hash does not match the entry's fields")
+                elif version != 1:
+                    self._bad(seq, f"unknown hash version {version}")
                 else:
                     parts = (prev_hash, str(seq), id_, batch or "", type_, phase, pid or "",
                              str(dr), str(cr), asset, str(amount), ref or "", initiator,

@@ -64,3 +64,21 @@ class ConcurrentDuplicate(Exception):
 
 class RetryableConflict(Exception):
     """PostgreSQL refused to serialise the transaction (SERIALIZABLE failure or deadlock)."""
+
+
+# -- the transparency log (issue 16) ----------------------------------------------------------
+LeafNotFound = _rule("LeafNotFound", "ledger_leaf_not_found", NotFound, "not_found")
+TreeSizeOutOfRange = _rule("TreeSizeOutOfRange", "tree_size_out_of_range", InvalidInput,
+                           "invalid")
+ConsistencyRangeInvalid = _rule("ConsistencyRangeInvalid", "consistency_range_invalid",
+                                InvalidInput, "invalid")
+CheckpointFileInvalid = _rule("CheckpointFileInvalid", "checkpoint_file_invalid",
+                              InvalidInput, "invalid")
+CheckpointSignatureInvalid = _rule("CheckpointSignatureInvalid",
+                                   "checkpoint_signature_invalid", InvalidInput, "invalid")
+CheckpointKeyMismatch = _rule("CheckpointKeyMismatch", "checkpoint_key_mismatch",
+                              InvalidInput, "invalid")
+SigningKeyMissing = _rule("SigningKeyMissing", "ledger_signing_key_missing", InvalidInput,
+                          "invalid")
+SigningKeyInvalid = _rule("SigningKeyInvalid", "ledger_signing_key_invalid", InvalidInput,
+                          "invalid")

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+from sqlalchemy.orm import Session
+
 from kernel import csvout
 from kernel.clock import system_clock
 from kernel.errors import InvalidInput
@@ -50,8 +52,10 @@ from ledger.entries import (
     replayed,
     seal,
 )
+from ledger.log_store import LogPart
 from ledger.store import LedgerStore, translate
 from ledger.transactions import TYPES, AccountKind, Initiator
+from ledger.transparency import journal_leaves
 
 
 class UoW(Protocol):
@@ -168,9 +172,21 @@ class Part:
     now: datetime
 
 
-def _write(store: LedgerStore, loaded: _Loaded, parts: Sequence[Part]) -> list[list[Entry]]:
+class GroupState(Protocol):
+    """What `write_parts` needs of a group: the ledger the parts were applied to, the pending
+    transfers that already exist in the database (`known`) and the journal head when the
+    caller locked it (None: `write_parts` locks it)."""
+
+    ledger: Ledger
+    known: set[str]
+    head: tuple[int, str] | None
+
+
+def write_parts(store: LedgerStore, loaded: GroupState, parts: Sequence[Part]
+                ) -> list[list[Entry]]:
     """Store what the core decided: pendings first (their rows are already locked), then,
-    under the head lock, the balances, the journal entries and the head in one write."""
+    under the head lock, the balances, the journal entries and the head in one write, and
+    the entries as leaves of the transparency log (`ledger.transparency`)."""
     ledger = loaded.ledger
     pend: set[str] = set()
     for p in parts:
@@ -188,9 +204,18 @@ def _write(store: LedgerStore, loaded: _Loaded, parts: Sequence[Part]) -> list[l
             seq, prev = entries[-1].seq, entries[-1].hash
         out.append(entries)
     touched = {a for p in parts for m in p.moved for a in (m.debit_account, m.credit_account)}
-    store.write([ledger.accounts[i] for i in sorted(touched)],
-                [e for entries in out for e in entries], (seq, prev))
+    written = [e for entries in out for e in entries]
+    store.write([ledger.accounts[i] for i in sorted(touched)], written, (seq, prev),
+                append_entries(store.s, written))
     return out
+
+
+def append_entries(session: Session, entries: Sequence[Entry]) -> LogPart | None:
+    """The entries' leaves of the transparency log, hashed onto the tree under the head lock;
+    `LedgerStore.write` writes them with the entries (on PostgreSQL in the same statement).
+    Looked up by `write_parts` at each call: a benchmark replaces it to measure without the
+    tree."""
+    return journal_leaves(session, entries)
 
 
 def _execute(uow: UoW, transfers: Sequence[Transfer], *, initiator: Initiator, actor: str,
@@ -205,7 +230,7 @@ def _execute(uow: UoW, transfers: Sequence[Transfer], *, initiator: Initiator, a
     if again is not None:
         return BatchResult(again, True)
     moved = loaded.ledger.apply_batch(transfers, initiator, now)
-    return BatchResult(_write(store, loaded, [Part(transfers, moved, batch, actor, now)])[0],
+    return BatchResult(write_parts(store, loaded, [Part(transfers, moved, batch, actor, now)])[0],
                        False)
 
 
@@ -298,7 +323,7 @@ def submit_each(uow_factory: UoWFactory, transfers: Sequence[Transfer], *,
                 except E.LedgerRejection as exc:
                     out[i] = _rejected(exc)
             if done:
-                entries = _write(store, loaded, [Part([t for _, t, _ in done],
+                entries = write_parts(store, loaded, [Part([t for _, t, _ in done],
                                                       [m for _, _, m in done], batch, actor,
                                                       now)])[0]
                 for (i, t, _), e in zip(done, entries, strict=True):
@@ -805,7 +830,8 @@ def transaction_types() -> list[dict[str, object]]:
 # -- export --------------------------------------------------------------------------------
 EXPORT_FIELDS = ("seq", "id", "batch", "type", "phase", "pending_id", "debit_account",
                  "credit_account", "asset", "amount", "reference", "initiator", "created_at",
-                 "created_at_us", "timeout_at", "timeout_at_us", "prev_hash", "hash")
+                 "created_at_us", "timeout_at", "timeout_at_us", "prev_hash", "hash",
+                 "hash_version")
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -821,15 +847,17 @@ def _entry_dict(e: Entry) -> dict[str, object]:
                 reference=e.reference, initiator=e.initiator, created_at=_iso(e.created_at),
                 created_at_us=micros(e.created_at), timeout_at=_iso(e.timeout_at),
                 timeout_at_us=None if e.timeout_at is None else micros(e.timeout_at),
-                prev_hash=e.prev_hash, hash=e.hash)
+                prev_hash=e.prev_hash, hash=e.hash, hash_version=e.hash_version)
 
 
 def export_journal(uow: UoW, fmt: str, *, chunk: int = 5000) -> Iterator[str]:
-    """The journal for auditors, streamed in seq order as CSV or a JSON array. Each entry's
-    hash is sha256 of the \\x1f-joined fields prev_hash, seq, id, batch, type, phase,
-    pending_id, debit_account, credit_account, asset, amount, reference, initiator,
-    created_at_us, timeout_at_us (absent values as empty strings), so the chain can be
-    recomputed from the export alone. The CSV is written by `kernel.csvout`: a text cell
+    """The journal for auditors, streamed in seq order as CSV or a JSON array. An entry of
+    hash_version 1 has as hash sha256 of the \\x1f-joined fields prev_hash, seq, id, batch,
+    type, phase, pending_id, debit_account, credit_account, asset, amount, reference,
+    initiator, created_at_us, timeout_at_us (absent values as empty strings); one of
+    hash_version 2 sha256 of the canonical bytes of the tag "erts-ledger/journal-chain/v2"
+    and the same fields (`ledger.canonical`, docs/ledger-transparency.md), so the chain can
+    be recomputed from the export alone. The CSV is written by `kernel.csvout`: a text cell
     beginning with =, +, -, @, a tab, a carriage return or an apostrophe (ids and references
     are chosen by users) carries one more leading apostrophe, so no spreadsheet runs it;
     `kernel.csvout.unescape` gives the exact value back before hashing."""

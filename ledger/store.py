@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from ledger import errors as E
 from ledger.entries import GENESIS, AccountState, Entry, Finished, PendingState, Row
+from ledger.log_store import PG_LOG_CTES, LogPart, LogStore
 from ledger.tables import (
     AccountFlagRow,
     AccountRow,
@@ -64,7 +65,8 @@ CHUNK = 2000
 _PG_EPOCH_US = 946_684_800 * 1_000_000  # PostgreSQL's epoch, 2000-01-01, in Unix µs
 _JOURNAL_COLS = (J.c.seq, J.c.id, J.c.batch, J.c.type, J.c.phase, J.c.pending_id,
                  J.c.debit_account, J.c.credit_account, J.c.asset, J.c.amount, J.c.reference,
-                 J.c.initiator, J.c.created_at, J.c.timeout_at, J.c.prev_hash, J.c.hash)
+                 J.c.initiator, J.c.created_at, J.c.timeout_at, J.c.prev_hash, J.c.hash,
+                 J.c.hash_version)
 
 
 _PG_EXISTING = ("SELECT " + ", ".join(c.name for c in _JOURNAL_COLS)
@@ -72,7 +74,15 @@ _PG_EXISTING = ("SELECT " + ", ".join(c.name for c in _JOURNAL_COLS)
 _PG_ACCOUNTS = ("SELECT id, holder, kind, asset, no_overdraft, upper_limit, frozen, "
                 "debits_posted, credits_posted, debits_pending, credits_pending "
                 "FROM ledger_account WHERE id = ANY(%s::bigint[]) ORDER BY id")
-_PG_HEAD = "SELECT seq, hash FROM ledger_head WHERE id = 1"
+#: the journal head and, in the same round trip, the transparency log's head (its size and
+#: frontier: what this transaction's appends need; ledger.log_store). Both rows are locked:
+#: after waiting for the lock, READ COMMITTED re-reads only the rows it locked, so the log
+#: head must be one of them or a writer would append onto the tree as it was before the
+#: writer it waited for (only head-lock holders write the log head: no new contention).
+#: No row without a log head (before migration 0032 ran): then the head is read alone.
+_PG_HEAD = ("SELECT h.seq, h.hash, l.size, l.frontier FROM ledger_head AS h JOIN "
+            "ledger_log_head AS l ON l.id = 1 WHERE h.id = 1")
+_PG_HEAD_LOCK = _PG_HEAD + " FOR UPDATE"
 _PG_PENDINGS = ("SELECT id, debit_account, credit_account, amount, posted, state, timeout_at "
                 "FROM ledger_pending WHERE id = ANY(%s::varchar[]) ORDER BY id")
 _PG_ACCOUNT_IDS = ("SELECT holder, kind, asset, id FROM ledger_account "
@@ -80,7 +90,7 @@ _PG_ACCOUNT_IDS = ("SELECT holder, kind, asset, id FROM ledger_account "
                    "AND holder = ANY(%s::varchar[])")
 _PG_TYPES = ("bigint", "varchar", "varchar", "varchar", "varchar", "varchar", "bigint",
              "bigint", "varchar", "bigint", "varchar", "varchar", "timestamptz",
-             "timestamptz", "varchar", "varchar")
+             "timestamptz", "varchar", "varchar", "smallint")
 _PG_ACCOUNTS_UPDATE = (
     "UPDATE ledger_account AS a SET debits_posted = v.dp, "
     "credits_posted = v.cp, debits_pending = v.dq, credits_pending = v.cq FROM unnest("
@@ -90,11 +100,15 @@ _PG_HEAD_UPDATE = "UPDATE ledger_head SET seq = %(seq)s, hash = %(hash)s WHERE i
 #: after the entries went in by COPY: balances and the head in one statement
 _PG_BALANCES_AND_HEAD = f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}) {_PG_HEAD_UPDATE}"
 #: a small write in one statement: balances, the head and the new entries
-_PG_WRITE = (
-    f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), head AS ({_PG_HEAD_UPDATE}) "
+_PG_INSERT_JOURNAL = (
     "INSERT INTO ledger_journal (" + ", ".join(c.name for c in _JOURNAL_COLS) + ") "
     "SELECT * FROM unnest(" + ", ".join(f"%(j{i})s::{t}[]" for i, t in enumerate(_PG_TYPES))
     + ")")
+_PG_WRITE = f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), head AS ({_PG_HEAD_UPDATE}) " + (
+    _PG_INSERT_JOURNAL)
+#: the same with the entries' leaves of the transparency log
+_PG_WRITE_LOG = (f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), head AS ({_PG_HEAD_UPDATE}), "
+                 f"{PG_LOG_CTES} " + _PG_INSERT_JOURNAL)
 
 
 def _upsert_ignore(session: Session, table: type, values: dict[str, object]) -> None:
@@ -120,7 +134,8 @@ def _aware(dt: datetime | None) -> Any:
 def _entry(r: Any) -> Entry:
     return Entry(r.seq, r.id, r.batch, r.type, r.phase, r.pending_id, r.debit_account,
                  r.credit_account, r.asset, r.amount, r.reference, r.initiator,
-                 _aware(r.created_at), _aware(r.timeout_at), r.prev_hash, r.hash)
+                 _aware(r.created_at), _aware(r.timeout_at), r.prev_hash, r.hash,
+                 r.hash_version)
 
 
 def translate(exc: BaseException) -> Exception | None:
@@ -261,13 +276,16 @@ class LedgerStore:
         lock = " FOR UPDATE" if self._lock() else ""
         raw = self._raw()
         with raw.pipeline():
-            c3 = raw.execute(_PG_HEAD + lock, prepare=True) if head else None
+            c3 = (raw.execute(_PG_HEAD_LOCK if lock else _PG_HEAD, prepare=True) if head
+                  else None)
             c1 = raw.execute(_PG_EXISTING, (transfer_ids,), prepare=True)
             c2 = raw.execute(_PG_ACCOUNTS + lock, (wanted,), prepare=True)
         seen = {r[1]: Entry(*r) for r in c1.fetchall()}
         accounts = {r[0]: AccountState(r[0], r[1], AccountKind(r[2]), *r[3:])
                     for r in c2.fetchall()}
         found = c3.fetchone() if c3 is not None else None
+        if found and found[2] is not None:
+            LogStore(self.s).remember(int(found[2]), bytes(found[3]))
         return seen, accounts, (int(found[0]), str(found[1])) if found else None
 
     def lock_accounts(self, ids: Iterable[int]) -> dict[int, AccountState]:
@@ -366,8 +384,10 @@ class LedgerStore:
     # -- journal ------------------------------------------------------------------------
     def lock_head(self) -> tuple[int, str]:
         if self.postgres:
-            found = pg_rows(self.s, _PG_HEAD + (" FOR UPDATE" if self._lock() else ""))
+            found = pg_rows(self.s, _PG_HEAD_LOCK if self._lock() else _PG_HEAD)
             if found:
+                if found[0][2] is not None:
+                    LogStore(self.s).remember(int(found[0][2]), bytes(found[0][3]))
                 return int(found[0][0]), str(found[0][1])
         q = select(H.c.seq, H.c.hash).where(H.c.id == 1)
         if self._lock():
@@ -418,7 +438,7 @@ class LedgerStore:
                     cp.write_row((e.seq, e.id, e.batch, e.type, e.phase, e.pending_id,
                                   e.debit_account, e.credit_account, e.asset, e.amount,
                                   e.reference, e.initiator, e.created_at, e.timeout_at,
-                                  e.prev_hash, e.hash))
+                                  e.prev_hash, e.hash, e.hash_version))
             return
         if entries:
             self.s.execute(insert(J), [dict(
@@ -426,16 +446,20 @@ class LedgerStore:
                 pending_id=e.pending_id, debit_account=e.debit_account,
                 credit_account=e.credit_account, asset=e.asset, amount=e.amount,
                 reference=e.reference, initiator=e.initiator, created_at=e.created_at,
-                timeout_at=e.timeout_at, prev_hash=e.prev_hash, hash=e.hash) for e in entries])
+                timeout_at=e.timeout_at, prev_hash=e.prev_hash, hash=e.hash,
+                hash_version=e.hash_version) for e in entries])
 
     def write(self, accounts: list[AccountState], entries: list[Entry],
-              head: tuple[int, str]) -> None:
-        """Store new balances, append entries and move the head. On PostgreSQL a small write
-        is one statement (one round trip while the head is locked); a large one uses COPY."""
+              head: tuple[int, str], log: LogPart | None = None) -> None:
+        """Store new balances, append entries and move the head, and write the entries'
+        leaves of the transparency log (`log`, from `LogStore.prepare`). On PostgreSQL a
+        small write is one statement (one round trip while the head is locked); a large one
+        uses COPY."""
         if not self.postgres or not entries:
             self.save_accounts(accounts)
             self.append(entries)
             self.set_head(*head)
+            LogStore(self.s).write(log)
             return
         balances = dict(ids=[a.id for a in accounts], dp=[a.debits_posted for a in accounts],
                         cp=[a.credits_posted for a in accounts],
@@ -444,12 +468,16 @@ class LedgerStore:
         if len(entries) > 50:  # the entries by COPY, balances and head in one statement
             self.append(entries)
             self._raw().execute(_PG_BALANCES_AND_HEAD, balances, prepare=True)
+            LogStore(self.s).write(log)
             return
         params: dict[str, object] = {
             f"j{i}": [getattr(e, c.name) for e in entries] for i, c in enumerate(_JOURNAL_COLS)}
         params.update(balances)
+        if log is not None:
+            params.update(log.params())
         # straight on the driver, prepared: the statement runs once per transaction
-        self._raw().execute(_PG_WRITE, params, prepare=True)
+        self._raw().execute(_PG_WRITE_LOG if log is not None else _PG_WRITE, params,
+                            prepare=True)
 
     def reject(self, transfer_id: str | None, code: str, detail: str, initiator: str,
                now: datetime) -> None:
@@ -493,8 +521,9 @@ class LedgerStore:
                 raw.adapters.types["int8"].oid, pq.Format.BINARY))
             cur.itersize = chunk
             try:
-                cur.execute(f"SELECT {names}, created_at, timeout_at, prev_hash, hash FROM "
-                            "ledger_journal WHERE seq > %s ORDER BY seq", (after_seq,))
+                cur.execute(f"SELECT {names}, created_at, timeout_at, prev_hash, hash, "
+                            "hash_version FROM ledger_journal WHERE seq > %s ORDER BY seq",
+                            (after_seq,))
                 while True:
                     rows = cur.fetchmany(chunk)
                     if not rows:
@@ -510,7 +539,8 @@ class LedgerStore:
                         f"CAST(substr({col}, 21, 6) AS INTEGER)")
 
             sql = (f"SELECT {names}, {us('created_at')}, CASE WHEN timeout_at IS NULL THEN "
-                   f"NULL ELSE {us('timeout_at')} END, prev_hash, hash FROM ledger_journal "
+                   f"NULL ELSE {us('timeout_at')} END, prev_hash, hash, hash_version "
+                   "FROM ledger_journal "
                    "WHERE seq > ? ORDER BY seq LIMIT ?")
             cur = raw.cursor()
         last = after_seq

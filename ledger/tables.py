@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.metadata import Base
@@ -65,6 +76,9 @@ class JournalRow(Base):
     timeout_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: the rule `hash` was made with (ledger.entries.HASH_VERSIONS): 1 for the entries
+    #: written before migration 0032, 2 (canonical bytes) since
+    hash_version: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
 
 
 class PendingRow(Base):
@@ -143,3 +157,64 @@ class AccountFlagRow(Base):
     run: Mapped[int | None] = mapped_column(ForeignKey("ledger_reconciliation.id"),
                                             nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- the transparency log (issue 16; docs/ledger-transparency.md) ---------------------------
+class LogLeafRow(Base):
+    """One leaf of the RFC 9162 tree: a journal entry or a bound record, in append order.
+    Append-only (triggers); `leaf_data` are the record's canonical bytes as appended."""
+
+    __tablename__ = "ledger_log"
+    leaf_index: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16))  # journal|trade|permit_quantity|permit_event
+    ref: Mapped[str] = mapped_column(String(80))  # journal seq, trade id, ...
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    leaf_data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_ledger_log_kind_ref", "kind", "ref"),)
+
+
+class LogNodeRow(Base):
+    """A complete subtree's root: leaves [idx * 2**level, (idx + 1) * 2**level).
+    Append-only (triggers)."""
+
+    __tablename__ = "ledger_log_node"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogHeadRow(Base):
+    """The tree's size and frontier (its right-most complete subtrees, largest first, 32
+    bytes each): what an append needs. Written under the journal head lock."""
+
+    __tablename__ = "ledger_log_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogQueueRow(Base):
+    """A bound record written in this transaction and not yet a leaf: filled by triggers on
+    trade, permit_quantity and permit_event, drained (appended as leaves, deleted) before
+    the transaction commits (ledger.transparency)."""
+
+    __tablename__ = "ledger_log_queue"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(80))
+
+
+class CheckpointRow(Base):
+    """A signed checkpoint (tree size, root hash, time). Append-only (triggers)."""
+
+    __tablename__ = "ledger_checkpoint"
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    origin: Mapped[str] = mapped_column(String(200))
+    tree_size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    #: RFC 3339 UTC text exactly as signed, e.g. 2026-12-06T03:00:00Z
+    timestamp: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))

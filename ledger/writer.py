@@ -32,7 +32,7 @@ from datetime import datetime
 from kernel.batching import gather
 from ledger import errors as E
 from ledger.entries import MAX_BATCH, Transfer, replayed
-from ledger.service import BatchResult, Part, UoWFactory, _Loaded, _utc, _write, submit
+from ledger.service import BatchResult, Part, UoWFactory, _Loaded, _utc, submit, write_parts
 from ledger.store import LedgerStore
 from ledger.transactions import Initiator
 
@@ -154,7 +154,7 @@ class Writer:
                     errors[k] = exc
                     store.reject(exc.transfer_id, exc.code, exc.message, r.actor, r.now)
             if parts:
-                for k, entries in zip(owners, _write(store, loaded, parts), strict=True):
+                for k, entries in zip(owners, write_parts(store, loaded, parts), strict=True):
                     results[k] = BatchResult(entries, False)
             uow.commit()
         with self._lock:

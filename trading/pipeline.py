@@ -11,10 +11,10 @@ every order that arrived while its previous transaction was committing, waiting 
   lock order as the per-order path: market, head, accounts);
 - each order is checked (market state, permit, client id, resale rule, book rules) and its
   holds are applied to one in-memory ledger over the accounts and pending transfers the
-  group locked as it first touched them (`_GroupLedger`, shared by the markets: a trader's
-  cash serves them all); a rejected order is answered with its error and changes nothing (a
-  ledger batch is all or nothing in memory, and the book is only asked to match an order
-  once everything that can reject it has passed);
+  group locked as it first touched them (`ledger.group.LedgerGroup`, shared by the markets:
+  a trader's cash serves them all); a rejected order is answered with its error and changes
+  nothing (a ledger batch is all or nothing in memory, and the book is only asked to match
+  an order once everything that can reject it has passed);
 - the accepted order is matched against its market's in-memory book, and each fill is
   settled as one linked batch, the finished orders' leftover holds voided, all in memory;
 - then everything is written at once: the order rows, the trade rows, both permits'
@@ -52,9 +52,8 @@ from kernel.clock import trading_day
 from kernel.errors import DomainError
 from kernel.records import PermitAsk
 from ledger import errors as LE
-from ledger.entries import AccountState, Ledger, PendingState, Transfer
-from ledger.service import Part, UoW, UoWFactory, _write
-from ledger.store import LedgerStore
+from ledger.group import LedgerGroup
+from ledger.service import UoW, UoWFactory
 from ledger.transactions import AccountKind, Initiator
 from trading.book import REJECTED, OrderBook
 from trading.market import (
@@ -257,62 +256,6 @@ class _Purchases:
 _PURCHASES = _Purchases()
 
 
-class _GroupLedger:
-    """The ledger of one group: accounts and pending transfers locked when first touched,
-    each batch applied in memory (all or nothing), everything written once by `write`.
-
-    Quacks like `ledger.service._Loaded` for `ledger.service._write`: `ledger`, `known` (the
-    pending transfers that already exist in the database) and `head`."""
-
-    def __init__(self, uow: UoW) -> None:
-        self.store = LedgerStore(uow.session)
-        self.ledger = Ledger({}, {}, {})
-        self.known: set[str] = set()
-        self.head: tuple[int, str] | None = None  # None: `_write` locks and reads it
-        self._absent: set[str] = set()
-        self.parts: list[Part] = []
-
-    def _load_pendings(self, ids: Iterable[str]) -> None:
-        pend = self.ledger.pendings
-        missing = {i for i in ids if i and i not in pend and i not in self._absent}
-        if not missing:
-            return
-        found = self.store.load_pendings(missing)
-        pend.update(found)
-        self.known.update(found)
-        self._absent.update(missing - set(found))
-        self._load_accounts(a for p in found.values() for a in (p.debit_account,
-                                                                p.credit_account))
-
-    def _load_accounts(self, ids: Iterable[int]) -> None:
-        accounts = self.ledger.accounts
-        missing = {i for i in ids if i and i not in accounts}
-        if missing:
-            accounts.update(self.store.lock_accounts(missing))
-
-    def pending(self, pid: str) -> PendingState | None:
-        self._load_pendings([pid])
-        return self.ledger.pendings.get(pid)
-
-    def account(self, account_id: int) -> AccountState | None:
-        self._load_accounts([account_id])
-        return self.ledger.accounts.get(account_id)
-
-    def apply(self, transfers: Sequence[Transfer], *, initiator: Initiator, actor: str,
-              batch: str, now: datetime) -> None:
-        """Apply a linked batch in memory; raises a LedgerRejection having changed nothing."""
-        if not transfers:
-            return
-        self._load_pendings(t.pending_id for t in transfers if t.pending_id)
-        self._load_accounts(a for t in transfers for a in (t.debit_account, t.credit_account))
-        moved = self.ledger.apply_batch(transfers, initiator, now)
-        self.parts.append(Part(list(transfers), moved, batch, actor, now))
-
-    def write(self) -> None:
-        if self.parts:
-            _write(self.store, self, self.parts)  # type: ignore[arg-type]
-
-
 @dataclass
 class _Placed:
     """An accepted order of the group and what it did, answered after the commit."""
@@ -332,7 +275,7 @@ class _Shared:
     order of the transaction in any market) and the existing orders loaded, with their
     state as read (`_write_groups` stores those that changed, in one statement)."""
 
-    ledger: _GroupLedger
+    ledger: LedgerGroup
     taken: set[tuple[str, str]]
     rows: dict[str, OrderRecord] = field(default_factory=dict)
     as_read: dict[str, tuple[str, int, int, int, str | None]] = field(default_factory=dict)
@@ -553,7 +496,7 @@ class _Group:
         # the holds of makers placed before this group, and their accounts, in one round
         old = [rows[f[0]] for f in fills if rows[f[0]] not in self.new_set]
         if old:
-            self.ledger._load_pendings(pid for row in old for pid in _hold_ids(row))
+            self.ledger.load_pendings(pid for row in old for pid in _hold_ids(row))
         for i, (maker_id, _owner, price, qty) in enumerate(fills):
             maker = rows[maker_id]
             buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
@@ -610,7 +553,7 @@ def _prepare(store: TradingStore, shared: _Shared,
         likely |= g.likely(requests)
     if likely:
         resting = shared.load_orders(store, likely)
-        shared.ledger._load_pendings(pid for row in resting if row.status == "open"
+        shared.ledger.load_pendings(pid for row in resting if row.status == "open"
                                      for pid in _hold_ids(row))
     asks = [g.permit_asks(requests) for g, requests in groups]
     first = groups[0][0]
@@ -619,7 +562,7 @@ def _prepare(store: TradingStore, shared: _Shared,
     ids: set[int] = set()
     for (g, requests), mine in zip(groups, asks, strict=True):
         ids |= g.permits_checked(mine, [next(answers) for _ in mine], requests)
-    shared.ledger._load_accounts(ids)
+    shared.ledger.load_accounts(ids)
     sellers = {g.m.id: s for g, requests in groups if (s := g.sellers(requests))}
     if sellers:
         bought = _PURCHASES.read(store, first.acc.db, sellers)
@@ -686,7 +629,7 @@ def _place_group(uow: UoW, requests: Sequence[Request], *, permits: Permits,
                  if isinstance(r.cmd, PlaceOrder) and r.cmd.order_id is not None
                  and r.cmd.market in markets]
         taken = store.existing_client_ids(asked) if asked else set()
-        shared = _Shared(_GroupLedger(uow), taken)
+        shared = _Shared(LedgerGroup(uow), taken)
         shared.ledger.head = head  # locked above: nothing else moves it before the write
         groups = {market_id: _Group(uow, store, m, _take_counted(uow, store, m), permits,
                                     shared, requests[0].now)

@@ -223,6 +223,17 @@ def _put_book(uow: UoW, market_id: str, version: int, book: OrderBook) -> None:
         _CACHE[(_db_key(uow), market_id)] = (version, book)
 
 
+def warm_books(uow: UoW) -> int:
+    """Build every market's book from its persisted resting orders and cache it at the
+    market's version (a matching process does this when it starts); returns how many."""
+    store = TradingStore(uow.session)
+    n = 0
+    for m in store.markets():
+        _put_book(uow, m.id, m.version, _take_book(uow, store, m))
+        n += 1
+    return n
+
+
 def clear_book_cache() -> None:
     """Forget every cached book (tests; a process that restores a database)."""
     with _CACHE_LOCK:
@@ -690,12 +701,14 @@ def holds_of(uow: UoW, holders: list[str]) -> dict[str, int]:
 # -- market surveillance (trading.surveillance) ---------------------------------------------
 
 def surveillance_flags(uow: UoW, *, pct: int = 20, window_days: int = 1,
-                       qty_tolerance_pct: int = 20, recent: int = 5000) -> list[Any]:
+                       qty_tolerance_pct: int = 20, recent: int = 5000,
+                       district: str | None = None) -> list[Any]:
     """Unusual trades (`trading.surveillance.unusual`, newest first) among the `recent` latest
     trades of every venue and the `recent` latest negotiated transfers that are live or
     settled (a settled transfer is judged as the transfer, with its parties, not again as
     its trade). Prices are judged against each market's reference price, or the
-    pollutant's base price when it has none."""
+    pollutant's base price when it has none. `district` (a district officer's list): only
+    deals with a party of that district (both legs of a round trip share its parties)."""
     from trading import surveillance as sv
     from trading.prices import base_price
 
@@ -709,9 +722,10 @@ def surveillance_flags(uow: UoW, *, pct: int = 20, window_days: int = 1,
                 for m in store.markets()}
         deals = [sv.Deal(f"{t.venue} #{t.id}", t.market, t.venue, t.seller, t.buyer, t.qty,
                          t.price, t.at)
-                 for t in store.trades(limit=recent) if t.venue != "negotiated"]
+                 for t in store.trades(limit=recent, district=district)
+                 if t.venue != "negotiated"]
         deals += [sv.Deal(f"transfer {r.id}", r.market, "negotiated", r.seller, r.buyer,
                           r.qty, r.price, r.created_at)
-                  for r in store.transfers_of(None, limit=recent)
+                  for r in store.transfers_of(None, limit=recent, district=district)
                   if r.status not in ("rejected", "expired", "withdrawn")]
     return sv.unusual(deals, refs, rules)

@@ -3,6 +3,7 @@ tamper with the journal as an attacker with DDL rights would."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,3 +98,27 @@ def tamper(url: str, *statements: str) -> None:
         for s in statements:
             c.execute(text(s))
     eng.dispose()
+
+
+def export_hash(prev: str, r: dict[str, str]) -> str:
+    """An auditor's recomputation of one exported entry's hash (CSV cells as text, empty for
+    absent), by the rule of its hash_version (docs/ledger-transparency.md)."""
+    fields = ("seq", "id", "batch", "type", "phase", "pending_id", "debit_account",
+              "credit_account", "asset", "amount", "reference", "initiator", "created_at_us",
+              "timeout_at_us")
+    if r.get("hash_version", "1") in ("1", 1):
+        return hashlib.sha256("\x1f".join([prev] + [str(r[k]) for k in fields]).encode()
+                              ).hexdigest()
+    ints = {"seq", "debit_account", "credit_account", "amount", "created_at_us",
+            "timeout_at_us"}
+    out = bytearray()
+    for k, v in [("tag", "erts-ledger/journal-chain/v2"), ("prev", prev)] + [
+            (k, r[k]) for k in fields]:
+        if v == "" or v is None:
+            out += b"\x00"  # CSV cannot tell NULL from '': these columns are never ''
+        elif k in ints:
+            out += b"\x02" + int(v).to_bytes(8, "big", signed=True)
+        else:
+            b = str(v).encode()
+            out += b"\x01" + len(b).to_bytes(4, "big") + b
+    return hashlib.sha256(bytes(out)).hexdigest()

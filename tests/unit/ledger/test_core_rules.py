@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from ledger.entries import (
     Ledger,
     Transfer,
     chain_hash,
+    chain_hash_v2,
     entry_hash,
     first_difference,
     micros,
@@ -181,6 +183,36 @@ def test_hash_is_the_same_for_naive_utc_and_aware_times() -> None:
                      "created_at": NOW.replace(tzinfo=None),
                      "timeout_at": e.timeout_at.replace(tzinfo=None)})  # type: ignore[union-attr]
     assert entry_hash(naive) == entry_hash(e) == e.hash
-    assert e.hash == chain_hash("0" * 64, 1, "c", "b", "confirmation", "pending", None, 2, 3, R,
-                                5, None, "bureau", micros(NOW), micros(NOW) + 9_000_000)
+    assert e.hash_version == 2
+    assert e.hash == chain_hash_v2("0" * 64, 1, "c", "b", "confirmation", "pending", None, 2, 3,
+                                   R, 5, None, "bureau", micros(NOW), micros(NOW) + 9_000_000)
     assert verify_chain(entries) == (True, None, "intact")
+    # history written by the first rule still verifies by it, next to entries of the second
+    led2 = book()
+    t1 = [Transfer("d", "confirmation", 2, 3, 1)]
+    old = seal(t1, led2.apply_batch(t1, B, NOW), led2, seq=0, prev_hash="0" * 64, batch=None,
+               actor="bureau", now=NOW, version=1)
+    assert old[0].hash_version == 1 and old[0].hash == chain_hash(
+        "0" * 64, 1, "d", None, "confirmation", "single", None, 2, 3, R, 1, None, "bureau",
+        micros(NOW), None)
+    t2 = [Transfer("e", "confirmation", 2, 3, 1)]
+    new = seal(t2, led2.apply_batch(t2, B, NOW), led2, seq=1, prev_hash=old[0].hash,
+               batch=None, actor="bureau", now=NOW)
+    assert new[0].hash_version == 2
+    assert verify_chain([old[0], new[0]]) == (True, None, "intact")
+    assert not verify_chain([replace(old[0], hash_version=2), new[0]])[0]
+    assert not verify_chain([old[0], replace(new[0], hash_version=1)])[0]
+    # the ambiguities of the first rule are gone: NULL is not '', and moving a field
+    # boundary inside user-chosen ids changes the hash
+    assert chain_hash("0", 1, "a", None, "t", "single", None, 2, 3, R, 1, None, "b", 0,
+                      None) == chain_hash("0", 1, "a", "", "t", "single", "", 2, 3, R, 1, "",
+                                          "b", 0, None)
+    assert chain_hash_v2("0", 1, "a", None, "t", "single", None, 2, 3, R, 1, None, "b", 0,
+                         None) != chain_hash_v2("0", 1, "a", "", "t", "single", None, 2, 3, R,
+                                                1, None, "b", 0, None)
+    assert chain_hash_v2("0", 1, "a\x1fx", "y", "t", "single", None, 2, 3, R, 1, None, "b", 0,
+                         None) != chain_hash_v2("0", 1, "a", "x\x1fy", "t", "single", None, 2,
+                                                3, R, 1, None, "b", 0, None)
+    assert chain_hash("0", 1, "a\x1fx", "y", "t", "single", None, 2, 3, R, 1, None, "b", 0,
+                      None) == chain_hash("0", 1, "a", "x\x1fy", "t", "single", None, 2, 3, R,
+                                          1, None, "b", 0, None)

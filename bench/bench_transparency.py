@@ -1,0 +1,289 @@
+"""The transparency log's figures (issue 16; docs/ledger-transparency.md), on PostgreSQL.
+
+Prints one JSON line per figure, `{"bench": "transparency", "figure": ..., ...}`:
+
+- `append`: the ledger's transfer figures of bench/bench_ledger.py (single transfers with 1
+  client and row locks, with 8 clients and group commit; linked batches of 1,000 and 8,000)
+  with the tree kept and without it, in the same run: two fresh databases (Alembic head),
+  runs alternating off, on, off, on ... so that load on the shared machine falls on both
+  alike; each side's best run counts. "Tree off" replaces `ledger.service.append_entries`
+  (the only call that turns written journal entries into leaves) with a no-op in this
+  process; everything else (journal, hash chain, head lock, balances) is unchanged.
+  `ratio` = on / off, `drop_pct` = (1 - ratio) * 100 (target: at most 10).
+- `proofs`: inclusion and consistency proof latency (p50/p99 of `--samples` calls each) at
+  `--leaves` leaves (default 10,000,000), through `ledger.transparency.inclusion` and
+  `.consistency`: one read-only unit of work each (the O(log n) stored nodes fetched in
+  one query, the leaf row, the folding), which is what the API's handler does, without
+  HTTP. Inclusion: a random leaf in the tree of the latest size; consistency: a random
+  first size to the latest. The log is loaded synthetically, not through the ledger: leaf
+  i's data is the UTF-8 text "erts-bench leaf <i>" padded with dots to `--leaf-bytes`
+  (a journal entry's canonical bytes are about that long); PostgreSQL computes the leaf
+  hashes (sha256 of 0x00 || data) and every complete node level by level (INSERT ...
+  SELECT sha256(0x01 || left || right) FROM the level below), and the head's frontier is
+  read back from the nodes. Every sampled proof is checked with ledger.merkle.verify_*
+  against the root (and up to 2,000,000 leaves the root is recomputed in Python from the
+  data), so a wrong synthetic tree fails the bench instead of timing it.
+- `verify`: `erts ledger verify --checkpoints FILE` at `--entries` journal entries (default
+  1,000,000) built through the ledger (bench/bench_verify.build: linked batches of 8,000
+  random transfers, so each entry is a real, hashed entry and a leaf), checkpointed with a
+  fresh key: the command run as a subprocess (what an auditor runs, start-up included,
+  `command_s`, target < 15 s) and `ledger.transparency.verify_checkpoints` in this process
+  (`verify_s`), best of `--repeat`.
+
+Usage: python bench/bench_transparency.py [--figures append,proofs,verify] [--seconds S]
+       [--repeat R] [--leaves N] [--samples K] [--entries N] [--pg-url URL]
+A quick check that it works: --leaves 100000 --entries 20000 --seconds 2 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+import ledger.service  # noqa: E402
+from bench.bench_ledger import (  # noqa: E402
+    PG_DEFAULT,
+    fresh_database,
+    pct,
+    run_batches,
+    run_single,
+    setup_accounts,
+)
+from bench.bench_verify import build  # noqa: E402
+from ledger import merkle, transparency  # noqa: E402
+from ledger.signing import Signer, parse_checkpoints  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+ORIGIN = "erts.bench/ledger"
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps({"bench": "transparency", **fields}), flush=True)
+
+
+@contextmanager
+def tree(on: bool) -> Iterator[None]:
+    """The tree kept (the code as it is) or not (journal entries are not appended as leaves:
+    `ledger.service.append_entries`, looked up by `_write` at each call, is a no-op)."""
+    real = ledger.service.append_entries
+    if not on:
+        ledger.service.append_entries = lambda session, entries: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        ledger.service.append_entries = real  # type: ignore[assignment]
+
+
+# -- append: tree on and off -----------------------------------------------------------------
+def bench_append(pg_url: str, seconds: float, repeat: int, n_accounts: int) -> None:
+    cases: list[tuple[str, Callable[[Database, list[int]], dict[str, Any]]]] = [
+        ("single, 1 client, locks",
+         lambda db, acc: run_single(db, "postgresql", acc, 1, seconds, "locks")),
+        ("single, 8 clients, group commit",
+         lambda db, acc: run_single(db, "postgresql", acc, 8, seconds, "group_commit")),
+        ("batch of 1000", lambda db, acc: run_batches(db, "postgresql", acc, 1000, seconds)),
+        ("batch of 8000", lambda db, acc: run_batches(db, "postgresql", acc, 8000, seconds)),
+    ]
+    with ExitStack() as stack:
+        dbs: dict[bool, tuple[Database, list[int]]] = {}
+        for on in (False, True):
+            url = stack.enter_context(fresh_database("postgresql", pg_url))
+            db = Database(url)
+            stack.callback(db.dispose)
+            with tree(on):
+                dbs[on] = (db, setup_accounts(db, n_accounts))
+        for name, case in cases:
+            runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+            for _ in range(repeat):
+                for on in (False, True):
+                    with tree(on):
+                        runs[on].append(case(*dbs[on]))
+            best = {on: max(rs, key=lambda r: float(r["transfers_per_s"]))
+                    for on, rs in runs.items()}
+            off_rate = float(best[False]["transfers_per_s"])
+            on_rate = float(best[True]["transfers_per_s"])
+            emit(db="postgresql", figure="append", case=name,
+                 tree_off_per_s=off_rate, tree_on_per_s=on_rate,
+                 ratio=round(on_rate / off_rate, 3) if off_rate else None,
+                 drop_pct=round((1 - on_rate / off_rate) * 100, 1) if off_rate else None,
+                 tree_off_p99_ms=best[False]["p99_ms"], tree_on_p99_ms=best[True]["p99_ms"],
+                 runs_off_per_s=[r["transfers_per_s"] for r in runs[False]],
+                 runs_on_per_s=[r["transfers_per_s"] for r in runs[True]],
+                 load_avg_1m=round(os.getloadavg()[0], 2))
+        with dbs[True][0].read_uow() as uow:
+            leaves = uow.session.execute(text("SELECT size FROM ledger_log_head")).scalar()
+            entries = uow.session.execute(text("SELECT count(*) FROM ledger_journal")).scalar()
+        if leaves != entries:
+            raise SystemExit(f"bench: the tree-on database has {leaves} leaves for "
+                             f"{entries} journal entries")
+
+
+# -- proofs at N leaves ----------------------------------------------------------------------
+def load_synthetic(db: Database, n: int, leaf_bytes: int) -> tuple[float, bytes]:
+    """Fill the log with n synthetic leaves and every complete node (see the docstring).
+    Returns (seconds, root)."""
+    t0 = time.perf_counter()
+    with db.uow() as uow:
+        s = uow.session
+        s.execute(text("SET LOCAL synchronous_commit = off"))
+        step = 1_000_000
+        for lo in range(0, n, step):
+            s.execute(text(
+                "INSERT INTO ledger_log (leaf_index, kind, ref, leaf_hash, leaf_data) "
+                "SELECT i, 'journal', i::text, sha256('\\x00'::bytea || d), d FROM ("
+                "  SELECT i, convert_to(rpad('erts-bench leaf ' || i, :width, '.'), 'UTF8') AS d"
+                "  FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS i) AS g"),
+                {"lo": lo, "hi": min(n, lo + step) - 1, "width": leaf_bytes})
+        s.execute(text("INSERT INTO ledger_log_node (level, idx, hash) "
+                       "SELECT 0, leaf_index, leaf_hash FROM ledger_log"))
+        level, count = 0, n
+        while count >= 2:
+            s.execute(text(
+                "INSERT INTO ledger_log_node (level, idx, hash) "
+                "SELECT :up, l.idx / 2, sha256('\\x01'::bytea || l.hash || r.hash) "
+                "FROM ledger_log_node AS l JOIN ledger_log_node AS r "
+                "  ON r.level = :lv AND r.idx = l.idx + 1 "
+                "WHERE l.level = :lv AND l.idx % 2 = 0"), {"lv": level, "up": level + 1})
+            level, count = level + 1, count // 2
+        want = merkle.Frontier.nodes_of(n)
+        got = {(int(lv), int(ix)): bytes(h) for lv, ix, h in s.execute(text(
+            "SELECT level, idx, hash FROM ledger_log_node WHERE (level, idx) IN ("
+            + ", ".join(f"({lv}, {ix})" for lv, ix in want) + ")"))}
+        frontier = merkle.Frontier(n, [got[k] for k in want])
+        s.execute(text("UPDATE ledger_log_head SET size = :n, frontier = :f WHERE id = 1"),
+                  {"n": n, "f": b"".join(frontier.hashes)})
+        uow.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text("ANALYZE ledger_log"))
+        c.execute(text("ANALYZE ledger_log_node"))
+    root = frontier.root()
+    if n <= 2_000_000:  # the whole tree recomputed here: PostgreSQL's hashing is the RFC's
+        data = (f"erts-bench leaf {i}".ljust(leaf_bytes, ".").encode() for i in range(n))
+        if merkle.root([merkle.leaf_hash(d) for d in data]) != root:
+            raise SystemExit("bench: the synthetic tree's root is not the recomputed one")
+    return time.perf_counter() - t0, root
+
+
+def bench_proofs(pg_url: str, n: int, samples: int, leaf_bytes: int) -> None:
+    rnd = random.Random(16)
+    with fresh_database("postgresql", pg_url) as url:
+        db = Database(url)
+        try:
+            load_s, root = load_synthetic(db, n, leaf_bytes)
+            inc: list[float] = []
+            con: list[float] = []
+            for k in range(samples + 100):  # the first 100 of each warm the caches
+                leaf = rnd.randrange(n)
+                t0 = time.perf_counter()
+                p = transparency.inclusion(db.read_uow(), leaf, n)
+                t1 = time.perf_counter()
+                first = rnd.randrange(1, n)
+                c = transparency.consistency(db.read_uow(), first, n)
+                t2 = time.perf_counter()
+                if k >= 100:
+                    inc.append(t1 - t0)
+                    con.append(t2 - t1)
+                data = base64.b64decode(str(p["leaf_data"]))
+                assert p["root_hash"] == root.hex() == c["second_root"]
+                audit: Any = p["audit_path"]
+                path: Any = c["consistency_path"]
+                assert merkle.verify_inclusion(merkle.leaf_hash(data), leaf, n,
+                                               [bytes.fromhex(h) for h in audit], root)
+                assert merkle.verify_consistency(first, n, bytes.fromhex(str(c["first_root"])),
+                                                 root, [bytes.fromhex(h) for h in path])
+            emit(db="postgresql", figure="proofs", leaves=n, samples=samples,
+                 load="synthetic, PostgreSQL sha256 level by level", load_s=round(load_s, 1),
+                 inclusion_p50_ms=pct(inc, 0.50), inclusion_p99_ms=pct(inc, 0.99),
+                 consistency_p50_ms=pct(con, 0.50), consistency_p99_ms=pct(con, 0.99),
+                 load_avg_1m=round(os.getloadavg()[0], 2))
+        finally:
+            db.dispose()
+
+
+# -- verify --checkpoints at N entries -------------------------------------------------------
+def bench_verify(pg_url: str, entries: int, n_accounts: int, repeat: int) -> None:
+    with fresh_database("postgresql", pg_url) as url, tempfile.TemporaryDirectory() as tmp:
+        db = Database(url)
+        try:
+            t0 = time.perf_counter()
+            build(db, entries, n_accounts)
+            built = time.perf_counter() - t0
+            signer = Signer(Ed25519PrivateKey.generate())
+            cp = transparency.checkpoint(db.uow(), signer, origin=ORIGIN,
+                                         now=datetime.now(UTC))
+            # what GET /api/v1/public/ledger/checkpoints answers
+            doc = transparency.published(db.read_uow(), origin=ORIGIN)
+            path = Path(tmp) / "checkpoints.json"
+            path.write_text(json.dumps(doc), encoding="utf-8")
+            env = {**os.environ, "DATABASE_URL": url, "ERTS_LEDGER_ORIGIN": ORIGIN}
+            cmd = [sys.executable, "-m", "app.cli", "ledger", "verify", "--checkpoints",
+                   str(path)]
+            command_runs, function_runs = [], []
+            report: Any = None
+            for _ in range(repeat):
+                t1 = time.perf_counter()
+                done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
+                                      check=False)
+                command_runs.append(time.perf_counter() - t1)
+                if done.returncode != 0:
+                    raise SystemExit(f"bench: {' '.join(cmd[2:])} exited {done.returncode}: "
+                                     f"{done.stderr.strip()[-400:]}")
+                t2 = time.perf_counter()
+                report = transparency.verify_checkpoints(db.uow(), parse_checkpoints(
+                    path.read_bytes()))
+                function_runs.append(time.perf_counter() - t2)
+                if not report.ok:
+                    raise SystemExit(f"bench: verify_checkpoints failed: {report.reason}")
+            emit(db="postgresql", figure="verify_checkpoints", entries=entries,
+                 leaves=report.leaves, checkpoint_tree_size=cp["tree_size"] if cp else None,
+                 build_s=round(built, 1), command=" ".join(["erts", *cmd[3:-1], "FILE"]),
+                 command_s=round(min(command_runs), 2),
+                 command_runs_s=[round(r, 2) for r in command_runs],
+                 verify_s=round(min(function_runs), 2),
+                 load_avg_1m=round(os.getloadavg()[0], 2))
+        finally:
+            db.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--figures", default="append,proofs,verify",
+                    help="comma-separated: append, proofs, verify")
+    ap.add_argument("--seconds", type=float, default=8.0, help="per append run")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per side; the best counts")
+    ap.add_argument("--accounts", type=int, default=1000)
+    ap.add_argument("--leaves", type=int, default=10_000_000, help="for the proofs figure")
+    ap.add_argument("--leaf-bytes", type=int, default=240, help="synthetic leaf data length")
+    ap.add_argument("--samples", type=int, default=2000, help="proofs timed, of each kind")
+    ap.add_argument("--entries", type=int, default=1_000_000, help="for verify --checkpoints")
+    ap.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL", PG_DEFAULT))
+    args = ap.parse_args()
+    figures = set(args.figures.split(","))
+    if "append" in figures:
+        bench_append(args.pg_url, args.seconds, args.repeat, args.accounts)
+    if "proofs" in figures:
+        bench_proofs(args.pg_url, args.leaves, args.samples, args.leaf_bytes)
+    if "verify" in figures:
+        bench_verify(args.pg_url, args.entries, args.accounts, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

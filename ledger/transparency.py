@@ -1,0 +1,444 @@
+"""The transparency log's use cases (issue 16; docs/ledger-transparency.md).
+
+- Journal entries become leaves where they are written (`ledger.service._write`, which the
+  group-commit writer and the order pipeline use too), under the journal head lock.
+- Bound records (trades, permit quantities, permit events) are queued by database triggers
+  on every insert or update, whatever path wrote them (ORM, Core, the bulk helpers' unnest
+  and COPY); `drain`, run by a `before_commit` hook on every session of an engine passed to
+  `install` (the platform's, `app.wiring.build`), appends them as leaves in the same
+  transaction, under the same head lock, after the session's last flush.
+- `checkpoint` signs (tree size, root, time); `inclusion` and `consistency` answer proofs
+  from stored nodes; `verify_checkpoints` rebuilds the tree from the journal and the
+  records and compares it with saved signed checkpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import weakref
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ledger import errors as E
+from ledger import merkle
+from ledger.canonical import (
+    JOURNAL,
+    LAYOUTS,
+    decode,
+    encode,
+    journal_leaf,
+    journal_leaf_hashed,
+)
+from ledger.entries import Entry, micros
+from ledger.log_store import Leaf, LogPart, LogStore
+from ledger.signing import (
+    Checkpoint,
+    CheckpointsDoc,
+    Signer,
+    checkpoint_text,
+    rfc3339,
+)
+from ledger.store import LedgerStore
+
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+_installed = False
+DELETED = "erts-ledger/deleted/v1"
+
+
+# -- appending -------------------------------------------------------------------------------
+def entry_leaf(e: Entry) -> bytes:
+    return journal_leaf(e.seq, e.id, e.batch, e.type, e.phase, e.pending_id, e.debit_account,
+                        e.credit_account, e.asset, e.amount, e.reference, e.initiator,
+                        micros(e.created_at),
+                        None if e.timeout_at is None else micros(e.timeout_at),
+                        e.prev_hash, e.hash, e.hash_version)
+
+
+def journal_leaves(session: Session, entries: Sequence[Entry]) -> LogPart | None:
+    """Journal entries being written, hashed onto the tree (the caller holds the journal head
+    lock); `LedgerStore.write` writes the leaves with the entries. A version-2 entry sealed
+    just now reuses the bytes its chain hash was computed over."""
+    leaves: list[Leaf] = []
+    for e in entries:
+        data = (journal_leaf_hashed(e.prev_hash, e.hash) if e.hash_version == 2 else None)
+        leaves.append(("journal", str(e.seq), data if data is not None else entry_leaf(e)))
+    return LogStore(session).prepare(leaves)
+
+
+def drain(session: Session) -> int:
+    """Append the bound records this transaction queued as leaves (each record once, in the
+    order first written, with the row as it is now) and empty the queue. Takes the journal
+    head lock when there is anything to append. Returns the number of leaves."""
+    log = LogStore(session)
+    if not log.queued():
+        return 0
+    LedgerStore(session).lock_head()
+    queued = log.queued()  # again under the lock: another writer may have drained some
+    order: dict[tuple[str, str], None] = {}
+    for _, kind, ref in queued:
+        order.setdefault((kind, ref), None)
+    rows: dict[str, dict[str, bytes]] = {}
+    for kind in LAYOUTS:
+        refs = [r for k, r in order if k == kind]
+        rows[kind] = log.record_rows(kind, refs) if refs else {}
+    leaves: list[Leaf] = []
+    for kind, ref in order:
+        data = rows.get(kind, {}).get(ref)
+        leaves.append((kind, ref, data if data is not None else encode((DELETED, kind, ref))))
+    log.append(leaves)
+    log.clear_queue([i for i, _, _ in queued])
+    return len(leaves)
+
+
+def _before_commit(session: Session) -> None:
+    bind = session.bind
+    if isinstance(bind, Engine) and bind in _ENGINES:
+        session.flush()  # the last ORM writes run their triggers before the queue is read
+        drain(session)
+
+
+def install(engine: Engine) -> None:
+    """Drain the queue of bound records before every commit of a session bound to `engine`."""
+    global _installed
+    _ENGINES.add(engine)
+    if not _installed:
+        event.listen(Session, "before_commit", _before_commit)
+        _installed = True
+
+
+def backfill(session: Session) -> int:
+    """Fill an empty log with what exists: the journal by seq, then trades, permit events and
+    permit quantities by key (migration 0032). Returns the number of leaves."""
+    log = LogStore(session)
+    if log.size():
+        return 0
+    ledger = LedgerStore(session)
+    off = ledger.journal_time_epoch
+    n = 0
+    for rows in ledger.journal_rows():
+        log.append([("journal", str(r[0]), _row_leaf(r, off)) for r in rows])
+        n += len(rows)
+    for kind in ("trade", "permit_event", "permit_quantity"):
+        for batch in log.all_records(kind):
+            log.append([(kind, ref, data) for ref, data in batch])
+            n += len(batch)
+    return n
+
+
+def _row_leaf(r: Sequence[Any], off: int) -> bytes:
+    (seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator, created_us,
+     timeout_us, prev_hash, hash_, version) = r
+    return journal_leaf(seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref,
+                        initiator, created_us + off,
+                        None if timeout_us is None else timeout_us + off, prev_hash, hash_,
+                        version)
+
+
+# -- checkpoints -----------------------------------------------------------------------------
+def checkpoint(uow: Any, signer: Signer, *, origin: str, now: datetime
+               ) -> dict[str, object] | None:
+    """Sign the tree as it is committed now and append the checkpoint. None when the tree is
+    empty; the latest checkpoint when the tree has not grown since (same key and origin)."""
+    with uow:
+        log = LogStore(uow.session)
+        f = log.frontier()
+        if f.size == 0:
+            return None
+        root_hex = f.root().hex()
+        last = log.latest_checkpoint()
+        if (last is not None and last.tree_size == f.size and last.key_id == signer.key_id
+                and last.origin == origin):
+            return _cp_dict(last)
+        stamp = rfc3339(now)
+        values = dict(origin=origin, tree_size=f.size, root_hash=root_hex, timestamp=stamp,
+                      key_id=signer.key_id, public_key=signer.public_key,
+                      signature=signer.sign(checkpoint_text(origin, f.size, root_hex, stamp)))
+        log.add_checkpoint(**values)
+        uow.commit()
+    return {k: values[k] for k in ("tree_size", "root_hash", "timestamp", "key_id",
+                                   "signature")}
+
+
+def _cp_dict(c: Any) -> dict[str, object]:
+    return dict(tree_size=c.tree_size, root_hash=c.root_hash, timestamp=c.timestamp,
+                key_id=c.key_id, signature=c.signature)
+
+
+def published(uow: Any, *, origin: str, public_key: str | None = None,
+              key_id: str | None = None) -> dict[str, object]:
+    """The checkpoints document (ascending tree size): those of `origin` signed with the
+    current key (the configured one, else the latest checkpoint's)."""
+    with uow:
+        rows = [c for c in LogStore(uow.session).checkpoints() if c.origin == origin]
+    if public_key is None and rows:
+        public_key, key_id = rows[-1].public_key, rows[-1].key_id
+    rows = [c for c in rows if c.key_id == key_id]
+    return dict(origin=origin, public_key=public_key or "", key_id=key_id or "",
+                checkpoints=[_cp_dict(c) for c in rows])
+
+
+# -- proofs ----------------------------------------------------------------------------------
+def _size_or_latest(log: LogStore, size: int | None) -> tuple[int, int]:
+    n = log.size()
+    if size is None:
+        last = log.latest_checkpoint()
+        size = last.tree_size if last is not None else n
+    if size < 1 or size > n:
+        raise E.TreeSizeOutOfRange(f"tree size must be between 1 and {n}", field="size")
+    return size, n
+
+
+#: the kinds whose `ref` the public proof names: a journal entry's seq and a trade's id are
+#: public (the trade tape lists trade ids) and name no party. A permit quantity's ref names
+#: its permit and a permit event's id is not public: next to a trade's leaf (the log is
+#: public in order) they would name the trade's parties, so the public proof omits them.
+PUBLIC_REF_KINDS = frozenset({"journal", "trade"})
+
+
+def inclusion(uow: Any, entry: int, size: int | None = None, *,
+              owners: Collection[str] | None = None) -> dict[str, object]:
+    """The audit path of leaf `entry` in the tree of `size` leaves (default: the latest
+    checkpoint's), with the leaf's data and the root it leads to. With `owners` (the holder
+    codes of one enterprise: its credit code and its permits' codes), only a leaf that names
+    one of them (`leaf_holders`) is answered; any other is `ledger_leaf_not_found`, exactly
+    as a leaf that does not exist."""
+    def missing() -> Exception:
+        whose = "" if owners is None else " of this enterprise"
+        return E.LeafNotFound(f"no leaf {entry}{whose} in the tree of {size} leaves",
+                              field="entry")
+
+    with uow:
+        log = LogStore(uow.session)
+        size, _ = _size_or_latest(log, size)
+        if entry < 0 or entry >= size:
+            raise missing()
+        leaf = log.leaf(entry)
+        if leaf is None:
+            raise missing()
+        if owners is not None and not leaf_holders(uow.session, leaf[0], leaf[2]) & set(owners):
+            raise missing()
+        plan, rplan = merkle.inclusion_plan(entry, size), merkle.root_plan(size)
+        nodes = log.nodes(merkle.plan_nodes(plan) | set(rplan))
+    kind, ref, data, lh = leaf
+    return dict(leaf_index=entry, tree_size=size, leaf_data=base64.b64encode(data).decode(),
+                leaf_hash=lh.hex(), root_hash=merkle.from_nodes([rplan], nodes)[0].hex(),
+                audit_path=[h.hex() for h in merkle.from_nodes(plan, nodes)],
+                record=dict(kind=kind, ref=ref))
+
+
+def public_inclusion(uow: Any, entry: int, size: int | None = None) -> dict[str, object]:
+    """The inclusion proof as published without log-in: the leaf's hash, never its data (a
+    trade's leaf names its parties, a journal entry's its accounts and amount;
+    docs/public-disclosure.md), and the record's kind, with its ref only for the kinds in
+    `PUBLIC_REF_KINDS` (else null)."""
+    got = inclusion(uow, entry, size)
+    got.pop("leaf_data")
+    rec: dict[str, str] = got["record"]  # type: ignore[assignment]
+    got["record"] = dict(kind=rec["kind"],
+                         ref=rec["ref"] if rec["kind"] in PUBLIC_REF_KINDS else None)
+    return got
+
+
+#: the positions of the holder codes in a record's decoded canonical bytes (after the tag)
+_HOLDER_FIELDS = {
+    "trade": tuple(LAYOUTS["trade"][1].index(c) + 1
+                   for c in ("buyer", "seller", "buyer_permit", "seller_permit")),
+    "permit_quantity": (LAYOUTS["permit_quantity"][1].index("permit") + 1,),
+    "permit_event": (LAYOUTS["permit_event"][1].index("permit") + 1,),
+}
+_JOURNAL_ACCOUNTS = (7, 8)  # tag, seq, id, batch, type, phase, pending_id, debit, credit
+
+
+def leaf_holders(session: Session, kind: str, data: bytes) -> set[str]:
+    """Whose a leaf is, from its data as logged: a journal entry's the holders of its debit
+    and credit accounts, a trade's its buyer and seller (enterprises and permits), a permit
+    quantity's or a permit event's its permit (an event's counterparty is the other side's,
+    which has its own event). A deleted record's leaf is no one's."""
+    try:
+        values = decode(data)
+    except ValueError:
+        return set()
+    if kind == "journal" and values[:1] == [JOURNAL]:
+        store = LedgerStore(session)
+        out = set()
+        for i in _JOURNAL_ACCOUNTS:
+            account = values[i] if i < len(values) else None
+            acc = store.get_account(account) if isinstance(account, int) else None
+            if acc is not None:
+                out.add(acc.holder)
+        return out
+    if not values or values[0] != LAYOUTS.get(kind, ("",))[0]:
+        return set()
+    return {str(values[i]) for i in _HOLDER_FIELDS.get(kind, ())
+            if i < len(values) and isinstance(values[i], str)}
+
+
+def consistency(uow: Any, first: int, second: int) -> dict[str, object]:
+    if first < 1 or first > second:
+        raise E.ConsistencyRangeInvalid("from must be at least 1 and at most to", field="from")
+    with uow:
+        log = LogStore(uow.session)
+        n = log.size()
+        if second > n:
+            raise E.TreeSizeOutOfRange(f"tree size must be between 1 and {n}", field="to")
+        plan = merkle.consistency_plan(first, second)
+        r1, r2 = merkle.root_plan(first), merkle.root_plan(second)
+        nodes = log.nodes(merkle.plan_nodes(plan) | set(r1) | set(r2))
+    return dict(first=first, second=second,
+                first_root=merkle.from_nodes([r1], nodes)[0].hex(),
+                second_root=merkle.from_nodes([r2], nodes)[0].hex(),
+                consistency_path=[h.hex() for h in merkle.from_nodes(plan, nodes)])
+
+
+def tree_size(uow: Any) -> int:
+    with uow:
+        return LogStore(uow.session).size()
+
+
+def latest_size(uow: Any) -> int:
+    """The latest checkpoint's tree size (0 without one)."""
+    with uow:
+        last = LogStore(uow.session).latest_checkpoint()
+        return int(last.tree_size) if last is not None else 0
+
+
+def leaves_of(uow: Any, kind: str, refs: Sequence[str]) -> dict[str, list[int]]:
+    """The leaf indexes of records (for the pages' links to their proofs)."""
+    with uow:
+        return LogStore(uow.session).leaf_indexes(kind, list(refs))
+
+
+# -- verification against saved checkpoints ---------------------------------------------------
+@dataclass
+class HistoryReport:
+    ok: bool
+    leaves: int
+    checkpoints: int
+    first_leaf: int | None = None
+    checkpoint_size: int | None = None
+    record: dict[str, str] | None = None
+    reason: str = "every checkpoint matches the history rebuilt from the journal and records"
+    unlogged: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(ok=self.ok, leaves=self.leaves, checkpoints=self.checkpoints,
+                    first_leaf=self.first_leaf, checkpoint_tree_size=self.checkpoint_size,
+                    record=self.record, reason=self.reason, unlogged=self.unlogged[:20],
+                    seconds=round(self.seconds, 3))
+
+
+def _journal_stream(ledger: LedgerStore) -> Iterator[tuple[int, bytes]]:
+    off = ledger.journal_time_epoch
+    for rows in ledger.journal_rows():
+        for r in rows:
+            yield int(r[0]), _row_leaf(r, off)
+
+
+def verify_checkpoints(uow: Any, doc: CheckpointsDoc) -> HistoryReport:
+    """Rebuild the tree from the journal and the bound records (not from the stored tree)
+    and compare its root at every checkpoint's size with the signed one. A journal leaf is
+    the entry's row now; a record's last leaf is its row now, its earlier leaves (its earlier
+    states) the bytes the log kept. The first leaf named is the first whose rebuilt hash
+    differs from the one the log stored; if the log was rewritten to match, the first leaf
+    after the last checkpoint that still matches."""
+    t0 = time.perf_counter()
+    cps: list[Checkpoint] = sorted(doc.checkpoints, key=lambda c: c.tree_size)
+    with uow:
+        s = uow.session
+        ledger = LedgerStore(s)
+        ledger.isolation("REPEATABLE READ")
+        log = LogStore(s)
+        last_of = {k: log.last_leaf_of_each(k) for k in LAYOUTS}
+        current: dict[str, dict[str, bytes]] = {k: {} for k in LAYOUTS}
+        for k in LAYOUTS:
+            for batch in log.all_records(k):
+                current[k].update(batch)
+        journal = _journal_stream(ledger)
+        f = merkle.Frontier()
+        first_diff: int | None = None
+        diff_record: dict[str, str] | None = None
+        ci, ok_size = 0, 0
+        report = HistoryReport(True, 0, len(cps))
+        seen: dict[str, set[str]] = {k: set() for k in LAYOUTS}
+        pending = next(journal, None)
+        inserted: list[int] = []
+        for chunk in log.leaves():
+            for idx, kind, ref, stored_hash, stored_data in chunk:
+                if kind == "journal":
+                    seq = int(ref)
+                    while pending is not None and pending[0] < seq:  # not in the log
+                        inserted.append(pending[0])
+                        pending = next(journal, None)
+                    if pending is not None and pending[0] == seq:
+                        data = pending[1]
+                        pending = next(journal, None)
+                    else:  # the entry is gone
+                        data = encode((DELETED, kind, ref))
+                elif last_of.get(kind, {}).get(ref) == idx:
+                    seen[kind].add(ref)
+                    now_row = current[kind].get(ref)
+                    data = now_row if now_row is not None else encode((DELETED, kind, ref))
+                else:
+                    data = stored_data
+                h = merkle.leaf_hash(data)
+                if first_diff is None and h != stored_hash:
+                    first_diff, diff_record = idx, dict(kind=kind, ref=ref)
+                f.append(h)
+                while ci < len(cps) and cps[ci].tree_size == f.size:
+                    if f.root().hex() != cps[ci].root_hash:
+                        return _differs(report, cps[ci], first_diff, diff_record, ok_size,
+                                        f.size, t0, log)
+                    ok_size = f.size
+                    ci += 1
+        report.leaves = f.size
+        if ci < len(cps):
+            return _differs(report, cps[ci], f.size, None, ok_size, f.size, t0, log,
+                            truncated=True)
+        if pending is not None:
+            inserted.append(pending[0])
+        report.unlogged.extend(f"journal entry {q} is not in the log" for q in inserted[:20])
+        for k in LAYOUTS:
+            missing = sorted(set(current[k]) - seen[k])
+            report.unlogged.extend(f"{k} {r} is not in the log" for r in missing[:20])
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _differs(report: HistoryReport, cp: Checkpoint, first_diff: int | None,
+             record: dict[str, str] | None, ok_size: int, size: int, t0: float,
+             log: LogStore, *, truncated: bool = False) -> HistoryReport:
+    report.ok = False
+    report.checkpoint_size = cp.tree_size
+    report.leaves = size
+    if truncated:
+        report.first_leaf = size
+        report.reason = (f"the log has {size} leaves, fewer than the checkpoint's "
+                         f"{cp.tree_size}: history was removed from leaf {size}")
+    elif first_diff is not None and first_diff < cp.tree_size:
+        report.first_leaf, report.record = first_diff, record
+        what = f"{record['kind']} {record['ref']}" if record else "a record"
+        report.reason = (f"leaf {first_diff} ({what}) differs from what the log kept; the "
+                         f"checkpoint at tree size {cp.tree_size} does not match")
+    else:
+        report.first_leaf = ok_size
+        leaf = log.leaf(ok_size)
+        if leaf is not None:
+            report.record = dict(kind=leaf[0], ref=leaf[1])
+        report.reason = (f"the rebuilt root at tree size {cp.tree_size} is not the signed "
+                         f"one: the log itself was rewritten, from leaf {ok_size} (the first "
+                         f"after the last matching checkpoint) to {cp.tree_size - 1}")
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+__all__ = ["CheckpointsDoc", "journal_leaves", "backfill", "checkpoint", "consistency",
+           "drain", "inclusion", "install", "leaf_holders", "public_inclusion", "published",
+           "verify_checkpoints"]
