@@ -161,9 +161,11 @@ def bill_dict(b: PaidUseBillRow, today: date) -> dict[str, Any]:
 
 def list_bills(uow: UoW, *, enterprise: str | None = None, permit: str | None = None,
                status: str | None = None, overdue: bool = False, offset: int = 0,
-               limit: int = 100, now: datetime | None = None) -> dict[str, Any]:
-    """Bills newest first: an enterprise's (`enterprise`) or all; `overdue` keeps unpaid
-    bills past their due date (Beijing date)."""
+               limit: int = 100, now: datetime | None = None,
+               district: str | None = None) -> dict[str, Any]:
+    """Bills newest first: an enterprise's (`enterprise`), a district's (`district`: a
+    district officer's list) or all; `overdue` keeps unpaid bills past their due date
+    (Beijing date)."""
     today = trading_day(now or system_clock())
     if status is not None and status not in rules.BILL_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(rules.BILL_STATUSES)}",
@@ -172,11 +174,12 @@ def list_bills(uow: UoW, *, enterprise: str | None = None, permit: str | None = 
     with uow:
         store = PaidUseStore(uow.session)
         total, rows = store.bills(enterprise=enterprise, permit=permit, status=status,
-                                  due_before=due_before, offset=offset, limit=limit)
+                                  due_before=due_before, offset=offset, limit=limit,
+                                  district=district)
         items = [bill_dict(b, today) for b in rows]
         # what every selected bill still owes, not only this page's
         owed = store.owed_fen(enterprise=enterprise, permit=permit, status=status,
-                              due_before=due_before)
+                              due_before=due_before, district=district)
     return {"total": total, "offset": offset, "limit": limit, "items": items,
             "owed_fen": owed}
 

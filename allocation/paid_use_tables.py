@@ -48,11 +48,20 @@ class PaidUseBillRow(Base):
 # --------------------------------------------------------------------------- repository
 
 from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from allocation.tables import PermitRow  # noqa: E402
+from allocation.tables import EnterpriseRow, PermitRow  # noqa: E402
+
+
+def _in_district(q: Any, district: str | None) -> Any:
+    """Bills of the enterprises of `district` only (a district officer's list)."""
+    if district is None:
+        return q
+    return q.where(PaidUseBillRow.enterprise.in_(
+        select(EnterpriseRow.credit_code).where(EnterpriseRow.district == district)))
 
 
 class PaidUseStore:
@@ -91,9 +100,11 @@ class PaidUseStore:
 
     def bills(self, *, enterprise: str | None = None, permit: str | None = None,
               status: str | None = None, due_before: date | None = None,
-              offset: int = 0, limit: int = 100) -> tuple[int, list[PaidUseBillRow]]:
-        """Bills newest first; `due_before` keeps unpaid bills due before that day."""
-        q = select(PaidUseBillRow)
+              offset: int = 0, limit: int = 100, district: str | None = None
+              ) -> tuple[int, list[PaidUseBillRow]]:
+        """Bills newest first; `due_before` keeps unpaid bills due before that day;
+        `district` those of that district's enterprises."""
+        q = _in_district(select(PaidUseBillRow), district)
         if enterprise is not None:
             q = q.where(PaidUseBillRow.enterprise == enterprise)
         if permit is not None:
@@ -107,10 +118,11 @@ class PaidUseStore:
         return int(total), list(rows)
 
     def owed_fen(self, *, enterprise: str | None = None, permit: str | None = None,
-                 status: str | None = None, due_before: date | None = None) -> int:
+                 status: str | None = None, due_before: date | None = None,
+                 district: str | None = None) -> int:
         """What the bills `bills` selects with these filters still owe, all pages together."""
-        q = select(func.coalesce(func.sum(PaidUseBillRow.amount_fen), 0)).where(
-            PaidUseBillRow.status == "unpaid")
+        q = _in_district(select(func.coalesce(func.sum(PaidUseBillRow.amount_fen), 0)).where(
+            PaidUseBillRow.status == "unpaid"), district)
         if enterprise is not None:
             q = q.where(PaidUseBillRow.enterprise == enterprise)
         if permit is not None:

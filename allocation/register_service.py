@@ -568,13 +568,16 @@ def register_view(uow: UoW, code: str, *, today: date | None = None) -> dict[str
     return got[code]
 
 
-def expiring_permits(uow: UoW, *, today: date | None = None) -> list[dict[str, Any]]:
-    """Valid permits within 60 days of expiry, or past it, not renewed: the bureau's list."""
+def expiring_permits(uow: UoW, *, today: date | None = None,
+                     district: str | None = None) -> list[dict[str, Any]]:
+    """Valid permits within 60 days of expiry, or past it, not renewed: the bureau's list
+    (`district`: a district officer's, of its district's enterprises)."""
     from allocation.register import RENEWAL_NOTICE_DAYS
 
     today = today or trading_day(system_clock())
     with uow:
-        rows = RegisterStore(uow.session).expiring(today + timedelta(days=RENEWAL_NOTICE_DAYS))
+        rows = RegisterStore(uow.session).expiring(today + timedelta(days=RENEWAL_NOTICE_DAYS),
+                                                   district=district)
         return [dict(permit=c, enterprise=e, name=n, valid_from=vf.isoformat(),
                      valid_to=vt.isoformat(), days_left=(vt - today).days,
                      status=shown_status("valid", vt, today)) for c, e, n, vf, vt in rows]

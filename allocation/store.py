@@ -571,13 +571,15 @@ class RegisterStore:
     def import_row(self, import_id: int) -> PermitImportRow | None:
         return self.s.get(PermitImportRow, import_id)
 
-    def expiring(self, until: date, limit: int = 500
+    def expiring(self, until: date, limit: int = 500, district: str | None = None
                  ) -> list[tuple[str, str, str, date, date]]:
-        """Valid permits whose validity ends by `until`: (code, enterprise, name, from, to)."""
-        rows = self.s.execute(
-            select(PermitRow.code, PermitRow.enterprise, EnterpriseRow.name,
-                   PermitRow.valid_from, PermitRow.valid_to)
-            .join(EnterpriseRow, EnterpriseRow.credit_code == PermitRow.enterprise)
-            .where(PermitRow.status == "valid", PermitRow.valid_to <= until)
-            .order_by(PermitRow.valid_to, PermitRow.code).limit(limit))
+        """Valid permits whose validity ends by `until`: (code, enterprise, name, from, to);
+        `district`: of that district's enterprises only."""
+        q = (select(PermitRow.code, PermitRow.enterprise, EnterpriseRow.name,
+                    PermitRow.valid_from, PermitRow.valid_to)
+             .join(EnterpriseRow, EnterpriseRow.credit_code == PermitRow.enterprise)
+             .where(PermitRow.status == "valid", PermitRow.valid_to <= until))
+        if district is not None:
+            q = q.where(EnterpriseRow.district == district)
+        rows = self.s.execute(q.order_by(PermitRow.valid_to, PermitRow.code).limit(limit))
         return [tuple(r) for r in rows]  # type: ignore[misc]

@@ -129,7 +129,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 #: where the scenario file's format is described (named in --help)
-SCENARIO_FORMAT = "docs/api.md#scenario-erts-scenario"
+SCENARIO_FORMAT = "docs/cli.md#scenario-erts-scenario"
 
 
 def register(sub: Any) -> None:
@@ -171,7 +171,7 @@ def register(sub: Any) -> None:
     w = sub.add_parser("sweep", help="parameter grids and Monte Carlo over scenarios")
     w.add_argument("--input", required=True, metavar="FILE",
                    help="a sweep, JSON {base, grid, monte_carlo, scenarios} (format: "
-                        "docs/api.md#sweep-erts-sweep), or - for stdin")
+                        "docs/cli.md#sweep-erts-sweep), or - for stdin")
     w.add_argument("--workers", type=whole(1, 1024), default=None,
                    help="run on a LocalCluster of this many worker processes")
     w.add_argument("--scheduler", default=None,

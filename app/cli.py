@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from app import allocation_cli, ledger_cli, permits_cli, tax_cli
+from app import allocation_cli, ledger_cli, permits_cli, simulation_cli, tax_cli
 from app.cli_common import (
     EXIT_ENVIRONMENT,
     EXIT_FAILURE,
@@ -133,6 +133,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()  # refuse bad settings here, before binding or any worker
+    if settings.ledger_checkpoint_seconds and not settings.is_development:
+        from ledger.errors import SigningKeyMissing
+
+        try:  # the server signs the ledger's checkpoints (issue 16): no key, no start
+            settings.ledger_signer()
+        except SigningKeyMissing as exc:
+            raise Unavailable(exc.message, exc.code) from None
     if args.workers <= 1:
         from web.app import create_app
 
@@ -252,14 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed: the same seed builds the same municipality "
                         "(0 to 2^32-1; default %(default)s)")
     d.add_argument("--enterprises", type=whole(1, 1_000_000), default=1200,
-                   help="how many enterprises to build (default %(default)s)")
+                   help="how many enterprises to build, 20 to 20,000 (default %(default)s)")
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("serve", help="serve the web app and API")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default %(default)s; 0.0.0.0 for every "
                         "interface)")
-    s.add_argument("--port", type=port_number, default=8000, help="1 to 65535")
+    s.add_argument("--port", type=port_number, default=8000,
+                   help="TCP port to listen on, 1 to 65535 (default %(default)s)")
     s.add_argument("--workers", type=whole(1, 1024), default=1,
                    help="worker processes (production: one per core)")
     s.add_argument("--log-level", default="info",
@@ -277,9 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="run an order stream through the matching core")
     r.add_argument("--input", required=True, metavar="FILE",
                    help="order commands, one JSON object a line (format: "
-                        "docs/api.md#order-stream-erts-replay), or - for stdin")
-    r.add_argument("--min-lot", type=positive, default=None, help="kg, a whole number from 1")
-    r.add_argument("--price-band", default=None, help="LOW:HIGH fen per tonne")
+                        "docs/cli.md#order-stream-erts-replay), or - for stdin")
+    r.add_argument("--min-lot", type=positive, default=None,
+                   help="the book's minimum lot, kg (a whole number from 1; default: none)")
+    r.add_argument("--price-band", default=None,
+                   help="the price band, LOW:HIGH in fen per tonne (default: none)")
     r.set_defaults(func=cmd_replay)
 
     a = sub.add_parser("auction", help="reserve auctions").add_subparsers(dest="auction_cmd",
@@ -287,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     ac = a.add_parser("clear", help="clear a bid file without the database")
     ac.add_argument("--input", required=True, metavar="FILE",
                     help="the offer and its bids, JSON (format: "
-                         "docs/api.md#auction-bids-erts-auction-clear), or - for stdin")
+                         "docs/cli.md#auction-bids-erts-auction-clear), or - for stdin")
     ac.set_defaults(func=cmd_auction_clear)
     a.add_parser("run-due", help="take the scheduled auction steps that are due "
                                  "(announce, open, close and clear)").set_defaults(
@@ -298,13 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
     ro = rs.add_parser("optimise", help="optimise a reserve release problem")
     ro.add_argument("--input", required=True, metavar="FILE",
                     help="a reserve release problem, JSON (format: "
-                         "docs/api.md#reserve-release-problem-erts-reserve-optimise), "
+                         "docs/cli.md#reserve-release-problem-erts-reserve-optimise), "
                          "or - for stdin")
     ro.set_defaults(func=cmd_reserve_optimise)
     ledger_cli.register(sub)
     allocation_cli.register(sub)
     tax_cli.register(sub)
     permits_cli.register(sub)
+    simulation_cli.register(sub)
     _describe(p)
     return p
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from app.demo_municipality import SECTOR_POLLUTANTS
 from app.demo_plan import DemoPlan, at_beijing
-from compliance import alert_service
-from compliance import service as compliance
-from compliance.tables import OutletRow
+from compliance.alerting import alert_service
+from compliance.reporting import service as compliance
+from compliance.reporting.tables import OutletRow
 
 if TYPE_CHECKING:
     from app.wiring import Platform

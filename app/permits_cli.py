@@ -49,7 +49,7 @@ def _day(text: str | None, field: str) -> Any:
 def cmd_import(args: argparse.Namespace) -> int:
     from allocation import register_service as reg
     from allocation.register import PermitFileRejected
-    from compliance.workbook import upload_text
+    from compliance.reporting.workbook import upload_text
 
     data = read_bytes(args.input)
     text = upload_text(data, args.input)

@@ -16,14 +16,14 @@ from app.cli_common import read_json
 
 
 def cmd_tax_compute(args: argparse.Namespace) -> int:
-    from compliance.tax_service import compute_return
+    from compliance.reporting.tax_service import compute_return
 
     print(json.dumps(compute_return(read_json(args.input)), ensure_ascii=False, indent=2))
     return 0
 
 
 def cmd_tax_parameters(_args: argparse.Namespace) -> int:
-    from compliance.tax_service import parameters
+    from compliance.reporting.tax_service import parameters
 
     print(json.dumps(parameters(), ensure_ascii=False, indent=2))
     return 0

@@ -6,14 +6,14 @@ outlets DA001-DA003 and one water outlet DW001) × ``--hours`` hours from 2026-0
 CST, with flow, SO2/NOx/PM and O2 (air) or COD/NH3-N (water) and power use, and a few planted
 anomalies (an exceedance episode, a flat line, a gap, a week of emissions falling while
 power stays). Then, in this process, it times the steps of the import pipeline that
-`compliance.supervision_service.import_monitoring` runs, and prints one JSON line per
+`compliance.supervision.supervision_service.import_monitoring` runs, and prints one JSON line per
 figure:
 
 - ``read``: parse, type-check and validate every row against the registry
-  (`compliance.monitoring.load`);
+  (`compliance.supervision.monitoring.load`);
 - ``emissions``: hourly emissions and their daily aggregation (`daily`);
 - ``screening``: the numpy views and the four screens (`hourly_series`, `daily_series`,
-  `compliance.screening.screen`);
+  `compliance.supervision.screening.screen`);
 - ``pipeline``: the three together (goal: < 60 s and, issue 22, a peak under 1.5 GB);
 - ``store``: separately, the whole use case `import_monitoring` on a database built by the
   migrations (SQLite temp file, or ``--db`` a PostgreSQL admin URL: a fresh database is
@@ -44,15 +44,15 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-# as compliance.monitoring does (it must be set before polars loads; see there): polars'
+# as compliance.supervision.monitoring does (it must be set before polars loads; see there): polars'
 # jemalloc returns freed pages at once, so the peak RSS is what the import really holds
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from compliance import monitoring as M  # noqa: E402
-from compliance import screening as S  # noqa: E402
+from compliance.supervision import monitoring as M  # noqa: E402
+from compliance.supervision import screening as S  # noqa: E402
 from kernel.ids import make_credit_code, make_permit_code  # noqa: E402
 
 YEAR = 2026
@@ -194,8 +194,8 @@ def store(csv: Path, n_outlets: int, pg: str | None) -> None:
     from app.migrate import upgrade
     from app.settings import Settings
     from app.wiring import build
-    from compliance import service as compliance
-    from compliance import supervision_service as sup
+    from compliance.reporting import service as compliance
+    from compliance.supervision import supervision_service as sup
 
     tmp = tempfile.TemporaryDirectory()
     admin = dbname = None

@@ -6,7 +6,7 @@ Usage:
 Figures, one JSON line each ({"bench", "case", "bytes", "seconds", "rows", "outcome"};
 seconds is the best of `repeat` runs):
 - `bomb`: a hand-written sheet whose `dimension` claims A1:XFD100001 (16,384 columns ×
-  100,001 rows) holding three cells, read by `compliance.workbook.rows_of`;
+  100,001 rows) holding three cells, read by `compliance.reporting.workbook.rows_of`;
 - `bomb_far_cell`: the same with one more value at XFD100001 (refused: beyond the caps);
 - `normal`: an openpyxl-written report workbook of `rows` lines (header + data);
 - `normal_openpyxl_bounded`: the same read by openpyxl read_only with iter_rows bounded
@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from compliance.errors import BadWorkbook  # noqa: E402
-from compliance.workbook import MAX_COLUMNS, MAX_ROWS, rows_of  # noqa: E402
+from compliance.reporting.workbook import MAX_COLUMNS, MAX_ROWS, rows_of  # noqa: E402
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -1,2 +1,5 @@
-"""Compliance: execution reports, environmental protection tax, statistics and the annual
-true-up of rights against actual emissions (DOMAIN.md §3, §5)."""
+"""Compliance, in four subpackages with the pure/store/service shape of the other contexts:
+`reporting` (execution reports, the environmental protection tax, statistics, the annual
+true-up), `supervision` (monitoring data and its screening), `alerting` (heavy-pollution alerts
+and problem clues) and `enforcement` (violations, penalty decisions and disclosure, the
+administrative penalty procedure). `errors`, `parameters` and the workbench counts are shared."""

@@ -201,7 +201,7 @@ class BadWorkbook(InvalidInput):
 # --- violations by article (kinds, hand-over to enforcement): errors below this line
 
 class UnknownViolationKind(InvalidInput):
-    """The violation kind is not in the table of kinds (compliance/violations.py)."""
+    """The violation kind is not in the table of kinds (compliance/enforcement/violations.py)."""
 
     code = "unknown_violation_kind"
 
@@ -242,7 +242,7 @@ class EmergencyPermitNotFound(NotFound):
     code = "emergency_permit_not_found"
 
 
-# --- environmental protection tax (compliance/tax.py): errors below this line
+# --- environmental protection tax (compliance/reporting/tax.py): errors below this line
 
 class BadTaxInput(InvalidInput):
     """A tax return input is incomplete or out of range (year, quarter, kg, concentration,
@@ -276,7 +276,8 @@ class OutletNotFound(NotFound):
     code = "outlet_not_found"
 
 
-# --- penalty procedure (issue 18, compliance/penalty_procedure.py): errors below this line
+# --- penalty procedure (issue 18, compliance/enforcement/penalty_procedure.py): errors below this
+# line
 
 class BadPenaltyCase(InvalidInput):
     """A step of a penalty case has a missing or out-of-range field."""
@@ -304,6 +305,13 @@ class PenaltyPeriodOpen(Conflict):
     """The enterprise's periods are still running: no decision yet."""
 
     code = "penalty_period_open"
+
+
+class HearingNoticeTooShort(InvalidInput):
+    """A hearing fixed or held less than 7 working days after its notice to the enterprise
+    (Administrative Penalty Law Art. 64(2), Art. 85)."""
+
+    code = "penalty_hearing_notice_too_short"
 
 
 class HeavierThanNotice(InvalidInput):

@@ -1,7 +1,7 @@
 """Parameter tables of compliance that have no table of their own (pure data; change here,
-never in formulas). The tax has `compliance.tax_parameters`, execution reports
-`compliance.report_parameters`, violations and their penalty ranges `compliance.violations`,
-heavy-pollution measures `compliance.alerts`.
+never in formulas). The tax has `compliance.reporting.tax_parameters`, execution reports
+`compliance.reporting.report_parameters`, violations and their penalty ranges
+`compliance.enforcement.violations`, heavy-pollution measures `compliance.alerting.alerts`.
 
 - `BANKING_ALLOWED`, `BANKING_MAX_AGE`: whether rights of earlier vintages left over after
   their own year's true-up may be written into a later year's permitted quantity (never
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-#: Vintage eligibility of the true-up (see compliance/trueup.py): banking of earlier
+#: Vintage eligibility of the true-up (see compliance/reporting/trueup.py): banking of earlier
 #: vintages off unless the bureau's policy allows it; at most this many vintages back
 #: (vintage Y-5..Y-1 for year Y).
 BANKING_ALLOWED = False

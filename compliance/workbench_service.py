@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from allocation.workbench_store import AllocationCounts
-from compliance import report_service
+from compliance.enforcement import penalty_procedure as PP
+from compliance.reporting import report_service
 from compliance.workbench_store import ComplianceCounts
 from identity.workbench_store import IdentityCounts
 from kernel.clock import system_clock, trading_day
@@ -22,8 +23,10 @@ from trading.workbench_store import TradingCounts
 #: imports with errors are shown for this long (they have no "resolved" state)
 IMPORT_WINDOW = timedelta(days=30)
 #: penalty cases in these statuses wait for the enterprise (a statement, a hearing, the
-#: service or the payment: compliance.penalty_procedure.ACTIVE)
+#: service or the payment: compliance.enforcement.penalty_procedure.ACTIVE)
 PENALTY_ACTIVE = ("noticed", "hearing_requested", "heard", "decided", "served")
+#: upcoming hearings listed by day and place on the enterprise's workbench (the rest counted)
+HEARINGS_LISTED = 5
 
 
 def bureau_workbench(uow: UoW, *, username: str, district: str | None,
@@ -58,7 +61,8 @@ def bureau_workbench(uow: UoW, *, username: str, district: str | None,
 def enterprise_workbench(uow: UoW, *, enterprise: str, now: datetime | None = None
                          ) -> list[dict[str, Any]]:
     """What waits for an enterprise: bills to pay, clues sent to it, transfers proposed to
-    it, execution reports past due, penalty procedures running against it."""
+    it, execution reports past due, penalty procedures running against it, and the hearings
+    it asked for whose day and place the bureau notified (not yet held), by day."""
     now = now or system_clock()
     today = trading_day(now)
     with uow:
@@ -74,6 +78,11 @@ def enterprise_workbench(uow: UoW, *, enterprise: str, now: datetime | None = No
             dict(key="penalty_notices", count=c.penalty_cases_of(enterprise, PENALTY_ACTIVE),
                  urgent=True),
         ]
+        hearings, upcoming = c.hearings_upcoming(enterprise, today, PP.HEARING_REQUESTED,
+                                                 HEARINGS_LISTED)
+        # a notified hearing is a dated appointment: listed with its day and place
+        items.append(dict(key="hearings_upcoming", count=hearings, urgent=hearings > 0,
+                          items=[dict(h, on=h["on"].isoformat()) for h in upcoming]))
     # the missing-report rule is the report service's (class, sector, shortest holding)
     missing = report_service.missing_reports(uow, on=today, since=today.year - 1,
                                              enterprise=enterprise)

@@ -7,18 +7,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import column, func, or_, select, table
+from sqlalchemy import Date, column, func, or_, select, table
 from sqlalchemy.orm import Session
 
 from allocation.tables import EnterpriseRow
-from compliance.alert_tables import AlertRow
-from compliance.clue_tables import ClueRow
-from compliance.supervision_tables import MonitoringImportRow
-from compliance.tables import ViolationRow
+from compliance.alerting.alert_tables import AlertRow
+from compliance.alerting.clue_tables import ClueRow
+from compliance.reporting.tables import ViolationRow
+from compliance.supervision.supervision_tables import MonitoringImportRow
 
-# the penalty procedure's cases (compliance.penalty_case_tables), named by table so the
+# the penalty procedure's cases (compliance.enforcement.penalty_case_tables), named by table so the
 # count does not depend on that module's classes
-_case = table("penalty_case", column("enterprise"), column("status"))
+_case = table("penalty_case", column("id"), column("enterprise"), column("status"),
+              column("notice_number"), column("hearing_fixed_on", Date),
+              column("hearing_place"), column("hearing_notified_on", Date))
 
 
 class ComplianceCounts:
@@ -36,7 +38,7 @@ class ComplianceCounts:
         return int(self.s.scalar(self._in_district(q, ClueRow.enterprise, district)) or 0)
 
     def clues_overdue(self, district: str | None, today: date) -> int:
-        """Sent clues past their due date (`compliance.clues.overdue`)."""
+        """Sent clues past their due date (`compliance.alerting.clues.overdue`)."""
         q = select(func.count()).select_from(ClueRow).where(ClueRow.state == "sent",
                                                             ClueRow.due < today)
         return int(self.s.scalar(self._in_district(q, ClueRow.enterprise, district)) or 0)
@@ -70,3 +72,20 @@ class ComplianceCounts:
         return int(self.s.scalar(select(func.count()).select_from(_case).where(
             _case.c.enterprise == enterprise, or_(*[_case.c.status == s for s in statuses])
         )) or 0)
+
+    def hearings_upcoming(self, enterprise: str, today: date, status: str,
+                          limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """(how many, the first `limit` by day) of the enterprise's requested hearings whose
+        day and place were notified and whose day is today or later, not yet held (`status`:
+        the procedure's hearing_requested)."""
+        where = (_case.c.enterprise == enterprise, _case.c.status == status,
+                 _case.c.hearing_notified_on.is_not(None), _case.c.hearing_fixed_on >= today)
+        n = int(self.s.scalar(select(func.count()).select_from(_case).where(*where)) or 0)
+        if not n:
+            return 0, []
+        rows = self.s.execute(
+            select(_case.c.id, _case.c.notice_number, _case.c.hearing_fixed_on,
+                   _case.c.hearing_place).where(*where)
+            .order_by(_case.c.hearing_fixed_on, _case.c.id).limit(limit)).all()
+        return n, [dict(case=int(i), notice=str(num), on=d, place=str(place or ""))
+                   for i, num, d, place in rows]

@@ -102,9 +102,12 @@ class IdempotencyKeyReused(Conflict):
 
 
 class WrongPassword(InvalidInput):
-    """Changing the password: the current password given is not the user's."""
+    """Changing the password: the current password given is not the user's. `retry_after`
+    (seconds) is set when this wrong attempt used up the allowance (see
+    identity.account_service)."""
 
     code = "wrong_password"
+    retry_after: int | None = None
 
 
 class PasswordRejected(InvalidInput):

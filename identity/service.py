@@ -561,6 +561,20 @@ def _approval_dict(r: ApprovalRow) -> dict[str, Any]:
                 result=r.result, preview=json.loads(r.preview) if r.preview else None)
 
 
+def _deciding_district(store: IdentityStore, action: str, target: str,
+                       payload: dict[str, Any]) -> str | None:
+    """The district whose officers may decide the request besides the city's (None: the
+    city's only), as `web.approvals.in_scope` decides: a bulk confirmation is its filer's
+    district's, or that of all its permits when they share one; a batch spanning districts
+    is the city's. Any other request: its target permit's district."""
+    if action != "confirm_permits":
+        return store.permit_district(target)
+    if payload.get("district"):
+        return str(payload["district"])
+    districts = store.permits_districts([str(p) for p in payload.get("permits") or []])
+    return next(iter(districts)) if len(districts) == 1 else None
+
+
 def request_approval(uow: UoW, *, tx_type: str, action: str, target: str,
                      payload: dict[str, Any], summary: str, requested_by: str,
                      now: datetime | None = None,
@@ -578,7 +592,8 @@ def request_approval(uow: UoW, *, tx_type: str, action: str, target: str,
         store.flush()
         notify.to_officers(uow, "approval_waiting", row.id, dict(action=row.action, by=requested_by,
                            target=row.target), exclude=requested_by, department="approval",
-                           district=store.permit_district(row.target), now=now)
+                           district=_deciding_district(store, row.action, row.target, payload),
+                           now=now)
         out = _approval_dict(row)
         uow.commit()
         return out

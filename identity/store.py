@@ -78,6 +78,19 @@ class IdentityStore:
                              .join(_permit, _permit.c.enterprise == _enterprise.c.credit_code)
                              .where(_permit.c.code == permit))
 
+    def permits_districts(self, permits: Sequence[str]) -> set[str | None]:
+        """The districts of these permits' enterprises (None for a code that is no permit)."""
+        codes = sorted(set(permits))
+        out: set[str | None] = set()
+        for i in range(0, len(codes), 5000):
+            part = codes[i:i + 5000]
+            found = dict(self.s.execute(
+                select(_permit.c.code, _enterprise.c.district)
+                .join(_enterprise, _permit.c.enterprise == _enterprise.c.credit_code)
+                .where(_permit.c.code.in_(part))).all())
+            out |= {found.get(c) for c in part}
+        return out
+
     # sessions
     def session_with_user(self, id_hash: str) -> tuple[SessionRow, UserRow] | None:
         row = self.s.execute(select(SessionRow, UserRow)

@@ -7,9 +7,11 @@ exists exactly when its event does. Readers and `mark_read` are use cases of the
 Kinds and their params (rendered by the web layer in the reader's language):
 - `clue_sent` (ref: clue id; due)  - `penalty_notice` (ref: notice number or id; amount_fen)
 - `penalty_decided` (ref: decision number; amount_fen)
+- `penalty_hearing` (ref: notice number; due: the hearing's day, place)
 - `transfer_proposed` (ref: transfer id; market, qty, price, seller)
 - `bill_issued`, `bill_due` (ref: bill id or batch; count, amount_fen, due)
-- `approval_waiting` (ref: approval id; action, target, by), to the officers who may approve
+- `approval_waiting` (ref: approval id; action, target, by), to the officers who may approve;
+  read, a district officer sees it while the request's permit lies in its current district
 - `transfer_accepted` (ref: transfer id; market, qty, price, seller, buyer), to the city's
   officers: the bureau approves it next
 """
@@ -26,7 +28,7 @@ from notices.store import NoticeStore
 from notices.tables import NotificationRow
 
 KINDS = ("clue_sent", "penalty_notice", "penalty_decided", "transfer_proposed", "bill_issued",
-         "bill_due", "approval_waiting", "transfer_accepted")
+         "bill_due", "approval_waiting", "transfer_accepted", "penalty_hearing")
 MAX_LIMIT = 200
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, func, insert, select, table, true, update
+from sqlalchemy import String, cast, column, func, insert, or_, select, table, true, update
 from sqlalchemy.orm import Session
 
 from notices.tables import NotificationRow
@@ -16,6 +16,12 @@ from notices.tables import NotificationRow
 _user = table("app_user", column("username"), column("role"), column("enterprise"),
               column("active"), column("district"), column("department"))
 BUREAU_ROLES = ("bureau_officer", "bureau_admin")
+# named for the read-time scope of officers' notices (approval requests and their permits)
+_approval = table("approval_request", column("id"), column("target"))
+_permit = table("permit", column("code"), column("enterprise"))
+_enterprise = table("enterprise", column("credit_code"), column("district"))
+#: kinds addressed to officers by the scope they had when the event happened
+OFFICER_KINDS = ("approval_waiting", "transfer_accepted")
 
 
 class NoticeStore:
@@ -64,15 +70,32 @@ class NoticeStore:
         return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
     # reads
+    def _in_scope(self, q: Any, recipient: str) -> Any:
+        """Officers' notices as the recipient's current scope allows: a district officer
+        keeps a waiting approval about a permit of its district (as its approvals list shows
+        it) and none addressed to the city's officers, whatever its scope was when told."""
+        district = self.s.scalar(select(_user.c.district).where(
+            _user.c.username == recipient, _user.c.role.in_(BUREAU_ROLES)))
+        if district is None:
+            return q
+        of_district = (select(cast(_approval.c.id, String))
+                       .join(_permit, _permit.c.code == _approval.c.target)
+                       .join(_enterprise, _enterprise.c.credit_code == _permit.c.enterprise)
+                       .where(_enterprise.c.district == district))
+        return q.where(or_(NotificationRow.kind.not_in(OFFICER_KINDS),
+                           (NotificationRow.kind == "approval_waiting")
+                           & NotificationRow.ref.in_(of_district)))
+
     def unread_count(self, recipient: str) -> int:
-        return int(self.s.scalar(
+        return int(self.s.scalar(self._in_scope(
             select(func.count()).select_from(NotificationRow)
-            .where(NotificationRow.recipient == recipient, NotificationRow.read_at.is_(None))
-        ) or 0)
+            .where(NotificationRow.recipient == recipient, NotificationRow.read_at.is_(None)),
+            recipient)) or 0)
 
     def page(self, recipient: str, *, unread_only: bool, offset: int, limit: int
              ) -> tuple[list[NotificationRow], int]:
-        q = select(NotificationRow).where(NotificationRow.recipient == recipient)
+        q = self._in_scope(select(NotificationRow).where(NotificationRow.recipient == recipient),
+                           recipient)
         if unread_only:
             q = q.where(NotificationRow.read_at.is_(None))
         total = int(self.s.scalar(select(func.count()).select_from(q.subquery())) or 0)

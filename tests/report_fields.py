@@ -4,7 +4,7 @@ subset, as API `details` and as the report-level cells of an import."""
 
 from __future__ import annotations
 
-from compliance.reports import COLUMNS, DETAIL_COLUMNS
+from compliance.reporting.reports import COLUMNS, DETAIL_COLUMNS
 
 ANNUAL: dict[str, object] = {
     "operating_hours": 8000, "output": 90000, "output_unit": "t", "capacity": 100000,

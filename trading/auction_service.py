@@ -255,8 +255,11 @@ def _own_open_bid(uow: UoW, store: TradingStore, bid_id: str, enterprise: str, n
     if b is None or b.enterprise != enterprise or auction_id not in (None, b.auction):
         raise BidNotFound(f"no bid {bid_id}", field="bid")
     a = _auction(uow, store, b.auction, "open")
-    b = store.bid(bid_id)  # read again under the auction's lock
-    assert b is not None
+    # read again under the auction's lock, from the database: the row read above stays in
+    # the session's identity map, and a withdrawal or replacement committed while this one
+    # waited for the lock would otherwise go unseen (one bid replaced twice, or a withdrawn
+    # bid coming back as a new one)
+    uow.session.refresh(b)
     if b.status != "open":
         raise BidNotOpen(f"bid {bid_id} is {b.status}", field="bid")
     if a.close_at is not None and now >= utc(a.close_at):
@@ -460,8 +463,11 @@ def _view(a: AuctionRow, bids: list[AuctionBidRow], *, reveal: bool) -> dict[str
 
 
 def auction_view(uow: UoW, auction_id: str, *, reveal: bool = False,
-                 enterprise: str | None = None) -> dict[str, Any]:
-    """An auction with its results; `reveal` shows every bid, `enterprise` its own bids."""
+                 enterprise: str | None = None, district: str | None = None
+                 ) -> dict[str, Any]:
+    """An auction with its results; `reveal` shows every bid (with `district`, a district
+    officer's view: the bids of that district's enterprises only), `enterprise` its own
+    bids."""
     with uow:
         store = TradingStore(uow.session)
         a = store.auction(auction_id)
@@ -469,6 +475,8 @@ def auction_view(uow: UoW, auction_id: str, *, reveal: bool = False,
             raise AuctionNotFound(f"no auction {auction_id}", field="auction")
         bids = store.bids(a.id)
         out = _view(a, bids, reveal=reveal)
+        if reveal and district is not None:
+            out["bids"] = [_bid_dict(b) for b in store.bids(a.id, district=district)]
         if not reveal and enterprise is not None:
             out["bids"] = [_bid_dict(b) for b in bids if b.enterprise == enterprise]
         return out

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import column, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import insert_rows, pg_rows, pg_run, update_rows
@@ -20,6 +20,16 @@ from trading.tables import (
     OrderRow,
     TradeRow,
 )
+
+# The registry's enterprise table, named here only to scope a district officer's lists (the
+# way identity names it: the contexts stay independent in code, one schema underneath)
+_enterprise = table("enterprise", column("credit_code"), column("district"))
+
+
+def _of_district(district: str) -> Any:
+    """The credit codes of the enterprises of `district` (a subquery)."""
+    return select(_enterprise.c.credit_code).where(_enterprise.c.district == district)
+
 
 _ORDER_COLUMNS = tuple(c.name for c in OrderRow.__table__.columns if c.name != "seq")
 _TRADE_COLUMNS = tuple(c.name for c in TradeRow.__table__.columns if c.name != "id")
@@ -301,12 +311,16 @@ class TradingStore:
                                    .order_by(TradeRow.id)))
 
     def trades(self, market_id: str | None = None, enterprise: str | None = None,
-               limit: int = 50) -> list[TradeRow]:
+               limit: int = 50, district: str | None = None) -> list[TradeRow]:
+        """Newest first; `district`: trades with a party of that district."""
         q = select(TradeRow)
         if market_id:
             q = q.where(TradeRow.market == market_id)
         if enterprise:
             q = q.where((TradeRow.buyer == enterprise) | (TradeRow.seller == enterprise))
+        if district is not None:
+            q = q.where(or_(TradeRow.buyer.in_(_of_district(district)),
+                            TradeRow.seller.in_(_of_district(district))))
         return list(self.s.scalars(q.order_by(TradeRow.id.desc()).limit(limit)))
 
     def trades_between(self, market_id: str, start: datetime, end: datetime,
@@ -371,10 +385,13 @@ class TradingStore:
             (AuctionRow.status == "open") & (AuctionRow.close_at <= now),
         )).order_by(AuctionRow.id)))
 
-    def bids(self, auction_id: str) -> list[AuctionBidRow]:
-        """Bids in arrival order: the order the tie-break permutation is applied to."""
-        return list(self.s.scalars(select(AuctionBidRow).where(
-            AuctionBidRow.auction == auction_id).order_by(AuctionBidRow.seq)))
+    def bids(self, auction_id: str, district: str | None = None) -> list[AuctionBidRow]:
+        """Bids in arrival order: the order the tie-break permutation is applied to;
+        `district`: only those of that district's enterprises."""
+        q = select(AuctionBidRow).where(AuctionBidRow.auction == auction_id)
+        if district is not None:
+            q = q.where(AuctionBidRow.enterprise.in_(_of_district(district)))
+        return list(self.s.scalars(q.order_by(AuctionBidRow.seq)))
 
     def bid(self, bid_id: str) -> AuctionBidRow | None:
         return self.s.scalar(select(AuctionBidRow).where(AuctionBidRow.id == bid_id))
@@ -405,12 +422,23 @@ class TradingStore:
             q = q.with_for_update()
         return self.s.scalar(q)
 
+    def in_district(self, enterprises: Iterable[str], district: str) -> set[str]:
+        """Those of `enterprises` that lie in `district`."""
+        codes = sorted(set(enterprises))
+        return set(self.s.scalars(_of_district(district).where(
+            _enterprise.c.credit_code.in_(codes)))) if codes else set()
+
     def transfers_of(self, enterprise: str | None = None, status: str | None = None,
-                     limit: int = 100) -> list[NegotiatedTransferRow]:
+                     limit: int = 100, district: str | None = None
+                     ) -> list[NegotiatedTransferRow]:
+        """Newest first; `district`: transfers with a party of that district."""
         q = select(NegotiatedTransferRow)
         if enterprise:
             q = q.where((NegotiatedTransferRow.seller == enterprise)
                         | (NegotiatedTransferRow.buyer == enterprise))
+        if district is not None:
+            q = q.where(or_(NegotiatedTransferRow.seller.in_(_of_district(district)),
+                            NegotiatedTransferRow.buyer.in_(_of_district(district))))
         if status:
             q = q.where(NegotiatedTransferRow.status == status)
         return list(self.s.scalars(q.order_by(NegotiatedTransferRow.created_at.desc())

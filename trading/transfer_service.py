@@ -245,16 +245,23 @@ def _expire_one(uow: UoW, transfer_id: str, *, actor: str, now: datetime) -> boo
         return True
 
 
-def transfer_view(uow: UoW, transfer_id: str, *, party: str | None = None) -> dict[str, Any]:
+def transfer_view(uow: UoW, transfer_id: str, *, party: str | None = None,
+                  district: str | None = None) -> dict[str, Any]:
+    """One transfer: `party`'s own only, or with `district` (a district officer's) one with
+    a party of that district only (TransferNotFound else, as a missing one)."""
     with uow:
         store = TradingStore(uow.session)
         t = store.transfer(transfer_id)
-        if t is None or (party is not None and party not in (t.seller, t.buyer)):
+        if t is None or (party is not None and party not in (t.seller, t.buyer)) or (
+                district is not None and not store.in_district((t.seller, t.buyer), district)):
             raise TransferNotFound(f"no transfer {transfer_id}", field="transfer")
         return _dict(t)
 
 
-def transfers_of(uow: UoW, enterprise: str | None = None, status: str | None = None
-                 ) -> list[dict[str, Any]]:
+def transfers_of(uow: UoW, enterprise: str | None = None, status: str | None = None,
+                 *, district: str | None = None) -> list[dict[str, Any]]:
+    """Newest first: an enterprise's, those with a party of `district` (a district
+    officer's list), or all."""
     with uow:
-        return [_dict(t) for t in TradingStore(uow.session).transfers_of(enterprise, status)]
+        return [_dict(t) for t in TradingStore(uow.session).transfers_of(
+            enterprise, status, district=district)]

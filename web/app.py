@@ -23,6 +23,7 @@ from web.api import ledger as ledger_api
 from web.api import supervision as supervision_api
 from web.api import trading as trading_api
 from web.api import v1
+from web.api.instants import InstantOffsets
 from web.api.models import ErrorBody
 from web.auth import SAFE_METHODS, Principal, city_bureau, csrf_protect, require
 from web.boundary import InputBoundary
@@ -62,11 +63,18 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
     interval = float(getattr(_app.state.settings, "auction_tick_seconds", 0) or 0)
     task = asyncio.create_task(run_forever(_app.state.platform, interval)) if interval else None
+    from web.ledger_checkpoints import run_forever as sign_forever  # issue 16
+
+    every = float(getattr(_app.state.settings, "ledger_checkpoint_seconds", 0) or 0)
+    if every and not _app.state.settings.is_development:
+        _app.state.settings.ledger_signer()  # outside development: no key, no start
+    signing = asyncio.create_task(sign_forever(_app.state.platform, every)) if every else None
     yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for t in (task, signing):
+        if t is not None:
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
 
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
@@ -83,7 +91,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     htmx = vendor_htmx(settings)
     app.state.htmx = htmx is not None
     errors.install(app)
-    # added innermost first: OrderLane → RequestGuard → InputBoundary → Idempotency → Audit → routes
+    # added innermost first: OrderLane → RequestGuard → InputBoundary → Idempotency → Audit →
+    # InstantOffsets (every time of an /api/ JSON answer with its offset) → routes
+    app.add_middleware(InstantOffsets)
     app.add_middleware(Audit, platform=platform)
     app.add_middleware(Idempotency, platform=platform)
     app.add_middleware(InputBoundary)  # control characters in paths, queries, forms: 422
@@ -154,11 +164,21 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(register_pages.router)
     app.include_router(paid_use_pages.router)
     app.include_router(public.router)
+    from web.api import ledger_public as ledger_public_api  # the ledger log (issue 16)
+    from web.pages import ledger_public as ledger_public_pages
+
+    app.include_router(ledger_public_api.router, prefix="/api/v1")
+    app.include_router(ledger_public_pages.router)
     from web.api import notices as notices_api  # notifications, workbench (issue 18)
     from web.pages import workbench as workbench_pages
 
     app.include_router(notices_api.router, prefix="/api/v1")
     app.include_router(workbench_pages.router)
+    from web.api import simulations as simulations_api  # market simulation (issue 21)
+    from web.pages import simulations as simulations_pages
+
+    app.include_router(simulations_api.router, prefix="/api/v1")
+    app.include_router(simulations_pages.router)
     app.include_router(pages.router)
     from web import exports  # PDF documents and the officer lists' .xlsx (issue 18)
     from web.pages import documents as documents_pages

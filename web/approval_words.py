@@ -7,7 +7,8 @@ A request's figures come from its preview (the dry run's outcome kept when it wa
 kept); an executed request's figures from its result. Names of enterprises are read once for
 a page (`allocation.bulk_confirmation.names`).
 
-Texts are English keys translated by `_` (Chinese in `web.i18n_batch_confirm`)."""
+Texts are English msgids translated by `_` and, where a count decides the form, `ngettext`
+(Chinese in the gettext catalogue, docs/i18n.md)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from allocation import bulk_confirmation as bulk
 from kernel.beijing import beijing_time
 from kernel.pollutants import Pollutant
 from kernel.quantities import kg_to_tonnes, yuan
+from web.i18n import plural_translator
 
 Tr = Callable[[str], str]
 
@@ -56,6 +58,7 @@ class Speaker:
 
     def __init__(self, _: Tr, lang: str, names: Names) -> None:
         self._ = _
+        self.ngettext = plural_translator(lang)
         self.lang = lang
         self.names = names
 
@@ -165,7 +168,10 @@ class Speaker:
         if action == "ledger_transfers":
             ts = list(p.get("transfers") or [])
             kinds = sorted({_(str(t.get("type"))) for t in ts if t.get("type")})
-            return Words(_("post {n} ledger transfers in one linked batch ({kinds})").format(
+            ngettext = self.ngettext
+            return Words(ngettext("post {n} ledger transfer in one linked batch ({kinds})",
+                                  "post {n} ledger transfers in one linked batch ({kinds})",
+                                  len(ts)).format(
                 n=len(ts), kinds="、".join(kinds) if self.lang == "zh" else ", ".join(kinds)))
         if action == "reverse_transfer":
             amount = p.get("amount") or 0
@@ -195,7 +201,7 @@ class Speaker:
         return Words(text)
 
     def _batch(self, p: Mapping[str, Any], pre: Mapping[str, Any]) -> Words:
-        _ = self._
+        _, ngettext = self._, self.ngettext
         items = list(pre.get("items") or [])
         permits = list(p.get("permits") or [])
         lines = [_("{enterprise} ({permit}): {pollutant} {t} t, permitted quantity "
@@ -205,13 +211,18 @@ class Speaker:
             before=_t(i.get("permitted_before_kg")), after=_t(i.get("permitted_after_kg")))
             for i in items]
         if items:
-            text = _("confirm every waiting pollutant of {n} permits for {year} in one batch: "
-                     "{count} confirmations, {t} t in all").format(
+            text = ngettext("confirm every waiting pollutant of {n} permit for {year} in one "
+                            "batch: {count} confirmations, {t} t in all",
+                            "confirm every waiting pollutant of {n} permits for {year} in one "
+                            "batch: {count} confirmations, {t} t in all",
+                            len(permits)).format(
                 n=len(permits), year=p.get("year"), count=len(items),
                 t=_t(sum(int(i["qty_kg"]) for i in items)))
         else:
-            text = _("confirm every waiting pollutant of {n} permits for {year} in one "
-                     "batch").format(n=len(permits), year=p.get("year"))
+            text = ngettext("confirm every waiting pollutant of {n} permit for {year} in one "
+                            "batch",
+                            "confirm every waiting pollutant of {n} permits for {year} in one "
+                            "batch", len(permits)).format(n=len(permits), year=p.get("year"))
             lines = [self.permit(c) for c in permits]
         return Words(text, lines)
 

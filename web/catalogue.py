@@ -5,8 +5,9 @@ the source a translator edits (plural forms: zh has one). No compiled `.mo` is k
 `.po` is compiled in memory once per process (`translations()`).
 
     .venv/bin/python -m web.catalogue extract   # refresh web/translations/messages.pot (Babel)
-    .venv/bin/python -m web.catalogue check     # list extracted messages without Chinese
-    .venv/bin/python -m web.catalogue absorb    # move the web/i18n_*.py dicts into the .po
+    .venv/bin/python -m web.catalogue check     # list extracted messages without Chinese (or
+                                                # whose Chinese has other placeholders)
+    .venv/bin/python -m web.catalogue absorb    # fold a leftover web/i18n_*.py dict into the .po
 
 docs/i18n.md describes the workflow.
 """
@@ -15,12 +16,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from babel.messages.catalog import Catalog
@@ -38,9 +42,10 @@ LOCALE = "zh"
 PROJECT = "ERTS"
 
 #: what templates and code call; `ngettext` takes singular and plural, `pgettext` a context
-#: (msgctxt: one English text that needs two Chinese ones) and the text
-KEYWORDS: dict[str, Any] = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None,
-                            "pgettext": ((1, "c"), 2)}
+#: (msgctxt: one English text that needs two Chinese ones) and the text; `N_` marks a text
+#: kept in a table, `N_(context, text)` one with a context (web/labels.py: the kind)
+KEYWORDS: dict[str, Any] = {"_": None, "gettext": None, "ngettext": (1, 2),
+                            "N_": {1: None, 2: ((1, "c"), 2)}, "pgettext": ((1, "c"), 2)}
 
 
 def read_catalogue(path: Path = PO) -> Catalog:
@@ -89,18 +94,16 @@ def compile_translations(catalog: Catalog) -> Translations:
     return Translations(buf)
 
 
-#: the texts laid over the .po before it is compiled (web.i18n registers its ZH here, so this
-#: module never imports web.i18n)
-OVERLAY: dict[str, str] = {}
+@lru_cache(maxsize=1)
+def catalogue() -> Catalog:
+    """The .po as read once per process (treat as read-only; `read_catalogue` for a copy)."""
+    return read_catalogue()
 
 
 @lru_cache(maxsize=1)
 def translations() -> Translations:
-    """Chinese: the .po with the per-subject dicts (`OVERLAY`, web.i18n.ZH) on top, compiled
-    once."""
-    catalog = read_catalogue()
-    overlay(catalog, OVERLAY)
-    return compile_translations(catalog)
+    """Chinese: the .po compiled once per process (no .mo on disk)."""
+    return compile_translations(catalogue())
 
 
 # --- extraction --------------------------------------------------------------------------
@@ -132,10 +135,9 @@ def extract(root: Path = ROOT, cfg: Path = BABEL_CFG) -> list[Extracted]:
     return list(found.values())
 
 
-def untranslated(found: Iterable[Extracted], catalog: Catalog,
-                 extra: Mapping[str, str] | None = None) -> list[Extracted]:
-    """Extracted messages without Chinese in the catalogue (nor in `extra`)."""
-    extra = extra or {}
+def untranslated(found: Iterable[Extracted], catalog: Catalog) -> list[Extracted]:
+    """Extracted messages without Chinese in the catalogue (a plural message needs its
+    plural form, a singular one a singular message)."""
     missing = []
     for e in found:
         if isinstance(e.msgid, tuple):
@@ -144,11 +146,37 @@ def untranslated(found: Iterable[Extracted], catalog: Catalog,
                   and all(m.string))
         else:
             m = catalog.get(e.msgid, e.context)
-            ok = (e.context is None and bool(extra.get(e.msgid))) or (
-                m is not None and not m.fuzzy and bool(m.string))
+            ok = m is not None and not m.fuzzy and isinstance(m.string, str) and bool(m.string)
         if not ok:
             missing.append(e)
     return missing
+
+
+_PERCENT_NAME = re.compile(r"%\((\w+)\)")
+
+
+def placeholders(text: str) -> set[str]:
+    """The named placeholders of a text: `{name}` (str.format) and `%(name)s`."""
+    names = set(_PERCENT_NAME.findall(text))
+    with suppress(ValueError):  # a lone brace: not a str.format text
+        names |= {f for _lit, f, _spec, _conv in Formatter().parse(text) if f}
+    return names
+
+
+def misplaced(found: Iterable[Extracted], catalog: Catalog) -> list[tuple[Extracted, str]]:
+    """Extracted messages whose Chinese names other placeholders than the English (a value
+    the Chinese drops, or one `format` cannot fill), with the Chinese."""
+    out = []
+    for e in found:
+        english = e.msgid if isinstance(e.msgid, tuple) else (e.msgid,)
+        m = catalog.get(english[0], e.context)
+        if m is None or not m.string:
+            continue
+        names = set().union(*(placeholders(t) for t in english))
+        for zh in (m.string if isinstance(m.string, tuple | list) else (m.string,)):
+            if zh and placeholders(zh) != names:
+                out.append((e, zh))
+    return out
 
 
 def write_template(found: Iterable[Extracted], path: Path = POT) -> int:
@@ -168,11 +196,14 @@ def write_template(found: Iterable[Extracted], path: Path = POT) -> int:
     return n
 
 
-# --- the per-subject dicts ------------------------------------------------------------------
+# --- the per-subject dicts (issue 18: folded into the .po) ----------------------------------
+# The pages once kept texts in `web/i18n_<subject>.py` modules (`ZH: dict[str, str]`) merged
+# over the .po at start-up. They are gone; nothing merges such a module any more, so `check`
+# fails while one exists, and `absorb` folds its entries into the .po (then delete it).
 
 
 def subject_modules() -> Iterator[tuple[str, dict[str, str]]]:
-    """Each remaining `web/i18n_<subject>.py` and its ZH dict."""
+    """Each `web/i18n_<subject>.py` left over, and its ZH dict."""
     for path in sorted(WEB.glob("i18n_*.py")):
         name = f"web.{path.stem}"
         zh = getattr(importlib.import_module(name), "ZH", None)
@@ -185,7 +216,7 @@ def absorb(path: Path = PO) -> tuple[int, list[str], list[str]]:
     whose Chinese a module changed, with the module)."""
     catalog = read_catalogue(path)
     n, names, changed = 0, [], []
-    for name, zh in subject_modules():  # in web.i18n._merge()'s order: the last one wins
+    for name, zh in subject_modules():  # in the order of their names: the last one wins
         changed += [f"{msgid} ({name})" for msgid in overlay(catalog, zh)]
         n += len(zh)
         names.append(name)
@@ -204,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         for msgid in changed:
             print(f"  changed by a module: {msgid!r}")
         if names:
-            print("delete these modules and their lines in web/i18n._merge():")
+            print("delete these modules (their texts are in the .po now):")
             print("  " + " ".join(n.replace(".", "/") + ".py" for n in names))
         return 0
     found = extract()
@@ -212,15 +243,21 @@ def main(argv: list[str] | None = None) -> int:
         n = write_template(found)
         print(f"{n} messages in {POT.relative_to(ROOT)}")
         return 0
-    registered: dict[str, str] = {}
-    for _name, zh in subject_modules():  # the texts web.i18n lays over the .po
-        registered.update(zh)
-    missing = untranslated(found, read_catalogue(), registered)
+    catalog = read_catalogue(PO)
+    missing = untranslated(found, catalog)
     for e in missing:
         where = f" (msgctxt {e.context!r})" if e.context else ""
         print(f"{e.msgid!r}{where}: {', '.join(e.locations)}")
-    print(f"{len(found)} messages, {len(missing)} without Chinese")
-    return 1 if missing else 0
+    wrong = misplaced(found, catalog)
+    for e, zh in wrong:
+        print(f"{e.msgid!r}: the Chinese {zh!r} has other placeholders; "
+              f"{', '.join(e.locations)}")
+    leftovers = [name for name, _zh in subject_modules()]
+    for name in leftovers:
+        print(f"{name.replace('.', '/')}.py: nothing reads it; run `absorb`, then delete it")
+    print(f"{len(found)} messages, {len(missing)} without Chinese"
+          + (f", {len(wrong)} with other placeholders in Chinese" if wrong else ""))
+    return 1 if missing or wrong or leftovers else 0
 
 
 if __name__ == "__main__":

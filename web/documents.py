@@ -3,12 +3,12 @@
 the paid-use bill (排污权有偿使用费缴款通知).
 
 Each builder takes the dicts the read functions return (`trading.confirmation`,
-`compliance.disclosure_service.penalty_decision`, `allocation.paid_use_service.get_bill`)
-and returns the PDF's bytes; nothing here reads the database or checks access (the routes
-in `web.pages.documents` do, with the record's own rules). What a person reads is in
-tonnes (3 decimals), yuan (2 decimals) and Beijing time; codes appear only as identifiers
-(permit, trade id, ledger entry). The text is set in Adobe's CID font STSong-Light, which
-every PDF reader supplies, so no font file ships or is embedded.
+`compliance.enforcement.disclosure_service.penalty_decision`,
+`allocation.paid_use_service.get_bill`) and returns the PDF's bytes; nothing here reads the database
+or checks access (the routes in `web.pages.documents` do, with the record's own rules). What a
+person reads is in tonnes (3 decimals), yuan (2 decimals) and Beijing time; codes appear only as
+identifiers (permit, trade id, ledger entry). The text is set in Adobe's CID font STSong-Light,
+which every PDF reader supplies, so no font file ships or is embedded.
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ DECISION_STATUS_ZH = {"published": "已公开", "corrected": "已更正", "withd
 EVENT_ZH = {"decided": "作出决定并公开", "corrected": "更正", "withdrawn": "撤回"}
 BILL_STATUS_ZH = {"unpaid": "未缴", "paid": "已缴", "cancelled": "已作废"}
 SOURCE_ZH = {"confirmation": "确权（定额出让）", "reserve_release": "储备排污权出让"}
+#: a penalty decision's payment terms: the period (Administrative Penalty Law Art. 67(3)) and
+#: the late-payment surcharge (Art. 72(1)(1)), the rule compliance.enforcement.penalty_procedure
+#: applies
+PAYMENT_PERIOD = ("当事人应当自收到本决定书之日起十五日内缴纳罚款（《中华人民共和国行政处罚法》"
+                  "第六十七条第三款）。")
+LATE_SURCHARGE = ("到期不缴纳罚款的，每日按罚款数额的百分之三加处罚款，加处罚款的数额不得超出"
+                  "罚款的数额（《中华人民共和国行政处罚法》第七十二条第一款第一项）。")
 
 
 @lru_cache(maxsize=1)
@@ -158,8 +165,8 @@ def trade_confirmation_pdf(t: dict[str, Any], names: dict[str, str]) -> bytes:
 
 
 def penalty_decision_pdf(d: dict[str, Any]) -> bytes:
-    """`d` as `compliance.disclosure_service.penalty_decision` returns it (the procedure's
-    events, when the decision has any, are listed by date)."""
+    """`d` as `compliance.enforcement.disclosure_service.penalty_decision` returns it (the
+    procedure's events, when the decision has any, are listed by date)."""
     status = str(d.get("status") or "")
     rows: list[tuple[str, object]] = [
         ("决定书文号", d["number"]),
@@ -180,7 +187,7 @@ def penalty_decision_pdf(d: dict[str, Any]) -> bytes:
         paragraphs.append(f"违法事实与处罚内容：{d['summary']}")
     if d.get("amount_fen") is not None:
         paragraphs.append(f"依据上述法律规定，本机关决定对当事人处以罚款 {money(d['amount_fen'])}。"
-                          "当事人应自收到本决定书之日起十五日内缴纳罚款。当事人如不服本决定，"
+                          f"{PAYMENT_PERIOD}{LATE_SURCHARGE}当事人如不服本决定，"
                           "可在收到本决定书之日起六十日内申请行政复议，或者在六个月内依法"
                           "提起行政诉讼。")
     events = [f"{beijing_time(e.get('at'))} {EVENT_ZH.get(str(e.get('kind')), e.get('kind'))}"

@@ -10,7 +10,11 @@ rows the page would show, across all of the page's pages (at most `MAX_PAGES` pe
 What a person reads: headers in the user's language (Chinese by default), quantities in
 tonnes (numbers, 3 decimals), money in yuan (numbers, 2 decimals), times in Beijing time
 (`2026-12-06 09:00`), codes of enums by their label. Every text cell is written as text,
-never as a formula (a cell beginning with "=" stays inert).
+never as a formula; one a spreadsheet would run or reinterpret (beginning with
+`kernel.csvout.FORMULA_PREFIXES`: = + - @, a tab or a carriage return; an enterprise name is
+typed by a person) also carries Excel's quote prefix, the flag of text typed after an
+apostrophe: the text is kept exactly, and editing the cell does not turn it into a formula
+either.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from kernel.beijing import beijing_date, beijing_time, beijing_today
+from kernel.csvout import FORMULA_PREFIXES
 from kernel.pollutants import Pollutant
 from web import labels
 from web.i18n import translator
@@ -163,6 +168,8 @@ def _sheet(wb: Workbook, sheet: Sheet, rows: Iterable[Row], lang: str) -> None:
             cell = WriteOnlyCell(ws, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # text, never a formula
+                if v.startswith(FORMULA_PREFIXES):
+                    cell.quotePrefix = True  # and stays text when edited
             elif c.kind in _FORMATS:
                 cell.number_format = _FORMATS[c.kind]
             out.append(cell)

@@ -2,7 +2,8 @@
 clues its anomalies opened and the clues heavy-pollution alert breaches opened, each named
 with its enterprise, pollutant, day and kg against the cap), and row errors a person reads.
 
-Texts are English keys translated by the page's `_()` (Chinese in `web.i18n_batch_confirm`).
+Texts are English msgids translated by the page's `_()` and, where a count decides the form,
+`ngettext` (Chinese in the gettext catalogue, docs/i18n.md).
 Quantities are kg with three decimals as the alert pages show them; ids are clue numbers."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kernel.pollutants import Pollutant
+from web.i18n import plural_translator
 
 Tr = Callable[[str], str]
 
@@ -40,16 +42,19 @@ def _ids(ids: list[int], _: Tr) -> str:
 
 def import_message(out: Mapping[str, Any], _: Tr, lang: str,
                    names: Mapping[str, str]) -> str:
-    """The confirmation of an import `out` (`compliance.supervision_service.import_monitoring`);
-    `names`: enterprise credit code → name."""
+    """The confirmation of an import `out`
+    (`compliance.supervision.supervision_service.import_monitoring`); `names`: enterprise credit
+    code → name."""
+    ngettext = plural_translator(lang)
     parts = [_("Monitoring import #{id}: {accepted} rows accepted, {rejected} rejected, "
                "{daily} daily figures").format(id=out["id"], accepted=out["accepted"],
                                                rejected=out["rejected"],
                                                daily=out["daily_rows"])]
     clues = list(out.get("clues") or [])
     if clues:
-        parts.append(_("{n} problem clues opened from anomalies: {ids}").format(
-            n=len(clues), ids=_ids(clues, _)))
+        parts.append(ngettext("{n} problem clue opened from anomalies: {ids}",
+                              "{n} problem clues opened from anomalies: {ids}",
+                              len(clues)).format(n=len(clues), ids=_ids(clues, _)))
     else:
         parts.append(_("no anomaly opened a clue"))
     alert = list(out.get("alert_clues") or [])
@@ -64,12 +69,14 @@ def import_message(out: Mapping[str, Any], _: Tr, lang: str,
                 kg=c["emitted_kg"], period=period, cap=f"{int(c['cap_kg']):,}"))
         if len(alert) > SHOWN:
             each.append(_(" and {n} more").format(n=len(alert) - SHOWN).strip())
-        parts.append(_("heavy-pollution alert breaches opened {n} problem clues: {list}")
-                     .format(n=len(alert), list="；".join(each) if lang == "zh"
-                             else "; ".join(each)))
+        parts.append(ngettext("a heavy-pollution alert breach opened {n} problem clue: {list}",
+                              "heavy-pollution alert breaches opened {n} problem clues: {list}",
+                              len(alert)).format(
+            n=len(alert), list="；".join(each) if lang == "zh" else "; ".join(each)))
     elif out.get("alert_breaches"):
-        parts.append(_("{n} heavy-pollution alert breaches found").format(
-            n=out["alert_breaches"]))
+        parts.append(ngettext("{n} heavy-pollution alert breach found",
+                              "{n} heavy-pollution alert breaches found",
+                              int(out["alert_breaches"])).format(n=out["alert_breaches"]))
     return ("；" if lang == "zh" else "; ").join(parts) + ("。" if lang == "zh" else ".")
 
 

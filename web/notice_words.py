@@ -6,6 +6,7 @@ Texts are English keys translated through `web.i18n` (Chinese in `web.i18n_workb
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Request
@@ -13,7 +14,7 @@ from fastapi import Request
 from identity.roles import Principal
 from kernel.pollutants import Pollutant
 from notices import service as notices
-from web.i18n import translator
+from web.i18n import plural_translator, translator
 from web.pages.l10n import bjdate_text, bjtime_text, tonnes_text, yuan_text
 
 #: kind → (text, text when a figure is missing); %-style fields from the params
@@ -22,10 +23,10 @@ TEXTS: dict[str, str] = {
     "penalty_notice": "Advance notice of an administrative penalty %(ref)s: %(amount)s yuan "
                       "proposed. You may state your case by %(due)s.",
     "penalty_decided": "Penalty decision %(ref)s was issued: %(amount)s yuan.",
+    "penalty_hearing": "The hearing you requested on advance notice %(ref)s will be held on "
+                       "%(due)s at %(place)s.",
     "transfer_proposed": "%(seller)s proposes a negotiated transfer to you: %(qty)s t of "
                          "%(market)s at %(price)s yuan/t.",
-    "bill_issued": "%(count)s paid-use bill(s) issued: %(amount)s yuan, due %(due)s.",
-    "bill_due": "%(count)s paid-use bill(s) fall due on %(due)s: %(amount)s yuan.",
     "approval_waiting": "Approval request No. %(ref)s from %(by)s waits for a second officer "
                         "(%(target)s).",
     "transfer_accepted": "A negotiated transfer of %(qty)s t of %(market)s at %(price)s yuan/t "
@@ -54,6 +55,7 @@ ITEMS: dict[str, tuple[str, str]] = {
     "transfers_proposed": ("Transfers proposed to you", "/enterprises/{e}/transfers"),
     "reports_due": ("Execution reports overdue", "/enterprises/{e}/reports"),
     "penalty_notices": ("Penalty procedures in progress", "/enterprises/{e}/penalties"),
+    "hearings_upcoming": ("Hearings notified to you", "/enterprises/{e}/penalties"),
 }
 
 
@@ -78,13 +80,28 @@ def text(n: dict[str, Any], lang: str) -> str:
                   qty=tonnes_text(p.get("qty"), lang), price=yuan_text(p.get("price"), lang),
                   market=_market(p.get("market", ""), lang), seller=p.get("seller", ""),
                   count=p.get("count", ""), by=p.get("by", ""), target=p.get("target", ""),
-                  buyer=p.get("buyer", ""))
+                  buyer=p.get("buyer", ""), place=p.get("place", ""))
     template = TEXTS.get(n["kind"], n["kind"])
     if n["kind"] == "clue_sent" and not p.get("due"):
         template = NO_DUE
     if n["kind"] == "penalty_decided" and p.get("due"):
         template = SERVED
+    if n["kind"] in ("bill_issued", "bill_due"):  # a plural message: one bill, or more
+        return _bills(n["kind"], plural_translator(lang), p.get("count")) % fields
     return tr(template) % fields
+
+
+def _bills(kind: str, ngettext: Callable[[str, str, int], str], count: Any) -> str:
+    """The paid-use bills' notification by their count (the English singular for one)."""
+    try:
+        k = int(count)
+    except (TypeError, ValueError):
+        k = 0
+    if kind == "bill_issued":
+        return ngettext("%(count)s paid-use bill issued: %(amount)s yuan, due %(due)s.",
+                        "%(count)s paid-use bills issued: %(amount)s yuan, due %(due)s.", k)
+    return ngettext("%(count)s paid-use bill falls due on %(due)s: %(amount)s yuan.",
+                    "%(count)s paid-use bills fall due on %(due)s: %(amount)s yuan.", k)
 
 
 def link(n: dict[str, Any], routes: frozenset[str]) -> str:
@@ -116,10 +133,22 @@ def item_link(key: str, enterprise: str | None, routes: frozenset[str]) -> str |
     return target
 
 
+def _paths(routes: Any, prefix: str = "") -> Iterator[str]:
+    """The full path of every route, through the routers included in the app (FastAPI
+    keeps an included router as one entry of `app.routes`, its routes inside it)."""
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            ctx = getattr(r, "include_context", None)
+            yield from _paths(inner.routes, prefix + (getattr(ctx, "prefix", "") or ""))
+        else:
+            yield prefix + getattr(r, "path", "")
+
+
 def route_paths(request: Request) -> frozenset[str]:
     cached = getattr(request.app.state, "page_paths", None)
     if cached is None:
-        cached = frozenset(getattr(r, "path", "") for r in request.app.routes)
+        cached = frozenset(_paths(request.app.routes))
         request.app.state.page_paths = cached
     return cached  # type: ignore[no-any-return]
 

@@ -44,7 +44,8 @@ def trades_csv(enterprise: str, trades: list[dict[str, Any]], lang: str = "zh") 
     def row(t: dict[str, Any]) -> list[Any]:
         buying = t["buyer"] == enterprise
         fee = t.get("fee_buyer" if buying else "fee_seller") or 0
-        return [t["id"], beijing_time(t["at"]), t["market"], _("buy") if buying else _("sell"),
+        side = label("side", "buy" if buying else "sell", lang)
+        return [t["id"], beijing_time(t["at"]), t["market"], side,
                 t["qty"], yuan(t["price"]), yuan(t["value_fen"]), yuan(fee),
                 t["buyer_permit"] if buying else t["seller_permit"],
                 t["seller_permit"] if buying else t["buyer_permit"]]

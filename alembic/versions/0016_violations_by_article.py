@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-05
 
-Each violation carries its kind and article (compliance/violations.py); existing rows are
+Each violation carries its kind and article (compliance/enforcement/violations.py); existing rows are
 true-up exceedances: quantity_exceedance, Art. 34(1) (the server defaults backfill them). A
 violation opened by hand or from a confirmed problem clue records the date it occurred, its
 facts, who opened it, the clue, and the count of instances (Art. 37 fines per instance). A

@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     # nullable: existing outlets have no recorded source kind; tax drafts say so and assume
-    # "process" (compliance/tax_service.py), so no backfill is invented here
+    # "process" (compliance/reporting/tax_service.py), so no backfill is invented here
     with op.batch_alter_table("compliance_outlet") as b:
         b.add_column(sa.Column("source_kind", sa.String(20), nullable=True))
 

@@ -3,7 +3,7 @@
 Issue 18: a penalty is decided through the procedure of the Administrative Penalty Law:
 advance notice, the enterprise's statement and defence or hearing request within the legal
 period, the decision (never heavier than the notice), service, payment
-(compliance/penalty_procedure.py). `penalty_case` holds one procedure per violation with the
+(compliance/enforcement/penalty_procedure.py). `penalty_case` holds one procedure per violation with the
 dates and deadlines of each step; `penalty_case_event` one row per step. The decision is
 written to `penalty_decision` (and so published) when it is served. New tables only.
 

@@ -29,7 +29,7 @@ from allocation.tables import (
 from app import demo
 from app.demo import DemoAlreadyLoaded, check_password, hash_password, load_demo, plan_demo
 from app.demo_municipality import SECTORS
-from compliance.tables import OutletRow
+from compliance.reporting.tables import OutletRow
 from identity.tables import UserRow
 from kernel.errors import Conflict, DomainError
 from kernel.ids import validate_credit_code, validate_permit_code

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 
 from allocation import service as alloc
-from compliance import clue_service
-from compliance.clue_store import ClueStore
+from compliance.alerting import clue_service
+from compliance.alerting.clue_store import ClueStore
 from identity import service as identity
 from kernel.errors import DomainError
 from notices import service as notices
@@ -46,7 +46,7 @@ def _told(platform, kind: str, ref: object) -> list[str]:  # type: ignore[no-unt
 
 def test_a_clue_sent_tells_the_enterprise_users_only(platform) -> None:  # type: ignore[no-untyped-def]
     codes = _world(platform)
-    from compliance.screening import Anomaly
+    from compliance.supervision.screening import Anomaly
 
     with platform.uow() as uow:
         (cid,) = ClueStore(uow.session).open_from_anomalies(

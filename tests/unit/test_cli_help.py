@@ -98,6 +98,7 @@ def test_the_file_options_are_the_ones_expected() -> None:
         "erts permitted-quantity --input", "erts replay --input", "erts auction clear --input",
         "erts reserve optimise --input", "erts tax compute --input",
         "erts permits import --input", "erts scenario run --input", "erts scenario compare --a",
+        "erts ledger verify --checkpoints",
         "erts scenario compare --b", "erts sweep --input"}
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compliance.statistics import statistics_csv
+from compliance.reporting.statistics import statistics_csv
 from kernel import csvout
 from web.statements import holdings_csv, trades_csv
 
@@ -78,7 +78,7 @@ def test_statements_are_inert() -> None:
     r = trades_csv("E1", [trade], "en")  # Beijing time, yuan (issue 18)
     assert r.headers["content-type"].startswith("text/csv")
     rows = read(bytes(r.body).decode())
-    assert rows[1] == ["7", "2026-01-02 08:00", "'=HYPERLINK(\"x\")", "buy", "1000",
+    assert rows[1] == ["7", "2026-01-02 08:00", "'=HYPERLINK(\"x\")", "Buy", "1000",
                        "3,050.00", "3,050.00", "0.00", "'@P1", "'+P2"]
     h = holdings_csv("E1", [{"holder": "-E1", "kind": "tradable", "asset": "CNY",
                              "balance": -100, "on_hold": 0, "available": -100,

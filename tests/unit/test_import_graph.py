@@ -43,6 +43,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("kernel", "ledger", "allocation", "trading", "compliance", "identity", "storage",
+            "notices", "simulation",
             "app", "web")
 
 

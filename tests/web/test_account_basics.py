@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from identity.errors import InvalidCredentials, TooManyAttempts
 from tests.web.conftest import login
 from tests.web.flash_support import notice
-from web.i18n_login import login_message
+from web.messages import login_message
 
 pytestmark = pytest.mark.db
 

@@ -44,7 +44,7 @@ def permitted(platform, spine, today):  # type: ignore[no-untyped-def]
 
 
 def _monitor(platform, rows) -> None:  # type: ignore[no-untyped-def]
-    from compliance.supervision_tables import MonitoringDailyRow
+    from compliance.supervision.supervision_tables import MonitoringDailyRow
 
     with platform.uow() as uow:
         uow.session.add_all([MonitoringDailyRow(permit=p, outlet=o, pollutant="SO2", day=d,
@@ -132,7 +132,7 @@ def test_declare_check_and_lift_through_the_pages(browser, platform, permitted, 
 
 
 def test_clue_lifecycle_through_the_pages(browser, platform, permitted, today) -> None:  # type: ignore[no-untyped-def]
-    from compliance import alert_service
+    from compliance.alerting import alert_service
 
     officer, ta, tb = browser("officer"), browser("trader_a"), browser("trader_b")
     aid = _declare(officer, today)

@@ -4,6 +4,8 @@ of the role that may make it."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.integration.paid_use_support import fund_and_pay
@@ -46,6 +48,11 @@ def test_api_flow(platform, client, spine, auth, one_officer, pipeline) -> None:
     body = r.json()
     assert body["status"] == "filled" and body["trades"][0]["value_fen"] == 305_000
     # both orders went through the order pipeline (one group each), or neither did
+    # (the writer thread counts a group after answering it: wait for its bookkeeping)
+    deadline = time.monotonic() + 10
+    while pipeline and platform._pipeline is not None and platform._pipeline.groups < 2 \
+            and time.monotonic() < deadline:
+        time.sleep(0.01)
     groups = platform._pipeline.groups if platform._pipeline is not None else 0
     assert groups == (2 if pipeline else 0)
 

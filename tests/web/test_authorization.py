@@ -153,6 +153,11 @@ API = [
     ("GET", "/api/v1/public/trades", "public", None),
     ("GET", "/api/v1/public/compliance", "public", None),
     ("GET", "/api/v1/public/penalties", "public", None),
+    # api: the ledger's transparency log (issue 16)
+    ("GET", "/api/v1/public/ledger/checkpoints", "public", None),
+    ("GET", "/api/v1/public/ledger/proofs/inclusion", "public", None),
+    ("GET", "/api/v1/public/ledger/proofs/consistency", "public", None),
+    ("GET", "/api/v1/enterprises/{code}/ledger/proofs/inclusion", "own:enterprise:read", None),
     ("GET", "/api/v1/penalties/violations", "rights:confirm", None),
     ("POST", "/api/v1/penalties", "penalty:decide",
      {"violation": 1, "number": "X-1", "amount_fen": 20_000_000, "decided_on": "2026-01-05",
@@ -178,6 +183,8 @@ API = [
      {"violation": 999_999, "number": "N-x", "proposed_fen": 20_000_000}),
     ("POST", "/api/v1/penalties/cases/{case_id}/statement", "order:place", {"statement": "s"}),
     ("POST", "/api/v1/penalties/cases/{case_id}/hearing-request", "order:place", {}),
+    ("POST", "/api/v1/penalties/cases/{case_id}/hearing-notice", "penalty:decide",
+     {"hearing_on": "2026-05-20", "place": "p"}),
     ("POST", "/api/v1/penalties/cases/{case_id}/hearing", "penalty:decide",
      {"held_on": "2026-05-03", "record": "r"}),
     ("POST", "/api/v1/penalties/cases/{case_id}/decision", "penalty:decide",
@@ -210,6 +217,13 @@ API = [
     ("GET", "/api/v1/trades/{trade_id}/confirmation.pdf", "enterprise:read", None),
     ("GET", "/api/v1/penalties/decision.pdf", "enterprise:read", None),
     ("GET", "/api/v1/paid-use/bills/{bill_id}/notice.pdf", "own:enterprise:read", None),
+    # api: the market simulation (issue 21): analysts and the bureau
+    ("POST", "/api/v1/simulations", "registry:read", {"scenario": 999999, "seeds": 1,
+                                                       "days": 1}),
+    ("GET", "/api/v1/simulations", "registry:read", None),
+    ("GET", "/api/v1/simulations/parameters", "registry:read", None),
+    ("GET", "/api/v1/simulations/compare", "registry:read", None),
+    ("GET", "/api/v1/simulations/{run_id}", "registry:read", None),
 ]
 
 PAGES = [
@@ -245,6 +259,8 @@ PAGES = [
     ("GET", "/analyst/scenarios/{scenario_id}", "registry:read"),
     ("POST", "/analyst/scenarios/{scenario_id}/runs", "registry:read"),
     ("GET", "/analyst/compare", "registry:read"),
+    ("GET", "/analyst/simulations", "registry:read"),
+    ("POST", "/analyst/simulations", "registry:read"),
     # reserve dashboard and standards (web/pages/reserve.py): the bureau
     ("GET", "/bureau/reserve", "rights:confirm"),
     ("POST", "/bureau/reserve/requests", "permit:manage"),
@@ -306,6 +322,11 @@ PAGES = [
     ("GET", "/public/penalties", "public"),
     ("GET", "/public/compliance", "public"),
     ("GET", "/public/trades", "public"),
+    # pages: the ledger's transparency log (issue 16)
+    ("GET", "/public/ledger", "public"),
+    ("GET", "/public/ledger/proof", "public"),
+    ("GET", "/public/ledger/trades/{trade_id}", "public"),
+    ("GET", "/enterprises/{code}/ledger", "own:enterprise:read"),
     ("GET", "/bureau/penalties", "rights:confirm"),
     ("POST", "/bureau/penalties", "penalty:decide"),
     ("POST", "/bureau/penalties/correct", "penalty:decide"),
@@ -316,6 +337,7 @@ PAGES = [
     ("POST", "/bureau/penalties/confirm-clue", "violation:open"),
     ("GET", "/bureau/penalty-cases", "rights:confirm"),
     ("POST", "/bureau/penalty-cases/notice", "penalty:decide"),
+    ("POST", "/bureau/penalty-cases/hearing-notice", "penalty:decide"),
     ("POST", "/bureau/penalty-cases/hearing", "penalty:decide"),
     ("POST", "/bureau/penalty-cases/decision", "penalty:decide"),
     ("POST", "/bureau/penalty-cases/service", "penalty:decide"),
@@ -455,7 +477,7 @@ def world(platform, spine, tokens, auth, client):  # type: ignore[no-untyped-def
                 approval_id=str(approval), tx_type="confirmation", username="analyst",
                 scenario_id="1", plan_id="1", standard_id="1", bill_id=str(bill_id),
                 permit=pa, outlet="DA001", import_id="1", violation_id="999999",
-                case_id="999999", trade_id="999999")
+                case_id="999999", trade_id="999999", run_id="999999")
 
 
 def _fill(path: str, world: dict[str, str]) -> str:
@@ -471,6 +493,8 @@ CITY_ONLY = {
     "/bureau/reserve/plans", "/bureau/reserve/plans/{plan_id}/release",
     "/bureau/standards/decisions", "/bureau/standards", "/bureau/standards/{standard_id}/apply",
     "/api/v1/penalties/missing-reports",
+    # running the reserve's auctions (tests/web/test_district_scope.py has the API's)
+    "/bureau/auctions", "/bureau/auctions/step", "/bureau/auctions/schedule",
 }
 #: reads of the whole municipality's records: the audit log (and the ledger API, LEDGER)
 CITY_READS = {"/api/v1/audit", "/bureau/audit", "/bureau/audit.xlsx"}

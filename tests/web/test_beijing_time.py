@@ -82,6 +82,8 @@ def test_csv_statement_time_column_is_beijing_time(browser, auth, client, traded
     header, body = rows[0], rows[1:]
     col = next(i for i, h in enumerate(header) if "北京时间" in h)
     assert len(body) == 1 and body[0][col] == SHOWN
+    side = header.index("方向")  # the side in words, as the pages say it
+    assert body[0][side] in ("买入", "卖出"), body[0]
 
     # the API keeps ISO 8601 with the offset (on SQLite too, which stores it naive)
     api = client.get(f"/api/v1/enterprises/{A}/trades", headers=auth("trader_a"))
@@ -94,7 +96,7 @@ def test_a_report_submitted_late_in_the_utc_day_is_dated_the_beijing_day(  # typ
         platform, spine, browser) -> None:
     """Submitted at 2027-01-01T20:30Z, i.e. 04:30 on 2 January in Beijing: its submission
     date is 2027-01-02 (it was 2027-01-01, the first ten characters of the UTC instant)."""
-    from compliance import service as compliance
+    from compliance.reporting import service as compliance
     from tests.report_fields import ANNUAL
 
     compliance.register_outlet(platform.uow(), permit=spine["A"], outlet="DA001", medium="air")

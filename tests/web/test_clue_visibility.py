@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from compliance import clue_service
+from compliance.alerting import clue_service
 from kernel.beijing import beijing_today
 from tests.integration.spine import A
 
@@ -75,7 +75,7 @@ def test_sent_clue_shown_to_the_enterprise(platform, client, auth, browser, clue
 def test_trader_import_does_not_name_clues(platform, client, auth, spine) -> None:  # type: ignore[no-untyped-def]
     """A trader's import whose data opens clues (a frozen analyser: a flat line) answers
     without them; the bureau finds them in its list."""
-    from compliance import service as compliance
+    from compliance.reporting import service as compliance
 
     pa = spine["A"]
     compliance.register_outlet(platform.uow(), permit=pa, outlet="DA001", medium="air")

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from allocation import service as alloc
-from compliance import service as compliance
+from compliance.reporting import service as compliance
 from identity import service as identity
 from kernel.ids import make_credit_code
 from ledger import service as ledger_service

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from allocation import service as alloc
 from app.demo import load_demo
-from compliance import disclosure_service
-from compliance.tables import OutletRow
+from compliance.enforcement import disclosure_service
+from compliance.reporting.tables import OutletRow
 from tests.web.conftest import Browser, login
 from tests.web.flash_support import notice_has
 

@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 
 from allocation import service as alloc
-from compliance import disclosure_service as disclosure
-from compliance import service as compliance
+from compliance.enforcement import disclosure_service as disclosure
+from compliance.reporting import service as compliance
 from kernel.clock import system_clock, trading_day
 from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from allocation import paid_use_service as paid_use
 from allocation import service as alloc
-from compliance import disclosure_service as disclosure
+from compliance.enforcement import disclosure_service as disclosure
 from kernel.ids import make_credit_code
 from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B
@@ -225,4 +225,4 @@ def test_csv_statements_in_chinese_yuan_and_beijing_time(world, browser) -> None
     ta.get("/lang/en")
     rows = list(csv.reader(io.StringIO(
         ta.get(f"/enterprises/{A}/statements/trades.csv").content.decode("utf-8-sig"))))
-    assert rows[0][0] == "Trade ID" and rows[1][3] == "sell"
+    assert rows[0][0] == "Trade ID" and rows[1][3] == "Sell"

@@ -272,9 +272,9 @@ def test_municipality_wide_actions_are_the_city_bureaus(client, who) -> None:  #
 
 def test_a_district_officers_lists_and_imports_keep_to_its_district(client, who, spine,
                                                                     platform) -> None:  # type: ignore[no-untyped-def]
-    from compliance import disclosure_service as disclosure
-    from compliance import service as compliance
-    from compliance.disclosure_store import DisclosureStore
+    from compliance.enforcement import disclosure_service as disclosure
+    from compliance.enforcement.disclosure_store import DisclosureStore
+    from compliance.reporting import service as compliance
 
     r = client.post(f"/api/v1/permits/{spine['A']}/confirmations", headers=who("officer"),
                     json={"pollutant": "SO2", "year": 2026, "qty_kg": 1000})

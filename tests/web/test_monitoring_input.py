@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from allocation import service as alloc
-from compliance import alert_service
-from compliance import service as compliance
+from compliance.alerting import alert_service
+from compliance.reporting import service as compliance
 from kernel.beijing import BEIJING
 
 pytestmark = pytest.mark.db

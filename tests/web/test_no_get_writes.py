@@ -155,7 +155,7 @@ def demo(platform: Any, app: Any) -> dict[str, Any]:
             "year": "2026", "quarter": "1", "permit": permit, "first": "2026-01-01",
             "last": "2026-01-31", "alert": str(ids_of("pollution_alert")[0]),
             "clue": str(ids_of("problem_clue")[0]), "market": summary.showcase_market,
-            "code": code,
+            "code": code, "entry": "0", "from": "1", "to": "2",
         },
         "compare_pairs": [(ids[1], ids[2]), (ids[0], ids[1])],
     }

@@ -114,8 +114,9 @@ def test_visible_text_leaves_out_attributes_inputs_and_code() -> None:
 
 
 def test_every_label_has_both_languages() -> None:
-    for kind, table in LABELS.items():
-        for code, (zh, en) in table.items():
+    for kind, table in LABELS.items():  # kind → code → English; the Chinese in the .po
+        for code, en in table.items():
+            zh = label(kind, code)
             assert zh and en, (kind, code)
             assert re.search(r"[\u4e00-\u9fff]", zh) or kind == "pollutant", (kind, code, zh)
     assert label("sector", "thermal_power") == "火电"

@@ -1,7 +1,8 @@
 """The administrative penalty procedure: advance notice, statement and hearing within the
-legal periods (refused after them), a decision never heavier than the notice, service (only
-then published), payment; each step in order (wrong order → 409 with a code), audited, and
-visible to the enterprise on its own page (and to no other enterprise)."""
+legal periods (refused after them), the hearing notified 7 working days ahead, a decision
+never heavier than the notice, service (only then published), payment with the late-payment
+surcharge; each step in order (wrong order → 409 with a code), audited, and visible to the
+enterprise on its own page (and to no other enterprise)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from compliance import disclosure_service as disclosure
-from compliance import penalty_case_service as cases
-from compliance import penalty_procedure as PP
+from compliance.enforcement import disclosure_service as disclosure
+from compliance.enforcement import penalty_case_service as cases
+from compliance.enforcement import penalty_procedure as PP
 from kernel.clock import system_clock, trading_day
 from tests.integration.spine import NOW, A, B
 
@@ -29,6 +30,27 @@ def violations(platform, spine):  # type: ignore[no-untyped-def]
                                   pollutant="SO2", exceedance_kg=4_000, actor="officer",
                                   now=NOW)
     return {x["enterprise"]: x["id"] for x in disclosure.violations(platform.uow())["items"]}
+
+
+class Clock:
+    """The procedure's clock (`penalty_case_service.system_clock`), moved by a test."""
+
+    def __init__(self) -> None:
+        self.now = system_clock()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def to(self, day: date) -> None:
+        """10:00 Beijing time of `day`."""
+        self.now = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch):  # type: ignore[no-untyped-def]
+    c = Clock()
+    monkeypatch.setattr(cases, "system_clock", c)
+    return c
 
 
 def _notice(client, auth, vid: int, number: str = "N-1", fen: int = FINE,  # type: ignore[no-untyped-def]
@@ -54,7 +76,7 @@ def test_working_days_skip_weekends_and_the_published_holidays() -> None:
 
 
 def test_happy_path_through_hearing_service_and_payment(platform, client, auth,  # type: ignore[no-untyped-def]
-                                                        violations) -> None:
+                                                        violations, clock) -> None:
     from notices import service as notices
 
     officer, trader = auth("officer"), auth("trader_a")
@@ -98,8 +120,38 @@ def test_happy_path_through_hearing_service_and_payment(platform, client, auth, 
     assert r.status_code == 201 and r.json()["status"] == "hearing_requested"
     r = client.post(f"/api/v1/penalties/cases/{cid}/decision", headers=officer, json=dec)
     assert r.status_code == 409 and r.json()["error"] == "penalty_step_refused"
+    # no hearing before its day and place are notified (Art. 64(2))
     r = client.post(f"/api/v1/penalties/cases/{cid}/hearing", headers=officer,
                     json={"held_on": TODAY.isoformat(), "record": "听证笔录"})
+    assert r.status_code == 409 and r.json()["error"] == "penalty_step_refused"
+    assert client.get(f"/api/v1/penalties/cases/{cid}", headers=officer
+                      ).json()["bureau_can"] == ["hearing_notice"]
+    # a hearing less than 7 working days after the notice is refused
+    first = PP.add_working_days(TODAY, 7)
+    short = PP.add_working_days(TODAY, 6)
+    r = client.post(f"/api/v1/penalties/cases/{cid}/hearing-notice", headers=officer,
+                    json={"hearing_on": short.isoformat(), "place": "局听证室"})
+    assert r.status_code == 422 and r.json()["error"] == "penalty_hearing_notice_too_short"
+    assert notices.of_event(platform.uow(), "penalty_hearing", "N-1") == []
+    r = client.post(f"/api/v1/penalties/cases/{cid}/hearing-notice", headers=officer,
+                    json={"hearing_on": first.isoformat(), "place": "局听证室"})
+    assert r.status_code == 201, r.text
+    c = r.json()
+    assert (c["hearing_fixed_on"], c["hearing_place"], c["hearing_notified_on"]) == (
+        first.isoformat(), "局听证室", TODAY.isoformat())
+    assert c["events"][-1]["kind"] == "hearing_notice"
+    assert c["bureau_can"] == ["hearing_notice"]  # it may be moved; held on its day only
+    told = notices.of_event(platform.uow(), "penalty_hearing", "N-1")
+    assert [n["recipient"] for n in told] == ["trader_a"]
+    # its day has not come: recording it today is refused (7 working days' notice)
+    r = client.post(f"/api/v1/penalties/cases/{cid}/hearing", headers=officer,
+                    json={"held_on": TODAY.isoformat(), "record": "听证笔录"})
+    assert r.status_code == 422 and r.json()["error"] == "penalty_hearing_notice_too_short"
+    clock.to(first)
+    assert client.get(f"/api/v1/penalties/cases/{cid}", headers=officer
+                      ).json()["bureau_can"] == ["hearing_notice", "hearing"]
+    r = client.post(f"/api/v1/penalties/cases/{cid}/hearing", headers=officer,
+                    json={"held_on": first.isoformat(), "record": "听证笔录"})
     assert r.status_code == 201 and r.json()["status"] == "heard"
     r = client.post(f"/api/v1/penalties/cases/{cid}/decision", headers=officer, json=dec)
     assert r.status_code == 201, r.text
@@ -113,7 +165,8 @@ def test_happy_path_through_hearing_service_and_payment(platform, client, auth, 
     r = client.post(f"/api/v1/penalties/cases/{cid}/service", headers=officer,
                     json={"method": "post"})
     assert r.status_code == 201 and r.json()["status"] == "served"
-    assert r.json()["payment_due"] == (TODAY + timedelta(days=15)).isoformat()
+    assert r.json()["payment_due"] == (first + timedelta(days=15)).isoformat()
+    assert r.json()["surcharge_fen"] == 0 and r.json()["amount_due_fen"] == 25_000_000
     assert [n["recipient"] for n in notices.of_event(platform.uow(), "penalty_decided",
                                                       "D-1")] == ["trader_a"]
     pub = client.get("/api/v1/public/penalties").json()
@@ -122,14 +175,15 @@ def test_happy_path_through_hearing_service_and_payment(platform, client, auth, 
     assert "D-1" in client.get("/public/penalties").text
     r = client.post(f"/api/v1/penalties/cases/{cid}/payment", headers=officer, json={})
     assert r.status_code == 201 and r.json()["status"] == "paid"
-    assert r.json()["paid_fen"] == 25_000_000
+    assert r.json()["paid_fen"] == 25_000_000 and r.json()["paid_surcharge_fen"] == 0
     kinds = [e["kind"] for e in r.json()["events"]]
-    assert kinds == ["notice", "statement", "hearing_request", "hearing", "decision",
-                     "service", "payment"]
+    assert kinds == ["notice", "statement", "hearing_request", "hearing_notice", "hearing",
+                     "decision", "service", "payment"]
     audit = client.get("/api/v1/audit?limit=100", headers=auth("admin"))
     assert audit.status_code == 200
     actions = {a["action"] for a in audit.json()["items"]}
     assert {"penalty_notice", "penalty_statement", "penalty_hearing_request",
+            "penalty_hearing_notice",
             "penalty_hearing", "penalty_case_decision", "penalty_service",
             "penalty_payment"} <= actions
 
@@ -302,3 +356,118 @@ def test_a_withdrawn_decision_leaves_nothing_due(client, auth, violations) -> No
     assert r.status_code == 409 and r.json()["error"] == "penalty_step_refused"
     # the violation is open again: a new procedure may start on it
     assert _notice(client, auth, violations[A], number="N-2").status_code == 201
+
+
+def _served(platform, vid: int, number: str, served_ago: int) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """A case on `vid` noticed 60 days ago, decided and served `served_ago` days ago."""
+    c = cases.issue_notice(platform.uow(), violation_id=vid, number=f"N-{number}",
+                           proposed_fen=FINE, noticed_on=TODAY - timedelta(days=60),
+                           actor="officer")
+    cases.decide_case(platform.uow(), case_id=c["id"], number=number, amount_fen=FINE,
+                      decided_on=TODAY - timedelta(days=served_ago), summary="s",
+                      actor="officer")
+    return cases.serve_decision(platform.uow(), case_id=c["id"], method="direct",
+                                served_on=TODAY - timedelta(days=served_ago),
+                                actor="officer")
+
+
+def test_late_payment_surcharge_accrues_shows_and_is_paid(platform, client, auth, browser,  # type: ignore[no-untyped-def]
+                                                          violations) -> None:
+    """Art. 72(1): 3 % of the fine a day after the 15 days of Art. 67, at most the fine."""
+    a = _served(platform, violations[A], "D-late", served_ago=25)   # 10 days late
+    b = _served(platform, violations[B], "D-capped", served_ago=60)  # 45 days late: capped
+    assert a["payment_due"] == (TODAY - timedelta(days=10)).isoformat()
+    officer = auth("officer")
+    got = client.get(f"/api/v1/penalties/cases/{a['id']}", headers=auth("trader_a")).json()
+    assert got["payment_overdue"] and got["days_late"] == 10
+    assert got["surcharge_fen"] == FINE * 30 // 100 == 9_000_000
+    assert got["amount_due_fen"] == FINE + 9_000_000
+    got = client.get(f"/api/v1/penalties/cases/{b['id']}", headers=officer).json()
+    assert got["days_late"] == 45 and got["surcharge_fen"] == FINE
+    assert got["amount_due_fen"] == 2 * FINE
+    # both pages show it in yuan
+    page = browser("trader_a").get(f"/enterprises/{A}/penalties").text
+    assert "加处罚款" in page and "90,000.00" in page and "390,000.00" in page
+    assert "逾期 10 日" in page
+    page = browser("officer").get(f"/bureau/penalty-cases?case={b['id']}").text
+    assert "加处罚款" in page and "600,000.00" in page
+    # more than accrued by the day of payment is refused; nothing is recorded
+    base = f"/api/v1/penalties/cases/{a['id']}/payment"
+    paid_on = (TODAY - timedelta(days=5)).isoformat()                # 5 days late: 15 %
+    r = client.post(base, headers=officer, json={"paid_on": paid_on,
+                                                 "surcharge_fen": 4_500_001})
+    assert r.status_code == 422 and r.json()["error"] == "bad_penalty_case"
+    assert client.get(f"/api/v1/penalties/cases/{a['id']}", headers=officer
+                      ).json()["status"] == "served"
+    # by default the surcharge accrued by the day of payment is recorded with the fine
+    r = client.post(base, headers=officer, json={"paid_on": paid_on})
+    assert r.status_code == 201, r.text
+    paid = r.json()
+    assert (paid["status"], paid["paid_fen"], paid["paid_surcharge_fen"]) == (
+        "paid", FINE, 4_500_000)
+    assert paid["days_late"] == 5 and paid["surcharge_fen"] == 4_500_000
+    assert paid["amount_due_fen"] == 0 and not paid["payment_overdue"]
+    assert paid["events"][-1]["detail"] == f"{FINE} fen + surcharge 4500000 fen"
+    # the bureau may record less (Art. 72: "may"): here none, on the officer's page
+    r = browser("officer").post("/bureau/penalty-cases/payment",
+                                data={"case": str(b["id"]), "paid_on": "",
+                                      "surcharge_yuan": "0"}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:2000]
+    got = client.get(f"/api/v1/penalties/cases/{b['id']}", headers=officer).json()
+    assert got["paid_fen"] == FINE and got["paid_surcharge_fen"] == 0
+    assert got["surcharge_fen"] == 0
+
+
+def test_paid_in_time_no_surcharge(platform, violations) -> None:  # type: ignore[no-untyped-def]
+    c = _served(platform, violations[A], "D-in-time", served_ago=15)  # last day is today
+    assert c["payment_due"] == TODAY.isoformat()
+    assert not c["payment_overdue"] and c["surcharge_fen"] == 0
+    assert c["amount_due_fen"] == FINE
+    out = cases.record_payment(platform.uow(), case_id=c["id"], actor="officer")
+    assert out["paid_surcharge_fen"] == 0 and out["paid_fen"] == FINE
+
+
+def test_officer_notifies_the_hearing_and_the_enterprise_sees_it(platform, client, auth,  # type: ignore[no-untyped-def]
+                                                                 browser, violations) -> None:
+    from notices import service as notices
+
+    cid = _notice(client, auth, violations[A]).json()["id"]
+    assert client.post(f"/api/v1/penalties/cases/{cid}/hearing-request",
+                       headers=auth("trader_a"), json={}).status_code == 201
+    officer = browser("officer")
+    page = officer.get(f"/bureau/penalty-cases?case={cid}")
+    assert 'id="hearing-notice-form"' in page.text and 'id="hearing-form"' not in page.text
+    first = PP.earliest_hearing(TODAY)
+    # the form is pre-filled with the first lawful day
+    assert f'name="hearing_on" type="date" value="{first.isoformat()}"' in page.text
+    too_soon = first - timedelta(days=1)
+    r = officer.post("/bureau/penalty-cases/hearing-notice", data={
+        "case": str(cid), "hearing_on": too_soon.isoformat(), "place": "局三楼听证室",
+        "notified_on": ""})
+    assert r.status_code == 422 and "七个工作日" in r.text
+    assert first.isoformat() in r.text
+    assert 'data-code="penalty_hearing_notice_too_short"' in r.text
+    r = officer.post("/bureau/penalty-cases/hearing-notice", data={
+        "case": str(cid), "hearing_on": first.isoformat(), "place": "局三楼听证室",
+        "notified_on": ""}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:2000]
+    # the enterprise sees the day and the place, and is told in the app
+    trader = browser("trader_a")
+    page = trader.get(f"/enterprises/{A}/penalties").text
+    assert "局三楼听证室" in page and first.isoformat() in page and "听证日期" in page
+    told = notices.of_event(platform.uow(), "penalty_hearing", "N-1")
+    assert [n["recipient"] for n in told] == ["trader_a"]
+    inbox = trader.get("/notifications").text
+    assert "局三楼听证室" in inbox and "申请的听证将于" in inbox
+    trader.c.cookies.set("erts_lang", "en")
+    inbox = trader.get("/notifications").text
+    assert "The hearing you requested on advance notice N-1 will be held on" in inbox
+    page = trader.get(f"/enterprises/{A}/penalties").text
+    assert "Hearing on" in page and "Hearing notified" in page
+    # moving it is a new notice, again 7 working days ahead of the new day
+    later = PP.add_working_days(first, 2)
+    out = cases.notify_hearing(platform.uow(), case_id=cid, hearing_on=later,
+                               place="区政务中心", actor="officer")
+    assert out["hearing_fixed_on"] == later.isoformat()
+    assert [e["kind"] for e in out["events"]].count("hearing_notice") == 2
+    assert len(notices.of_event(platform.uow(), "penalty_hearing", "N-1")) == 2

@@ -10,7 +10,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from compliance import service as compliance
+from compliance.reporting import service as compliance
 from tests.integration.spine import A, B
 from tests.report_fields import HEADER_CELLS, cells
 
@@ -292,7 +292,7 @@ BIG = "9223372036854775808"  # 2^63: one past a signed 64-bit integer
 def test_report_quantities_are_bounded(platform, client, auth, browser, spine, outlets  # type: ignore[no-untyped-def]
                                        ) -> None:
     """Integers past 64 bits answered 500 on PostgreSQL and 9.22e18 kg was stored: a line
-    holds at most 10^12 kg (compliance.reports.MAX_LINE_KG), refused as a row error naming
+    holds at most 10^12 kg (compliance.reporting.reports.MAX_LINE_KG), refused as a row error naming
     `quantity` on every path (JSON, CSV, Excel, page upload)."""
     pa, ta, officer = spine["A"], auth("trader_a"), auth("officer")
     body = {"permit": pa, "year": 2026, "period": "Q1", "facility_abnormal_hours": 0,

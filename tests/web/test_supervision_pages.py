@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from compliance import service as compliance
+from compliance.reporting import service as compliance
 from tests.report_fields import QUARTERLY
 from tests.web.flash_support import notice_has
 

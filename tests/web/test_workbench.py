@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 
 from allocation import service as alloc
-from compliance import clue_service
-from compliance.clue_store import ClueStore
-from compliance.screening import Anomaly
+from compliance.alerting import clue_service
+from compliance.alerting.clue_store import ClueStore
+from compliance.supervision.screening import Anomaly
 from identity import service as identity
 from tests.integration.spine import NOW, A
 
@@ -104,7 +104,7 @@ def test_trader_workbench_and_notifications(browser, platform, spine) -> None:  
     # English
     ta.get("/lang/en?next=/")
     en = ta.get("/notifications").text
-    assert "1 paid-use bill(s) issued: 976.00 yuan, due 2026-07-01." in en
+    assert "1 paid-use bill issued: 976.00 yuan, due 2026-07-01." in en
 
 
 def test_posts_need_the_csrf_token(browser, spine) -> None:  # type: ignore[no-untyped-def]

@@ -34,12 +34,14 @@ class PasswordOut(BaseModel):
 
 
 @router.post("/account/password", response_model=PasswordOut,
-             responses=errors(401, 403, 413, 415, 422))
+             responses=errors(401, 403, 413, 415, 422, 429))
 def change_password(request: Request, body: PasswordIn,
                     user: Principal = Depends(require_user)) -> dict[str, Any]:
     """Change the caller's password: `old_password` must be the current one (422
     `wrong_password`); a new one breaking a rule (length, the current one, the two entries
-    differ) is 422 `password_rejected`."""
+    differ) is 422 `password_rejected`. After 5 wrong current passwords within 15 minutes
+    the change is refused until that window ends, the right password included: 429
+    `too_many_attempts` with Retry-After (seconds)."""
     _audit(request, "change_password", user.username)
     out = account.change_password(
         _p(request).uow(), username=user.username, old_password=body.old_password,

@@ -18,10 +18,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from compliance import alert_service as alerts
-from compliance import clue_service as clues
-from compliance.clues import BUREAU as BUREAU_SIDE
-from compliance.clues import ENTERPRISE as ENTERPRISE_SIDE
+from compliance.alerting import alert_service as alerts
+from compliance.alerting import clue_service as clues
+from compliance.alerting.clues import BUREAU as BUREAU_SIDE
+from compliance.alerting.clues import ENTERPRISE as ENTERPRISE_SIDE
 from identity.roles import Principal
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit

@@ -33,7 +33,7 @@ from web.api.common import audit as _audit
 from web.api.common import platform as _p
 from web.api.models import ErrorBody, Instant, PathId, Price
 from web.api.trading import Kg
-from web.auth import csrf_protect, require, require_role
+from web.auth import city_bureau, csrf_protect, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["auctions"])
 
@@ -113,6 +113,7 @@ def schedule_or_request(platform: Any, user: Principal, auction_id: str,
 
 
 @router.post("/auctions/{auction_id}/schedule", tags=["bureau"],
+             dependencies=[Depends(city_bureau)],  # the reserve's: the city bureau's (403)
              responses={**WRITE, 202: {"description": "a second officer must approve "
                                                       "(reserve_release)"}})
 def schedule(request: Request, auction_id: PathId, body: ScheduleIn,

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from compliance import service as compliance
 from compliance.errors import ImportRejected
+from compliance.reporting import service as compliance
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from web.api.common import READ, WRITE, Strict
@@ -143,7 +143,8 @@ def missing_reports(request: Request, on: Day | None = None, since: YearQ | None
     (Regulation Art. 37 when a report stays missing). Paginated."""
     day = on or trading_day(system_clock())
     return compliance.missing_report_list(_p(request).uow(), on=day, since=since,
-                                          enterprise=enterprise, offset=offset, limit=limit)
+                                          enterprise=enterprise, offset=offset, limit=limit,
+                                          district=district_scope(request))
 
 
 class ImportIn(Strict):
@@ -190,7 +191,7 @@ def tax_return(request: Request, code: PathId, year: YearQ,
                quarter: Annotated[int, Query(ge=1, le=4)],
                _user: Principal = Bureau) -> dict[str, Any]:
     """The quarterly environmental protection tax return draft, in fen, from the execution
-    reports (compliance.tax_service.tax_return): quarterly totals, each outlet's recorded
+    reports (compliance.reporting.tax_service.tax_return): quarterly totals, each outlet's recorded
     source kind (else assumed "process", noted), no reduction claimed without concentrations
     (noted). Monthly returns with reductions: POST /compliance/tax-return."""
     ensure_enterprise_access(_user, code)

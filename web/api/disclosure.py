@@ -16,11 +16,11 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from compliance import clue_service
-from compliance import disclosure_service as disclosure
-from compliance import service as compliance
+from compliance.alerting import clue_service
+from compliance.enforcement import disclosure_service as disclosure
 from compliance.errors import BadWorkbook, ImportRejected
-from compliance.workbook import xlsx_to_csv
+from compliance.reporting import service as compliance
+from compliance.reporting.workbook import xlsx_to_csv
 from identity.roles import Principal
 from web.api.common import WRITE, Strict
 from web.api.common import audit as _audit

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 
 from allocation import paid_use_service as paid_use
 from allocation import service as alloc
-from compliance import disclosure_service as disclosure
+from compliance.enforcement import disclosure_service as disclosure
 from compliance.errors import DecisionNotFound
 from identity.roles import Principal
 from kernel.errors import DomainError

@@ -23,7 +23,7 @@ from web.api.common import audit as _audit
 from web.api.common import own_enterprise as _own
 from web.api.common import platform as _p
 from web.api.models import Price
-from web.auth import csrf_protect, ensure_permit_access, require
+from web.auth import csrf_protect, district_scope, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["paid use"])
 Id = Annotated[int, Path(ge=1, le=2**53)]
@@ -37,10 +37,12 @@ def bills(request: Request,
           offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100,
           user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
-    """Paid-use bills, newest first: the bureau's list (every enterprise) or a trader's own.
-    ``overdue=true`` keeps unpaid bills past their due date (Beijing date)."""
+    """Paid-use bills, newest first: the bureau's list (every enterprise; a district
+    officer: its district's) or a trader's own. ``overdue=true`` keeps unpaid bills past
+    their due date (Beijing date)."""
     return paid_use.list_bills(_p(request).uow(), enterprise=_own(user), permit=permit,
-                               status=status, overdue=overdue, offset=offset, limit=limit)
+                               status=status, overdue=overdue, offset=offset, limit=limit,
+                               district=district_scope(request))
 
 
 @router.post("/paid-use/bills/{bill_id}/pay", responses=WRITE)

@@ -2,6 +2,10 @@
 bureau's advance notice, hearing record, decision, service and payment; the enterprise's
 statement and defence and hearing request. Included by web/api/disclosure.py.
 
+A requested hearing is notified (day and place) at least 7 working days before it, else 422
+penalty_hearing_notice_too_short; a fine unpaid after its 15 days shows the late-payment
+surcharge accrued (3 % a day, at most the fine), and the payment records it.
+
 Access: the bureau's steps need "penalty:decide" (the enforcement department; a district
 officer only in its district); the enterprise's steps its own trader ("order:place"); reads
 the bureau or the enterprise's own users. Wrong order → 409 penalty_step_refused; a period
@@ -16,8 +20,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from compliance import disclosure_service as disclosure
-from compliance import penalty_case_service as cases
+from compliance.enforcement import disclosure_service as disclosure
+from compliance.enforcement import penalty_case_service as cases
 from identity.roles import Principal
 from web.api.common import WRITE, Strict
 from web.api.common import audit as _audit
@@ -34,12 +38,13 @@ CaseId = Annotated[int, Path(ge=1, le=2**53)]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 MAX_FEN = 10**15
 Status = Literal["noticed", "hearing_requested", "heard", "decided", "served", "paid"]
-Step = Literal["statement", "hearing_request", "hearing", "decision", "service", "payment"]
+Step = Literal["statement", "hearing_request", "hearing_notice", "hearing", "decision",
+               "service", "payment"]
 
 
 class CaseEventOut(BaseModel):
-    kind: Literal["notice", "statement", "hearing_request", "hearing", "decision",
-                  "service", "payment"]
+    kind: Literal["notice", "statement", "hearing_request", "hearing_notice", "hearing",
+                  "decision", "service", "payment"]
     on: str = Field(description="the day the step took effect (Beijing date)")
     at: str = Field(description="when it was recorded (RFC 3339, UTC)")
     actor: str
@@ -65,6 +70,11 @@ class CaseOut(BaseModel):
     statement: str | None
     statement_on: str | None
     hearing_requested_on: str | None
+    hearing_fixed_on: str | None = Field(description="the day the hearing is fixed for")
+    hearing_place: str | None
+    hearing_notified_on: str | None = Field(description="the day the enterprise was notified")
+    hearing_earliest: str | None = Field(
+        description="the first day the notified hearing may be held (7 working days later)")
     hearing_on: str | None
     hearing_record: str | None
     decision_number: str | None
@@ -78,7 +88,15 @@ class CaseOut(BaseModel):
     payment_due: str | None
     paid_on: str | None
     paid_fen: int | None
+    paid_surcharge_fen: int | None = Field(description="late-payment surcharge paid, fen")
     payment_overdue: bool
+    days_late: int = Field(description="days after the payment's last day (to today, or to "
+                                       "the payment)")
+    surcharge_fen: int = Field(description="late-payment surcharge (Administrative Penalty "
+                                           "Law Art. 72(1)): accrued by today while unpaid, "
+                                           "the one paid once paid; fen")
+    amount_due_fen: int = Field(description="fine plus surcharge due today (0 unless served "
+                                            "and unpaid)")
     decision_withdrawn: bool = Field(description="the served decision was withdrawn later")
     published: bool = Field(description="the decision is public (served)")
     enterprise_can: list[Step]
@@ -187,6 +205,28 @@ def hearing_request(request: Request, case_id: CaseId, body: HearingRequestIn,
                                  actor=user.username)
 
 
+class HearingNoticeIn(Strict):
+    hearing_on: Day = Field(description="the hearing's day: at least 7 working days after "
+                                        "the notice")
+    place: str = Field(min_length=1, max_length=200)
+    notified_on: Day | None = Field(None, description="default: today (Beijing)")
+
+
+@router.post("/penalties/cases/{case_id}/hearing-notice", status_code=201,
+             response_model=CaseOut, responses=WRITE)
+def hearing_notice(request: Request, case_id: CaseId, body: HearingNoticeIn,
+                   idempotency_key: IdemKey = None,
+                   user: Principal = Bureau) -> dict[str, Any]:
+    """Fix the requested hearing's day and place and notify the enterprise (听证通知, Art.
+    64(2)); a later notice moves the hearing."""
+    _bureau_case(request, user, case_id)
+    _audit(request, "penalty_hearing_notice", str(case_id),
+           f"{body.hearing_on.isoformat()} {body.place[:100]}")
+    return cases.notify_hearing(_p(request).uow(), case_id=case_id,
+                                hearing_on=body.hearing_on, place=body.place,
+                                notified_on=body.notified_on, actor=user.username)
+
+
 class HearingIn(Strict):
     held_on: Day
     record: str = Field(min_length=1, max_length=2000)
@@ -245,14 +285,18 @@ def service(request: Request, case_id: CaseId, body: ServiceIn,
 
 class PaymentIn(Strict):
     paid_on: Day | None = None
+    surcharge_fen: int | None = Field(
+        None, ge=0, le=MAX_FEN, description="late-payment surcharge paid; default: the one "
+                                            "accrued by paid_on, and never more")
 
 
 @router.post("/penalties/cases/{case_id}/payment", status_code=201, response_model=CaseOut,
              responses=WRITE)
 def payment(request: Request, case_id: CaseId, body: PaymentIn,
             idempotency_key: IdemKey = None, user: Principal = Bureau) -> dict[str, Any]:
-    """Record the fine paid in full (dated)."""
+    """Record the fine paid in full (dated) with the late-payment surcharge paid."""
     _bureau_case(request, user, case_id)
-    _audit(request, "penalty_payment", str(case_id), str(body.paid_on or ""))
+    _audit(request, "penalty_payment", str(case_id),
+           f"{body.paid_on or ''} surcharge {body.surcharge_fen}")
     return cases.record_payment(_p(request).uow(), case_id=case_id, paid_on=body.paid_on,
-                                actor=user.username)
+                                surcharge_fen=body.surcharge_fen, actor=user.username)

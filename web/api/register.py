@@ -23,14 +23,14 @@ from pydantic import Field
 
 from allocation import register_service as reg
 from allocation.register import PermitFileRejected
-from compliance.workbook import upload_text
+from compliance.reporting.workbook import upload_text
 from identity.roles import Principal
 from kernel.errors import InvalidInput
 from web import approvals
 from web.api.common import READ, WRITE, Strict, audit
 from web.api.common import platform as _p
 from web.api.models import Day
-from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
+from web.auth import city_bureau, csrf_protect, district_scope, ensure_permit_access, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["permits"])
 Bureau = Depends(require("rights:confirm"))
@@ -112,8 +112,9 @@ def import_view(request: Request, import_id: Id, _user: Principal = Bureau) -> d
 
 @router.get("/permit-register/expiring", responses=READ)
 def expiring(request: Request, _user: Principal = Bureau) -> list[dict[str, Any]]:
-    """Valid permits within 60 days of expiry (or past it) and not renewed."""
-    return reg.expiring_permits(_p(request).uow())
+    """Valid permits within 60 days of expiry (or past it) and not renewed (a district
+    officer: its district's)."""
+    return reg.expiring_permits(_p(request).uow(), district=district_scope(request))
 
 
 @router.get("/permits/{code}/register", responses=READ)

@@ -8,7 +8,7 @@ enterprise's permit are "unknown permit" row errors) and reads its own imports, 
 emissions, totals and report checks (another enterprise's permit answers 404). Object ids
 travel as query or body fields. Routes never commit: each calls one use case.
 
-Provenance and authority (see `compliance.supervision_service`): a trader's import is
+Provenance and authority (see `compliance.supervision.supervision_service`): a trader's import is
 `enterprise` data, the bureau's `bureau` (default) or `automatic`; the bureau's data
 supersedes the enterprise's for the same outlet-day; an officer voids an import with a
 reason (`POST /monitoring/imports/{import_id}/void`). A request is capped per role (an
@@ -25,8 +25,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from compliance import supervision_service as sup
 from compliance.errors import MonitoringImportRejected
+from compliance.supervision import supervision_service as sup
 from identity.roles import Principal
 from web.api.common import READ, WRITE, Strict
 from web.api.common import audit as _audit

@@ -14,7 +14,7 @@ from identity.roles import Principal
 from trading import service as trading
 from web.api.common import platform as _p
 from web.api.models import ErrorBody
-from web.auth import csrf_protect, require
+from web.auth import csrf_protect, district_scope, require
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["surveillance"])
 
@@ -60,7 +60,8 @@ def flags(request: Request,
           limit: Annotated[int, Query(ge=1, le=500)] = 100,
           _user: Principal = Depends(require("market:state"))) -> dict[str, Any]:
     found = trading.surveillance_flags(_p(request).uow(), pct=pct, window_days=window_days,
-                                       qty_tolerance_pct=qty_tolerance_pct)
+                                       qty_tolerance_pct=qty_tolerance_pct,
+                                       district=district_scope(request))
     if kind is not None:
         found = [f for f in found if f.kind == kind]
     end = offset + limit

@@ -1,4 +1,4 @@
-"""JSON API of the environmental protection tax under /api/v1 (see compliance.tax).
+"""JSON API of the environmental protection tax under /api/v1 (see compliance.reporting.tax).
 
 - ``POST /compliance/tax-return``: compute one quarterly return from the JSON input of
   docs/tax.md (the same input and the same figures as ``erts tax compute``); nothing is
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Request
 
-from compliance import tax_service
+from compliance.reporting import tax_service
 from identity.roles import Principal
 from kernel.errors import NotFound
 from web.api.common import READ, WRITE, Strict

@@ -28,7 +28,7 @@ from web.api.common import Strict
 from web.api.common import audit as _audit
 from web.api.common import platform as _p
 from web.api.models import ErrorBody, Instant, PathId, PathYear, UserId
-from web.auth import csrf_protect, current_user, require, require_role
+from web.auth import city_bureau, csrf_protect, current_user, district_scope, require, require_role
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -154,13 +154,21 @@ def list_auctions(request: Request, market: str | None = Query(None, max_length=
 @router.get("/auctions/{auction_id}", tags=["auctions"], responses=PUBLIC)
 def get_auction(request: Request, auction_id: PathId,
                 user: Principal | None = Depends(current_user)) -> dict[str, Any]:
-    """Public results (anonymised); the bureau sees every bid, a trader its own."""
+    """Public results (anonymised); the bureau sees every bid (a district officer those of
+    its district's enterprises), a trader its own."""
     return auctions.auction_view(_p(request).uow(), auction_id,
                                  reveal=bool(user and user.is_bureau),
-                                 enterprise=user.enterprise if user else None)
+                                 enterprise=user.enterprise if user else None,
+                                 district=district_scope(request))
 
 
-@router.post("/auctions", tags=["auctions"], status_code=201, responses=WRITE)
+#: running the reserve's auctions (create, schedule, every step) is the city bureau's, like
+#: the reserve's other releases: a district officer gets 403 `forbidden`
+CITY = [Depends(city_bureau)]
+
+
+@router.post("/auctions", tags=["auctions"], status_code=201, responses=WRITE,
+             dependencies=CITY)
 def create_auction(request: Request, body: AuctionIn,
                    user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
     _audit(request, "create_auction", body.market, f"{body.offered} kg >= {body.reserve_price}")
@@ -225,7 +233,7 @@ def _step(name: str) -> Any:
 
 for _name in ("open", "close", "clear", "settle"):
     router.add_api_route(f"/auctions/{{auction_id}}/{_name}", _step(_name), methods=["POST"],
-                         tags=["auctions"],
+                         tags=["auctions"], dependencies=CITY,
                          responses={**WRITE, **PENDING} if _name == "open" else WRITE)
 
 
@@ -279,12 +287,14 @@ def create_listing(request: Request, body: ListingIn,
     for "reserve_release" (the default), the answer is 202 with the stored request (validated
     in full now), and the listing is posted when another officer approves it. Only the bureau
     may choose the listing's id: a trader's `listing_id` is refused (422
-    client_id_not_allowed), its listings get the platform's ids."""
+    client_id_not_allowed), its listings get the platform's ids. A reserve listing is the
+    city bureau's (403 `forbidden` for a district officer)."""
     _platform_id(user, body.listing_id, "listing_id")
     p = _p(request)
     _audit(request, "create_listing", body.market, f"{body.qty} kg @ {body.price}")
     seller = None if user.is_bureau else _enterprise(user)
     if seller is None:
+        city_bureau(request)  # a release of the reserve: the city bureau's (403)
         outcome, result = approvals.run_or_request(
             p, user, tx_type="reserve_release", action="create_reserve_listing",
             target=body.market,
@@ -328,16 +338,26 @@ def list_transfers(request: Request,
                    status: str | None = Query(None, pattern="^(proposed|accepted|settled|"
                                                             "rejected|expired)$"),
                    user: Principal = Depends(require("enterprise:read"))) -> list[dict[str, Any]]:
-    """The bureau sees every transfer; a trader its own enterprise's."""
+    """The bureau sees every transfer (a district officer those with a party of its
+    district); a trader its own enterprise's."""
     who = None if user.is_bureau else _enterprise(user)
-    return transfers.transfers_of(_p(request).uow(), who, status)
+    return transfers.transfers_of(_p(request).uow(), who, status,
+                                  district=district_scope(request))
 
 
 @router.get("/transfers/{transfer_id}", tags=["transfers"], responses=WRITE)
 def get_transfer(request: Request, transfer_id: PathId,
                  user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
     return transfers.transfer_view(_p(request).uow(), transfer_id,
-                                   party=None if user.is_bureau else _enterprise(user))
+                                   party=None if user.is_bureau else _enterprise(user),
+                                   district=district_scope(request))
+
+
+def ensure_transfer_scope(platform: Any, user: Principal, transfer_id: str) -> None:
+    """A district officer decides only transfers with a party of its district (another
+    answers 404 `transfer_not_found`, as a missing one)."""
+    if user.is_bureau and user.district is not None:
+        transfers.transfer_view(platform.uow(), transfer_id, district=user.district)
 
 
 @router.post("/transfers", tags=["transfers"], status_code=201, responses=WRITE)
@@ -380,6 +400,7 @@ def approve_or_request(platform: Any, user: Principal, transfer_id: str
     """Approve an accepted negotiated transfer now, or store a request for a second officer
     when the approval policy asks one for "negotiated_transfer" (off by default). A
     transfer that is not waiting for the bureau is refused at once with its own code."""
+    ensure_transfer_scope(platform, user, transfer_id)
     t = transfers.transfer_view(platform.uow(), transfer_id)
     if t["status"] != "accepted":
         return "done", _approve(platform, {"transfer": transfer_id}, user.username)
@@ -409,6 +430,7 @@ def approve_transfer(request: Request, transfer_id: PathId,
 def reject_transfer(request: Request, transfer_id: PathId, body: RejectIn,
                     user: Principal = Depends(require_role(*BUREAU))) -> dict[str, Any]:
     _audit(request, "reject_transfer", transfer_id, body.reason)
+    ensure_transfer_scope(_p(request), user, transfer_id)
     return transfers.reject_transfer(_p(request).uow(), transfer_id=transfer_id,
                                      reason=body.reason, actor=user.username)
 

@@ -23,8 +23,7 @@ from web.auth import (
     sign_session,
 )
 from web.errors import status_of
-from web.i18n_login import login_message
-from web.messages import confirm, error_text
+from web.messages import confirm, error_text, login_message
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import lang_of, render

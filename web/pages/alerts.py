@@ -26,12 +26,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from compliance import alert_service as alerts
-from compliance import clue_service as clues
-from compliance.alerts import GRADES, LEVELS
-from compliance.clues import BUREAU as BUREAU_SIDE
-from compliance.clues import ENTERPRISE as ENTERPRISE_SIDE
-from compliance.clues import STATES, allowed_actions
+from compliance.alerting import alert_service as alerts
+from compliance.alerting import clue_service as clues
+from compliance.alerting.alerts import GRADES, LEVELS
+from compliance.alerting.clues import BUREAU as BUREAU_SIDE
+from compliance.alerting.clues import ENTERPRISE as ENTERPRISE_SIDE
+from compliance.alerting.clues import STATES, allowed_actions
 from identity.roles import Principal
 from kernel.errors import DomainError
 from web.auth import csrf_protect, ensure_enterprise_access, ensure_permit_access, require

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from compliance import service as compliance
+from compliance.reporting import service as compliance
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError

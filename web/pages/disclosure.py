@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from compliance import clue_service
-from compliance import disclosure_service as disclosure
-from compliance import penalties as P
+from compliance.alerting import clue_service
+from compliance.enforcement import disclosure_service as disclosure
+from compliance.enforcement import penalties as P
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
@@ -73,7 +73,8 @@ def _page(request: Request, status: int = 200, *, violation: int | None = None,
                                    offset=(page - 1) * SIZE, limit=SIZE, district=scope)
     handed = disclosure.violations(p.uow(), status="transferred", kind=kind, offset=0,
                                    limit=SIZE, district=scope)
-    decided = disclosure.penalty_decisions(p.uow(), offset=(dpage - 1) * SIZE, limit=SIZE)
+    decided = disclosure.penalty_decisions(p.uow(), offset=(dpage - 1) * SIZE, limit=SIZE,
+                                           district=scope)
     today = trading_day(system_clock()).isoformat()
     basis = disclosure.ART34_BASIS
     if violation is not None:

@@ -3,7 +3,8 @@ button (its own trader pays; the bureau sees them), and the bureau's list of eve
 overdue ones first on request. Amounts in yuan, quantities in tonnes, times in Beijing time.
 
 Access: an enterprise's bills, the bureau or the enterprise's own trader (another enterprise
-answers 404); paying, the enterprise's own trader; the bureau's list, the bureau."""
+answers 404); paying, the enterprise's own trader; the bureau's list, the bureau (a
+district officer: its district's bills only)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from allocation import service as alloc
 from identity.roles import Principal
 from kernel.clock import CST
 from kernel.errors import DomainError, InvalidInput
-from web.auth import csrf_protect, ensure_enterprise_access, require
+from web.auth import csrf_protect, district_scope, ensure_enterprise_access, require
 from web.errors import status_of
 from web.messages import confirm, error_text
 from web.pages.base import _p, audit, see_other
@@ -80,7 +81,8 @@ def bureau_bills(request: Request,
                  user: Principal = Bureau) -> HTMLResponse:
     st = status if status in STATUSES else None
     late = overdue in ("1", "on", "true")
-    bills = paid_use.list_bills(_p(request).uow(), status=st, overdue=late, limit=500)
+    bills = paid_use.list_bills(_p(request).uow(), status=st, overdue=late, limit=500,
+                                district=district_scope(request))
     return render(request, "paid_use_bureau.html", bills=_rows(bills["items"]),
                   total=bills["total"], owed_fen=bills["owed_fen"], status=st, overdue=late,
                   STATUSES=STATUSES, prices=paid_use.base_prices())

@@ -2,11 +2,14 @@
 
 - the bureau (/bureau/penalty-cases): the cases with their status and deadlines; the advance
   notice form (facts and the Chinese legal basis pre-filled from the violation); for the case
-  shown, the form of its next step (hearing record, decision with the notice's legal basis
-  pre-filled, service with its method, payment);
+  shown, the form of its next step (the hearing's notice: day and place, at least 7 working
+  days ahead; hearing record, decision with the notice's legal basis pre-filled, service
+  with its method, payment of the fine and of the late-payment surcharge accrued);
 - the enterprise (/enterprises/{code}/penalties): its cases, each with its status, the dated
   steps, the deadlines (Beijing dates) and what it can do now (statement and defence, hearing
-  request), answered on the page. Another enterprise's page answers 404.
+  request), answered on the page; the hearing's day and place once notified; a fine unpaid
+  after its last day with the surcharge accrued and the total due today. Another
+  enterprise's page answers 404.
 
 Plain forms and 303 redirects; every POST carries the CSRF token and leaves an audit row.
 """
@@ -19,21 +22,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from compliance import disclosure_service as disclosure
-from compliance import penalties as P
-from compliance import penalty_case_service as cases
-from compliance import penalty_procedure as PP
+from compliance.enforcement import disclosure_service as disclosure
+from compliance.enforcement import penalties as P
+from compliance.enforcement import penalty_case_service as cases
+from compliance.enforcement import penalty_procedure as PP
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
 from web.auth import csrf_protect, ensure_enterprise_access, require
 from web.errors import status_of
 from web.i18n import translator
-from web.i18n_penalty_procedure import EVENT_LABELS, METHOD_LABELS, STATUS_LABELS, STEP_LABELS
 from web.messages import error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
 from web.pages.render import lang_of, render
+from web.penalty_words import EVENT_LABELS, METHOD_LABELS, STATUS_LABELS, STEP_LABELS
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Bureau = Depends(require("penalty:decide"))
@@ -41,15 +44,16 @@ Reader = Depends(require("enterprise:read"))
 Trader = Depends(require("order:place"))
 QId = Annotated[int | None, Query(ge=1, le=2**53)]
 SIZE = 50
-BUREAU_FORMS = ("notice", "hearing", "decision", "service", "payment")
+BUREAU_FORMS = ("notice", "hearing_notice", "hearing", "decision", "service", "payment")
 FIELDS = {"violation", "number", "proposed", "noticed_on", "facts", "legal_basis",
           "held_on", "record", "amount", "decided_on", "summary", "method", "served_on",
-          "paid_on", "statement", "reason"}
+          "paid_on", "statement", "reason", "hearing_on", "place", "notified_on",
+          "surcharge"}
 
 
 def _field(exc: DomainError, errors: forms.FieldErrors) -> None:
-    fld = {"amount_fen": "amount", "proposed_fen": "proposed"}.get(exc.field or "",
-                                                                   exc.field or "")
+    fld = {"amount_fen": "amount", "proposed_fen": "proposed",
+           "surcharge_fen": "surcharge"}.get(exc.field or "", exc.field or "")
     errors.add(fld if fld in FIELDS else "form", error_text(exc))
 
 
@@ -86,7 +90,11 @@ def _bureau_page(request: Request, user: Principal, status: int = 200, *,
     f = {name: given.get(name) for name in BUREAU_FORMS}
     f["notice"] = f["notice"] or notice
     if case is not None:
-        f["hearing"] = f["hearing"] or {"held_on": today}
+        first = PP.earliest_hearing(trading_day(system_clock())).isoformat()
+        f["hearing_notice"] = f["hearing_notice"] or {
+            "notified_on": today, "hearing_on": case["hearing_fixed_on"] or first,
+            "place": case["hearing_place"] or ""}
+        f["hearing"] = f["hearing"] or {"held_on": case["hearing_fixed_on"] or today}
         f["decision"] = f["decision"] or {
             "decided_on": today, "legal_basis": case["legal_basis"],
             "amount_yuan": P.yuan_text(int(case["proposed_fen"])).replace(",", "")}
@@ -163,6 +171,27 @@ def notice(request: Request, violation: Annotated[str, Form()] = "",
                  "Advance notice given")
 
 
+@router.post("/bureau/penalty-cases/hearing-notice", response_model=None)
+def hearing_notice(request: Request, case: Annotated[str, Form()] = "",
+                   hearing_on: Annotated[str, Form()] = "", place: Annotated[str, Form()] = "",
+                   notified_on: Annotated[str, Form()] = "",
+                   user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
+    form = dict(case=case, hearing_on=hearing_on, place=place, notified_on=notified_on)
+    errors = forms.FieldErrors()
+    cid = forms.whole(case, "case", errors, hi=2**53)
+    day = forms.day(hearing_on, "hearing_on", errors)
+    told = forms.day(notified_on, "notified_on", errors, required=False)
+    forms.text(place, "place", errors, max_len=PP.PLACE_MAX)
+    audit(request, "penalty_hearing_notice", case[:20], f"{hearing_on[:10]} {place[:100]}")
+
+    def run() -> dict[str, Any]:
+        assert cid is not None and day is not None
+        return cases.notify_hearing(_p(request).uow(), case_id=cid, hearing_on=day,
+                                    place=place, notified_on=told, actor=user.username)
+    return _step(request, user, "hearing_notice", form, errors, cid, run,
+                 "Hearing fixed and notified")
+
+
 @router.post("/bureau/penalty-cases/hearing", response_model=None)
 def hearing(request: Request, case: Annotated[str, Form()] = "",
             held_on: Annotated[str, Form()] = "", record: Annotated[str, Form()] = "",
@@ -229,18 +258,19 @@ def service(request: Request, case: Annotated[str, Form()] = "",
 
 @router.post("/bureau/penalty-cases/payment", response_model=None)
 def payment(request: Request, case: Annotated[str, Form()] = "",
-            paid_on: Annotated[str, Form()] = "",
+            paid_on: Annotated[str, Form()] = "", surcharge_yuan: Annotated[str, Form()] = "",
             user: Principal = Bureau) -> RedirectResponse | HTMLResponse:
-    form = dict(case=case, paid_on=paid_on)
+    form = dict(case=case, paid_on=paid_on, surcharge_yuan=surcharge_yuan)
     errors = forms.FieldErrors()
     cid = forms.whole(case, "case", errors, hi=2**53)
     day = forms.day(paid_on, "paid_on", errors, required=False)
-    audit(request, "penalty_payment", case[:20], paid_on[:10])
+    extra = _yuan(surcharge_yuan, "surcharge", errors) if surcharge_yuan.strip() else None
+    audit(request, "penalty_payment", case[:20], f"{paid_on[:10]} {surcharge_yuan[:20]}")
 
     def run() -> dict[str, Any]:
         assert cid is not None
         return cases.record_payment(_p(request).uow(), case_id=cid, paid_on=day,
-                                    actor=user.username)
+                                    surcharge_fen=extra, actor=user.username)
     return _step(request, user, "payment", form, errors, cid, run, "Payment recorded")
 
 

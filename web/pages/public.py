@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from allocation import service as alloc
 from allocation.public import public_permit
-from compliance import disclosure_service as disclosure
+from compliance.enforcement import disclosure_service as disclosure
 from identity.roles import Principal
 from trading import service as trading
 from web.auth import current_user

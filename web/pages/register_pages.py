@@ -15,12 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from allocation import register_service as reg
 from allocation.register import MANAGEMENT_CLASSES, OUTLET_TYPES, PermitFileRejected
-from compliance.workbook import upload_text
+from compliance.reporting.workbook import upload_text
 from identity.roles import Principal
 from kernel.beijing import beijing_time
 from kernel.errors import DomainError
 from web.api.register import run_step
-from web.auth import city_bureau, csrf_protect, ensure_permit_access, require
+from web.auth import city_bureau, csrf_protect, district_scope, ensure_permit_access, require
 from web.errors import status_of
 from web.messages import confirm, error_text
 from web.pages import forms
@@ -43,7 +43,8 @@ def _page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
     ctx.setdefault("step_fe", forms.FieldErrors())
     return render(request, "register_bureau.html", status_code=status,
                   imports=reg.list_imports(p.uow(), limit=30),
-                  expiring=reg.expiring_permits(p.uow()), STEPS=STEPS, **ctx)
+                  expiring=reg.expiring_permits(p.uow(), district=district_scope(request)),
+                  STEPS=STEPS, **ctx)
 
 
 @router.get("/bureau/permits", response_class=HTMLResponse)

@@ -21,18 +21,18 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from allocation import service as alloc
-from compliance import disclosure_service as disclosure
-from compliance import service as compliance
+from compliance.enforcement import disclosure_service as disclosure
 from compliance.errors import BadWorkbook, ImportRejected
-from compliance.report_parameters import OUTPUT_UNITS
-from compliance.reports import DETAIL_COLUMNS, PERIODS
-from compliance.workbook import upload_text
+from compliance.reporting import service as compliance
+from compliance.reporting.report_parameters import OUTPUT_UNITS
+from compliance.reporting.reports import DETAIL_COLUMNS, PERIODS
+from compliance.reporting.workbook import upload_text
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError
-from web.auth import csrf_protect, ensure_enterprise_access, require
+from web.auth import csrf_protect, district_scope, ensure_enterprise_access, require
 from web.errors import status_of
-from web.i18n import translator
+from web.i18n import N_, translator
 from web.messages import error_text
 from web.pages import forms
 from web.pages.base import _p, audit, see_other
@@ -178,10 +178,10 @@ def submit(request: Request, code: str, permit: F = "", year: F = "", period: F 
     return _page(request, code, status, form=form, fe=errors)
 
 
-#: what the page says when compliance.workbook refuses a file (web/i18n_workbook.py)
-UNREADABLE = ("The file cannot be read: it is not a readable CSV or Excel workbook, or it "
-              "exceeds the reader's limits (100,000 rows, 256 columns, 1,000,000 cells, 64 MB "
-              "unpacked per part, 10 seconds).")
+#: what the page says when compliance.reporting.workbook refuses a file (a msgid of the catalogue)
+UNREADABLE = N_("The file cannot be read: it is not a readable CSV or Excel workbook, or it "
+                "exceeds the reader's limits (100,000 rows, 256 columns, 1,000,000 cells, 64 "
+                "MB unpacked per part, 10 seconds).")
 
 
 @router.post("/enterprises/{code}/reports/import", response_model=None)
@@ -227,7 +227,7 @@ def missing(request: Request, on: Annotated[date | None, Query()] = None,
     date, with the enterprise and the days overdue."""
     day = on or trading_day(system_clock())
     out = compliance.missing_report_list(_p(request).uow(), on=day, offset=(page - 1) * PAGE,
-                                         limit=PAGE)
+                                         limit=PAGE, district=district_scope(request))
     return render(request, "reports_missing.html", out=out, on=day, page=page,
                   pages=max(1, -(-int(out["total"]) // PAGE)),
                   pager_base="/bureau/reports/missing?" + urlencode({"on": day.isoformat()})

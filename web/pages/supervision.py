@@ -22,8 +22,8 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from allocation import service as alloc
-from compliance import supervision_service as sup
 from compliance.errors import MonitoringImportRejected
+from compliance.supervision import supervision_service as sup
 from identity.roles import Principal
 from kernel.clock import system_clock, trading_day
 from kernel.errors import DomainError

@@ -30,7 +30,7 @@ from trading import service as trading
 from trading import surveillance
 from trading import transfer_service as transfers
 from web.api import trading as trading_api
-from web.auth import csrf_protect, ensure_enterprise_access, require
+from web.auth import city_bureau, csrf_protect, district_scope, ensure_enterprise_access, require
 from web.errors import status_of
 from web.i18n import translator
 from web.messages import confirm
@@ -300,7 +300,9 @@ def enterprise_take(request: Request, code: str, listing: Annotated[str, Form()]
 
 def _bureau_auctions(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
     p = _p(request)
-    rows = [_with_schedule(auctions.auction_view(p.uow(), str(a["id"]), reveal=True))
+    scope = district_scope(request)  # a district officer: its district's bids only
+    rows = [_with_schedule(auctions.auction_view(p.uow(), str(a["id"]), reveal=True,
+                                                 district=scope))
             for a in auctions.list_auctions(p.uow())]
     names: dict[str, str] = {}
     for a in rows:  # bidder names, for the bureau only (bids stay sealed to bidders)
@@ -312,6 +314,7 @@ def _bureau_auctions(request: Request, status: int = 200, **ctx: Any) -> HTMLRes
     ctx.setdefault("errors", {})
     ctx.setdefault("forms", {})
     return render(request, "bureau_auctions.html", status_code=status, auctions=rows,
+                  can_run=scope is None,  # a district officer reads; the city bureau runs
                   markets=[str(m["id"]) for m in trading.list_markets(p.uow())],
                   rules=RULES, next_step=_next_step, **ctx)
 
@@ -327,7 +330,12 @@ def bureau_auctions(request: Request,
     return _bureau_auctions(request)
 
 
-@router.post("/bureau/auctions", response_model=None)
+# running the reserve's auctions (create, schedule, every step) is the city bureau's, like
+# the reserve's other releases (403 for a district officer)
+CITY = [Depends(city_bureau)]
+
+
+@router.post("/bureau/auctions", response_model=None, dependencies=CITY)
 def bureau_create_auction(request: Request, market: Annotated[str, Form()] = "",
                           offered: Annotated[str, Form()] = "",
                           reserve_yuan: Annotated[str, Form()] = "",
@@ -365,7 +373,7 @@ def bureau_create_auction(request: Request, market: Annotated[str, Form()] = "",
                             forms={"create": form})
 
 
-@router.post("/bureau/auctions/step", response_model=None)
+@router.post("/bureau/auctions/step", response_model=None, dependencies=CITY)
 def bureau_auction_step(request: Request, auction: Annotated[str, Form()] = "",
                         action: Annotated[str, Form()] = "",
                         user: Principal = Depends(require("market:state"))
@@ -402,7 +410,7 @@ def bureau_auction_step(request: Request, auction: Annotated[str, Form()] = "",
     return _bureau_auctions(request, status, errors={"step": errors})
 
 
-@router.post("/bureau/auctions/schedule", response_model=None)
+@router.post("/bureau/auctions/schedule", response_model=None, dependencies=CITY)
 def bureau_schedule_auction(request: Request, auction: Annotated[str, Form()] = "",
                             announce_at: Annotated[str, Form()] = "",
                             open_at: Annotated[str, Form()] = "",
@@ -444,7 +452,8 @@ def bureau_schedule_auction(request: Request, auction: Annotated[str, Form()] = 
 def _bureau_transfers(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
     ctx.setdefault("errors", {})
     return render(request, "bureau_transfers.html", status_code=status,
-                  transfers=transfers.transfers_of(_p(request).uow(), None), **ctx)
+                  transfers=transfers.transfers_of(_p(request).uow(), None,
+                                                   district=district_scope(request)), **ctx)
 
 
 @router.get("/bureau/transfers", response_class=HTMLResponse)
@@ -476,6 +485,7 @@ def bureau_decide_transfer(request: Request, transfer: Annotated[str, Form()] = 
                         "Transfer {id}: a second officer must approve (request #{request}).",
                         id=transfer, request=r["id"]))
             else:
+                trading_api.ensure_transfer_scope(p, user, transfer)
                 r = transfers.reject_transfer(p.uow(), transfer_id=transfer, reason=why,
                                               actor=user.username)
         except DomainError as exc:
@@ -500,7 +510,8 @@ def bureau_flags(request: Request, pct: Annotated[int, Query(ge=1, le=1000)] = 2
                  page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                  user: Principal = Depends(require("market:state"))) -> HTMLResponse:
     flags = trading.surveillance_flags(_p(request).uow(), pct=pct, window_days=window_days,
-                                       qty_tolerance_pct=qty_tolerance_pct)
+                                       qty_tolerance_pct=qty_tolerance_pct,
+                                       district=district_scope(request))
     rows = [f.row() for f in flags[(page - 1) * FLAGS_PAGE:page * FLAGS_PAGE]]
     counts = {k: sum(1 for f in flags if f.kind == k) for k in surveillance.KINDS}
     return render(request, "bureau_flags.html", pct=pct, window_days=window_days,

@@ -52,6 +52,8 @@ def workbench(request: Request, user: Principal) -> HTMLResponse:
     for t in todo:
         t["label"] = ITEMS[t["key"]][0]
         t["link"] = item_link(t["key"], user.enterprise, routes)
+        if t["key"] == "hearings_upcoming" and t["link"] and t.get("items"):
+            t["link"] += f"#case-{t['items'][0]['case']}"  # the nearest hearing's case
     todo.sort(key=lambda t: (not t["count"], not t.get("urgent")))  # work waiting first
     recent = notices.notifications(p.read_uow(), user.username, unread_only=True, limit=5)
     return render(request, "workbench.html", todo=todo, scenarios=scenarios,
@@ -83,7 +85,8 @@ def notification_read(request: Request,
     # back to the list (or the workbench); never to another site
     target = next if next in ("/", "/notifications", "/notifications?unread=1") \
         else "/notifications"
-    from web.i18n import translator
+    from web.i18n import plural_translator
 
-    return see_other(target, msg=translator(lang_of(request))(
-        "%(n)s notification(s) marked read") % {"n": n})
+    ngettext = plural_translator(lang_of(request))
+    return see_other(target, msg=ngettext("%(n)s notification marked read",
+                                          "%(n)s notifications marked read", n) % {"n": n})

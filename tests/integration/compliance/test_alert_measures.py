@@ -11,9 +11,9 @@ from fractions import Fraction
 
 import pytest
 
-from compliance import alert_service, clue_service
+from compliance.alerting import alert_service, clue_service
 from compliance.errors import BadEmergencyMeasure, EmergencyPermitNotFound
-from compliance.supervision_tables import MonitoringDailyRow
+from compliance.supervision.supervision_tables import MonitoringDailyRow
 from kernel.ids import make_credit_code
 from tests.integration.spine import NOW, build_spine
 

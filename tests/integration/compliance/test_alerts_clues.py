@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from compliance import alert_service, clue_service
-from compliance.clue_store import ClueStore
-from compliance.clue_tables import ClueEventRow, ClueRow
+from compliance.alerting import alert_service, clue_service
+from compliance.alerting.clue_store import ClueStore
+from compliance.alerting.clue_tables import ClueEventRow, ClueRow
 from compliance.errors import (
     AlertNotActive,
     AlertNotFound,
@@ -19,8 +19,8 @@ from compliance.errors import (
     ClueTransitionRefused,
     ClueUnknownPermit,
 )
-from compliance.screening import Anomaly
-from compliance.supervision_tables import MonitoringDailyRow
+from compliance.supervision.screening import Anomaly
+from compliance.supervision.supervision_tables import MonitoringDailyRow
 from kernel.clock import CST
 from kernel.ids import make_credit_code
 from tests.integration.spine import NOW, A, B, build_spine

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from compliance import service as compliance
+from compliance.reporting import service as compliance
 from tests.integration.spine import A, B
 from tests.report_fields import ANNUAL, QUARTERLY, row
 from tests.report_fields import HEADER as REPORT_HEADER

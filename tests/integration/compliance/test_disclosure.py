@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from allocation import service as alloc
-from compliance import disclosure_service as disclosure
-from compliance import service as compliance
+from compliance.enforcement import disclosure_service as disclosure
 from compliance.errors import (
     BadPenaltyDecision,
     DecisionNotFound,
@@ -22,6 +21,7 @@ from compliance.errors import (
     ViolationNotFound,
     ViolationNotOpen,
 )
+from compliance.reporting import service as compliance
 from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B, build_spine
 from tests.report_fields import HEADER as REPORT_HEADER
@@ -194,8 +194,8 @@ def test_public_trades_and_permits_carry_nothing_private(platform) -> None:  # t
 def test_the_database_keeps_one_decision_in_force_per_violation(platform) -> None:  # type: ignore[no-untyped-def]
     """Even a writer that skips the service's check cannot store a second decision in force
     for a violation (partial unique index); a withdrawn one does not count."""
-    from compliance.disclosure_store import DisclosureStore
-    from compliance.disclosure_tables import PenaltyDecisionRow
+    from compliance.enforcement.disclosure_store import DisclosureStore
+    from compliance.enforcement.disclosure_tables import PenaltyDecisionRow
 
     v = _violations(platform)
     first = _decide(platform, v["A"], "U-1")

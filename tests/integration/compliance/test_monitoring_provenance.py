@@ -13,7 +13,6 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import select
 
-from compliance import supervision_service as sup
 from compliance.errors import (
     MonitoringImportNotFound,
     MonitoringImportRejected,
@@ -21,7 +20,8 @@ from compliance.errors import (
     MonitoringImportVoided,
     MonitoringSourceNotAllowed,
 )
-from compliance.supervision_tables import MonitoringDailyRow, MonitoringImportRow
+from compliance.supervision import supervision_service as sup
+from compliance.supervision.supervision_tables import MonitoringDailyRow, MonitoringImportRow
 from tests.integration.compliance.test_supervision import HEADER, _day, _outlets
 from tests.integration.spine import A, build_spine
 

@@ -13,8 +13,8 @@ from typing import Any, cast
 import pytest
 
 from allocation import service as alloc
-from compliance import service as compliance
 from compliance.errors import BadReport, ImportRejected
+from compliance.reporting import service as compliance
 from kernel.ids import make_credit_code
 from tests.integration.spine import NOW, A, build_spine
 from tests.report_fields import ANNUAL, HEADER, QUARTERLY, row

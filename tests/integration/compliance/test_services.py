@@ -12,8 +12,8 @@ import pytest
 
 from allocation import service as alloc
 from allocation.store import RegistryStore
-from compliance import service as compliance
 from compliance.errors import ImportRejected, TrueUpAlreadyRun
+from compliance.reporting import service as compliance
 from ledger.service import BUREAU, asset_code
 from ledger.store import LedgerStore
 from tests.integration.spine import NOW, A, B, build_spine

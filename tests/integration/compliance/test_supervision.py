@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from compliance import service as compliance
-from compliance import supervision_service as sup
-from compliance.clue_store import ClueStore
+from compliance.alerting.clue_store import ClueStore
 from compliance.errors import DuplicateMonitoringImport, MonitoringImportRejected
+from compliance.reporting import service as compliance
+from compliance.supervision import supervision_service as sup
 from tests.integration.spine import NOW, A, build_spine
 from tests.report_fields import QUARTERLY
 
@@ -212,7 +212,7 @@ def test_supervision_api(client, auth, spine) -> None:  # type: ignore[no-untype
 
 def test_an_import_checks_heavy_pollution_alert_caps(platform) -> None:  # type: ignore[no-untyped-def]
     from allocation import service as alloc
-    from compliance import alert_service
+    from compliance.alerting import alert_service
 
     codes = build_spine(platform)
     _outlets(platform, codes)

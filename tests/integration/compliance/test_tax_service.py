@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from compliance import service as compliance
-from compliance import tax_service
 from compliance.errors import OutletNotFound, UnknownSourceKind
-from compliance.store import ComplianceStore
+from compliance.reporting import service as compliance
+from compliance.reporting import tax_service
+from compliance.reporting.store import ComplianceStore
 from tests.integration.spine import NOW, A, build_spine
 from tests.report_fields import HEADER, row
 

@@ -14,9 +14,9 @@ import pytest
 
 from allocation import service as alloc
 from allocation.store import RegistryStore
-from compliance import service as compliance
 from compliance.errors import BadReport, TrueUpAlreadyRun, TrueUpTooEarly
-from compliance.trueup import VintagePolicy
+from compliance.reporting import service as compliance
+from compliance.reporting.trueup import VintagePolicy
 from kernel.ids import make_credit_code
 from ledger import service as ledger_service
 from ledger.errors import LedgerRejection

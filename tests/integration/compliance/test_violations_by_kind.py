@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from compliance import clue_service as clues
-from compliance import disclosure_service as disclosure
-from compliance.clue_store import ClueStore
+from compliance.alerting import clue_service as clues
+from compliance.alerting.clue_store import ClueStore
+from compliance.enforcement import disclosure_service as disclosure
 from compliance.errors import (
     BadViolation,
     ClueAlreadyConfirmed,
@@ -22,7 +22,7 @@ from compliance.errors import (
     ViolationNotOpen,
     ViolationStepRefused,
 )
-from compliance.screening import Anomaly
+from compliance.supervision.screening import Anomaly
 from tests.integration.spine import NOW, build_spine
 
 pytestmark = pytest.mark.db
@@ -188,7 +188,7 @@ def test_missing_reports_open_clues_after_the_due_date(platform) -> None:  # typ
 def test_a_filed_annual_report_covers_the_fourth_quarter(platform) -> None:  # type: ignore[no-untyped-def]
     """The clue run owes what the bureau's missing-report list owes: an annual report
     filed for the year covers its Q4 report."""
-    from compliance import report_service
+    from compliance.reporting import report_service
     from tests.integration.compliance.test_report_spec import ANNUAL, FILED, LINE, _world
 
     codes = _world(platform)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compliance import alerts as AL
+from compliance.alerting import alerts as AL
 from compliance.errors import BadAlert
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from compliance import clues as C
+from compliance.alerting import clues as C
 from compliance.errors import BadClue, ClueActionNotAllowed, ClueTransitionRefused
 
 AT = datetime(2026, 6, 1, 2, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance import monitoring as M
+from compliance.supervision import monitoring as M
 
 P = "91500000AAAAAAAA1X001Z"
 Q = "91500000BBBBBBBB2X001Z"
@@ -224,7 +224,7 @@ def test_mass_is_measured_concentration_times_dry_flow_not_the_corrected() -> No
     s = M.hourly_series(v)
     judged = s.judged("SO2")
     assert judged[0] == pytest.approx(100.0)
-    from compliance import screening as S
+    from compliance.supervision import screening as S
     found = S.exceedances(s, {(P, "DA001", "SO2"): Decimal(80)})
     assert [(a.kind, a.evidence["hours"], a.evidence["peak"]) for a in found] == [
         ("exceedance", 24, "100")]

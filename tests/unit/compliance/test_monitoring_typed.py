@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compliance import monitoring as M
+from compliance.supervision import monitoring as M
 
 P = "91500000AAAAAAAA1X001Z"
 REG = M.Registry(outlets={(P, "DA001"): "air", (P, "DW001"): "water"})

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compliance import penalties as P
+from compliance.enforcement import penalties as P
 from compliance.errors import BadPenaltyDecision, DecisionWithdrawn, PenaltyOutOfRange
 
 LO, HI = 200_000_00, 1_000_000_00

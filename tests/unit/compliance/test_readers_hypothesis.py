@@ -1,8 +1,9 @@
 """Fuzz of the file readers (issue 19): arbitrary bytes, arbitrary cell text and damaged
 workbooks never raise anything but the documented input errors.
 
-- `compliance.workbook.upload_text` / `rows_of`: a str, or `BadWorkbook` (422 bad_workbook);
-- `compliance.reports.parse_csv`: a `Validation` with row errors, never an exception;
+- `compliance.reporting.workbook.upload_text` / `rows_of`: a str, or `BadWorkbook` (422
+  bad_workbook);
+- `compliance.reporting.reports.parse_csv`: a `Validation` with row errors, never an exception;
 - `allocation.register.parse_permit_rows` over `csv.reader`: a `Parsed` with row errors.
 """
 
@@ -19,9 +20,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from allocation.register import Parsed, parse_permit_rows
-from compliance import reports as R
 from compliance.errors import BadWorkbook
-from compliance.workbook import rows_of, upload_text, xlsx_to_csv
+from compliance.reporting import reports as R
+from compliance.reporting.workbook import rows_of, upload_text, xlsx_to_csv
 
 P1 = "91500000AAAAAAAA1Y001U"
 REG = R.Registry(outlets={(P1, "DA001"): "air", (P1, "DW001"): "water"},

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compliance import reports as R
 from compliance.errors import BadReport
-from compliance.report_parameters import (
+from compliance.reporting import reports as R
+from compliance.reporting.report_parameters import (
     ANNUAL,
     KEY,
     QUARTERLY,

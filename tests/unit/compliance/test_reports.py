@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compliance.errors import BadReport
-from compliance.report_parameters import V2018
-from compliance.reports import Registry, due_date, is_late, plausibility, to_kg
-from compliance.reports import parse_csv as _parse_csv
+from compliance.reporting.report_parameters import V2018
+from compliance.reporting.reports import Registry, due_date, is_late, plausibility, to_kg
+from compliance.reporting.reports import parse_csv as _parse_csv
 
 REG = Registry(outlets={("P1", "DA001"): "air", ("P1", "DW001"): "water"},
                permits=frozenset({"P1"}), reported=frozenset({("P1", 2025, "Y")}))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from allocation.parameters import get_parameters
-from compliance import screening as S
+from compliance.supervision import screening as S
 from kernel.clock import CST
 
 P = "91500000AAAAAAAA1X001Z"

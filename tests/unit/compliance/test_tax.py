@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compliance.errors import RateOutOfBounds
-from compliance.tax import ReturnInput, check_rate, compute, parse_return, tax_fen
-from compliance.tax_parameters import VERSIONS
+from compliance.reporting.tax import ReturnInput, check_rate, compute, parse_return, tax_fen
+from compliance.reporting.tax_parameters import VERSIONS
 
 P = VERSIONS["2018.1"]
 V = {code: p.value_kg for code, p in P.pollutants.items()}

@@ -19,8 +19,8 @@ from compliance.errors import (
     UnknownSourceKind,
     UnknownTaxPollutant,
 )
-from compliance.tax import compute_json, due_date
-from compliance.tax_parameters import VERSIONS
+from compliance.reporting.tax import compute_json, due_date
+from compliance.reporting.tax_parameters import VERSIONS
 from kernel.errors import DomainError
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compliance.trueup import (
+from compliance.reporting.trueup import (
     BANKED,
     DEDUCTION,
     SURRENDER,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from compliance import clues as C
-from compliance import penalties as P
-from compliance import violations as V
+from compliance.alerting import clues as C
+from compliance.enforcement import penalties as P
+from compliance.enforcement import violations as V
 from compliance.errors import BadViolation, PenaltyOutOfRange, UnknownViolationKind
-from compliance.screening import KINDS
+from compliance.supervision.screening import KINDS
 
 YUAN = 100
 

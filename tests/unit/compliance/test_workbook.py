@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from compliance import reports as R
 from compliance.errors import BadWorkbook
-from compliance.report_parameters import V2018
-from compliance.workbook import csv_text, upload_text, xlsx_to_csv
+from compliance.reporting import reports as R
+from compliance.reporting.report_parameters import V2018
+from compliance.reporting.workbook import csv_text, upload_text, xlsx_to_csv
 
 HEADER = ["permit", "year", "period", "outlet", "pollutant", "quantity", "unit"]
 P1 = "91500000AAAAAAAA1Y001U"
@@ -105,7 +105,7 @@ def test_a_zip_that_is_not_a_workbook_is_refused() -> None:
 
 
 def test_a_workbook_that_unpacks_too_far_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    import compliance.workbook as W
+    import compliance.reporting.workbook as W
 
     monkeypatch.setattr(W, "MAX_UNPACKED_BYTES", 100)
     with pytest.raises(BadWorkbook, match="unpacks"):

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from compliance import workbook as W
 from compliance.errors import BadWorkbook
-from compliance.workbook import rows_of, xlsx_to_csv
+from compliance.reporting import workbook as W
+from compliance.reporting.workbook import rows_of, xlsx_to_csv
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -245,8 +245,8 @@ def test_reads_what_openpyxl_reads(rows: list[list[object]]) -> None:
 
 # -- what an import may hold ---------------------------------------------------------------
 def test_quantities_are_bounded_and_exact() -> None:
-    from compliance import reports as R
     from compliance.errors import BadReport
+    from compliance.reporting import reports as R
 
     assert R.to_kg("1000000000", "t") == R.MAX_LINE_KG == 10**12
     assert R.to_kg("1000000000000", "kg") == 10**12
@@ -268,7 +268,7 @@ def test_quantities_are_bounded_and_exact() -> None:
 
 
 def test_an_import_holds_at_most_max_import_rows() -> None:
-    from compliance import reports as R
+    from compliance.reporting import reports as R
 
     reg = R.Registry(outlets={}, permits=frozenset(), reported=frozenset())
     head = "permit,year,period,outlet,pollutant,quantity,unit\n"

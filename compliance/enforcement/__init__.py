@@ -1,0 +1,3 @@
+"""Compliance, penalties and disclosure: violations by article (`violations`), penalty
+decisions and their publication (`penalties`, `disclosure_*`) and the administrative penalty
+procedure (`penalty_procedure`, `penalty_case_*`)."""
