@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from html import escape
 
@@ -80,11 +81,14 @@ def price_chart(points: list[tuple[str, int]], *, title: str, width: int = 720,
 BAR_COLOURS = ("#0b6e4f", "#c77d1a")
 
 
-def bar_chart(categories: list[str], series: list[tuple[str, list[int]]], *, title: str,
-              width: int = 720, bar_height: int = 14, empty_text: str = "no data") -> Markup:
-    """Horizontal grouped bars (kg): one group per category, one bar per series (at most
-    two colours, e.g. scenario a and b), with a legend. Values below zero draw as zero."""
-    pad_l, pad_r, pad_t = 150, 90, 44
+def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], *,
+              title: str, width: int = 720, bar_height: int = 14, empty_text: str = "no data",
+              fmt: Callable[[int], str] | None = None, pad_l: int = 150, pad_r: int = 90,
+              legend_step: int = 160) -> Markup:
+    """Horizontal grouped bars: one group per category, one bar per series (at most two
+    colours, e.g. scenario a and b), with a legend. Values below zero draw as zero. Each bar
+    is labelled by `fmt` (default: the kg with thousands separators)."""
+    pad_t = 44
     n_s = max(len(series), 1)
     group = bar_height * n_s + 10
     height = pad_t + max(len(categories), 1) * group + 10
@@ -99,7 +103,7 @@ def bar_chart(categories: list[str], series: list[tuple[str, list[int]]], *, tit
     top = max([max([*values, 0]) for _, values in series] + [1])
     parts = [head]
     for s, (label, _values) in enumerate(series):
-        x = pad_l + s * 160
+        x = pad_l + s * legend_step
         colour = BAR_COLOURS[s % len(BAR_COLOURS)]
         parts.append(f'<rect x="{x}" y="24" width="10" height="10" fill="{colour}"/>'
                      f'<text x="{x + 14}" y="33" font-size="11" fill="#1d2733">'
@@ -113,10 +117,11 @@ def bar_chart(categories: list[str], series: list[tuple[str, list[int]]], *, tit
             bw = v / top * w
             y = y0 + s * bar_height
             colour = BAR_COLOURS[s % len(BAR_COLOURS)]
+            shown, told = (f"{v:,}", f"{v:,} kg") if fmt is None else (fmt(v), fmt(v))
             parts.append(f'<rect class="bar" x="{pad_l}" y="{y}" width="{bw:.1f}" '
                          f'height="{bar_height - 2}" fill="{colour}"><title>'
-                         f'{escape(label)} · {escape(cat)}: {v:,} kg</title></rect>'
+                         f'{escape(label)} · {escape(cat)}: {escape(told)}</title></rect>'
                          f'<text x="{pad_l + bw + 4:.1f}" y="{y + bar_height - 4}" '
-                         f'font-size="10" fill="#5b6b7c">{v:,}</text>')
+                         f'font-size="10" fill="#5b6b7c">{escape(shown)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -10,7 +10,7 @@ from html import escape
 from markupsafe import Markup
 
 from kernel.quantities import yuan
-from web.charts import BAR_COLOURS, _nice_ticks
+from web.charts import BAR_COLOURS, _nice_ticks, bar_chart
 
 #: (label, p5, p50, p95) of one run: fen per tonne per trading day
 PathSeries = tuple[str, Sequence[int], Sequence[int], Sequence[int]]
@@ -78,39 +78,5 @@ def value_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence[i
                title: str, fmt: Callable[[int], str], width: int = 720,
                bar_height: int = 14, empty_text: str = "no data") -> Markup:
     """Horizontal grouped bars with values shown by `fmt` (yuan, tonnes); below zero as 0."""
-    pad_l, pad_r, pad_t = 170, 110, 44
-    n_s = max(len(series), 1)
-    group = bar_height * n_s + 10
-    height = pad_t + max(len(categories), 1) * group + 10
-    w = width - pad_l - pad_r
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" role="img" '
-            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
-            f'<text x="8" y="16" font-size="12" fill="#1d2733">{escape(title)}</text>')
-    if not categories or not series:
-        return Markup(head + f'<text x="{width / 2}" y="{height / 2 + 8}" '
-                      f'text-anchor="middle" fill="#5b6b7c">{escape(empty_text)}</text></svg>')
-    top = max([max([*values, 0]) for _, values in series] + [1])
-    parts = [head]
-    for s, (label, _v) in enumerate(series):
-        lx = pad_l + s * 200
-        colour = BAR_COLOURS[s % len(BAR_COLOURS)]
-        parts.append(f'<rect x="{lx}" y="24" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{lx + 14}" y="33" font-size="11" fill="#1d2733">'
-                     f'{escape(label)}</text>')
-    for c, cat in enumerate(categories):
-        y0 = pad_t + c * group
-        parts.append(f'<text x="{pad_l - 6}" y="{y0 + group / 2:.1f}" text-anchor="end" '
-                     f'font-size="11" fill="#1d2733">{escape(cat)}</text>')
-        for s, (label, values) in enumerate(series):
-            v = max(int(values[c]), 0) if c < len(values) else 0
-            bw = v / top * w
-            yy = y0 + s * bar_height
-            colour = BAR_COLOURS[s % len(BAR_COLOURS)]
-            parts.append(f'<rect class="bar" x="{pad_l}" y="{yy}" width="{bw:.1f}" '
-                         f'height="{bar_height - 2}" fill="{colour}"><title>{escape(label)} · '
-                         f'{escape(cat)}: {escape(fmt(v))}</title></rect>'
-                         f'<text x="{pad_l + bw + 4:.1f}" y="{yy + bar_height - 4}" '
-                         f'font-size="10" fill="#5b6b7c">{escape(fmt(v))}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return bar_chart(categories, series, title=title, width=width, bar_height=bar_height,
+                     empty_text=empty_text, fmt=fmt, pad_l=170, pad_r=110, legend_step=200)
