@@ -51,6 +51,7 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
+from compliance.supervision import emissions as E  # noqa: E402
 from compliance.supervision import monitoring as M  # noqa: E402
 from compliance.supervision import screening as S  # noqa: E402
 from kernel.ids import make_credit_code, make_permit_code  # noqa: E402
@@ -168,14 +169,14 @@ def pipeline(csv: Path, outs: list[tuple[str, str, str]]) -> tuple[int, list[S.A
     t1 = time.perf_counter()
     assert v.error_count == 0, v.errors[:3]
     emit("read", v.rows, t1 - t0, accepted=v.accepted, rejected=v.error_count)
-    days = M.daily(v)
+    days = E.daily(v)
     t2 = time.perf_counter()
     emit("emissions", v.rows, t2 - t1, daily_rows=days.height,
          substituted_hours=int(days["substituted_hours"].sum()),
-         total_kg=M.grams_to_kg(int(days["emitted_g"].sum())))
+         total_kg=E.grams_to_kg(int(days["emitted_g"].sum())))
     limits = limits_for(outs)
-    hs = M.hourly_series(v, release=True)
-    ds = M.daily_series(days)
+    hs = E.hourly_series(v, release=True)
+    ds = E.daily_series(days)
     found = S.screen(hs, ds, limits)  # type: ignore[arg-type]
     t3 = time.perf_counter()
     kinds: dict[str, int] = {}

@@ -5,7 +5,7 @@ An `Anomaly` is one finding on one outlet over a time window, with JSON-able evi
 bureau follows each one up as a problem clue (`compliance.alerting.clues`).
 
 The screens work on numpy arrays sorted by outlet and hour (`HourlySeries`, built by
-`compliance.supervision.monitoring.hourly_series`) or by outlet, pollutant and day (`DailySeries`);
+`compliance.supervision.emissions.hourly_series`) or by outlet, pollutant and day (`DailySeries`);
 each is vectorised over rows and loops in Python only over the findings. Hours are CST
 wall-clock hours since 1970-01-01 00:00 (so a day is 24 consecutive hour numbers starting at
 a multiple of 24); days are days since 1970-01-01.

@@ -84,6 +84,7 @@ from compliance.errors import (
 )
 from compliance.reporting import reports as R
 from compliance.reporting.store import ComplianceStore
+from compliance.supervision import emissions as E
 from compliance.supervision import monitoring as M
 from compliance.supervision import screening as S
 from compliance.supervision.supervision_store import SupervisionStore
@@ -258,13 +259,13 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
                 f"{first['line']}: {first['detail']})", field="csv", errors=errors,
                 error_count=v.error_count)
         t = time.perf_counter()
-        days = M.daily(v)
+        days = E.daily(v)
         timings["emissions"] = time.perf_counter() - t
         t = time.perf_counter()
         period, accepted, n_outlets = v.period, v.accepted, len(M.keys_of(v))
         limits = _limits(store, v, outlets)
-        hourly = M.hourly_series(v, release=True)  # frees the hourly rows as it goes
-        anomalies = S.screen(hourly, M.daily_series(days), limits)
+        hourly = E.hourly_series(v, release=True)  # frees the hourly rows as it goes
+        anomalies = S.screen(hourly, E.daily_series(days), limits)
         del hourly
         timings["screening"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -282,9 +283,9 @@ def import_monitoring(uow: UoW, *, csv_data: bytes | str | Path, actor: str,
             raise DuplicateMonitoringImport("this file was imported concurrently",
                                             field="csv")
         days, superseded = _authority(store, days, authority, import_id)
-        prov = M.Provenance(import_id, source, authority)
-        if days.height and not store.add_daily(M.daily_tuples(days, prov),
-                                               M.daily_csv(days, prov)):
+        prov = E.Provenance(import_id, source, authority)
+        if days.height and not store.add_daily(E.daily_tuples(days, prov),
+                                               E.daily_csv(days, prov)):
             raise DuplicateMonitoringImport(
                 "a concurrent import stored some of these outlet-days first; nothing was "
                 "stored", field="csv")
@@ -326,18 +327,18 @@ def _authority(store: SupervisionStore, days: Any, authority: int, import_id: in
     counts = {"by_this": 0, "stored_superseded": 0}
     if not days.height:
         return days, counts
-    permits, lo, hi = M.daily_extent(days)
+    permits, lo, hi = E.daily_extent(days)
     if authority == 2:
         held = store.live_days(permits, lo, hi, 1, effective=True)
         if held:
-            mine = M.outlet_days(days)
+            mine = E.outlet_days(days)
             hit = sorted({(p, o, d) for p, o, d, _i in held if (p, o, d) in mine})
             counts["by_this"] = store.supersede(hit, import_id)
         return days, counts
     held = store.live_days(permits, lo, hi, 2)
     if not held:
         return days, counts
-    days, counts["stored_superseded"] = M.mark_superseded(days, held)
+    days, counts["stored_superseded"] = E.mark_superseded(days, held)
     return days, counts
 
 
@@ -442,7 +443,7 @@ def monitoring_totals(uow: UoW, *, permit: str, first: date, last: date,
         store = SupervisionStore(uow.session)
         _own_permit(store, permit, enterprise)
         totals = store.totals(permit, first, last)
-    lines = [{"outlet": o, "pollutant": p, "emitted_g": g, "kg": M.grams_to_kg(g),
+    lines = [{"outlet": o, "pollutant": p, "emitted_g": g, "kg": E.grams_to_kg(g),
               "hours": h, "substituted_hours": sh, "days": n}
              for (o, p), (g, h, n, sh) in sorted(totals.items())]
     return {"permit": permit, "first": first.isoformat(), "last": last.isoformat(),
@@ -495,7 +496,7 @@ def check_reports(uow: UoW, *, permit: str, year: int, period: str, actor: str,
         rows = []
         for ln in cs.lines(report.id):
             g, h, _n, _sub = totals.get((ln.outlet, ln.pollutant), (0, 0, 0, 0))
-            c = M.check_report_line(ln.outlet, ln.pollutant, ln.actual_kg,
+            c = E.check_report_line(ln.outlet, ln.pollutant, ln.actual_kg,
                                     g if h else None, h, tol)
             rows.append(ReportCheckRow(
                 permit=permit, year=year, period=period, outlet=c.outlet,

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compliance.supervision import emissions as E
 from compliance.supervision import monitoring as M
 
 P = "91500000AAAAAAAA1X001Z"
@@ -64,7 +65,7 @@ def test_emissions_by_hand_air_and_water() -> None:
     assert v.period == (date(2026, 3, 1), date(2026, 3, 2))
     days = {(r["outlet"], r["pollutant"], r["day"]): (r["emitted_g"], r["hours"],
                                                       r["substituted_hours"], r["power_kwh"])
-            for r in M.daily(v).iter_rows(named=True)}
+            for r in E.daily(v).iter_rows(named=True)}
     # HJ 75 substitution (the old expectation left missing hours uncounted): DA001's day is
     # 00:00-23:00; the flow of 02:00-23:00 (22 h, at the end of the span) takes the valid
     # hour before it (100 000), SO2 of 03:00-23:00 likewise (20): 24 × 2 000 g, 22 flagged.
@@ -86,10 +87,10 @@ def test_one_half_even_rounding_per_day() -> None:
             for h in range(24)]
     rows += [f"{Q},DA001,2026-01-01 {h:02d}:00,1000,{0.5 if h < 3 else 0},,"
              for h in range(24)]
-    days = M.daily(M.load(AIR + "\n".join(rows), REG))
+    days = E.daily(M.load(AIR + "\n".join(rows), REG))
     got = {r["permit"]: r["emitted_g"] for r in days.iter_rows(named=True)}
     assert got == {P: 0, Q: 2}
-    assert M.grams_to_kg(2500) == 2 and M.grams_to_kg(3500) == 4 and M.grams_to_kg(3501) == 4
+    assert E.grams_to_kg(2500) == 2 and E.grams_to_kg(3500) == 4 and E.grams_to_kg(3501) == 4
 
 
 def test_row_errors_carry_line_numbers_and_the_first_fault() -> None:
@@ -153,7 +154,7 @@ def test_reads_files_with_bom_crlf_quotes_and_a_t_separator(tmp_path: Path) -> N
         v = M.load(src, REG)
         assert v.errors == [] and v.accepted == 1, src
         # one hour of 2 g; the other 23 hours of the day are substituted (HJ 75)
-        assert M.daily(v)["emitted_g"].to_list() == [48]
+        assert E.daily(v)["emitted_g"].to_list() == [48]
 
 
 def test_a_line_break_inside_a_quoted_field_is_malformed() -> None:
@@ -176,7 +177,7 @@ def test_error_list_is_capped_but_counted() -> None:
 def test_a_day_is_the_exact_sum_rounded_once(hours: list[tuple[int, Decimal, Decimal]]
                                              ) -> None:
     text = AIR + "\n".join(f"{P},DA001,2026-05-05 {h:02d}:00,{q},{c},," for h, c, q in hours)
-    days = M.daily(M.load(text, REG))
+    days = E.daily(M.load(text, REG))
     exact = sum((c * q / 1000 for _h, c, q in hours), Decimal(0))
     (got,) = days["emitted_g"].to_list()
     # float64 sums differ from the exact sum by far less than a gram: only an exact tie
@@ -197,7 +198,7 @@ def test_a_day_is_the_exact_sum_rounded_once(hours: list[tuple[int, Decimal, Dec
 ])
 def test_report_line_against_monitoring(reported: int, grams: int | None, hours: int,
                                         status: str, pct: str | None) -> None:
-    c = M.check_report_line("DA001", "SO2", reported, grams, hours, Decimal(10))
+    c = E.check_report_line("DA001", "SO2", reported, grams, hours, Decimal(10))
     assert c.status == status
     assert (None if c.deviation_pct is None else str(c.deviation_pct)) == pct
 
@@ -217,11 +218,11 @@ def test_mass_is_measured_concentration_times_dry_flow_not_the_corrected() -> No
     # O2 13.5 % against a 6 % reference: corrected = 50 × 15 / 7.5 = 100 (twice measured)
     v = M.load(O2 + _day_rows(50, 13.5, "100"), REF6)
     assert v.errors == []
-    (row,) = M.daily(v).iter_rows(named=True)
+    (row,) = E.daily(v).iter_rows(named=True)
     assert row["emitted_g"] == 24 * 50 * 100_000 // 1000 == 120_000  # not 240 000
     assert row["substituted_hours"] == 0
     # the limit judges the corrected value: 100 > 80 is an exceedance, 50 would not be
-    s = M.hourly_series(v)
+    s = E.hourly_series(v)
     judged = s.judged("SO2")
     assert judged[0] == pytest.approx(100.0)
     from compliance.supervision import screening as S
@@ -232,7 +233,7 @@ def test_mass_is_measured_concentration_times_dry_flow_not_the_corrected() -> No
 
 def test_corrected_value_computed_from_o2_when_not_given_and_checked_when_given() -> None:
     v = M.load(O2 + _day_rows(50, 13.5), REF6)
-    assert v.errors == [] and M.hourly_series(v).judged("SO2")[5] == pytest.approx(100.0)
+    assert v.errors == [] and E.hourly_series(v).judged("SO2")[5] == pytest.approx(100.0)
     v = M.load(O2 + _day_rows(50, 13.5, "60"), REF6)
     assert v.error_count == 24
     e = v.errors[0]
@@ -254,7 +255,7 @@ def test_missing_reference_o2_is_refused_naming_the_field() -> None:
     text = ("permit,outlet,hour,flow_nm3_h,SO2_mg_m3,o2_pct,o2_ref_pct\n"
             f"{P},DA001,2026-04-01 00:00,1000,50,13.5,6\n")
     v = M.load(text, reg)
-    assert v.errors == [] and M.hourly_series(v).judged("SO2")[0] == pytest.approx(100.0)
+    assert v.errors == [] and E.hourly_series(v).judged("SO2")[0] == pytest.approx(100.0)
     # and must agree with the sector's where the table has one
     v = M.load(text.replace(",6\n", ",3\n"), REF6)
     assert [e.field for e in v.errors] == ["o2_ref_pct"]
@@ -274,7 +275,7 @@ def test_a_three_hour_gap_takes_the_mean_of_the_hours_around_it_and_is_flagged()
     rows = [f"{P},DA001,2026-04-01 {h:02d}:00,1000,{10 if h < 10 else 30},,"
             for h in range(24) if h not in (10, 11, 12)]
     # hours 10-12 missing: (10 + 30) / 2 = 20 mg/Nm3 × 1 000 Nm3/h = 20 g each
-    (row,) = M.daily(M.load(AIR + "\n".join(rows) + "\n", REG)).iter_rows(named=True)
+    (row,) = E.daily(M.load(AIR + "\n".join(rows) + "\n", REG)).iter_rows(named=True)
     assert row["substituted_hours"] == 3 and row["hours"] == 24
     assert row["emitted_g"] == 10 * 10 + 3 * 20 + 11 * 30
 
@@ -283,7 +284,7 @@ def test_invalid_hours_are_substituted_and_stopped_hours_count_nothing() -> None
     head = "permit,outlet,hour,flow_nm3_h,SO2_mg_m3,status\n"
     rows = [f"{P},DA001,2026-04-01 {h:02d}:00,1000,{10 if h < 10 else 30},"
             f"{'C' if h == 10 else 'F' if h == 20 else 'N'}" for h in range(24)]
-    (row,) = M.daily(M.load(head + "\n".join(rows) + "\n", REG)).iter_rows(named=True)
+    (row,) = E.daily(M.load(head + "\n".join(rows) + "\n", REG)).iter_rows(named=True)
     # 10:00 under calibration -> (10 + 30) / 2; 20:00 stopped -> no emission, not counted
     assert (row["hours"], row["substituted_hours"]) == (23, 1)
     assert row["emitted_g"] == 10 * 10 + 20 + 12 * 30
@@ -298,14 +299,14 @@ def test_a_gap_longer_than_24_hours_takes_the_largest_of_the_720_valid_hours_bef
                 continue
             conc = 40 if n == 5 else 10  # the largest valid value before the gap
             rows.append(f"{P},DA001,2026-04-{d:02d} {h:02d}:00,1000,{conc},,")
-    days = M.daily(M.load(AIR + "\n".join(rows) + "\n", REG))
+    days = E.daily(M.load(AIR + "\n".join(rows) + "\n", REG))
     got = {r["day"].day: (r["emitted_g"], r["substituted_hours"])
            for r in days.iter_rows(named=True)}
     assert got[3] == (24 * 40, 24) and got[4] == (6 * 40 + 18 * 10, 6)
     assert got[1] == (23 * 10 + 40, 0)
     # the series helper directly: the 720-hour window ends at the gap
     x = np.array([1.0, 9.0, 2.0] + [np.nan] * 25 + [3.0])
-    out, sub = M.substitute(x, np.array([0, x.size]), np.zeros(x.size, bool), 24, 2)
+    out, sub = E.substitute(x, np.array([0, x.size]), np.zeros(x.size, bool), 24, 2)
     assert out[3] == 9.0 and sub.sum() == 25  # the last 2 valid hours before: 9, 2
-    out, sub = M.substitute(x, np.array([0, x.size]), np.zeros(x.size, bool), 24, 1)
+    out, sub = E.substitute(x, np.array([0, x.size]), np.zeros(x.size, bool), 24, 1)
     assert out[3] == 2.0
