@@ -2,7 +2,8 @@
 in the reader's language, with amounts in yuan, quantities in tonnes and Beijing dates, the
 page it leads to, and the unread count of the page header.
 
-Texts are English keys translated through `web.i18n` (Chinese in `web.i18n_workbench`)."""
+Texts are English msgids marked with `N_()`, so `python -m web.catalogue check` fails when one
+lacks its Chinese in the catalogue (web/translations/zh/LC_MESSAGES/messages.po)."""
 
 from __future__ import annotations
 
@@ -14,48 +15,48 @@ from fastapi import Request
 from identity.roles import Principal
 from kernel.pollutants import Pollutant
 from notices import service as notices
-from web.i18n import plural_translator, translator
+from web.i18n import N_, plural_translator, translator
 from web.pages.l10n import bjdate_text, bjtime_text, tonnes_text, yuan_text
 
 #: kind → (text, text when a figure is missing); %-style fields from the params
 TEXTS: dict[str, str] = {
-    "clue_sent": "Problem clue No. %(ref)s was sent to you; rectify by %(due)s.",
-    "penalty_notice": "Advance notice of an administrative penalty %(ref)s: %(amount)s yuan "
-                      "proposed. You may state your case by %(due)s.",
-    "penalty_decided": "Penalty decision %(ref)s was issued: %(amount)s yuan.",
-    "penalty_hearing": "The hearing you requested on advance notice %(ref)s will be held on "
-                       "%(due)s at %(place)s.",
-    "transfer_proposed": "%(seller)s proposes a negotiated transfer to you: %(qty)s t of "
-                         "%(market)s at %(price)s yuan/t.",
-    "approval_waiting": "Approval request No. %(ref)s from %(by)s waits for a second officer "
-                        "(%(target)s).",
-    "transfer_accepted": "A negotiated transfer of %(qty)s t of %(market)s at %(price)s yuan/t "
-                         "(%(seller)s to %(buyer)s) was accepted and waits for the bureau's "
-                         "approval.",
+    "clue_sent": N_("Problem clue No. %(ref)s was sent to you; rectify by %(due)s."),
+    "penalty_notice": N_("Advance notice of an administrative penalty %(ref)s: %(amount)s yuan "
+                         "proposed. You may state your case by %(due)s."),
+    "penalty_decided": N_("Penalty decision %(ref)s was issued: %(amount)s yuan."),
+    "penalty_hearing": N_("The hearing you requested on advance notice %(ref)s will be held on "
+                          "%(due)s at %(place)s."),
+    "transfer_proposed": N_("%(seller)s proposes a negotiated transfer to you: %(qty)s t of "
+                            "%(market)s at %(price)s yuan/t."),
+    "approval_waiting": N_("Approval request No. %(ref)s from %(by)s waits for a second officer "
+                           "(%(target)s)."),
+    "transfer_accepted": N_("A negotiated transfer of %(qty)s t of %(market)s at %(price)s yuan/t "
+                            "(%(seller)s to %(buyer)s) was accepted and waits for the bureau's "
+                            "approval."),
 }
-NO_DUE = "Problem clue No. %(ref)s was sent to you."
-SERVED = "Penalty decision %(ref)s was served on you: %(amount)s yuan, to be paid by %(due)s."
+NO_DUE = N_("Problem clue No. %(ref)s was sent to you.")
+SERVED = N_("Penalty decision %(ref)s was served on you: %(amount)s yuan, to be paid by %(due)s.")
 
 #: workbench item → (label, link template with {e} = the enterprise)
 ITEMS: dict[str, tuple[str, str]] = {
-    "approvals_waiting": ("Approvals waiting for me", "/bureau/approvals"),
-    "permits_awaiting_confirmation": ("Permits awaiting confirmation", "/bureau"),
-    "transfers_awaiting_approval": ("Transfers awaiting approval", "/bureau/transfers"),
-    "clues_new": ("New problem clues to send", "/bureau/clues"),
-    "clues_rectified": ("Rectifications to verify", "/bureau/clues"),
-    "clues_overdue": ("Clues overdue", "/bureau/clues"),
-    "alerts_active": ("Heavy-pollution alerts active", "/bureau/alerts"),
-    "monitoring_imports_with_errors": ("Monitoring imports with errors (30 days)",
+    "approvals_waiting": (N_("Approvals waiting for me"), "/bureau/approvals"),
+    "permits_awaiting_confirmation": (N_("Permits awaiting confirmation"), "/bureau"),
+    "transfers_awaiting_approval": (N_("Transfers awaiting approval"), "/bureau/transfers"),
+    "clues_new": (N_("New problem clues to send"), "/bureau/clues"),
+    "clues_rectified": (N_("Rectifications to verify"), "/bureau/clues"),
+    "clues_overdue": (N_("Clues overdue"), "/bureau/clues"),
+    "alerts_active": (N_("Heavy-pollution alerts active"), "/bureau/alerts"),
+    "monitoring_imports_with_errors": (N_("Monitoring imports with errors (30 days)"),
                                        "/bureau/monitoring"),
-    "permit_imports_with_errors": ("Permit imports with errors (30 days)", "/bureau/permits"),
-    "violations_open": ("Violations awaiting a decision", "/bureau/penalties"),
-    "bills_overdue": ("Paid-use bills overdue", "/bureau/paid-use"),
-    "bills_to_pay": ("Paid-use bills to pay", "/enterprises/{e}/bills"),
-    "clues_assigned": ("Problem clues to rectify", "/enterprises/{e}/clues"),
-    "transfers_proposed": ("Transfers proposed to you", "/enterprises/{e}/transfers"),
-    "reports_due": ("Execution reports overdue", "/enterprises/{e}/reports"),
-    "penalty_notices": ("Penalty procedures in progress", "/enterprises/{e}/penalties"),
-    "hearings_upcoming": ("Hearings notified to you", "/enterprises/{e}/penalties"),
+    "permit_imports_with_errors": (N_("Permit imports with errors (30 days)"), "/bureau/permits"),
+    "violations_open": (N_("Violations awaiting a decision"), "/bureau/penalties"),
+    "bills_overdue": (N_("Paid-use bills overdue"), "/bureau/paid-use"),
+    "bills_to_pay": (N_("Paid-use bills to pay"), "/enterprises/{e}/bills"),
+    "clues_assigned": (N_("Problem clues to rectify"), "/enterprises/{e}/clues"),
+    "transfers_proposed": (N_("Transfers proposed to you"), "/enterprises/{e}/transfers"),
+    "reports_due": (N_("Execution reports overdue"), "/enterprises/{e}/reports"),
+    "penalty_notices": (N_("Penalty procedures in progress"), "/enterprises/{e}/penalties"),
+    "hearings_upcoming": (N_("Hearings notified to you"), "/enterprises/{e}/penalties"),
 }
 
 
