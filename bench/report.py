@@ -683,12 +683,18 @@ def _simulation(L: Lines) -> list[Figure]:
             ratio=fmt_ratio(base / s) if base and s else "—"))
     gap = L.one("simulation", bench="simulation_gap")
     if gap is not None:
+        def mean(v: Any) -> float:  # a figure, or its distribution over the seeds
+            return float(v["mean"]) if isinstance(v, dict) else float(v)
+
+        spread = gap["gap_pct"]
+        shown = (f"{spread['mean']} % above (p5 {spread['p5']} %, p95 {spread['p95']} %)"
+                 if isinstance(spread, dict) else f"{spread} % above")
         out.append(Figure(
             f"market simulation: abatement cost against the least cost, "
             f"{fmt_int(gap['seeds'])} seed{'s' if gap['seeds'] != 1 else ''}", "simulation",
-            measured=f"{fmt_int(float(gap['simulated_fen']) / 100)} yuan, "
-                     f"{gap['gap_pct']} % above",
-            reference=f"least-cost LP {fmt_int(float(gap['least_cost_fen']) / 100)} yuan"))
+            measured=f"{fmt_int(mean(gap['simulated_fen']) / 100)} yuan"
+                     f"{' (mean)' if isinstance(gap['simulated_fen'], dict) else ''}, {shown}",
+            reference=f"least-cost LP {fmt_int(mean(gap['least_cost_fen']) / 100)} yuan"))
     return out
 
 
