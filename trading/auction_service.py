@@ -324,11 +324,16 @@ def replace_bid(uow: UoW, *, bid_id: str, enterprise: str, qty: int, price: int,
 
 def close_auction(uow: UoW, auction_id: str, *, actor: str, now: datetime | None = None
                   ) -> dict[str, Any]:
-    now = utc(now)
+    """open → closed: no more bids; the bureau clears and settles it next."""
+    return _move(uow, auction_id, "open", "closed", utc(now))
+
+
+def _move(uow: UoW, auction_id: str, before: str, after: str, now: datetime
+          ) -> dict[str, Any]:
+    """A status move that touches nothing but the auction row."""
     with uow:
-        store = TradingStore(uow.session)
-        a = _auction(uow, store, auction_id, "open")
-        a.status, a.updated_at = "closed", now
+        a = _auction(uow, TradingStore(uow.session), auction_id, before)
+        a.status, a.updated_at = after, now
         out = _view(a, [], reveal=True)
         uow.commit()
         return out
@@ -531,14 +536,7 @@ def schedule_auction(uow: UoW, auction_id: str, *, announce_at: datetime | None,
 def announce_auction(uow: UoW, auction_id: str, *, actor: str, now: datetime | None = None
                      ) -> dict[str, Any]:
     """draft → announced: enterprises see the auction and its schedule; no bids yet."""
-    now = utc(now)
-    with uow:
-        store = TradingStore(uow.session)
-        a = _auction(uow, store, auction_id, "draft")
-        a.status, a.updated_at = "announced", now
-        out = _view(a, [], reveal=True)
-        uow.commit()
-        return out
+    return _move(uow, auction_id, "draft", "announced", utc(now))
 
 
 def run_due_auctions(uow_factory: Callable[[], UoW], now: datetime | None = None, *,
