@@ -198,21 +198,13 @@ class LogStore:
         if not leaves:
             return None
         f = self._cached()
-        part = LogPart([], [], [], [], [], [], [], [], 0, b"")
-        for kind, ref, data in leaves:
-            made = f.append(merkle.leaf_hash(data))
-            part.leaf_index.append(made[0][1])
-            part.kind.append(kind)
-            part.ref.append(ref)
-            part.leaf_hash.append(made[0][2])
-            part.leaf_data.append(data)
-            for lv, i, h in made:
-                if lv >= STRATUM:
-                    part.level.append(lv)
-                    part.idx.append(i)
-                    part.hash.append(h)
-        part.size, part.frontier = f.size, b"".join(f.hashes)
-        return part
+        first = f.size
+        hashes = [merkle.leaf_hash(data) for _, _, data in leaves]
+        made = f.extend(hashes, keep_from=STRATUM)
+        return LogPart(list(range(first, f.size)), [k for k, _, _ in leaves],
+                       [r for _, r, _ in leaves], hashes, [d for _, _, d in leaves],
+                       [m[0] for m in made], [m[1] for m in made], [m[2] for m in made],
+                       f.size, b"".join(f.hashes))
 
     def write(self, part: LogPart | None) -> None:
         if part is None:

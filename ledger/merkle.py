@@ -236,6 +236,34 @@ class Frontier:
         self.size += 1
         return made
 
+    def extend(self, leaves: Sequence[bytes], keep_from: int = 1
+               ) -> list[tuple[int, int, bytes]]:
+        """Append many leaf hashes at once, a level at a time (the tree `append` builds one
+        by one, in far fewer interpreter steps). Returns the complete nodes made at levels
+        `keep_from` and up (at least 1: the leaves are the caller's)."""
+        made: list[tuple[int, int, bytes]] = []
+        if not leaves:
+            return made
+        keep_from = max(keep_from, 1)
+        new_size = self.size + len(leaves)
+        spare = dict(zip((lv for lv, _ in self.nodes_of(self.size)), self.hashes, strict=True))
+        cur, start, level = list(leaves), self.size, 0  # nodes [start, start+len) of a level
+        while cur:
+            if level >= keep_from:
+                made += [(level, start + i, h) for i, h in enumerate(cur)]
+            if start & 1:  # the first pairs with the frontier's node of this level
+                cur.insert(0, spare.pop(level))
+                start -= 1
+            if len(cur) & 1:  # the last stays unpaired: the new frontier's node here
+                spare[level] = cur.pop()
+            cur = [hashlib.sha256(b"\x01" + a + b).digest()
+                   for a, b in zip(cur[::2], cur[1::2], strict=True)]
+            start >>= 1
+            level += 1
+        self.size = new_size
+        self.hashes = [spare[lv] for lv, _ in self.nodes_of(new_size)]
+        return made
+
     def root(self) -> bytes:
         if not self.hashes:
             return EMPTY_ROOT

@@ -145,3 +145,27 @@ def test_frontier_names_its_nodes() -> None:
     nodes = tree([bytes([i]) for i in range(13)])
     assert f.hashes == [nodes[x] for x in M.Frontier.nodes_of(13)]
     assert f.root() == mth([bytes([i]) for i in range(13)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(LEAVES, st.lists(st.integers(min_value=0, max_value=20), max_size=6),
+       st.integers(min_value=1, max_value=4))
+def test_extend_builds_the_tree_append_builds(leaves: list[bytes], cuts: list[int],
+                                              keep_from: int) -> None:
+    """Appending in batches of any sizes (`extend`) gives the frontier, root and complete
+    nodes of appending one by one."""
+    nodes = tree(leaves)
+    f = M.Frontier()
+    made: dict[tuple[int, int], bytes] = {}
+    hashes = [M.leaf_hash(d) for d in leaves]
+    at = 0
+    for size in [*cuts, len(hashes)]:
+        part = hashes[at:at + size]
+        for lv, i, h in f.extend(part, keep_from=keep_from):
+            assert (lv, i) not in made  # each node made once
+            made[(lv, i)] = h
+        at += len(part)
+    assert f.size == len(leaves)
+    assert f.root() == mth(leaves)
+    assert f.hashes == [nodes[x] for x in M.Frontier.nodes_of(len(leaves))]
+    assert made == {k: v for k, v in nodes.items() if k[0] >= keep_from}
