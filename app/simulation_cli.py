@@ -2,11 +2,14 @@
 
 Prints one JSON document: the stored run (id, scenario, versions, options) and, with
 `--summary`, its headline figures instead of the whole result (price paths per market and
-seed band, volumes, auctions, costs). Bad options exit 2 with `erts: code: message (field
-...)`; an unreachable database exits 3 (see app.cli).
+seed band, volumes, auctions, costs). `--scenario` repeated runs the scenarios together in one
+sweep over the same seeds (`simulation.service.run_simulations`) and prints
+``{"runs": [...]}``, one run (or headline) per scenario in the order given. Bad options exit 2
+with `erts: code: message (field ...)`; an unreachable database exits 3 (see app.cli).
 
-    erts simulate --scenario 3 [--seeds 20] [--days 250] [--strategy mixed]
-                  [--first-seed 0] [--mac-version 2026.1] [--workers 2 | --scheduler ADDR]
+    erts simulate --scenario 3 [--scenario 5 ...] [--seeds 20] [--days 250]
+                  [--strategy mixed] [--first-seed 0] [--mac-version 2026.1]
+                  [--workers 2 | --scheduler ADDR]
 """
 
 from __future__ import annotations
@@ -45,23 +48,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     p = _platform()
     try:
-        out = service.run_simulation(
-            p.uow, scenario_id=args.scenario, actor=str(args.actor or os.environ.get("USER")
-                                                        or "cli"),
+        runs = service.run_simulations(
+            p.uow, scenario_ids=args.scenario,
+            actor=str(args.actor or os.environ.get("USER") or "cli"),
             seeds=args.seeds, days=args.days, strategy=args.strategy,
             first_seed=args.first_seed, mac_version=args.mac_version, workers=args.workers,
             scheduler=args.scheduler)
     finally:
         p.close()
-    print(json.dumps(headline(out) if args.summary else out, ensure_ascii=False, indent=2))
+    shown = [headline(r) if args.summary else r for r in runs]
+    out: Any = shown[0] if len(args.scenario) == 1 else {"runs": shown}
+    print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
 
 
 def register(sub: Any) -> None:
     """Add `erts simulate` to `erts`'s sub-parsers."""
-    s = sub.add_parser("simulate", help="agent-based market simulation of a stored scenario")
-    s.add_argument("--scenario", type=positive, required=True,
-                   help="the stored scenario's id (see erts scenario run --save)")
+    s = sub.add_parser("simulate",
+                       help="agent-based market simulation of stored scenarios")
+    s.add_argument("--scenario", type=positive, required=True, action="append",
+                   help="the stored scenario's id (see erts scenario run --save); repeat it "
+                        "to run several scenarios in one sweep over the same seeds")
     s.add_argument("--seeds", type=whole(1, 1000), default=20,
                    help="how many seeds (default %(default)s)")
     s.add_argument("--first-seed", type=whole(0, 2**31 - 1), default=0,

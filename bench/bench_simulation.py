@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/bench_simulation.py [--facilities 1000] [--days 250]
                                                    [--seeds 100] [--workers 1 2]
                                                    [--strategy mixed] [--sweep-days 250]
+                                                   [--sweep-scenarios 2]
 Figures, one JSON line each ({"bench": ..., ...}):
 
 - ``simulation_year``: one simulated year (``--days`` trading days) of ``--facilities``
@@ -12,6 +13,11 @@ Figures, one JSON line each ({"bench": ..., ...}):
 - ``simulation_sweep``: ``--seeds`` seeds (``--sweep-days`` days each, with the LP benchmark
   per seed) on a Dask LocalCluster of each ``--workers`` count, end to end (starting the
   cluster, scattering the population), with the speed-up against 1 worker;
+- ``simulation_sweep_scenarios``: ``--sweep-scenarios`` K scenarios × ``--seeds`` seeds in
+  one sweep (every batch of every scenario submitted at once: `simulation.sweep.run_jobs`) on
+  each ``--workers`` count: ``seconds`` per worker count and the speed-up of the most workers
+  against 1. Scenario 0 is the baseline; scenario k has every indicator cut by
+  100 × (1 - 0.8^k) % (each 20 % tighter than the one before: -20 %, -36 %, ...);
 - ``simulation_gap``: the simulated total abatement cost against the LP's least cost at the
   same supply (fen and percent, over the sweep's seeds), and against no trading.
 """
@@ -22,15 +28,26 @@ import argparse
 import json
 import os
 import time
+from typing import Any
 
-from allocation.scenario import Changes, run
+from allocation.scenario import Changes, parse_changes, run
 from allocation.sweep import synthetic_baseline
 from simulation.engine import Options, simulate
 from simulation.least_cost import least_cost, need_of
 from simulation.mac import load_table
 from simulation.population import from_run
-from simulation.sweep import run_sweep
+from simulation.sweep import Job, run_jobs, run_sweep
 from trading import BOOK_ENGINE
+
+
+def change_pct(k: int) -> int:
+    """Scenario k's cut of every indicator: each 20 % tighter than the one before."""
+    return -round(100 * (1 - 0.8 ** k))
+
+
+def tighter(base: Any, k: int) -> Changes:
+    return parse_changes({"name": f"tighter-{k}", "indicators": [{"change_pct": change_pct(k)}]},
+                         base.params)
 
 
 def main() -> None:
@@ -41,6 +58,8 @@ def main() -> None:
     ap.add_argument("--sweep-days", type=int, default=250)
     ap.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     ap.add_argument("--batch", type=int, default=5)
+    ap.add_argument("--sweep-scenarios", type=int, default=2,
+                    help="scenarios swept at once (0: skip that figure)")
     ap.add_argument("--strategy", default="mixed", choices=("truthful", "zip", "mixed"))
     args = ap.parse_args()
     t0 = time.perf_counter()
@@ -78,8 +97,27 @@ def main() -> None:
             line["speedup_vs_1_worker"] = round(times[1] / out["seconds"], 2)
         print(json.dumps(line), flush=True)
         last = out
+    if args.sweep_scenarios > 0 and args.workers:
+        pops = [pop] + [from_run(run(base, tighter(base, k)), r0, table)
+                        for k in range(1, args.sweep_scenarios)]
+        jobs = [Job(p, table.agents, seeds, sweep_opt) for p in pops]
+        by_w: dict[str, float] = {}
+        outs: list[dict[str, Any]] = []
+        for w in args.workers:
+            outs = run_jobs(jobs, workers=w, batch=args.batch)
+            by_w[str(w)] = outs[0]["seconds"]
+        most = str(max(args.workers))
+        print(json.dumps({
+            "bench": "simulation_sweep_scenarios", "scenarios": len(pops),
+            "seeds": args.seeds, "days": args.sweep_days, "seconds": by_w,
+            "speedup": round(by_w["1"] / by_w[most], 2) if "1" in by_w and most != "1"
+            else None, "scenario_agents": [p.n for p in pops],
+            "indicator_change_pct": [change_pct(k) for k in range(len(pops))],
+            "simulated_cost_mean_fen": [o["cost_fen"]["simulated"]["mean"] for o in outs],
+            **common}),
+            flush=True)
     if last is None:  # no Dask run asked for: the gap of the one seed above
-        gap = {"simulated_fen": round(float(res.cost.sum())),
+        gap: dict[str, Any] = {"simulated_fen": round(float(res.cost.sum())),
                "least_cost_fen": round(float(lc.cost.sum()))}
         gap["gap_fen"] = gap["simulated_fen"] - gap["least_cost_fen"]
         gap["gap_pct"] = round(100 * gap["gap_fen"] / max(gap["least_cost_fen"], 1), 3)

@@ -5,32 +5,35 @@ scenario), the rules of the platform's markets of that year where they exist (ti
 daily limit, reference price: `trading.tables.MarketRow`; otherwise tick 1 fen, lot 1 kg,
 limit 30 %, the base price), simulates the seeds (here, or on Dask: `simulation.sweep`), and
 stores the result with the scenario, the allocation parameter version, the MAC parameter
-version, the seeds, days and strategy that made it, in one transaction.
+version, the seeds, days and strategy that made it, in one transaction. Several scenarios run
+in one sweep (`run_simulations`: all their batches on the cluster at once) and are stored
+together, all or nothing; `run_simulation` is the one-scenario case.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from allocation import errors as alloc_errors
-from allocation.scenario import Changes, parse_changes, run
+from allocation.scenario import Baseline, Changes, Run, parse_changes, run
 from allocation.scenario_service import load_baseline
 from allocation.store import AllocationStore
 from kernel.clock import system_clock
 from ledger.service import UoW
 from simulation.engine import MAX_DAYS, STRATEGIES, Options
 from simulation.errors import SimulationError, SimulationRunNotFound
-from simulation.mac import load_table, versions
+from simulation.mac import MacTable, load_table, versions
 from simulation.population import Population, from_run
 from simulation.store import SimulationStore
-from simulation.sweep import run_sweep
+from simulation.sweep import Job, run_jobs
 from simulation.tables import SimulationRunRow
 from trading.store import TradingStore
 
 MAX_SEEDS = 1000
+MAX_SCENARIOS = 50
 DEFAULT_BAND_PCT = 30
 
 
@@ -67,23 +70,69 @@ def _with_market_rules(uow: UoW, pop: Population) -> Population:
     return dataclasses.replace(pop, markets=tuple(markets))
 
 
+def _field(ids: Sequence[int], i: int) -> str:
+    """The field naming the `i`-th scenario: ``scenario`` when it is the only one."""
+    return "scenario" if len(ids) == 1 else f"scenario_ids[{i}]"
+
+
+def check_scenario_ids(scenario_ids: Sequence[int]) -> list[int]:
+    """The ids as a list: 1 to `MAX_SCENARIOS` distinct positive whole numbers, or a
+    `SimulationError` naming the field."""
+    ids = list(scenario_ids)
+    if not 1 <= len(ids) <= MAX_SCENARIOS:
+        raise SimulationError(f"from 1 to {MAX_SCENARIOS} scenarios at once",
+                              field="scenario_ids")
+    for i, sid in enumerate(ids):
+        if isinstance(sid, bool) or not isinstance(sid, int) or sid < 1:
+            raise SimulationError("a scenario id is a positive whole number",
+                                  field=_field(ids, i))
+        if sid in ids[:i]:
+            raise SimulationError(f"scenario {sid} is given twice", field=_field(ids, i))
+    return ids
+
+
+def _stored(uow: UoW, ids: Sequence[int]) -> list[Any]:
+    """The scenario rows of `ids` (`ScenarioNotFound` naming the first missing one)."""
+    store = AllocationStore(uow.session)
+    rows = []
+    for i, sid in enumerate(ids):
+        row = store.scenario(sid)
+        if row is None:
+            raise alloc_errors.ScenarioNotFound(f"no scenario {sid}", field=_field(ids, i))
+        rows.append(row)
+    return rows
+
+
+def populations_of(uow_factory: Callable[[], UoW], scenario_ids: Sequence[int], *,
+                   mac_version: str | None = None, now: datetime | None = None
+                   ) -> tuple[list[Population], MacTable]:
+    """The agents and markets of stored scenarios (all found before any is built; scenarios
+    of the same year and parameter version share one baseline), and the MAC table used."""
+    ids = list(scenario_ids)
+    with uow_factory() as uow:
+        docs = [dict(row.changes) for row in _stored(uow, ids)]
+    table = load_table(mac_version)
+    bases: dict[tuple[Any, Any], tuple[Baseline, Run]] = {}
+    pops = []
+    for doc in docs:
+        year = doc.get("year") if isinstance(doc.get("year"), int) else None
+        key = (year, doc.get("parameter_version"))
+        if key not in bases:
+            base = load_baseline(uow_factory(), year=year, parameter_version=key[1], now=now)
+            bases[key] = (base, run(base, Changes()))
+        base, before = bases[key]
+        changes = parse_changes(doc, base.params)
+        pop = from_run(run(base, changes), before, table, band_pct=DEFAULT_BAND_PCT)
+        pops.append(_with_market_rules(uow_factory(), pop))
+    return pops, table
+
+
 def population_of(uow_factory: Callable[[], UoW], scenario_id: int, *,
                   mac_version: str | None = None, now: datetime | None = None
-                  ) -> tuple[Population, Any]:
+                  ) -> tuple[Population, MacTable]:
     """The agents and markets of a stored scenario, and the MAC table used."""
-    with uow_factory() as uow:
-        row = AllocationStore(uow.session).scenario(scenario_id)
-        if row is None:
-            raise alloc_errors.ScenarioNotFound(f"no scenario {scenario_id}", field="scenario")
-        doc = dict(row.changes)
-    year = doc.get("year") if isinstance(doc.get("year"), int) else None
-    base = load_baseline(uow_factory(), year=year,
-                         parameter_version=doc.get("parameter_version"), now=now)
-    changes = parse_changes(doc, base.params)
-    table = load_table(mac_version)
-    pop = from_run(run(base, changes), run(base, Changes()), table,
-                   band_pct=DEFAULT_BAND_PCT)
-    return _with_market_rules(uow_factory(), pop), table
+    [pop], table = populations_of(uow_factory, [scenario_id], mac_version=mac_version, now=now)
+    return pop, table
 
 
 def _view(row: SimulationRunRow, *, result: bool = True) -> dict[str, Any]:
@@ -98,35 +147,55 @@ def _view(row: SimulationRunRow, *, result: bool = True) -> dict[str, Any]:
     return out
 
 
+def run_simulations(uow_factory: Callable[[], UoW], *, scenario_ids: Sequence[int],
+                    actor: str, seeds: int = 20, days: int = 250, strategy: str = "mixed",
+                    first_seed: int = 0, mac_version: str | None = None,
+                    workers: int | None = None, scheduler: str | None = None,
+                    now: datetime | None = None) -> list[dict[str, Any]]:
+    """Simulate stored scenarios over the same `seeds` seeds in one sweep (every batch of
+    every scenario on the cluster at once) and store one run per scenario, all in one
+    transaction; their views, in the order of `scenario_ids`."""
+    check_options(seeds=seeds, days=days, strategy=strategy, first_seed=first_seed,
+                  mac_version=mac_version)
+    ids = check_scenario_ids(scenario_ids)
+    now = now or system_clock()
+    pops, table = populations_of(uow_factory, ids, mac_version=mac_version, now=now)
+    for i, pop in enumerate(pops):
+        if not pop.n:
+            raise SimulationError("the scenario leaves no facility with emissions to trade",
+                                  field=_field(ids, i))
+    options = Options(days=days, strategy=strategy)  # type: ignore[arg-type]
+    seed_list = list(range(first_seed, first_seed + seeds))
+    results = run_jobs([Job(pop, table.agents, seed_list, options) for pop in pops],
+                       workers=workers, scheduler=scheduler)
+    with uow_factory() as uow:
+        rows = []
+        for srow, pop, result in zip(_stored(uow, ids), pops, results, strict=True):
+            result["scenario_name"] = srow.name  # _stored: none deleted while it ran
+            rows.append(SimulationRunRow(
+                scenario=srow.id, actor=actor, run_at=now, year=pop.year,
+                parameter_version=pop.parameter_version, mac_version=table.version,
+                seeds=seeds, first_seed=first_seed, days=days, strategy=strategy,
+                result=result))
+        store = SimulationStore(uow.session)
+        for row in rows:
+            store.add(row)
+        uow.commit()
+        return [_view(row) for row in rows]
+
+
 def run_simulation(uow_factory: Callable[[], UoW], *, scenario_id: int, actor: str,
                    seeds: int = 20, days: int = 250, strategy: str = "mixed",
                    first_seed: int = 0, mac_version: str | None = None,
                    workers: int | None = None, scheduler: str | None = None,
                    now: datetime | None = None) -> dict[str, Any]:
-    """Simulate a stored scenario over `seeds` seeds and store the run."""
-    check_options(seeds=seeds, days=days, strategy=strategy, first_seed=first_seed,
-                  mac_version=mac_version)
-    now = now or system_clock()
-    pop, table = population_of(uow_factory, scenario_id, mac_version=mac_version, now=now)
-    if not pop.n:
-        raise SimulationError("the scenario leaves no facility with emissions to trade",
-                              field="scenario")
-    options = Options(days=days, strategy=strategy)  # type: ignore[arg-type]
-    result = run_sweep(pop, table.agents, list(range(first_seed, first_seed + seeds)),
-                       options, workers=workers, scheduler=scheduler)
-    with uow_factory() as uow:
-        srow = AllocationStore(uow.session).scenario(scenario_id)
-        if srow is None:  # deleted while it ran
-            raise alloc_errors.ScenarioNotFound(f"no scenario {scenario_id}", field="scenario")
-        result["scenario_name"] = srow.name
-        row = SimulationRunRow(scenario=scenario_id, actor=actor, run_at=now, year=pop.year,
-                               parameter_version=pop.parameter_version,
-                               mac_version=table.version, seeds=seeds,
-                               first_seed=first_seed, days=days, strategy=strategy,
-                               result=result)
-        SimulationStore(uow.session).add(row)
-        uow.commit()
-        return _view(row)
+    """Simulate a stored scenario over `seeds` seeds and store the run (`run_simulations`
+    of one scenario)."""
+    [out] = run_simulations(uow_factory, scenario_ids=[scenario_id], actor=actor, seeds=seeds,
+                            days=days, strategy=strategy, first_seed=first_seed,
+                            mac_version=mac_version, workers=workers, scheduler=scheduler,
+                            now=now)
+    return out
 
 
 def list_runs(uow: UoW, *, scenario: int | None = None, offset: int = 0, limit: int = 50
