@@ -681,6 +681,15 @@ def _simulation(L: Lines) -> list[Figure]:
             f"Dask worker{'s' if w != 1 else ''}", "simulation", measured=fmt_s(s),
             reference=f"1 Dask worker {fmt_s(base)}" if base else "—",
             ratio=fmt_ratio(base / s) if base and s else "—"))
+    for line in L.of("simulation", bench="simulation_sweep_scenarios"):
+        secs = {int(w): float(v) for w, v in line["seconds"].items()}
+        most = max(secs)
+        out.append(Figure(
+            f"market simulation, {fmt_int(line['scenarios'])} scenarios × "
+            f"{fmt_int(line['seeds'])} seeds × {line['days']} days in one sweep, {most} Dask "
+            f"worker{'s' if most != 1 else ''}", "simulation", measured=fmt_s(secs[most]),
+            reference=f"1 Dask worker {fmt_s(secs[1])}" if 1 in secs and most != 1 else "—",
+            ratio=fmt_ratio(secs[1] / secs[most]) if 1 in secs and most != 1 else "—"))
     gap = L.one("simulation", bench="simulation_gap")
     if gap is not None:
         def mean(v: Any) -> float:  # a figure, or its distribution over the seeds

@@ -280,3 +280,13 @@ def test_every_bench_script_is_in_the_run() -> None:
     scripts = {p.name for p in (Path(report.ROOT) / "bench").glob("bench_*.py")}
     used = {Path(argv[0]).name for b in report.BENCHES for argv in b.quick + b.full}
     assert scripts <= used, sorted(scripts - used)
+
+
+def test_several_scenarios_in_one_sweep_are_shown_against_one_worker() -> None:
+    line = {"bench": "simulation_sweep_scenarios", "scenarios": 2, "seeds": 100, "days": 250,
+            "seconds": {"1": 190.0, "2": 118.75}, "speedup": 1.6, "facilities": 1000,
+            "agents": 3400}
+    [fig] = report.figures(a_report(run("simulation", line)))
+    assert fig.figure.startswith("market simulation, 2 scenarios × 100 seeds × 250 days")
+    assert fig.measured == "118.8 s" and fig.reference == "1 Dask worker 190.0 s"
+    assert fig.ratio == "1.60×"
