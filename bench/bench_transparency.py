@@ -8,7 +8,10 @@ Prints one JSON line per figure, `{"bench": "transparency", "figure": ..., ...}`
   runs alternating off, on, off, on ... so that load on the shared machine falls on both
   alike; each side's best run counts. "Tree off" replaces `ledger.service.append_entries`
   (the only call that turns written journal entries into leaves) with a no-op in this
-  process; everything else (journal, hash chain, head lock, balances) is unchanged.
+  process, and its engine has no drain of bound records; the tree-on engine is installed as
+  the platform's is (`ledger.transparency.install`: on PostgreSQL a commit reads the queue
+  only when a statement announced a bound record); everything else (journal, hash chain,
+  head lock, balances) is unchanged.
   `ratio` = on / off, `drop_pct` = (1 - ratio) * 100 (target: at most 10).
 - `proofs`: inclusion and consistency proof latency (p50/p99 of `--samples` calls each) at
   `--leaves` leaves (default 10,000,000), through `ledger.transparency.inclusion` and
@@ -108,6 +111,8 @@ def bench_append(pg_url: str, seconds: float, repeat: int, n_accounts: int) -> N
             url = stack.enter_context(fresh_database("postgresql", pg_url))
             db = Database(url)
             stack.callback(db.dispose)
+            if on:  # as `app.wiring.build` does: the bound records' drain before each commit
+                transparency.install(db.engine)
             with tree(on):
                 dbs[on] = (db, setup_accounts(db, n_accounts))
         for name, case in cases:

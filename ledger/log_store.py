@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -81,6 +82,7 @@ assert all(tuple(c.name for c in t.columns) == LAYOUTS[k][1] and t.name == TABLE
 
 Leaf = tuple[str, str, bytes]  # kind, ref, leaf data
 _PG_QUEUED = "SELECT id, kind, ref FROM ledger_log_queue ORDER BY id"
+_PG_TAKE_QUEUE = "DELETE FROM ledger_log_queue RETURNING id, kind, ref"
 #: the log's part of a write, as CTEs (the journal's statement adds them to its own)
 PG_LOG_CTES = (
     "lg AS (INSERT INTO ledger_log (leaf_index, kind, ref, leaf_hash, leaf_data) "
@@ -102,6 +104,18 @@ _PG_COPY_NODES = "COPY ledger_log_node (level, idx, hash) FROM STDIN (FORMAT BIN
 #: 2**STRATUM leaf hashes more in its query). Appends write n / 2**STRATUM node rows per n
 #: leaves instead of 2n. (Databases filled before keep their lower nodes; they are not read.)
 STRATUM = 4
+
+
+@cache
+def _pg_record_sql(kind: str) -> str:
+    """The rows of some records of `kind`, their columns in the canonical layout's order:
+    by id, or (permit quantities) by (permit, pollutant, year)."""
+    t = RECORD_TABLES[kind]
+    cols = ", ".join(f'"{c.name}"' for c in t.columns)
+    if kind == "permit_quantity":
+        return (f"SELECT {cols} FROM {t.name} WHERE (permit, pollutant, year) IN "
+                "(SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::int[]))")
+    return f"SELECT {cols} FROM {t.name} WHERE id = ANY(%s::bigint[])"
 
 
 @dataclass
@@ -244,6 +258,11 @@ class LogStore:
             rows = self.s.execute(select(Q.c.id, Q.c.kind, Q.c.ref).order_by(Q.c.id))
         return [(int(i), str(k), str(r)) for i, k, r in rows]
 
+    def take_queue(self) -> list[tuple[int, str, str]]:
+        """PostgreSQL: empty the queue in one statement and return what it held, in order
+        (the caller holds the journal head lock, so no other drainer takes the same rows)."""
+        return sorted((int(i), str(k), str(r)) for i, k, r in pg_rows(self.s, _PG_TAKE_QUEUE))
+
     def clear_queue(self, ids: Sequence[int]) -> None:
         for i in range(0, len(ids), CHUNK):
             self.s.execute(delete(Q).where(Q.c.id.in_(list(ids[i:i + CHUNK]))))
@@ -252,6 +271,18 @@ class LogStore:
         """The canonical bytes of the current rows of these records (missing ones absent)."""
         t = RECORD_TABLES[kind]
         out: dict[str, bytes] = {}
+        if self.s.get_bind().dialect.name == "postgresql":  # every drain: one prepared read
+            if kind == "permit_quantity":
+                keys = [r.rsplit("/", 2) for r in refs]
+                params: tuple[Any, ...] = ([k[0] for k in keys], [k[1] for k in keys],
+                                           [int(k[2]) for k in keys])
+            else:
+                params = ([int(r) for r in refs],)
+            for row in pg_rows(self.s, _pg_record_sql(kind), params):
+                ref = (f"{row[0]}/{row[1]}/{row[2]}" if kind == "permit_quantity"
+                       else str(row[0]))
+                out[ref] = record_leaf(kind, row)
+            return out
         for i in range(0, len(refs), CHUNK):
             part = refs[i:i + CHUNK]
             if kind == "permit_quantity":

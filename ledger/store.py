@@ -382,7 +382,14 @@ class LedgerStore:
         return out
 
     # -- journal ------------------------------------------------------------------------
+    def holds_head(self) -> bool:
+        """This transaction took the journal head lock (`lock_head` with row locks)."""
+        tx = self.s.get_transaction()
+        return tx is not None and self.s.info.get("erts_head_locked") is tx
+
     def lock_head(self) -> tuple[int, str]:
+        if self._lock():
+            self.s.info["erts_head_locked"] = self.s.get_transaction()
         if self.postgres:
             found = pg_rows(self.s, _PG_HEAD_LOCK if self._lock() else _PG_HEAD)
             if found:

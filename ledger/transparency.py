@@ -46,6 +46,7 @@ from ledger.signing import (
     rfc3339,
 )
 from ledger.store import LedgerStore
+from storage.bulk import driver_connection
 
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 _installed = False
@@ -72,15 +73,63 @@ def journal_leaves(session: Session, entries: Sequence[Entry]) -> LogPart | None
     return LogStore(session).prepare(leaves)
 
 
-def drain(session: Session) -> int:
-    """Append the bound records this transaction queued as leaves (each record once, in the
-    order first written, with the row as it is now) and empty the queue. Takes the journal
-    head lock when there is anything to append. Returns the number of leaves."""
+#: the NOTICE a statement writing a bound record raises on PostgreSQL (migration 0035)
+QUEUED_NOTICE = "erts:log-queued"
+_FLAG = "erts_log_queued"  # the watch's flag, an attribute of the driver connection
+
+
+def _watch(raw: Any) -> list[bool]:
+    """Watch a PostgreSQL driver connection for `QUEUED_NOTICE`: the returned flag turns
+    True when a statement on it queued bound records."""
+    flag = [False]
+
+    def seen(diag: Any) -> None:
+        if diag.message_primary == QUEUED_NOTICE:
+            flag[0] = True
+
+    raw.add_notice_handler(seen)
+    setattr(raw, _FLAG, flag)
+    return flag
+
+
+def drain(session: Session, *, force: bool = False) -> int:
+    """Append the bound records queued so far as leaves (each record once, in the order first
+    written, with the row as it is now) and empty the queue, under the journal head lock.
+    Returns the number of leaves.
+
+    On PostgreSQL the queue is read only when this connection was told a bound record was
+    queued (`QUEUED_NOTICE`, reset when the connection goes back to the pool), or with
+    `force` (the checkpoint: it also takes what writers outside the platform queued); then
+    it is taken in one statement. Elsewhere it is read on every call."""
     log = LogStore(session)
+    ledger = LedgerStore(session)
+    if session.get_bind().dialect.name == "postgresql":
+        raw = driver_connection(session)
+        flag = getattr(raw, _FLAG, None)
+        if flag is None:  # a connection made before `install`: watched from now on
+            flag = _watch(raw)
+            force = True
+        if not (force or flag[0]):
+            return 0
+        flag[0] = False
+        if not ledger.holds_head():
+            if force and not log.queued():
+                return 0
+            ledger.lock_head()
+        queued = log.take_queue()
+        if not queued:
+            return 0
+        return _append_queued(log, queued)
     if not log.queued():
         return 0
-    LedgerStore(session).lock_head()
+    ledger.lock_head()
     queued = log.queued()  # again under the lock: another writer may have drained some
+    n = _append_queued(log, queued)
+    log.clear_queue([i for i, _, _ in queued])
+    return n
+
+
+def _append_queued(log: LogStore, queued: Sequence[tuple[int, str, str]]) -> int:
     order: dict[tuple[str, str], None] = {}
     for _, kind, ref in queued:
         order.setdefault((kind, ref), None)
@@ -93,7 +142,6 @@ def drain(session: Session) -> int:
         data = rows.get(kind, {}).get(ref)
         leaves.append((kind, ref, data if data is not None else encode((DELETED, kind, ref))))
     log.append(leaves)
-    log.clear_queue([i for i, _, _ in queued])
     return len(leaves)
 
 
@@ -104,9 +152,23 @@ def _before_commit(session: Session) -> None:
         drain(session)
 
 
+def _on_connect(raw: Any, _record: Any) -> None:
+    _watch(raw)
+
+
+def _on_checkin(raw: Any, _record: Any) -> None:
+    flag = getattr(raw, _FLAG, None) if raw is not None else None
+    if flag is not None:  # a rolled-back transaction's notices do not carry over
+        flag[0] = False
+
+
 def install(engine: Engine) -> None:
-    """Drain the queue of bound records before every commit of a session bound to `engine`."""
+    """Drain the queue of bound records before every commit of a session bound to `engine`
+    (on PostgreSQL, watching its connections for `QUEUED_NOTICE`)."""
     global _installed
+    if engine.dialect.name == "postgresql" and engine not in _ENGINES:
+        event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "checkin", _on_checkin)
     _ENGINES.add(engine)
     if not _installed:
         event.listen(Session, "before_commit", _before_commit)
@@ -147,6 +209,7 @@ def checkpoint(uow: Any, signer: Signer, *, origin: str, now: datetime
     """Sign the tree as it is committed now and append the checkpoint. None when the tree is
     empty; the latest checkpoint when the tree has not grown since (same key and origin)."""
     with uow:
+        drain(uow.session, force=True)  # what was queued outside the platform's sessions too
         log = LogStore(uow.session)
         f = log.frontier()
         if f.size == 0:

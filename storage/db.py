@@ -80,11 +80,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def _pg_options(url: str) -> str:
     """Server options for every connection: ours first, then the operator's (an `options`
     parameter of the URL, else PGOPTIONS, which libpq would otherwise read itself), so that a
-    later `-c` of theirs still wins."""
+    later `-c` of theirs still wins; except `client_min_messages`, last: the transparency
+    log's queue is announced by a NOTICE (`ledger.transparency.QUEUED_NOTICE`), which a
+    connection must receive."""
     ours = "-c plan_cache_mode=force_custom_plan"
     given = make_url(url).query.get("options")
     theirs = given if isinstance(given, str) else os.environ.get("PGOPTIONS", "")
-    return f"{ours} {theirs}".strip()
+    return f"{ours} {theirs} -c client_min_messages=notice".replace("  ", " ")
 
 
 def is_postgres(engine: Engine) -> bool:

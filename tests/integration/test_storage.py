@@ -89,7 +89,8 @@ def test_postgresql_connections_plan_each_run_and_keep_the_operators_options(
         pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from storage.db import make_engine
 
-    for url, env in ((pg_url + "?options=-c%20work_mem%3D7MB", None), (pg_url, "-c work_mem=9MB")):
+    for url, env in ((pg_url + "?options=-c%20work_mem%3D7MB", None),
+                     (pg_url, "-c work_mem=9MB -c client_min_messages=warning")):
         if env is None:
             monkeypatch.delenv("PGOPTIONS", raising=False)
         else:
@@ -98,6 +99,8 @@ def test_postgresql_connections_plan_each_run_and_keep_the_operators_options(
         with engine.connect() as c:
             assert c.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
             assert c.execute(text("SHOW work_mem")).scalar() == ("7MB" if env is None else "9MB")
+            # but not this one: the transparency log's queue speaks by NOTICE
+            assert c.execute(text("SHOW client_min_messages")).scalar() == "notice"
         engine.dispose()
 
 

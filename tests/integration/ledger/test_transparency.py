@@ -409,3 +409,68 @@ def test_large_appends_and_the_stratum_give_the_same_proofs(platform: Any, books
         c = T.consistency(platform.uow(), size, n)
         assert merkle.verify_consistency(size, n, r, merkle.root(hashes), [
             bytes.fromhex(h) for h in c["consistency_path"]])  # type: ignore[attr-defined]
+
+
+def _count_queue_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    for name in ("queued", "take_queue"):
+        real = getattr(LogStore, name)
+
+        def counted(self: LogStore, _real: Any = real, _name: str = name) -> Any:
+            calls.append(_name)
+            return _real(self)
+
+        monkeypatch.setattr(LogStore, name, counted)
+    return calls
+
+
+def test_the_queue_is_read_when_a_bound_record_was_written(
+        floor: Floor, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """PostgreSQL: a commit that wrote no trade, permit quantity or permit event reads no
+    queue (the statement trigger's NOTICE tells the connection when one did), even after a
+    bound write that rolled back on the same pool; one that did (here by raw SQL, which no
+    ORM hook sees) has its leaf in the same commit. SQLite reads the queue on every commit."""
+    if floor.path != "order":
+        pytest.skip("one path is enough")
+    p = floor.platform
+    floor.place("A", "sell", 1000, 2000)
+    floor.place("B", "buy", 600, 2000)
+    pg = p.db.engine.dialect.name == "postgresql"
+    calls = _count_queue_reads(monkeypatch)
+    with p.uow() as uow:  # a bound write rolled back
+        uow.session.execute(text("UPDATE trade SET qty = qty + 1"))
+    size = len(leaves(p))
+    with p.uow() as uow:  # a commit that writes only the ledger's tables
+        uow.session.execute(text("UPDATE ledger_head SET hash = hash WHERE id = 1"))
+        uow.commit()
+    assert len(leaves(p)) == size
+    assert (calls == []) if pg else calls
+    calls.clear()
+    with p.uow() as uow:
+        uow.session.execute(text("UPDATE trade SET aggressor = aggressor"))
+        uow.commit()
+    assert calls == (["take_queue"] if pg else ["queued", "queued"])
+    after = assert_tree_sound(p)
+    assert len(after) == size + 1 and after[-1][1] == "trade"
+
+
+def test_what_an_outside_writer_queued_is_taken_by_the_checkpoint(
+        floor: Floor, db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """A trade edited by a connection outside the platform (triggers on) is queued there;
+    the next checkpoint appends it before it signs, so the signed tree holds it."""
+    if floor.path != "order":
+        pytest.skip("one path is enough")
+    p = floor.platform
+    floor.place("A", "sell", 1000, 2000)
+    floor.place("B", "buy", 600, 2000)
+    size = len(leaves(p))
+    eng = raw_engine(db_url)
+    with eng.begin() as c:
+        c.execute(text("UPDATE trade SET price = price + 1"))
+    eng.dispose()
+    cp = T.checkpoint(p.uow(), _signer(tmp_path), origin=ORIGIN, now=NOW)
+    assert cp is not None and cp["tree_size"] == size + 1
+    after = assert_tree_sound(p)
+    assert after[-1][1] == "trade"
+    doc = parse_checkpoints(json.dumps(T.published(p.uow(), origin=ORIGIN)))
+    assert T.verify_checkpoints(p.uow(), doc).ok
