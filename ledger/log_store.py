@@ -273,9 +273,9 @@ class LogStore:
         out: dict[str, bytes] = {}
         if self.s.get_bind().dialect.name == "postgresql":  # every drain: one prepared read
             if kind == "permit_quantity":
-                keys = [r.rsplit("/", 2) for r in refs]
-                params: tuple[Any, ...] = ([k[0] for k in keys], [k[1] for k in keys],
-                                           [int(k[2]) for k in keys])
+                split = [r.rsplit("/", 2) for r in refs]
+                params: tuple[Any, ...] = ([k[0] for k in split], [k[1] for k in split],
+                                           [int(k[2]) for k in split])
             else:
                 params = ([int(r) for r in refs],)
             for row in pg_rows(self.s, _pg_record_sql(kind), params):
