@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     delete,
     func,
     insert,
@@ -325,31 +326,45 @@ class LogStore:
     def nodes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The hashes of complete subtrees (level, idx): stored from level `STRATUM` up,
         below it hashed from the subtree's leaf hashes (a missing one is left out)."""
+        return self.nodes_and_leaf(wanted, None)[0]
+
+    def nodes_and_leaf(self, wanted: Iterable[tuple[int, int]], leaf: int | None
+                       ) -> tuple[dict[tuple[int, int], bytes],
+                                  tuple[str, str, bytes, bytes] | None]:
+        """`nodes`, and leaf `leaf` as `leaf` gives it, read with the leaf hashes the low
+        nodes need (one query fewer for a proof)."""
         every = set(wanted)
         keys = sorted(k for k in every if k[0] >= STRATUM)
-        out = self._low_nodes(sorted(every - set(keys)))
+        out, got = self._low_nodes(sorted(every - set(keys)), leaf)
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
             for lv, ix, h in self.s.execute(select(N.c.level, N.c.idx, N.c.hash).where(
                     tuple_(N.c.level, N.c.idx).in_(part))):
                 out[(int(lv), int(ix))] = bytes(h)
-        return out
+        return out, got
 
-    def _low_nodes(self, low: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        if not low:
-            return {}
-        wanted = sorted({j for lv, i in low for j in range(i << lv, (i + 1) << lv)})
+    def _low_nodes(self, low: Sequence[tuple[int, int]], leaf: int | None
+                   ) -> tuple[dict[tuple[int, int], bytes], tuple[str, str, bytes, bytes] | None]:
+        if not low and leaf is None:
+            return {}, None
+        wanted = sorted({j for lv, i in low for j in range(i << lv, (i + 1) << lv)}
+                        | ({leaf} if leaf is not None else set()))
         hashes: dict[int, bytes] = {}
+        got = None
+        data = case((L.c.leaf_index == (-1 if leaf is None else leaf), L.c.leaf_data))
         for i in range(0, len(wanted), 500):
-            for ix, h in self.s.execute(select(L.c.leaf_index, L.c.leaf_hash).where(
-                    L.c.leaf_index.in_(wanted[i:i + 500]))):
+            for ix, h, kind, ref, d in self.s.execute(
+                    select(L.c.leaf_index, L.c.leaf_hash, L.c.kind, L.c.ref, data).where(
+                        L.c.leaf_index.in_(wanted[i:i + 500]))):
                 hashes[int(ix)] = bytes(h)
+                if ix == leaf:
+                    got = (str(kind), str(ref), bytes(d), bytes(h))
         out: dict[tuple[int, int], bytes] = {}
         for lv, i in low:
             span = [hashes.get(j) for j in range(i << lv, (i + 1) << lv)]
             if all(h is not None for h in span):
                 out[(lv, i)] = merkle.root(span)  # type: ignore[arg-type]
-        return out
+        return out, got
 
     def leaf(self, index: int) -> tuple[str, str, bytes, bytes] | None:
         r = self.s.execute(select(L.c.kind, L.c.ref, L.c.leaf_data, L.c.leaf_hash).where(
@@ -366,16 +381,20 @@ class LogStore:
                 out.setdefault(ref, []).append(int(idx))
         return out
 
-    def leaves(self, *, chunk: int = 50_000) -> Iterator[list[tuple[int, str, str, bytes, bytes]]]:
-        """Every leaf in order: (index, kind, ref, leaf hash, leaf data)."""
+    def leaves(self, *, chunk: int = 50_000, journal_data: bool = True
+               ) -> Iterator[list[tuple[int, str, str, bytes, bytes]]]:
+        """Every leaf in order: (index, kind, ref, leaf hash, leaf data); without
+        `journal_data`, a journal leaf's data is b"" (not read: it is the entry's row)."""
+        data = L.c.leaf_data if journal_data else case((L.c.kind != "journal", L.c.leaf_data))
         last = -1
         while True:
             rows = self.s.execute(select(L.c.leaf_index, L.c.kind, L.c.ref, L.c.leaf_hash,
-                                         L.c.leaf_data).where(L.c.leaf_index > last)
+                                         data).where(L.c.leaf_index > last)
                                   .order_by(L.c.leaf_index).limit(chunk)).all()
             if not rows:
                 return
-            yield [(int(i), k, r, bytes(h), bytes(d)) for i, k, r, h, d in rows]
+            yield [(int(i), k, r, bytes(h), b"" if d is None else bytes(d))
+                   for i, k, r, h, d in rows]
             last = int(rows[-1][0])
 
     def last_leaf_of_each(self, kind: str) -> dict[str, int]:

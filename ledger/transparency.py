@@ -282,13 +282,12 @@ def inclusion(uow: Any, entry: int, size: int | None = None, *,
         size, _ = _size_or_latest(log, size)
         if entry < 0 or entry >= size:
             raise missing()
-        leaf = log.leaf(entry)
+        plan, rplan = merkle.inclusion_plan(entry, size), merkle.root_plan(size)
+        nodes, leaf = log.nodes_and_leaf(merkle.plan_nodes(plan) | set(rplan), entry)
         if leaf is None:
             raise missing()
         if owners is not None and not leaf_holders(uow.session, leaf[0], leaf[2]) & set(owners):
             raise missing()
-        plan, rplan = merkle.inclusion_plan(entry, size), merkle.root_plan(size)
-        nodes = log.nodes(merkle.plan_nodes(plan) | set(rplan))
     kind, ref, data, lh = leaf
     return dict(leaf_index=entry, tree_size=size, leaf_data=base64.b64encode(data).decode(),
                 leaf_hash=lh.hex(), root_hash=merkle.from_nodes([rplan], nodes)[0].hex(),
@@ -398,6 +397,9 @@ class HistoryReport:
                     seconds=round(self.seconds, 3))
 
 
+_NO_NODES = 64  # `Frontier.extend` keeps no node at or above this level: none
+
+
 def _journal_stream(ledger: LedgerStore) -> Iterator[tuple[int, bytes]]:
     off = ledger.journal_time_epoch
     for rows in ledger.journal_rows():
@@ -433,7 +435,8 @@ def verify_checkpoints(uow: Any, doc: CheckpointsDoc) -> HistoryReport:
         seen: dict[str, set[str]] = {k: set() for k in LAYOUTS}
         pending = next(journal, None)
         inserted: list[int] = []
-        for chunk in log.leaves():
+        for chunk in log.leaves(journal_data=False):  # a journal leaf is rebuilt, not read
+            hashes: list[bytes] = []
             for idx, kind, ref, stored_hash, stored_data in chunk:
                 if kind == "journal":
                     seq = int(ref)
@@ -454,7 +457,14 @@ def verify_checkpoints(uow: Any, doc: CheckpointsDoc) -> HistoryReport:
                 h = merkle.leaf_hash(data)
                 if first_diff is None and h != stored_hash:
                     first_diff, diff_record = idx, dict(kind=kind, ref=ref)
-                f.append(h)
+                hashes.append(h)
+            at = 0
+            while at < len(hashes):  # onto the tree, stopping at each checkpoint's size
+                upto = len(hashes)
+                if ci < len(cps) and 0 < cps[ci].tree_size - f.size < upto - at:
+                    upto = at + cps[ci].tree_size - f.size
+                f.extend(hashes[at:upto], keep_from=_NO_NODES)
+                at = upto
                 while ci < len(cps) and cps[ci].tree_size == f.size:
                     if f.root().hex() != cps[ci].root_hash:
                         return _differs(report, cps[ci], first_diff, diff_record, ok_size,
