@@ -35,7 +35,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -265,6 +266,21 @@ def dask_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     return Client(cluster), cluster
 
 
+@contextmanager
+def dask_session(client: Any, scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """`client` as given, else one from `dask_client`, closed afterwards with its cluster."""
+    if client is not None:
+        yield client
+        return
+    own, cluster = dask_client(scheduler, workers)
+    try:
+        yield own
+    finally:
+        own.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def run_sweep(base: Baseline, docs: Sequence[Mapping[str, Any]], *,
               scheduler: str | None = None, workers: int | None = None, batch: int = 50,
               client: Any = None) -> dict[str, Any]:
@@ -288,22 +304,12 @@ def run_sweep(base: Baseline, docs: Sequence[Mapping[str, Any]], *,
         results = [r for b in batches for r in run_batch(base, b)]
         n_workers = 1
     else:
-        own = None
-        cluster = None
-        if client is None:
-            own, cluster = dask_client(scheduler, workers)
-            client = own
-        try:
+        with dask_session(client, scheduler, workers) as dask:
             where = "dask"
-            n_workers = len(client.scheduler_info().get("workers", {})) or 1
-            [remote] = client.scatter([base], broadcast=True)
-            futures = [client.submit(run_batch, remote, b, pure=False) for b in batches]
-            results = [r for part in client.gather(futures) for r in part]
-        finally:
-            if own is not None:
-                own.close()
-            if cluster is not None:
-                cluster.close()
+            n_workers = len(dask.scheduler_info().get("workers", {})) or 1
+            [remote] = dask.scatter([base], broadcast=True)
+            futures = [dask.submit(run_batch, remote, b, pure=False) for b in batches]
+            results = [r for part in dask.gather(futures) for r in part]
     seconds = time.perf_counter() - t0
     ref = baseline_summary(base)
     return {"where": where, "workers": n_workers, "scenarios": len(results),

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from allocation.sweep import dask_client
+from allocation.sweep import dask_session
 from simulation.engine import Options
 from simulation.outcomes import combine
 from simulation.population import Population
@@ -57,27 +57,18 @@ def run_jobs(jobs: Sequence[Job], *, scheduler: str | None = None, workers: int 
                                                        benchmark=benchmark)]
                    for job, plan in zip(jobs, plans, strict=True)]
     else:
-        own = cluster = None
-        if client is None:
-            own, cluster = dask_client(scheduler, workers)
-            client = own
-        try:
+        with dask_session(client, scheduler, workers) as dask:
             where = "dask"
-            n_workers = len(client.scheduler_info().get("workers", {})) or 1
-            remote = client.scatter([job.pop for job in jobs], broadcast=True)
-            futures = [[client.submit(run_seeds, pop, job.agents, b, job.options, pure=False,
-                                      benchmark=benchmark) for b in plan]
+            n_workers = len(dask.scheduler_info().get("workers", {})) or 1
+            remote = dask.scatter([job.pop for job in jobs], broadcast=True)
+            futures = [[dask.submit(run_seeds, pop, job.agents, b, job.options, pure=False,
+                                    benchmark=benchmark) for b in plan]
                        for job, pop, plan in zip(jobs, remote, plans, strict=True)]
-            done = client.gather([f for fs in futures for f in fs])  # all jobs at once
+            done = dask.gather([f for fs in futures for f in fs])  # all jobs at once
             per_job, k = [], 0
             for fs in futures:
                 per_job.append([r for part in done[k:k + len(fs)] for r in part])
                 k += len(fs)
-        finally:
-            if own is not None:
-                own.close()
-            if cluster is not None:
-                cluster.close()
     seconds = round(time.perf_counter() - t0, 3)
     return [{**describe(job.pop, job.options), **combine(job.pop, per_seed), "where": where,
              "workers": n_workers, "seconds": seconds}

@@ -28,6 +28,19 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
+def yuan_grid(ticks: Sequence[float], y: Callable[[float], float], pad_l: int, w: int
+              ) -> list[str]:
+    """A price chart's horizontal grid lines, each labelled in yuan at the left."""
+    out = []
+    for tv in ticks:
+        yy = y(tv)
+        out.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{yy:.1f}" y2="{yy:.1f}" '
+                   f'stroke="#eef2f5"/><text x="{pad_l - 6}" y="{yy + 4:.1f}" '
+                   f'text-anchor="end" font-size="11" fill="#5b6b7c">'
+                   f'{escape(yuan(int(tv)))}</text>')
+    return out
+
+
 def price_chart(points: list[tuple[str, int]], *, title: str, width: int = 720,
                 height: int = 260, empty_text: str = "no trades") -> Markup:
     """A line chart of trade prices (fen per tonne) over time (ISO timestamps)."""
@@ -57,13 +70,7 @@ def price_chart(points: list[tuple[str, int]], *, title: str, width: int = 720,
     def y(p: float) -> float:
         return pad_t + h - (p - p0) / (p1 - p0) * h
 
-    parts = [head]
-    for tv in ticks:
-        yy = y(tv)
-        parts.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{yy:.1f}" y2="{yy:.1f}" '
-                     f'stroke="#eef2f5"/><text x="{pad_l - 6}" y="{yy + 4:.1f}" '
-                     f'text-anchor="end" font-size="11" fill="#5b6b7c">'
-                     f'{escape(yuan(int(tv)))}</text>')
+    parts = [head, *yuan_grid(ticks, y, pad_l, w)]
     for t, anchor, xx in ((t0, "start", pad_l), (t1, "end", pad_l + w)):
         label = beijing_time(datetime.fromtimestamp(t, UTC))  # Beijing time, as people read
         parts.append(f'<text x="{xx}" y="{height - 10}" text-anchor="{anchor}" '

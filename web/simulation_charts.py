@@ -10,7 +10,7 @@ from html import escape
 from markupsafe import Markup
 
 from kernel.quantities import yuan
-from web.charts import BAR_COLOURS, _nice_ticks, bar_chart
+from web.charts import BAR_COLOURS, _nice_ticks, bar_chart, yuan_grid
 
 #: (label, p5, p50, p95) of one run: fen per tonne per trading day
 PathSeries = tuple[str, Sequence[int], Sequence[int], Sequence[int]]
@@ -46,13 +46,7 @@ def path_chart(series: Sequence[PathSeries], *, title: str, day_label: str,
     def y(p: float) -> float:
         return pad_t + h - (p - lo) / (hi - lo) * h
 
-    parts = [head]
-    for tv in ticks:
-        yy = y(tv)
-        parts.append(f'<line x1="{pad_l}" x2="{pad_l + w}" y1="{yy:.1f}" y2="{yy:.1f}" '
-                     f'stroke="#eef2f5"/><text x="{pad_l - 6}" y="{yy + 4:.1f}" '
-                     f'text-anchor="end" font-size="11" fill="#5b6b7c">'
-                     f'{escape(yuan(int(tv)))}</text>')
+    parts = [head, *yuan_grid(ticks, y, pad_l, w)]
     for d, anchor in ((0, "start"), (days - 1, "end")):
         parts.append(f'<text x="{x(d):.1f}" y="{height - 10}" text-anchor="{anchor}" '
                      f'font-size="11" fill="#5b6b7c">{escape(day_label)} {d + 1}</text>')
