@@ -25,7 +25,7 @@ from operator import attrgetter
 from typing import NamedTuple, TypeVar
 
 from ledger import errors as E
-from ledger.canonical import chain_hash_v2
+from ledger.canonical import chain_hash_v2, journal_leaf, journal_leaf_hashed
 from ledger.canonical import micros as micros  # re-exported: the ledger's time format
 from ledger.transactions import SOURCE_KINDS, TYPES, AccountKind, Initiator
 
@@ -540,11 +540,15 @@ class JournalCheck:
         if self.first_bad is None:
             self.first_bad, self.reason = seq, reason
 
-    def run(self, rows: Iterable[Row]) -> None:
+    def run(self, rows: Iterable[Row], leaves: list[bytes] | None = None) -> None:
+        """Check `rows`; with `leaves`, also append each row's log leaf (the bytes of
+        `ledger.canonical.journal_leaf`, reusing those a matching version-2 hash was just
+        computed over) for the history check of `ledger.history`."""
         sha = hashlib.sha256
         bal = self.balances
         pend = self.pendings
         prev, expect, n, off = self.prev_hash, self.seq + 1, self.entries, self.time_epoch
+        leaf: bytes | None = None
         for r in rows:
             (seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator,
              created_us, timeout_us, prev_hash, hash_, version) = r
@@ -561,6 +565,8 @@ class JournalCheck:
                                      None if timeout_us is None else timeout_us + off
                                      ) != hash_:
                         self._bad(seq, "hash does not match the entry's fields")
+                    elif leaves is not None:  # the bytes just hashed are this row's
+                        leaf = journal_leaf_hashed(prev_hash, hash_)
                 elif version != 1:
                     self._bad(seq, f"unknown hash version {version}")
                 else:
@@ -570,6 +576,12 @@ class JournalCheck:
                              "" if timeout_us is None else str(timeout_us + off))
                     if sha("\x1f".join(parts).encode()).hexdigest() != hash_:
                         self._bad(seq, "hash does not match the entry's fields")
+            if leaves is not None:
+                leaves.append(leaf if leaf is not None else journal_leaf(
+                    seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator,
+                    created_us + off, None if timeout_us is None else timeout_us + off,
+                    prev_hash, hash_, version))
+                leaf = None
             prev, expect, n = hash_, seq + 1, n + 1
             d = bal.get(dr)
             if d is None:

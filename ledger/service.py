@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import io
 import json
-import queue
 import random
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -46,12 +44,14 @@ from ledger.entries import (
     JournalCheck,
     Ledger,
     Moved,
+    PendingState,
     Transfer,
     first_difference,
     micros,
     replayed,
     seal,
 )
+from ledger.history import prefetched
 from ledger.log_store import LogPart
 from ledger.store import LedgerStore, translate
 from ledger.transactions import TYPES, AccountKind, Initiator
@@ -68,7 +68,6 @@ class UoW(Protocol):
 
 
 UoWFactory = Callable[[], UoW]
-T = TypeVar("T")
 
 
 def asset_code(pollutant: str, zone: str, vintage: int) -> str:
@@ -594,10 +593,18 @@ def verify(uow: UoW) -> VerifyReport:
         store.isolation("REPEATABLE READ")
         head_seq, head_hash = store.head()
         check = JournalCheck(time_epoch=store.journal_time_epoch)
-        for rows in _prefetched(store.journal_rows()):
+        for rows in prefetched(store.journal_rows()):
             check.run(rows)
         accounts = store.all_accounts()
         pendings = store.pending_states()
+    return verify_report(check, head_seq, head_hash, accounts, pendings, t0)
+
+
+def verify_report(check: JournalCheck, head_seq: int, head_hash: str,
+                  accounts: Sequence[AccountState], pendings: Mapping[str, PendingState],
+                  t0: float) -> VerifyReport:
+    """`verify`'s report from a check fed every journal row and, from the same snapshot,
+    the head, the stored accounts and pending transfers."""
     bad: list[tuple[int, str]] = []
     if check.first_bad is not None:
         bad.append((check.first_bad, check.reason))
@@ -625,43 +632,6 @@ def verify(uow: UoW) -> VerifyReport:
     return VerifyReport(first is None and not discrepancies and not issues, check.entries,
                         len(accounts), head_seq, first[0] if first else None, reason,
                         discrepancies, issues, time.perf_counter() - t0)
-
-
-def _prefetched(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """Read the next chunks in a thread while the caller works on this one: the database
-    (and the driver's network waits) overlap with hashing. The caller must not use the
-    connection until the iterator is exhausted or closed."""
-    q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for c in chunks:
-                while not stop.is_set():
-                    try:
-                        q.put(("item", c), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(("end", None))
-        except BaseException as exc:  # handed to the consumer
-            q.put(("error", exc))
-
-    th = threading.Thread(target=produce, name="ledger-verify-reader", daemon=True)
-    th.start()
-    try:
-        while True:
-            kind, value = q.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value  # type: ignore[misc]
-            yield value  # type: ignore[misc]
-    finally:
-        stop.set()
-        th.join()
 
 
 @dataclass

@@ -8,17 +8,15 @@
   `install` (the platform's, `app.wiring.build`), appends them as leaves in the same
   transaction, under the same head lock, after the session's last flush.
 - `checkpoint` signs (tree size, root, time); `inclusion` and `consistency` answer proofs
-  from stored nodes; `verify_checkpoints` rebuilds the tree from the journal and the
-  records and compares it with saved signed checkpoints.
+  from stored nodes; `verify_checkpoints` (`ledger.history`) rebuilds the tree from the
+  journal and the records and compares it with saved signed checkpoints.
 """
 
 from __future__ import annotations
 
 import base64
-import time
 import weakref
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,9 +35,9 @@ from ledger.canonical import (
     journal_leaf_hashed,
 )
 from ledger.entries import Entry, micros
+from ledger.history import DELETED, HistoryReport, row_leaf, verify_checkpoints
 from ledger.log_store import Leaf, LogPart, LogStore
 from ledger.signing import (
-    Checkpoint,
     CheckpointsDoc,
     Signer,
     checkpoint_text,
@@ -50,7 +48,6 @@ from storage.bulk import driver_connection
 
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 _installed = False
-DELETED = "erts-ledger/deleted/v1"
 
 
 # -- appending -------------------------------------------------------------------------------
@@ -185,22 +182,13 @@ def backfill(session: Session) -> int:
     off = ledger.journal_time_epoch
     n = 0
     for rows in ledger.journal_rows():
-        log.append([("journal", str(r[0]), _row_leaf(r, off)) for r in rows])
+        log.append([("journal", str(r[0]), row_leaf(r, off)) for r in rows])
         n += len(rows)
     for kind in ("trade", "permit_event", "permit_quantity"):
         for batch in log.all_records(kind):
             log.append([(kind, ref, data) for ref, data in batch])
             n += len(batch)
     return n
-
-
-def _row_leaf(r: Sequence[Any], off: int) -> bytes:
-    (seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator, created_us,
-     timeout_us, prev_hash, hash_, version) = r
-    return journal_leaf(seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref,
-                        initiator, created_us + off,
-                        None if timeout_us is None else timeout_us + off, prev_hash, hash_,
-                        version)
 
 
 # -- checkpoints -----------------------------------------------------------------------------
@@ -377,141 +365,6 @@ def leaves_of(uow: Any, kind: str, refs: Sequence[str]) -> dict[str, list[int]]:
         return LogStore(uow.session).leaf_indexes(kind, list(refs))
 
 
-# -- verification against saved checkpoints ---------------------------------------------------
-@dataclass
-class HistoryReport:
-    ok: bool
-    leaves: int
-    checkpoints: int
-    first_leaf: int | None = None
-    checkpoint_size: int | None = None
-    record: dict[str, str] | None = None
-    reason: str = "every checkpoint matches the history rebuilt from the journal and records"
-    unlogged: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, object]:
-        return dict(ok=self.ok, leaves=self.leaves, checkpoints=self.checkpoints,
-                    first_leaf=self.first_leaf, checkpoint_tree_size=self.checkpoint_size,
-                    record=self.record, reason=self.reason, unlogged=self.unlogged[:20],
-                    seconds=round(self.seconds, 3))
-
-
-_NO_NODES = 64  # `Frontier.extend` keeps no node at or above this level: none
-
-
-def _journal_stream(ledger: LedgerStore) -> Iterator[tuple[int, bytes]]:
-    off = ledger.journal_time_epoch
-    for rows in ledger.journal_rows():
-        for r in rows:
-            yield int(r[0]), _row_leaf(r, off)
-
-
-def verify_checkpoints(uow: Any, doc: CheckpointsDoc) -> HistoryReport:
-    """Rebuild the tree from the journal and the bound records (not from the stored tree)
-    and compare its root at every checkpoint's size with the signed one. A journal leaf is
-    the entry's row now; a record's last leaf is its row now, its earlier leaves (its earlier
-    states) the bytes the log kept. The first leaf named is the first whose rebuilt hash
-    differs from the one the log stored; if the log was rewritten to match, the first leaf
-    after the last checkpoint that still matches."""
-    t0 = time.perf_counter()
-    cps: list[Checkpoint] = sorted(doc.checkpoints, key=lambda c: c.tree_size)
-    with uow:
-        s = uow.session
-        ledger = LedgerStore(s)
-        ledger.isolation("REPEATABLE READ")
-        log = LogStore(s)
-        last_of = {k: log.last_leaf_of_each(k) for k in LAYOUTS}
-        current: dict[str, dict[str, bytes]] = {k: {} for k in LAYOUTS}
-        for k in LAYOUTS:
-            for batch in log.all_records(k):
-                current[k].update(batch)
-        journal = _journal_stream(ledger)
-        f = merkle.Frontier()
-        first_diff: int | None = None
-        diff_record: dict[str, str] | None = None
-        ci, ok_size = 0, 0
-        report = HistoryReport(True, 0, len(cps))
-        seen: dict[str, set[str]] = {k: set() for k in LAYOUTS}
-        pending = next(journal, None)
-        inserted: list[int] = []
-        for chunk in log.leaves(journal_data=False):  # a journal leaf is rebuilt, not read
-            hashes: list[bytes] = []
-            for idx, kind, ref, stored_hash, stored_data in chunk:
-                if kind == "journal":
-                    seq = int(ref)
-                    while pending is not None and pending[0] < seq:  # not in the log
-                        inserted.append(pending[0])
-                        pending = next(journal, None)
-                    if pending is not None and pending[0] == seq:
-                        data = pending[1]
-                        pending = next(journal, None)
-                    else:  # the entry is gone
-                        data = encode((DELETED, kind, ref))
-                elif last_of.get(kind, {}).get(ref) == idx:
-                    seen[kind].add(ref)
-                    now_row = current[kind].get(ref)
-                    data = now_row if now_row is not None else encode((DELETED, kind, ref))
-                else:
-                    data = stored_data
-                h = merkle.leaf_hash(data)
-                if first_diff is None and h != stored_hash:
-                    first_diff, diff_record = idx, dict(kind=kind, ref=ref)
-                hashes.append(h)
-            at = 0
-            while at < len(hashes):  # onto the tree, stopping at each checkpoint's size
-                upto = len(hashes)
-                if ci < len(cps) and 0 < cps[ci].tree_size - f.size < upto - at:
-                    upto = at + cps[ci].tree_size - f.size
-                f.extend(hashes[at:upto], keep_from=_NO_NODES)
-                at = upto
-                while ci < len(cps) and cps[ci].tree_size == f.size:
-                    if f.root().hex() != cps[ci].root_hash:
-                        return _differs(report, cps[ci], first_diff, diff_record, ok_size,
-                                        f.size, t0, log)
-                    ok_size = f.size
-                    ci += 1
-        report.leaves = f.size
-        if ci < len(cps):
-            return _differs(report, cps[ci], f.size, None, ok_size, f.size, t0, log,
-                            truncated=True)
-        if pending is not None:
-            inserted.append(pending[0])
-        report.unlogged.extend(f"journal entry {q} is not in the log" for q in inserted[:20])
-        for k in LAYOUTS:
-            missing = sorted(set(current[k]) - seen[k])
-            report.unlogged.extend(f"{k} {r} is not in the log" for r in missing[:20])
-    report.seconds = time.perf_counter() - t0
-    return report
-
-
-def _differs(report: HistoryReport, cp: Checkpoint, first_diff: int | None,
-             record: dict[str, str] | None, ok_size: int, size: int, t0: float,
-             log: LogStore, *, truncated: bool = False) -> HistoryReport:
-    report.ok = False
-    report.checkpoint_size = cp.tree_size
-    report.leaves = size
-    if truncated:
-        report.first_leaf = size
-        report.reason = (f"the log has {size} leaves, fewer than the checkpoint's "
-                         f"{cp.tree_size}: history was removed from leaf {size}")
-    elif first_diff is not None and first_diff < cp.tree_size:
-        report.first_leaf, report.record = first_diff, record
-        what = f"{record['kind']} {record['ref']}" if record else "a record"
-        report.reason = (f"leaf {first_diff} ({what}) differs from what the log kept; the "
-                         f"checkpoint at tree size {cp.tree_size} does not match")
-    else:
-        report.first_leaf = ok_size
-        leaf = log.leaf(ok_size)
-        if leaf is not None:
-            report.record = dict(kind=leaf[0], ref=leaf[1])
-        report.reason = (f"the rebuilt root at tree size {cp.tree_size} is not the signed "
-                         f"one: the log itself was rewritten, from leaf {ok_size} (the first "
-                         f"after the last matching checkpoint) to {cp.tree_size - 1}")
-    report.seconds = time.perf_counter() - t0
-    return report
-
-
-__all__ = ["CheckpointsDoc", "journal_leaves", "backfill", "checkpoint", "consistency",
-           "drain", "inclusion", "install", "leaf_holders", "public_inclusion", "published",
-           "verify_checkpoints"]
+__all__ = ["CheckpointsDoc", "HistoryReport", "journal_leaves", "backfill", "checkpoint",
+           "consistency", "drain", "inclusion", "install", "leaf_holders", "public_inclusion",
+           "published", "verify_checkpoints"]
