@@ -67,7 +67,11 @@ def journal_leaves(session: Session, entries: Sequence[Entry]) -> LogPart | None
     for e in entries:
         data = (journal_leaf_hashed(e.prev_hash, e.hash) if e.hash_version == 2 else None)
         leaves.append(("journal", str(e.seq), data if data is not None else entry_leaf(e)))
-    return LogStore(session).prepare(leaves)
+    log = LogStore(session)
+    # the bound records this transaction has written so far go in the same write (PostgreSQL,
+    # when announced): one append of the tree for both, not a second one at the commit
+    leaves.extend(_announced(session, log))
+    return log.prepare(leaves)
 
 
 #: the NOTICE a statement writing a bound record raises on PostgreSQL (migration 0035)
@@ -116,17 +120,35 @@ def drain(session: Session, *, force: bool = False) -> int:
         queued = log.take_queue()
         if not queued:
             return 0
-        return _append_queued(log, queued)
+        leaves = _queued_leaves(log, queued)
+        log.append(leaves)
+        return len(leaves)
     if not log.queued():
         return 0
     ledger.lock_head()
     queued = log.queued()  # again under the lock: another writer may have drained some
-    n = _append_queued(log, queued)
+    leaves = _queued_leaves(log, queued)
+    log.append(leaves)
     log.clear_queue([i for i, _, _ in queued])
-    return n
+    return len(leaves)
 
 
-def _append_queued(log: LogStore, queued: Sequence[tuple[int, str, str]]) -> int:
+def _announced(session: Session, log: LogStore) -> list[Leaf]:
+    """PostgreSQL, under the journal head lock: the leaves of the bound records queued on this
+    connection since it was last told (`QUEUED_NOTICE`), the queue taken; else none (the
+    commit's `drain` takes whatever is queued later, or on another backend)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    flag = getattr(driver_connection(session), _FLAG, None)
+    if flag is None or not flag[0]:
+        return []
+    flag[0] = False
+    queued = log.take_queue()
+    return _queued_leaves(log, queued) if queued else []
+
+
+def _queued_leaves(log: LogStore, queued: Sequence[tuple[int, str, str]]) -> list[Leaf]:
+    """Each queued record once, in the order first written, with its row as it is now."""
     order: dict[tuple[str, str], None] = {}
     for _, kind, ref in queued:
         order.setdefault((kind, ref), None)
@@ -138,8 +160,7 @@ def _append_queued(log: LogStore, queued: Sequence[tuple[int, str, str]]) -> int
     for kind, ref in order:
         data = rows.get(kind, {}).get(ref)
         leaves.append((kind, ref, data if data is not None else encode((DELETED, kind, ref))))
-    log.append(leaves)
-    return len(leaves)
+    return leaves
 
 
 def _before_commit(session: Session) -> None:

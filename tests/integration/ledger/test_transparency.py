@@ -474,3 +474,31 @@ def test_what_an_outside_writer_queued_is_taken_by_the_checkpoint(
     assert after[-1][1] == "trade"
     doc = parse_checkpoints(json.dumps(T.published(p.uow(), origin=ORIGIN)))
     assert T.verify_checkpoints(p.uow(), doc).ok
+
+
+def test_records_written_before_the_journal_go_in_its_append(
+        floor: Floor, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """PostgreSQL: the trade and permit records a transaction wrote before its journal
+    entries are hashed onto the tree with them, in one append (one write of leaves, nodes
+    and head), not a second one at the commit. SQLite takes them at the commit."""
+    p = floor.platform
+    floor.place("A", "sell", 1000, 2000)
+    appends: list[list[str]] = []
+    real = LogStore.prepare
+
+    def spy(self: LogStore, leaves: Any) -> Any:
+        appends.append([k for k, _, _ in leaves])
+        return real(self, leaves)
+
+    monkeypatch.setattr(LogStore, "prepare", spy)
+    floor.place("B", "buy", 600, 2000)
+    got = assert_tree_sound(p)
+    flat = [k for a in appends for k in a]
+    assert flat == [k for _, k, *_ in got[-len(flat):]]  # every leaf of the trade, in order
+    assert {"trade", "permit_quantity", "permit_event"} <= set(flat)
+    records = [i for i, a in enumerate(appends) if "trade" in a]
+    if p.db.engine.dialect.name == "postgresql" and floor.path == "group":
+        # the order pipeline writes the trade and the permits' records, then the ledger
+        assert len(appends) == 1 and appends[0].index("trade") > appends[0].index("journal")
+    else:  # per order, the records come after the ledger's writes; SQLite at the commit
+        assert records == [len(appends) - 1] and "journal" not in appends[-1]
