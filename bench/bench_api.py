@@ -13,7 +13,8 @@ spread) from ``--connections`` connections, in steps of
 Each step reports: orders/s (201 answers per second), p50 and p99 (wrk's histogram), other
 statuses, the resting orders after the step, and the server's CPU per order (user + system
 time of the server process and all its children — web workers and the matcher — from
-/proc, over the 201 answers). The scenario line sums the steps.
+/proc, over the 201 answers). The scenario line sums the steps; with several workers it
+also gives the matcher's books rebuilt and its orders per group (transaction).
 
 Also, from the same run: ``/healthz`` requests/s on the same server (the HTTP floor: one
 `SELECT 1` per request through the middleware stack), the in-process pipeline figure
@@ -278,7 +279,7 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
         ok_total = sum(int(s["statuses"].get("201", 0)) for s in steps)
         secs = sum(s["orders_per_s"] and int(s["statuses"].get("201", 0)) / s["orders_per_s"]
                    for s in steps)
-        rebuilds = _matcher_rebuilds(server) if workers > 1 else None
+        matcher = _matcher_stats(server) if workers > 1 else None
         return dict(bench="api", db="postgresql", markets=markets, workers=workers, lane=lane,
                     connections=args.connections, traders=args.traders, orders=ok_total,
                     orders_per_s=round(ok_total / secs, 1) if secs else None,
@@ -292,7 +293,10 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
                         s["statuses"].get("201", 0)) for s in steps) / max(ok_total, 1), 3),
                     resting=resting, non_201=sum(v for s in steps for k, v in
                                                  s["statuses"].items() if k != "201"),
-                    matcher_rebuilds=rebuilds, healthz_per_s=health,
+                    matcher_rebuilds=matcher["rebuilds"] if matcher else None,
+                    matcher_orders_per_group=(round(matcher["requests"] / matcher["groups"], 1)
+                                              if matcher and matcher["groups"] else None),
+                    healthz_per_s=health,
                     new_pg_sessions=new_sessions,
                     new_pg_sessions_per_order=round(new_sessions / max(ok_total, 1), 4))
     finally:
@@ -302,8 +306,9 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _matcher_rebuilds(server: Server) -> int | None:
-    """Books the matcher rebuilt during the run (its `stats` request)."""
+def _matcher_stats(server: Server) -> dict[str, int] | None:
+    """The matcher's counts over the run (its `stats` request): books rebuilt, groups
+    (transactions) and requests."""
     from trading.matcher import MatcherClient
 
     for pid in _tree(server.proc.pid):
@@ -314,7 +319,8 @@ def _matcher_rebuilds(server: Server) -> int | None:
         if b"app.matcher" in cmd:
             client = MatcherClient(cmd[cmd.index(b"app.matcher") + 1].decode(), timeout=5)
             try:
-                return int(client.stats()["rebuilds"])
+                st = client.stats()
+                return {k: int(st[k]) for k in ("rebuilds", "groups", "requests")}
             finally:
                 client.close()
     return None
