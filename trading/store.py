@@ -109,8 +109,11 @@ _PG_MARKETS_LOCK = (f"SELECT {', '.join(_MARKET_ALL)} FROM market "
                     "WHERE id = ANY(%s::varchar[]) ORDER BY id FOR UPDATE")
 _PG_ORDERS_BY_ID = (f"SELECT {', '.join(_ORDER_ALL)} FROM trading_order "
                     "WHERE id = ANY(%s::varchar[]) ORDER BY id")
-_PG_PURCHASES_AFTER = ("SELECT id, market, buyer_permit, qty, at FROM trade WHERE id > %s "
-                       "AND market = ANY(%s::varchar[]) ORDER BY id")
+#: each market's trades above its own mark: one range scan of (market, id) per market
+_PG_PURCHASES_AFTER = ("SELECT t.id, t.market, t.buyer_permit, t.qty, t.at "
+                       "FROM unnest(%s::varchar[], %s::bigint[]) AS m(market, mark) "
+                       "CROSS JOIN LATERAL (SELECT id, market, buyer_permit, qty, at FROM trade "
+                       "WHERE trade.market = m.market AND trade.id > m.mark) AS t ORDER BY t.id")
 _PG_BUMP = ("UPDATE market SET version = version + 1, "
             "last_price = COALESCE(%s::bigint, last_price) WHERE id = %s")
 _PG_BUMP_MANY = ("UPDATE market AS m SET version = m.version + 1, "
@@ -278,14 +281,15 @@ class TradingStore:
     def purchases_after(self, marks: dict[str, int]
                         ) -> dict[str, list[tuple[int, str, int, datetime]]]:
         """For each market, (id, buyer permit, qty, at) of its trades with ids above its
-        mark, in id order, in one statement: a primary-key range scan from the lowest mark,
-        however many trades came before."""
+        mark, in id order, in one statement: on PostgreSQL a range scan of the (market, id)
+        index per market from its own mark, however many trades came before (or came in
+        other markets since)."""
         if not marks:
             return {}
         after, markets = min(marks.values()), sorted(marks)
         if self.postgres:
             rows: Iterable[Sequence[Any]] = pg_rows(self.s, _PG_PURCHASES_AFTER,
-                                                    (after, markets))
+                                                    (markets, [marks[m] for m in markets]))
         else:
             rows = self.s.execute(
                 select(TradeRow.id, TradeRow.market, TradeRow.buyer_permit, TradeRow.qty,
