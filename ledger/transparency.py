@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import weakref
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -46,6 +47,7 @@ from ledger.signing import (
 from ledger.store import LedgerStore
 from storage.bulk import driver_connection
 
+logger = logging.getLogger("erts.ledger")
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 _installed = False
 
@@ -120,6 +122,7 @@ def drain(session: Session, *, force: bool = False) -> int:
         queued = log.take_queue()
         if not queued:
             return 0
+        _taken(session, len(queued))
         leaves = _queued_leaves(log, queued)
         log.append(leaves)
         return len(leaves)
@@ -144,7 +147,52 @@ def _announced(session: Session, log: LogStore) -> list[Leaf]:
         return []
     flag[0] = False
     queued = log.take_queue()
+    _taken(session, len(queued))
     return _queued_leaves(log, queued) if queued else []
+
+
+#: PostgreSQL: a take of the queue leaves its rows dead, and the next take reads the dead ones
+#: again until a vacuum removes them (without autovacuum, or between its runs, every take
+#: grew with the history: 8 % of the order writer's time at 400,000 dead rows). So once a
+#: process has taken this many rows, it vacuums the queue itself after the commit.
+VACUUM_EVERY = 20_000
+_TAKEN: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+
+def _taken(session: Session, n: int) -> None:
+    if n:
+        session.info[_TAKEN_KEY] = session.info.get(_TAKEN_KEY, 0) + n
+
+
+_TAKEN_KEY = "erts_log_queue_taken"
+
+
+def _after_commit(session: Session) -> None:
+    n = session.info.pop(_TAKEN_KEY, 0)
+    bind = session.bind
+    if not n or not isinstance(bind, Engine) or bind not in _ENGINES:
+        return
+    total = _TAKEN.get(bind, 0) + n
+    _TAKEN[bind] = 0 if total >= VACUUM_EVERY else total
+    if total >= VACUUM_EVERY:
+        vacuum_queue(bind)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_TAKEN_KEY, None)
+
+
+def vacuum_queue(engine: Engine) -> bool:
+    """`VACUUM ledger_log_queue` on a connection of its own (it cannot run in a transaction;
+    it takes no lock that writers or drainers wait for). False, logged, if it failed: the
+    queue then stays as it was, and the next vacuum tries again."""
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM ledger_log_queue")
+        return True
+    except Exception:  # housekeeping: never the caller's failure
+        logger.warning("could not vacuum ledger_log_queue", exc_info=True)
+        return False
 
 
 def _queued_leaves(log: LogStore, queued: Sequence[tuple[int, str, str]]) -> list[Leaf]:
@@ -190,6 +238,8 @@ def install(engine: Engine) -> None:
     _ENGINES.add(engine)
     if not _installed:
         event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
         _installed = True
 
 

@@ -502,3 +502,27 @@ def test_records_written_before_the_journal_go_in_its_append(
         assert len(appends) == 1 and appends[0].index("trade") > appends[0].index("journal")
     else:  # per order, the records come after the ledger's writes; SQLite at the commit
         assert records == [len(appends) - 1] and "journal" not in appends[-1]
+
+
+def test_the_queue_is_vacuumed_by_the_process_that_takes_it(
+        floor: Floor, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """PostgreSQL: once a process has taken `VACUUM_EVERY` queue rows it vacuums the queue
+    after the commit (taken rows are dead; without a vacuum every take reads them again),
+    and the vacuum works on the platform's own connection. SQLite has no such step."""
+    if floor.path != "order":
+        pytest.skip("one path is enough")
+    p = floor.platform
+    done: list[bool] = []
+    real = T.vacuum_queue
+    monkeypatch.setattr(T, "VACUUM_EVERY", 3)
+    monkeypatch.setattr(T, "vacuum_queue", lambda engine: done.append(real(engine)) or True)
+    floor.place("A", "sell", 1000, 2000)
+    floor.place("B", "buy", 600, 2000)  # a trade, two permit quantities, events: > 3 rows
+    if p.db.engine.dialect.name == "postgresql":
+        assert done and all(done)
+        with p.uow() as uow:  # the table is still there and empty: takes go on
+            assert uow.session.execute(text("SELECT count(*) FROM ledger_log_queue")
+                                       ).scalar() == 0
+    else:
+        assert done == []
+    assert_tree_sound(p)
