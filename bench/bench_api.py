@@ -28,9 +28,12 @@ Prints one JSON line per step (``"bench":"api_step"``) and per scenario
 (``"bench":"api"``), then ``"bench":"healthz"``, ``"bench":"service"`` and
 ``"bench":"pgbench"``.
 
+With ``--markdown PATH`` the run also writes its curve as a page (`bench/api_curve.py`):
+docs/orders-over-http.md is made that way.
+
 Usage: python bench/bench_api.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
        [--scenarios 1x1,1x2,4x2] [--connections 32] [--resting 100000] [--step-seconds 10]
-       [--traders 40] [--peer-no-lane] [--no-extras]
+       [--traders 40] [--peer-no-lane] [--no-extras] [--markdown PATH]
 (a scenario MxW: M markets, W web workers)
 """
 
@@ -231,7 +234,10 @@ def run_wrk(wrk: str, url: str, *, connections: int, seconds: float, env: dict[s
 
 
 def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
-             lane: bool = True) -> dict[str, Any]:
+             lane: bool = True, steps_to: list[dict[str, Any]] | None = None
+             ) -> dict[str, Any]:
+    """One scenario: its steps are printed (and appended to `steps_to`) as they run; returns
+    its line."""
     db = Database(args.pg)
     work = Path(tempfile.mkdtemp(prefix="erts-bench-api-"))
     server = None
@@ -267,6 +273,8 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
                             (cpu1["matcher"] - cpu0["matcher"]) * 1000 / max(ok, 1), 3))
             print(json.dumps(step, separators=(",", ":")), flush=True)
             steps.append(step)
+            if steps_to is not None:
+                steps_to.append(step)
             if resting >= args.resting:
                 break
         # the bench's own look at the resting orders opens one session per step
@@ -374,16 +382,32 @@ def main(argv: list[str] | None = None) -> None:
                          "every order through the framework's full stack")
     ap.add_argument("--no-extras", dest="extras", action="store_false",
                     help="skip /healthz, the in-process figure and pgbench")
+    ap.add_argument("--markdown", metavar="PATH",
+                    help="also write the run's curve as a Markdown page (bench/api_curve.py), "
+                         "e.g. docs/orders-over-http.md")
     args = ap.parse_args(argv)
     wrk = wrk_path()
+    lines: list[dict[str, Any]] = []
+
+    def out(line: dict[str, Any]) -> None:
+        lines.append(line)
+        print(json.dumps(line, separators=(",", ":")), flush=True)
+
     for sc in args.scenarios.split(","):
         m, _, w = sc.partition("x")
         for lane in (True, False) if args.peer_no_lane else (True,):
-            print(json.dumps(scenario(args, wrk, int(m), int(w), lane),
-                             separators=(",", ":")), flush=True)
+            out(scenario(args, wrk, int(m), int(w), lane, steps_to=lines))
     if args.extras:
-        print(json.dumps(in_process(args), separators=(",", ":")), flush=True)
-        print(json.dumps(pgbench(args), separators=(",", ":")), flush=True)
+        out(in_process(args))
+        out(pgbench(args))
+    if args.markdown:
+        from bench.api_curve import render
+
+        shown = " ".join(["python bench/bench_api.py",
+                          *(a for a in (argv if argv is not None else sys.argv[1:])
+                            if not a.startswith("postgresql://"))])
+        Path(args.markdown).write_text(render(lines, command=shown, pg=args.pg) + "\n",
+                                       encoding="utf-8")
 
 
 if __name__ == "__main__":
