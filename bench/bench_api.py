@@ -404,8 +404,8 @@ def main(argv: list[str] | None = None) -> None:
         from bench.api_curve import render
 
         shown = " ".join(["python bench/bench_api.py",
-                          *(a for a in (argv if argv is not None else sys.argv[1:])
-                            if not a.startswith("postgresql://"))])
+                          *("$PG" if a.startswith("postgresql://") else a
+                            for a in (argv if argv is not None else sys.argv[1:]))])
         Path(args.markdown).write_text(render(lines, command=shown, pg=args.pg) + "\n",
                                        encoding="utf-8")
 
