@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from ledger import merkle
 from ledger.canonical import LAYOUTS, TABLES, record_leaf
 from ledger.tables import CheckpointRow, LogHeadRow, LogLeafRow, LogNodeRow, LogQueueRow
-from storage.bulk import COPY_FROM, driver_connection, insert_rows, pg_rows, pg_run
+from storage.bulk import COPY_FROM, driver_connection, insert_rows, pg_chunks, pg_rows, pg_run
 
 L: Table = LogLeafRow.__table__  # type: ignore[assignment]
 N: Table = LogNodeRow.__table__  # type: ignore[assignment]
@@ -411,17 +411,8 @@ class LogStore:
                 "CASE WHEN kind <> 'journal' THEN leaf_data ELSE ''::bytea END")
         cur = driver_connection(self.s).cursor(name=f"ledger_log_leaves_{next(_CURSORS)}",
                                                binary=True)
-        cur.itersize = chunk
-        try:
-            cur.execute(f"SELECT leaf_index, kind, ref, leaf_hash, {data} FROM ledger_log "
-                        "ORDER BY leaf_index")
-            while True:
-                rows = cur.fetchmany(chunk)
-                if not rows:
-                    return
-                yield rows
-        finally:
-            cur.close()
+        yield from pg_chunks(cur, f"SELECT leaf_index, kind, ref, leaf_hash, {data} "
+                                  "FROM ledger_log ORDER BY leaf_index", chunk=chunk)
 
     def last_leaf_of_each(self, kind: str) -> dict[str, int]:
         return {r: int(i) for r, i in self.s.execute(

@@ -55,7 +55,7 @@ from ledger.tables import (
     RejectionRow,
 )
 from ledger.transactions import AccountKind
-from storage.bulk import driver_connection, insert_rows, pg_rows, update_rows
+from storage.bulk import driver_connection, insert_rows, pg_chunks, pg_rows, update_rows
 
 A: Table = AccountRow.__table__  # type: ignore[assignment]
 J: Table = JournalRow.__table__  # type: ignore[assignment]
@@ -526,18 +526,10 @@ class LedgerStore:
             # a binary timestamptz is an int8 of µs since 2000-01-01: read it as one, in C
             cur.adapters.register_loader("timestamptz", raw.adapters.get_loader(
                 raw.adapters.types["int8"].oid, pq.Format.BINARY))
-            cur.itersize = chunk
-            try:
-                cur.execute(f"SELECT {names}, created_at, timeout_at, prev_hash, hash, "
-                            "hash_version FROM ledger_journal WHERE seq > %s ORDER BY seq",
-                            (after_seq,))
-                while True:
-                    rows = cur.fetchmany(chunk)
-                    if not rows:
-                        return
-                    yield rows
-            finally:
-                cur.close()
+            yield from pg_chunks(cur, f"SELECT {names}, created_at, timeout_at, prev_hash, "
+                                 "hash, hash_version FROM ledger_journal WHERE seq > %s "
+                                 "ORDER BY seq", (after_seq,), chunk=chunk)
+            return
         else:
             # whole seconds from the text without its fraction (SQLite would round the
             # fraction to milliseconds and carry .9995 s into the next second), then the µs

@@ -14,7 +14,7 @@ cache-key, result rows, ORM loading) cost several times the round trip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -54,6 +54,22 @@ def pg_rows(session: Session, sql: str, params: Any = ()) -> list[tuple[Any, ...
 def pg_run(session: Session, sql: str, params: Any = ()) -> None:
     """`pg_rows` for a statement that returns nothing."""
     driver_connection(session).execute(sql, params, prepare=True)
+
+
+def pg_chunks(cur: Any, sql: str, params: Any = (), *, chunk: int) -> Iterator[list[Any]]:
+    """Rows of a statement through a server-side (named) psycopg cursor, `chunk` at a time
+    (one query however many rows; keyset pages would each search the index again); the
+    cursor is closed at the end or when the caller stops."""
+    cur.itersize = chunk
+    try:
+        cur.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(chunk)
+            if not rows:
+                return
+            yield rows
+    finally:
+        cur.close()
 
 
 def _pg_type(table: Table, column: str) -> str:
