@@ -29,6 +29,7 @@ from tests.web.conftest import password_hash
 from tests.web.test_documents import world  # noqa: F401 - the documents' fixture
 from tests.web.test_no_get_writes import get_routes
 from trading import auction_service as auctions
+from trading import listing_service as listings
 from trading import transfer_service as transfers
 
 pytestmark = pytest.mark.db
@@ -238,6 +239,27 @@ def test_a_district_officer_may_not_run_reserve_auctions(  # type: ignore[no-unt
     assert not [x for x in client.get("/api/v1/listings").json() if x["id"] == "rl-1"]
     r = client.post("/api/v1/listings", json=listing, headers=city)
     assert r.status_code in (201, 202), r.text
+
+
+def test_a_district_officer_may_not_withdraw_a_reserve_listing(  # type: ignore[no-untyped-def]
+        platform, spine, client, auth) -> None:
+    """Putting a reserve listing's rights back is the city's, as listing them: 403
+    `forbidden` for a district officer and the listing stays open; the city withdraws it."""
+    _officer(platform, "d01", "D01")
+    listings.create_listing(platform.uow(), market=spine["market"], seller=None, permit=None,
+                            qty=100, price=100_000, permits=platform.permits,
+                            actor="officer", listing_id="rl-w")
+
+    def status() -> str:
+        return next(x["status"] for x in listings.listings(platform.uow(), status=None)
+                    if x["id"] == "rl-w")
+
+    r = client.post("/api/v1/listings/rl-w/withdraw", headers=_bearer(platform, "d01"))
+    assert r.status_code == 403 and r.json()["error"] == "forbidden", r.text
+    assert status() == "open"
+    r = client.post("/api/v1/listings/rl-w/withdraw", headers=auth("officer"))
+    assert r.status_code == 200, r.text
+    assert status() == "withdrawn"
 
 
 # notices of a waiting approval -------------------------------------------------------------

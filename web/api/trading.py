@@ -325,8 +325,13 @@ def take_listing(request: Request, listing_id: PathId, body: TakeIn,
 @router.post("/listings/{listing_id}/withdraw", tags=["listings"], responses=WRITE)
 def withdraw_listing(request: Request, listing_id: PathId,
                      user: Principal = Depends(require("enterprise:read"))) -> dict[str, Any]:
+    """A trader withdraws what is left of its own listing; the city bureau, of a reserve
+    listing (putting the reserve back is the city's, as releasing it: 403 `forbidden` for
+    a district officer)."""
     _audit(request, "withdraw_listing", listing_id)
     seller = None if user.is_bureau else _enterprise(user)
+    if seller is None:
+        city_bureau(request)
     return listings.withdraw_listing(_p(request).uow(), listing_id=listing_id, seller=seller,
                                      actor=user.username)
 
