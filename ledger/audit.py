@@ -13,7 +13,7 @@ of the pass to when each report was complete).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from ledger.entries import JournalCheck
@@ -58,12 +58,16 @@ def verify_all(uow: Any, doc: CheckpointsDoc) -> tuple[VerifyReport, HistoryRepo
             for chunk in chunks:
                 if not history.feed(chunk, journal):
                     break
-        finally:
+            chunks.close()  # the log's cursor done before the connection is used again
+            log_in.close()
+            history.settle(journal)
+            for rows in rows_in:  # the rest of the journal: the chain and balances only
+                check.run(rows)
+        finally:  # on a failure too: no reader thread or cursor is left running
             chunks.close()
             log_in.close()
-        history.settle(journal)
-        for rows in rows_in:  # the rest of the journal: the chain and balances only
-            check.run(rows)
+            if isinstance(rows_in, Generator):
+                rows_in.close()
         hist = history.finish(log, t0)
         accounts = store.all_accounts()
         pendings = store.pending_states()

@@ -21,6 +21,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 _I64 = struct.Struct(">q")
 _U32 = struct.Struct(">I")
@@ -173,6 +174,17 @@ def journal_leaf(seq: int, id_: str, batch: str | None, type_: str, phase: str,
         seq, id_, batch, type_, phase, pending_id, debit_account, credit_account, asset,
         amount, reference, initiator, created_us, timeout_us), _text(prev_hash), _text(hash_),
         _BQ(2, hash_version)))
+
+
+def row_leaf(r: Sequence[Any], off: int) -> bytes:
+    """A journal row, as `LedgerStore.journal_rows` reads it (times in µs since `off`), as
+    its log leaf."""
+    (seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator, created_us,
+     timeout_us, prev_hash, hash_, version) = r
+    return journal_leaf(seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref,
+                        initiator, created_us + off,
+                        None if timeout_us is None else timeout_us + off, prev_hash, hash_,
+                        version)
 
 
 _CHAIN_TAG = encode_value(CHAIN_V2)

@@ -25,7 +25,7 @@ from operator import attrgetter
 from typing import NamedTuple, TypeVar
 
 from ledger import errors as E
-from ledger.canonical import chain_hash_v2, journal_leaf, journal_leaf_hashed
+from ledger.canonical import chain_hash_v2, journal_leaf_hashed, row_leaf
 from ledger.canonical import micros as micros  # re-exported: the ledger's time format
 from ledger.transactions import SOURCE_KINDS, TYPES, AccountKind, Initiator
 
@@ -577,10 +577,7 @@ class JournalCheck:
                     if sha("\x1f".join(parts).encode()).hexdigest() != hash_:
                         self._bad(seq, "hash does not match the entry's fields")
             if leaves is not None:
-                leaves.append(leaf if leaf is not None else journal_leaf(
-                    seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator,
-                    created_us + off, None if timeout_us is None else timeout_us + off,
-                    prev_hash, hash_, version))
+                leaves.append(leaf if leaf is not None else row_leaf(r, off))
                 leaf = None
             prev, expect, n = hash_, seq + 1, n + 1
             d = bal.get(dr)

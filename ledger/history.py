@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ledger import merkle
-from ledger.canonical import LAYOUTS, encode, journal_leaf
+from ledger.canonical import LAYOUTS, encode, row_leaf
 from ledger.log_store import LogStore
 from ledger.signing import Checkpoint, CheckpointsDoc
 from ledger.store import LedgerStore
@@ -26,16 +26,6 @@ from ledger.store import LedgerStore
 T = TypeVar("T")
 DELETED = "erts-ledger/deleted/v1"
 _NO_NODES = 64  # `Frontier.extend` keeps no node at or above this level: none
-
-
-def row_leaf(r: Sequence[Any], off: int) -> bytes:
-    """A journal row (as `LedgerStore.journal_rows` reads it) as its log leaf."""
-    (seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref, initiator, created_us,
-     timeout_us, prev_hash, hash_, version) = r
-    return journal_leaf(seq, id_, batch, type_, phase, pid, dr, cr, asset, amount, ref,
-                        initiator, created_us + off,
-                        None if timeout_us is None else timeout_us + off, prev_hash, hash_,
-                        version)
 
 
 def leaf_hashes(leaves: Sequence[bytes]) -> list[bytes]:

@@ -34,9 +34,10 @@ from ledger.canonical import (
     encode,
     journal_leaf,
     journal_leaf_hashed,
+    row_leaf,
 )
 from ledger.entries import Entry, micros
-from ledger.history import DELETED, HistoryReport, row_leaf, verify_checkpoints
+from ledger.history import DELETED, HistoryReport, verify_checkpoints
 from ledger.log_store import Leaf, LogPart, LogStore
 from ledger.signing import (
     CheckpointsDoc,
@@ -119,11 +120,7 @@ def drain(session: Session, *, force: bool = False) -> int:
             if force and not log.queued():
                 return 0
             ledger.lock_head()
-        queued = log.take_queue()
-        if not queued:
-            return 0
-        _taken(session, len(queued))
-        leaves = _queued_leaves(log, queued)
+        leaves = _take(session, log)
         log.append(leaves)
         return len(leaves)
     if not log.queued():
@@ -146,9 +143,17 @@ def _announced(session: Session, log: LogStore) -> list[Leaf]:
     if flag is None or not flag[0]:
         return []
     flag[0] = False
+    return _take(session, log)
+
+
+def _take(session: Session, log: LogStore) -> list[Leaf]:
+    """PostgreSQL, under the head lock: the queue taken in one statement, as leaves; the
+    rows taken counted for `_after_commit`'s vacuum."""
     queued = log.take_queue()
-    _taken(session, len(queued))
-    return _queued_leaves(log, queued) if queued else []
+    if not queued:
+        return []
+    session.info[_TAKEN_KEY] = session.info.get(_TAKEN_KEY, 0) + len(queued)
+    return _queued_leaves(log, queued)
 
 
 #: PostgreSQL: a take of the queue leaves its rows dead, and the next take reads the dead ones
@@ -157,14 +162,7 @@ def _announced(session: Session, log: LogStore) -> list[Leaf]:
 #: process has taken this many rows, it vacuums the queue itself after the commit.
 VACUUM_EVERY = 20_000
 _TAKEN: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
-
-
-def _taken(session: Session, n: int) -> None:
-    if n:
-        session.info[_TAKEN_KEY] = session.info.get(_TAKEN_KEY, 0) + n
-
-
-_TAKEN_KEY = "erts_log_queue_taken"
+_TAKEN_KEY = "erts_log_queue_taken"  # in `Session.info`: rows this transaction took
 
 
 def _after_commit(session: Session) -> None:
@@ -172,9 +170,9 @@ def _after_commit(session: Session) -> None:
     bind = session.bind
     if not n or not isinstance(bind, Engine) or bind not in _ENGINES:
         return
-    total = _TAKEN.get(bind, 0) + n
-    _TAKEN[bind] = 0 if total >= VACUUM_EVERY else total
-    if total >= VACUUM_EVERY:
+    _TAKEN[bind] = _TAKEN.get(bind, 0) + n
+    if _TAKEN[bind] >= VACUUM_EVERY:
+        _TAKEN[bind] = 0
         vacuum_queue(bind)
 
 
