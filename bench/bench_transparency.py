@@ -15,17 +15,15 @@ Prints one JSON line per figure, `{"bench": "transparency", "figure": ..., ...}`
   `ratio` = on / off, `drop_pct` = (1 - ratio) * 100 (target: at most 10).
 - `proofs`: inclusion and consistency proof latency (p50/p99 of `--samples` calls each) at
   `--leaves` leaves (default 10,000,000), through `ledger.transparency.inclusion` and
-  `.consistency`: one read-only unit of work each (the O(log n) stored nodes fetched in
-  one query, the leaf row, the folding), which is what the API's handler does, without
-  HTTP. Inclusion: a random leaf in the tree of the latest size; consistency: a random
-  first size to the latest. The log is loaded synthetically, not through the ledger: leaf
-  i's data is the UTF-8 text "erts-bench leaf <i>" padded with dots to `--leaf-bytes`
-  (a journal entry's canonical bytes are about that long); PostgreSQL computes the leaf
-  hashes (sha256 of 0x00 || data) and every complete node level by level (INSERT ...
-  SELECT sha256(0x01 || left || right) FROM the level below), and the head's frontier is
-  read back from the nodes. Every sampled proof is checked with ledger.merkle.verify_*
-  against the root (and up to 2,000,000 leaves the root is recomputed in Python from the
-  data), so a wrong synthetic tree fails the bench instead of timing it.
+  `.consistency`: one read-only unit of work each (the O(log n) stored nodes and the leaf
+  hashes below the stratum in one query, the leaf's entry row, the folding), which is what
+  the API's handler does, without HTTP. Inclusion: a random leaf in the tree of the latest
+  size; consistency: a random first size to the latest. The log is filled through the
+  ledger (bench/bench_verify.build, as `verify` below: each leaf a real journal entry, in
+  the log's runs); every sampled proof is checked with ledger.merkle.verify_* against the
+  root, the leaf hash recomputed from the data the proof carries, and up to 2,000,000
+  leaves the root is rebuilt from the journal rows, so a wrong tree fails the bench
+  instead of timing it.
 - `verify`: `erts ledger verify --checkpoints FILE` at `--entries` journal entries (default
   1,000,000) built through the ledger (bench/bench_verify.build: linked batches of 8,000
   random transfers, so each entry is a real, hashed entry and a leaf), checkpointed with a
@@ -75,7 +73,10 @@ from bench.bench_ledger import (  # noqa: E402
 from bench.bench_verify import build  # noqa: E402
 from ledger import merkle, transparency  # noqa: E402
 from ledger.audit import verify_all  # noqa: E402
+from ledger.canonical import row_leaf  # noqa: E402
+from ledger.log_store import LogStore  # noqa: E402
 from ledger.signing import Signer, parse_checkpoints  # noqa: E402
+from ledger.store import LedgerStore  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 ORIGIN = "erts.bench/ledger"
@@ -145,57 +146,38 @@ def bench_append(pg_url: str, seconds: float, repeat: int, n_accounts: int) -> N
 
 
 # -- proofs at N leaves ----------------------------------------------------------------------
-def load_synthetic(db: Database, n: int, leaf_bytes: int) -> tuple[float, bytes]:
-    """Fill the log with n synthetic leaves and every complete node (see the docstring).
-    Returns (seconds, root)."""
+def load_journal(db: Database, n: int, n_accounts: int) -> tuple[float, bytes]:
+    """Fill the log with n journal leaves through the ledger (`bench_verify.build`: linked
+    batches of 8,000 random transfers, each a real, hashed entry, its leaf in a run of the
+    log). Returns (seconds, root). Up to 2,000,000 entries the root is also rebuilt here
+    from the journal rows alone (not from the stored tree): a wrong tree fails the bench."""
     t0 = time.perf_counter()
-    with db.uow() as uow:
-        s = uow.session
-        s.execute(text("SET LOCAL synchronous_commit = off"))
-        step = 1_000_000
-        for lo in range(0, n, step):
-            s.execute(text(
-                "INSERT INTO ledger_log (leaf_index, kind, ref, leaf_hash, leaf_data) "
-                "SELECT i, 'journal', i::text, sha256('\\x00'::bytea || d), d FROM ("
-                "  SELECT i, convert_to(rpad('erts-bench leaf ' || i, :width, '.'), 'UTF8') AS d"
-                "  FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) AS i) AS g"),
-                {"lo": lo, "hi": min(n, lo + step) - 1, "width": leaf_bytes})
-        s.execute(text("INSERT INTO ledger_log_node (level, idx, hash) "
-                       "SELECT 0, leaf_index, leaf_hash FROM ledger_log"))
-        level, count = 0, n
-        while count >= 2:
-            s.execute(text(
-                "INSERT INTO ledger_log_node (level, idx, hash) "
-                "SELECT :up, l.idx / 2, sha256('\\x01'::bytea || l.hash || r.hash) "
-                "FROM ledger_log_node AS l JOIN ledger_log_node AS r "
-                "  ON r.level = :lv AND r.idx = l.idx + 1 "
-                "WHERE l.level = :lv AND l.idx % 2 = 0"), {"lv": level, "up": level + 1})
-            level, count = level + 1, count // 2
-        want = merkle.Frontier.nodes_of(n)
-        got = {(int(lv), int(ix)): bytes(h) for lv, ix, h in s.execute(text(
-            "SELECT level, idx, hash FROM ledger_log_node WHERE (level, idx) IN ("
-            + ", ".join(f"({lv}, {ix})" for lv, ix in want) + ")"))}
-        frontier = merkle.Frontier(n, [got[k] for k in want])
-        s.execute(text("UPDATE ledger_log_head SET size = :n, frontier = :f WHERE id = 1"),
-                  {"n": n, "f": b"".join(frontier.hashes)})
-        uow.commit()
+    build(db, n, n_accounts)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text("ANALYZE ledger_log"))
-        c.execute(text("ANALYZE ledger_log_node"))
-    root = frontier.root()
-    if n <= 2_000_000:  # the whole tree recomputed here: PostgreSQL's hashing is the RFC's
-        data = (f"erts-bench leaf {i}".ljust(leaf_bytes, ".").encode() for i in range(n))
-        if merkle.root([merkle.leaf_hash(d) for d in data]) != root:
-            raise SystemExit("bench: the synthetic tree's root is not the recomputed one")
+        for t in ("ledger_log", "ledger_log_run", "ledger_log_node", "ledger_journal"):
+            c.execute(text(f"VACUUM ANALYZE {t}"))
+    with db.read_uow() as uow:
+        log = LogStore(uow.session)
+        size = log.size()
+        root = log.frontier().root()
+        if size <= 2_000_000:
+            store = LedgerStore(uow.session)
+            off = store.journal_time_epoch
+            rebuilt = merkle.root([merkle.leaf_hash(row_leaf(r, off))
+                                   for rows in store.journal_rows() for r in rows])
+            if rebuilt != root:
+                raise SystemExit("bench: the log's root is not the journal's rebuilt root")
+    if size != n:
+        raise SystemExit(f"bench: the log has {size} leaves for {n} entries")
     return time.perf_counter() - t0, root
 
 
-def bench_proofs(pg_url: str, n: int, samples: int, leaf_bytes: int) -> None:
+def bench_proofs(pg_url: str, n: int, samples: int, n_accounts: int) -> None:
     rnd = random.Random(16)
     with fresh_database("postgresql", pg_url) as url:
         db = Database(url)
         try:
-            load_s, root = load_synthetic(db, n, leaf_bytes)
+            load_s, root = load_journal(db, n, n_accounts)
             inc: list[float] = []
             con: list[float] = []
             for k in range(samples + 100):  # the first 100 of each warm the caches
@@ -218,7 +200,8 @@ def bench_proofs(pg_url: str, n: int, samples: int, leaf_bytes: int) -> None:
                 assert merkle.verify_consistency(first, n, bytes.fromhex(str(c["first_root"])),
                                                  root, [bytes.fromhex(h) for h in path])
             emit(db="postgresql", figure="proofs", leaves=n, samples=samples,
-                 load="synthetic, PostgreSQL sha256 level by level", load_s=round(load_s, 1),
+                 load="journal entries through the ledger, linked batches of 8,000",
+                 load_s=round(load_s, 1),
                  inclusion_p50_ms=pct(inc, 0.50), inclusion_p99_ms=pct(inc, 0.99),
                  consistency_p50_ms=pct(con, 0.50), consistency_p99_ms=pct(con, 0.99),
                  load_avg_1m=round(os.getloadavg()[0], 2))
@@ -285,8 +268,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=8.0, help="per append run")
     ap.add_argument("--repeat", type=int, default=3, help="runs per side; the best counts")
     ap.add_argument("--accounts", type=int, default=1000)
-    ap.add_argument("--leaves", type=int, default=10_000_000, help="for the proofs figure")
-    ap.add_argument("--leaf-bytes", type=int, default=240, help="synthetic leaf data length")
+    ap.add_argument("--leaves", type=int, default=10_000_000,
+                    help="for the proofs figure: journal entries, a leaf each")
     ap.add_argument("--samples", type=int, default=2000, help="proofs timed, of each kind")
     ap.add_argument("--entries", type=int, default=1_000_000, help="for verify --checkpoints")
     ap.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL", PG_DEFAULT))
@@ -295,7 +278,7 @@ def main() -> None:
     if "append" in figures:
         bench_append(args.pg_url, args.seconds, args.repeat, args.accounts)
     if "proofs" in figures:
-        bench_proofs(args.pg_url, args.leaves, args.samples, args.leaf_bytes)
+        bench_proofs(args.pg_url, args.leaves, args.samples, args.accounts)
     if "verify" in figures:
         bench_verify(args.pg_url, args.entries, args.accounts, args.repeat)
 

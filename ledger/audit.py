@@ -52,7 +52,7 @@ def verify_all(uow: Any, doc: CheckpointsDoc) -> tuple[VerifyReport, HistoryRepo
                 yield [r[0] for r in rows], leaf_hashes(leaves)
 
         journal = JournalLeaves(leaf_chunks())
-        log_in = log.leaves(journal_data=False)
+        log_in = log.leaves()
         chunks = prefetched(log_in) if pg else log_in
         try:
             for chunk in chunks:

@@ -242,7 +242,7 @@ def verify_checkpoints(uow: Any, doc: CheckpointsDoc) -> HistoryReport:
         log = LogStore(s)
         check = HistoryCheck(log, doc)
         journal = JournalLeaves(journal_leaf_chunks(ledger))
-        for chunk in log.leaves(journal_data=False):  # a journal leaf is rebuilt, not read
+        for chunk in log.leaves():  # a journal leaf is rebuilt, not read
             if not check.feed(chunk, journal):
                 break
         check.settle(journal)

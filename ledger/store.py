@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from ledger import errors as E
 from ledger.entries import GENESIS, AccountState, Entry, Finished, PendingState, Row
-from ledger.log_store import PG_LOG_CTES, LogPart, LogStore
+from ledger.log_store import LogPart, LogStore
 from ledger.tables import (
     AccountFlagRow,
     AccountRow,
@@ -106,9 +106,8 @@ _PG_INSERT_JOURNAL = (
     + ")")
 _PG_WRITE = f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), head AS ({_PG_HEAD_UPDATE}) " + (
     _PG_INSERT_JOURNAL)
-#: the same with the entries' leaves of the transparency log
-_PG_WRITE_LOG = (f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), head AS ({_PG_HEAD_UPDATE}), "
-                 f"{PG_LOG_CTES} " + _PG_INSERT_JOURNAL)
+#: the same with the entries' leaves of the transparency log (its CTEs: `LogPart.ctes`)
+_PG_WRITE_LOG = f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), head AS ({_PG_HEAD_UPDATE}), "
 
 
 def _upsert_ignore(session: Session, table: type, values: dict[str, object]) -> None:
@@ -436,6 +435,10 @@ class LedgerStore:
         r = self.s.execute(select(*_JOURNAL_COLS).where(J.c.id == transfer_id)).first()
         return _entry(r) if r is not None else None
 
+    def entry_at(self, seq: int) -> Entry | None:
+        r = self.s.execute(select(*_JOURNAL_COLS).where(J.c.seq == seq)).first()
+        return _entry(r) if r is not None else None
+
     def append(self, entries: list[Entry]) -> None:
         if len(entries) > 50 and self.postgres:
             cols = ", ".join(c.name for c in _JOURNAL_COLS)
@@ -481,10 +484,11 @@ class LedgerStore:
             f"j{i}": [getattr(e, c.name) for e in entries] for i, c in enumerate(_JOURNAL_COLS)}
         params.update(balances)
         if log is not None:
+            log = LogStore(self.s).copied(log)
             params.update(log.params())
         # straight on the driver, prepared: the statement runs once per transaction
-        self._raw().execute(_PG_WRITE_LOG if log is not None else _PG_WRITE, params,
-                            prepare=True)
+        self._raw().execute(f"{_PG_WRITE_LOG}{log.ctes()} {_PG_INSERT_JOURNAL}"
+                            if log is not None else _PG_WRITE, params, prepare=True)
 
     def reject(self, transfer_id: str | None, code: str, detail: str, initiator: str,
                now: datetime) -> None:

@@ -161,7 +161,8 @@ class AccountFlagRow(Base):
 
 # -- the transparency log (issue 16; docs/ledger-transparency.md) ---------------------------
 class LogLeafRow(Base):
-    """One leaf of the RFC 9162 tree: a journal entry or a bound record, in append order.
+    """One leaf of the RFC 9162 tree that is a bound record (or, in a log filled before
+    migration 0037, a journal entry), in append order; journal leaves are `LogRunRow`s.
     Append-only (triggers); `leaf_data` are the record's canonical bytes as appended."""
 
     __tablename__ = "ledger_log"
@@ -172,6 +173,19 @@ class LogLeafRow(Base):
     leaf_data: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (Index("ix_ledger_log_kind_ref", "kind", "ref"),)
+
+
+class LogRunRow(Base):
+    """A run of journal leaves, one row per append: leaves `first_index` .. `first_index +
+    n - 1` are the journal entries `first_seq` .. `first_seq + n - 1`; `hashes` holds their
+    leaf hashes, 32 bytes each, in order. A journal leaf's data is its entry's row (the
+    journal is append-only), so it is not stored twice. Append-only (triggers)."""
+
+    __tablename__ = "ledger_log_run"
+    first_index: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    first_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    n: Mapped[int] = mapped_column(Integer)
+    hashes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LogNodeRow(Base):

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import weakref
 from collections.abc import Collection, Sequence
@@ -62,19 +63,28 @@ def entry_leaf(e: Entry) -> bytes:
                         e.prev_hash, e.hash, e.hash_version)
 
 
+def journal_data(session: Session, seq: int) -> bytes:
+    """A journal leaf's data: its entry's row as it is now (b"" if the row is gone)."""
+    e = LedgerStore(session).entry_at(seq)
+    return entry_leaf(e) if e is not None else b""
+
+
 def journal_leaves(session: Session, entries: Sequence[Entry]) -> LogPart | None:
-    """Journal entries being written, hashed onto the tree (the caller holds the journal head
-    lock); `LedgerStore.write` writes the leaves with the entries. A version-2 entry sealed
-    just now reuses the bytes its chain hash was computed over."""
-    leaves: list[Leaf] = []
-    for e in entries:
-        data = (journal_leaf_hashed(e.prev_hash, e.hash) if e.hash_version == 2 else None)
-        leaves.append(("journal", str(e.seq), data if data is not None else entry_leaf(e)))
+    """Journal entries being written (consecutive seqs), hashed onto the tree as one run (the
+    caller holds the journal head lock); `LedgerStore.write` writes the run with the entries.
+    A version-2 entry sealed just now reuses the bytes its chain hash was computed over."""
+    sha = hashlib.sha256
+    hashes = [sha(b"\x00" + ((journal_leaf_hashed(e.prev_hash, e.hash)
+                              if e.hash_version == 2 else None) or entry_leaf(e))).digest()
+              for e in entries]
     log = LogStore(session)
     # the bound records this transaction has written so far go in the same write (PostgreSQL,
     # when announced): one append of the tree for both, not a second one at the commit
-    leaves.extend(_announced(session, log))
-    return log.prepare(leaves)
+    bound = _announced(session, log)
+    if entries and entries[-1].seq - entries[0].seq != len(entries) - 1:  # not one run
+        bound[:0] = [("journal", str(e.seq), entry_leaf(e)) for e in entries]
+        hashes = []
+    return log.prepare(bound, journal=(entries[0].seq, hashes) if hashes else None)
 
 
 #: the NOTICE a statement writing a bound record raises on PostgreSQL (migration 0035)
@@ -241,9 +251,11 @@ def install(engine: Engine) -> None:
         _installed = True
 
 
-def backfill(session: Session) -> int:
+def backfill(session: Session, *, runs: bool = True) -> int:
     """Fill an empty log with what exists: the journal by seq, then trades, permit events and
-    permit quantities by key (migration 0032). Returns the number of leaves."""
+    permit quantities by key (migration 0032). Returns the number of leaves. Without `runs`,
+    a journal leaf is a `ledger_log` row, as the log was before migration 0037 (which turns
+    them into runs)."""
     log = LogStore(session)
     if log.size():
         return 0
@@ -251,7 +263,7 @@ def backfill(session: Session) -> int:
     off = ledger.journal_time_epoch
     n = 0
     for rows in ledger.journal_rows():
-        log.append([("journal", str(r[0]), row_leaf(r, off)) for r in rows])
+        log.append([("journal", str(r[0]), row_leaf(r, off)) for r in rows], runs=runs)
         n += len(rows)
     for kind in ("trade", "permit_event", "permit_quantity"):
         for batch in log.all_records(kind):
@@ -343,9 +355,10 @@ def inclusion(uow: Any, entry: int, size: int | None = None, *,
         nodes, leaf = log.nodes_and_leaf(merkle.plan_nodes(plan) | set(rplan), entry)
         if leaf is None:
             raise missing()
-        if owners is not None and not leaf_holders(uow.session, leaf[0], leaf[2]) & set(owners):
+        kind, ref, stored, lh = leaf
+        data = stored if stored is not None else journal_data(uow.session, int(ref))
+        if owners is not None and not leaf_holders(uow.session, kind, data) & set(owners):
             raise missing()
-    kind, ref, data, lh = leaf
     return dict(leaf_index=entry, tree_size=size, leaf_data=base64.b64encode(data).decode(),
                 leaf_hash=lh.hex(), root_hash=merkle.from_nodes([rplan], nodes)[0].hex(),
                 audit_path=[h.hex() for h in merkle.from_nodes(plan, nodes)],

@@ -82,7 +82,7 @@ def upgrade() -> None:
 
     from ledger.transparency import backfill
 
-    backfill(Session(bind=op.get_bind()))
+    backfill(Session(bind=op.get_bind()), runs=False)  # 0037 makes the journal's runs
     _triggers()
 
 

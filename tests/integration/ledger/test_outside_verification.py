@@ -135,7 +135,7 @@ def rebuild_log(url: str, platform: Any) -> None:
     off, throws the tree and the checkpoints away and rebuilds the tree from the rewritten
     journal, so that the stored tree agrees with it."""
     eng = raw_engine(url)
-    tables = ("ledger_log", "ledger_log_node", "ledger_checkpoint")
+    tables = ("ledger_log", "ledger_log_run", "ledger_log_node", "ledger_checkpoint")
     with eng.begin() as c:
         for t in tables:
             if eng.dialect.name == "postgresql":

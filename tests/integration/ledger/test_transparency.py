@@ -52,8 +52,10 @@ def traffic(platform: Any, books: Books, n: int = 4, tag: str = "t") -> None:
 
 
 def leaves(platform: Any) -> list[tuple[int, str, str, bytes, bytes]]:
+    """Every leaf, a journal leaf's data its entry's row (the log keeps only its hash)."""
     with platform.uow() as uow:
-        return [x for chunk in LogStore(uow.session).leaves() for x in chunk]
+        return [(i, k, r, h, T.journal_data(uow.session, int(r)) if k == "journal" else d)
+                for chunk in LogStore(uow.session).leaves() for i, k, r, h, d in chunk]
 
 
 def assert_tree_sound(platform: Any) -> list[tuple[int, str, str, bytes, bytes]]:
@@ -362,7 +364,7 @@ def test_backfill_fills_an_empty_log(platform: Any, db_url: str, books: Books) -
     before = leaves(platform)
     eng = raw_engine(db_url)
     with eng.begin() as c:
-        for t in ("ledger_log", "ledger_log_node"):
+        for t in ("ledger_log", "ledger_log_run", "ledger_log_node"):
             if eng.dialect.name == "postgresql":
                 c.execute(text(f"ALTER TABLE {t} DISABLE TRIGGER USER"))
             else:
@@ -486,9 +488,10 @@ def test_records_written_before_the_journal_go_in_its_append(
     appends: list[list[str]] = []
     real = LogStore.prepare
 
-    def spy(self: LogStore, leaves: Any) -> Any:
-        appends.append([k for k, _, _ in leaves])
-        return real(self, leaves)
+    def spy(self: LogStore, leaves: Any, **kw: Any) -> Any:
+        run = kw.get("journal")  # the journal's entries, hashed: first, as one run
+        appends.append(["journal"] * (len(run[1]) if run else 0) + [k for k, _, _ in leaves])
+        return real(self, leaves, **kw)
 
     monkeypatch.setattr(LogStore, "prepare", spy)
     floor.place("B", "buy", 600, 2000)
@@ -526,3 +529,75 @@ def test_the_queue_is_vacuumed_by_the_process_that_takes_it(
     else:
         assert done == []
     assert_tree_sound(p)
+
+
+# migration 0037 ------------------------------------------------------------------------------
+def _stored_rows(url: str) -> list[tuple[int, str, str, bytes, bytes]]:
+    eng = raw_engine(url)
+    with eng.connect() as c:
+        rows = [(int(i), str(k), str(r), bytes(h), bytes(d)) for i, k, r, h, d in c.execute(text(
+            "SELECT leaf_index, kind, ref, leaf_hash, leaf_data FROM ledger_log "
+            "ORDER BY leaf_index"))]
+    eng.dispose()
+    return rows
+
+
+def test_migration_0037_keeps_every_leaf_and_its_hash(floor: Floor) -> None:  # noqa: F811
+    """Journal leaves of revision 0036 (a `ledger_log` row each, between the trades' and
+    permits' leaves) become runs on upgrade with their hashes as kept, and the log reads the
+    same; a downgrade gives the rows back, each journal leaf's data its entry's row."""
+    from app.migrate import downgrade, upgrade
+
+    p = floor.platform
+    floor.place("A", "sell", 1000, 2000)
+    floor.place("B", "buy", 600, 2000)
+    before = assert_tree_sound(p)
+    kinds = {k for _, k, *_ in before}
+    assert {"journal", "trade", "permit_event"} <= kinds
+    url = p.settings.database_url
+    p.close()
+    downgrade(url, "0036")
+    assert _stored_rows(url) == before  # every leaf a row again, journal data rebuilt
+    upgrade(url)
+    assert assert_tree_sound(p) == before
+    eng = raw_engine(url)
+    with eng.connect() as c:
+        journal_rows = c.execute(text("SELECT count(*) FROM ledger_log WHERE kind = 'journal'"))
+        assert journal_rows.scalar() == 0
+        runs = c.execute(text("SELECT count(*), sum(n) FROM ledger_log_run")).one()
+    eng.dispose()
+    n_journal = sum(1 for _, k, *_ in before if k == "journal")
+    assert runs[1] == n_journal and 0 < runs[0] < n_journal  # runs, not a row per entry
+    with pytest.raises(Exception, match="(?i)append-only"), eng.begin() as c:
+        c.execute(text("DELETE FROM ledger_log_run"))
+    eng.dispose()
+
+
+def test_long_runs_are_split_and_read_back(platform: Any, db_url: str, books: Books,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run holds at most `RUN_MAX` leaves (a longer append is several runs), whether the
+    journal's write or the backfill appended it; proofs and the history read them back."""
+    import ledger.log_store as LS
+
+    monkeypatch.setattr(LS, "RUN_MAX", 3)
+    before = len(leaves(platform))  # the books' set-up
+    traffic(platform, books, 4)
+    ledger.submit(platform.uow, [Transfer(f"long{i}", "transfer", books.cash1, books.cash2, 1)
+                                 for i in range(8)], initiator=EN, actor="e")
+    got = assert_tree_sound(platform)
+    journal_leaves_match(platform, got)
+    eng = raw_engine(db_url)
+    with eng.connect() as c:
+        sizes = [int(n) for (n,) in c.execute(text(
+            "SELECT n FROM ledger_log_run WHERE first_index >= :b"), dict(b=before))]
+    eng.dispose()
+    assert max(sizes) == 3 and sum(sizes) == len(got) - before
+    with platform.uow() as uow:
+        for i in range(len(got)):
+            assert LogStore(uow.session).leaf(i) == (got[i][1], got[i][2], None, got[i][3])
+    for i in (0, len(got) // 2, len(got) - 1):
+        proof = T.inclusion(platform.uow(), i, len(got))
+        assert merkle.verify_inclusion(
+            merkle.leaf_hash(base64.b64decode(str(proof["leaf_data"]))), i, len(got),
+            [bytes.fromhex(h) for h in proof["audit_path"]],  # type: ignore[attr-defined]
+            bytes.fromhex(str(proof["root_hash"])))

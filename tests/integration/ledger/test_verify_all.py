@@ -97,7 +97,7 @@ def reference_history(uow: Any, doc: CheckpointsDoc) -> HistoryReport:
 def _log_sql(url: str, *statements: str, params: dict[str, Any] | None = None) -> None:
     eng = raw_engine(url)
     with eng.begin() as c:
-        for t in ("ledger_log", "ledger_log_node"):
+        for t in ("ledger_log", "ledger_log_run", "ledger_log_node"):
             if eng.dialect.name == "postgresql":
                 c.execute(text(f"ALTER TABLE {t} DISABLE TRIGGER USER"))
             else:
@@ -118,10 +118,17 @@ def _copy_last_entry(url: str) -> str:
 
 
 def _rewrite_leaf(url: str, platform: Any, index: int) -> None:
-    """The log's own bytes of one journal leaf changed, its hash with them."""
-    data = encode(("erts-bench/other", index))
-    _log_sql(url, "UPDATE ledger_log SET leaf_data = :d, leaf_hash = :h WHERE leaf_index = :i",
-             params=dict(d=data, h=merkle.leaf_hash(data), i=index))
+    """The log's own hash of one journal leaf changed (in its run)."""
+    eng = raw_engine(url)
+    with eng.connect() as c:
+        first, hashes = c.execute(text(
+            "SELECT first_index, hashes FROM ledger_log_run WHERE first_index <= :i "
+            "ORDER BY first_index DESC LIMIT 1"), dict(i=index)).one()
+    eng.dispose()
+    k = 32 * (index - first)
+    new = merkle.leaf_hash(encode(("erts-bench/other", index)))
+    _log_sql(url, "UPDATE ledger_log_run SET hashes = :h WHERE first_index = :f",
+             params=dict(h=bytes(hashes)[:k] + new + bytes(hashes)[k + 32:], f=first))
 
 
 TAMPERS: dict[str, Callable[[str, Any], None]] = {
@@ -131,9 +138,11 @@ TAMPERS: dict[str, Callable[[str, Any], None]] = {
     "rewrite": lambda url, p: rewrite_history(url, p, 9),
     "deleted": lambda url, p: tamper(url, "DELETE FROM ledger_journal WHERE seq = 7"),
     "inserted": lambda url, p: tamper(url, _copy_last_entry(url)),
-    "truncated": lambda url, p: _log_sql(
-        url, "DELETE FROM ledger_log WHERE leaf_index >= (SELECT max(leaf_index) - 3 "
-             "FROM ledger_log)"),
+    "truncated": lambda url, p: _log_sql(  # the last four leaves, and the runs they are in
+        url, "DELETE FROM ledger_log WHERE leaf_index >= (SELECT size - 4 "
+             "FROM ledger_log_head)",
+        "DELETE FROM ledger_log_run WHERE first_index + n > (SELECT size - 4 "
+        "FROM ledger_log_head)"),
     "leaf_bytes": lambda url, p: _rewrite_leaf(url, p, 4),
     "leaf_and_entry": lambda url, p: (_rewrite_leaf(url, p, 2),
                                       tamper(url, "UPDATE ledger_journal SET amount = "
