@@ -33,8 +33,11 @@ Prints one JSON line per figure, `{"bench": "transparency", "figure": ..., ...}`
   this process (`verify_s`) and `ledger.audit.verify_all` in this process (`one_pass_s`),
   best of `--repeat`, the three alternating.
 
+With ``--markdown PATH`` the run also writes its figures as a page (bench/transparency_page.py;
+docs/ledger-transparency-figures.md is made so).
+
 Usage: python bench/bench_transparency.py [--figures append,proofs,verify] [--seconds S]
-       [--repeat R] [--leaves N] [--samples K] [--entries N] [--pg-url URL]
+       [--repeat R] [--leaves N] [--samples K] [--entries N] [--pg-url URL] [--markdown PATH]
 A quick check that it works: --leaves 100000 --entries 20000 --seconds 2 --repeat 1
 """
 
@@ -82,8 +85,13 @@ from storage.db import Database  # noqa: E402
 ORIGIN = "erts.bench/ledger"
 
 
+EMITTED: list[dict[str, Any]] = []  # this run's lines, for --markdown
+
+
 def emit(**fields: object) -> None:
-    print(json.dumps({"bench": "transparency", **fields}), flush=True)
+    line = {"bench": "transparency", **fields}
+    EMITTED.append(line)
+    print(json.dumps(line), flush=True)
 
 
 @contextmanager
@@ -273,6 +281,9 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=2000, help="proofs timed, of each kind")
     ap.add_argument("--entries", type=int, default=1_000_000, help="for verify --checkpoints")
     ap.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL", PG_DEFAULT))
+    ap.add_argument("--markdown", metavar="PATH",
+                    help="also write the run's figures as a Markdown page "
+                         "(bench/transparency_page.py), e.g. docs/ledger-transparency-figures.md")
     args = ap.parse_args()
     figures = set(args.figures.split(","))
     if "append" in figures:
@@ -281,6 +292,14 @@ def main() -> None:
         bench_proofs(args.pg_url, args.leaves, args.samples, args.accounts)
     if "verify" in figures:
         bench_verify(args.pg_url, args.entries, args.accounts, args.repeat)
+    if args.markdown:
+        from bench.transparency_page import render
+
+        shown = " ".join(["python bench/bench_transparency.py",
+                          *("$PG" if a.startswith("postgresql://") else a
+                            for a in sys.argv[1:])])
+        Path(args.markdown).write_text(render(EMITTED, command=shown, pg=args.pg_url) + "\n",
+                                       encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ imports neither trading nor allocation.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import struct
 from collections.abc import Generator, Iterable, Iterator, Sequence
@@ -119,6 +118,9 @@ _PG_CTES = {
 }
 #: the most leaves of one run row (its hashes: 2 MB at most)
 RUN_MAX = 65_536
+#: the most new nodes written inside the statement (more: by COPY); a batch of 8,000 journal
+#: entries makes about 500
+NODES_INLINE = 1_000
 _PG_COPY_LEAVES = ("COPY ledger_log (leaf_index, kind, ref, leaf_hash, leaf_data) FROM STDIN "
                    "(FORMAT BINARY)")
 _PG_COPY_NODES = "COPY ledger_log_node (level, idx, hash) FROM STDIN (FORMAT BINARY)"
@@ -138,11 +140,12 @@ _PG_JOURNAL_INDEXES = (
     "WHERE q.seq < r.first_seq + r.n")
 
 
-#: leaves by index (`LogStore._leaf_hashes`): the leaf rows among `wanted`, the data of `leaf`
-#: only; and for each range [lo, hi] of consecutive indexes, the slice of each run meeting it
-#: (the runs from the last one starting at or before lo), as (first index, hashes, 'journal',
-#: first seq, NULL, 1)
-_PG_LEAF_HASHES = (
+#: what a proof reads (`LogStore._leaf_hashes`, `._pg_nodes_and_leaf`), in one statement: the
+#: leaf rows among `wanted`, the data of `leaf` only; for each range [lo, hi] of consecutive
+#: indexes, the slice of each run meeting it (the runs from the last one starting at or before
+#: lo), as (first index, hashes, 'journal', first seq, NULL, 1); the stored nodes (lv, ix), as
+#: (idx, hash, 'node', level, NULL, 2)
+_PG_PROOF_READ = (
     "SELECT leaf_index, leaf_hash, kind, ref, CASE WHEN leaf_index = %(leaf)s THEN leaf_data "
     "END, 0 FROM ledger_log WHERE leaf_index = ANY(%(wanted)s::bigint[]) "
     "UNION ALL "
@@ -153,18 +156,40 @@ _PG_LEAF_HASHES = (
     "WHERE first_index >= coalesce((SELECT max(first_index) FROM ledger_log_run "
     "WHERE first_index <= q.lo), q.lo) AND first_index <= q.hi AND first_index + n > q.lo) "
     "AS r CROSS JOIN LATERAL (SELECT greatest(q.lo - r.first_index, 0)::int AS skip, "
-    "least(q.hi + 1 - r.first_index, r.n)::int AS stop) AS s")
+    "least(q.hi + 1 - r.first_index, r.n)::int AS stop) AS s "
+    "UNION ALL "
+    "SELECT n.idx, n.hash, 'node', n.level::text, NULL::bytea, 2 "
+    "FROM unnest(%(lv)s::smallint[], %(ix)s::bigint[]) AS k(lv, ix) "
+    "JOIN ledger_log_node AS n ON n.level = k.lv AND n.idx = k.ix")
 
 
-def _expanded(runs: Iterable[list[tuple[int, int, int, bytes]]]
-              ) -> Iterator[list[tuple[int, str, str, bytes, bytes]]]:
-    """Runs of journal leaves as leaves (index, "journal", seq, hash, b"")."""
-    for chunk in runs:
-        out: list[tuple[int, str, str, bytes, bytes]] = []
-        for first, seq, n, blob in chunk:
-            out += [(first + k, "journal", str(seq + k), blob[32 * k:32 * k + 32], b"")
-                    for k in range(n)]
-        yield out
+def _low_leaves(low: Iterable[tuple[int, int]], leaf: int | None) -> list[int]:
+    """The leaves under the low nodes, and `leaf`, in order."""
+    return sorted({j for lv, i in low for j in range(i << lv, (i + 1) << lv)}
+                  | ({leaf} if leaf is not None else set()))
+
+
+def _ranges(indexes: Sequence[int]) -> list[list[int]]:
+    """Sorted indexes as [lo, hi] ranges of consecutive ones."""
+    ranges: list[list[int]] = []
+    for j in indexes:
+        if ranges and ranges[-1][1] == j - 1:
+            ranges[-1][1] = j
+        else:
+            ranges.append([j, j])
+    return ranges
+
+
+def _leaf_rows(rows: Iterable[Sequence[Any]]
+               ) -> Iterator[tuple[int, str, str, bytes, bytes | None]]:
+    """Rows of `_PG_PROOF_READ`'s first two kinds as leaves (a run's slice: its leaves)."""
+    for index, h, kind, ref, d, run in rows:
+        if not run:
+            yield int(index), str(kind), str(ref), bytes(h), None if d is None else bytes(d)
+            continue
+        blob, first, seq = bytes(h), int(index), int(ref)
+        for k in range(len(blob) // 32):
+            yield first + k, "journal", str(seq + k), blob[32 * k:32 * k + 32], None
 
 
 @cache
@@ -348,9 +373,9 @@ class LogStore:
 
     def copied(self, part: LogPart) -> LogPart:
         """PostgreSQL: write many leaf rows, and many nodes, by binary COPY (rows formatted
-        in C; dumping bytea arrays as statement parameters cost as much as the rest of a
-        batch's write); the rest of `part`, left to write in one statement."""
-        rows, nodes = len(part.leaf_index) >= COPY_FROM, len(part.level) >= COPY_FROM
+        in C); the rest of `part`, left to write in one statement (its arrays go in binary:
+        up to `NODES_INLINE` nodes cost less there than a COPY's round trip)."""
+        rows, nodes = len(part.leaf_index) >= COPY_FROM, len(part.level) > NODES_INLINE
         if not (rows or nodes):
             return part
         with driver_connection(self.s).cursor() as cur:
@@ -453,6 +478,8 @@ class LogStore:
         nodes need (one query fewer for a proof)."""
         every = set(wanted)
         keys = sorted(k for k in every if k[0] >= STRATUM)
+        if self.s.get_bind().dialect.name == "postgresql":  # every proof: one statement
+            return self._pg_nodes_and_leaf(keys, sorted(every - set(keys)), leaf)
         out, got = self._low_nodes(sorted(every - set(keys)), leaf)
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
@@ -461,15 +488,38 @@ class LogStore:
                 out[(int(lv), int(ix))] = bytes(h)
         return out, got
 
+    def _pg_nodes_and_leaf(self, keys: Sequence[tuple[int, int]],
+                           low: Sequence[tuple[int, int]], leaf: int | None
+                           ) -> tuple[dict[tuple[int, int], bytes], StoredLeaf | None]:
+        wanted = _low_leaves(low, leaf)
+        ranges = _ranges(wanted)
+        nodes: dict[tuple[int, int], bytes] = {}
+        leaves: list[Sequence[Any]] = []
+        for row in pg_rows(self.s, _PG_PROOF_READ, dict(
+                wanted=wanted, leaf=-1 if leaf is None else leaf, lo=[r[0] for r in ranges],
+                hi=[r[1] for r in ranges], lv=[k[0] for k in keys], ix=[k[1] for k in keys])):
+            if row[5] == 2:
+                nodes[(int(row[3]), int(row[0]))] = bytes(row[1])
+            else:
+                leaves.append(row)
+        out, got = self._fold_low(low, leaf, _leaf_rows(leaves))
+        out.update(nodes)
+        return out, got
+
     def _low_nodes(self, low: Sequence[tuple[int, int]], leaf: int | None
                    ) -> tuple[dict[tuple[int, int], bytes], StoredLeaf | None]:
         if not low and leaf is None:
             return {}, None
-        wanted = sorted({j for lv, i in low for j in range(i << lv, (i + 1) << lv)}
-                        | ({leaf} if leaf is not None else set()))
+        return self._fold_low(low, leaf, self._leaf_hashes(_low_leaves(low, leaf), leaf))
+
+    @staticmethod
+    def _fold_low(low: Sequence[tuple[int, int]], leaf: int | None,
+                  rows: Iterable[tuple[int, str, str, bytes, bytes | None]]
+                  ) -> tuple[dict[tuple[int, int], bytes], StoredLeaf | None]:
+        """The low nodes hashed from their leaves' hashes, and leaf `leaf`."""
         hashes: dict[int, bytes] = {}
         got = None
-        for index, kind, ref, h, data in self._leaf_hashes(wanted, leaf):
+        for index, kind, ref, h, data in rows:
             hashes[index] = h
             if index == leaf:
                 got = (kind, ref, data, h)
@@ -485,25 +535,14 @@ class LogStore:
         """Leaves `wanted` (sorted) as (index, kind, ref, hash, data): data only for `leaf`,
         and None for a journal leaf (its entry's row is its data). One statement: the leaf
         rows, and the slices of the runs that hold the rest."""
-        ranges: list[list[int]] = []  # [lo, hi] of consecutive indexes
-        for j in wanted:
-            if ranges and ranges[-1][1] == j - 1:
-                ranges[-1][1] = j
-            else:
-                ranges.append([j, j])
-        if self.s.get_bind().dialect.name == "postgresql":  # every proof: one prepared read
-            rows: Iterable[Sequence[Any]] = pg_rows(self.s, _PG_LEAF_HASHES, dict(
+        ranges = _ranges(wanted)
+        if self.s.get_bind().dialect.name == "postgresql":
+            rows: Iterable[Sequence[Any]] = pg_rows(self.s, _PG_PROOF_READ, dict(
                 wanted=list(wanted), leaf=-1 if leaf is None else leaf,
-                lo=[r[0] for r in ranges], hi=[r[1] for r in ranges]))
+                lo=[r[0] for r in ranges], hi=[r[1] for r in ranges], lv=[], ix=[]))
         else:
             rows = self.s.execute(self._leaf_hashes_sql(wanted, ranges, leaf))
-        for index, h, kind, ref, d, run in rows:
-            if not run:
-                yield int(index), str(kind), str(ref), bytes(h), None if d is None else bytes(d)
-                continue
-            blob, first, seq = bytes(h), int(index), int(ref)
-            for k in range(len(blob) // 32):
-                yield first + k, "journal", str(seq + k), blob[32 * k:32 * k + 32], None
+        yield from _leaf_rows(rows)
 
     @staticmethod
     def _leaf_hashes_sql(wanted: Sequence[int], ranges: Sequence[Sequence[int]],
@@ -575,10 +614,23 @@ class LogStore:
         rows = self._pg_rows(chunk) if pg else self._rows(chunk)
         runs = self._pg_runs(chunk) if pg else self._runs(chunk)
         try:
+            # a run at a time (the journal: most leaves), the few leaf rows between runs
+            one = itertools.chain.from_iterable(rows)
+            row = next(one, None)
             out: list[tuple[int, str, str, bytes, bytes]] = []
-            for leaf in heapq.merge(itertools.chain.from_iterable(rows),
-                                    itertools.chain.from_iterable(_expanded(runs))):
-                out.append(leaf)
+            for part in runs:
+                for first, seq, n, blob in part:
+                    while row is not None and row[0] < first:
+                        out.append(row)
+                        row = next(one, None)
+                    out += [(first + k, "journal", str(seq + k), blob[32 * k:32 * k + 32], b"")
+                            for k in range(n)]
+                    if len(out) >= chunk:
+                        yield out
+                        out = []
+            while row is not None:
+                out.append(row)
+                row = next(one, None)
                 if len(out) >= chunk:
                     yield out
                     out = []

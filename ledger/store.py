@@ -69,6 +69,8 @@ _JOURNAL_COLS = (J.c.seq, J.c.id, J.c.batch, J.c.type, J.c.phase, J.c.pending_id
                  J.c.hash_version)
 
 
+_PG_ENTRY_AT = ("SELECT " + ", ".join(c.name for c in _JOURNAL_COLS)
+                + " FROM ledger_journal WHERE seq = %s")
 _PG_EXISTING = ("SELECT " + ", ".join(c.name for c in _JOURNAL_COLS)
                 + " FROM ledger_journal WHERE id = ANY(%s::varchar[])")
 _PG_ACCOUNTS = ("SELECT id, holder, kind, asset, no_overdraft, upper_limit, frozen, "
@@ -436,6 +438,9 @@ class LedgerStore:
         return _entry(r) if r is not None else None
 
     def entry_at(self, seq: int) -> Entry | None:
+        if self.postgres:  # every inclusion proof of a journal leaf: one prepared read
+            rows = pg_rows(self.s, _PG_ENTRY_AT, (seq,))
+            return Entry(*rows[0]) if rows else None
         r = self.s.execute(select(*_JOURNAL_COLS).where(J.c.seq == seq)).first()
         return _entry(r) if r is not None else None
 
@@ -475,10 +480,15 @@ class LedgerStore:
                         cp=[a.credits_posted for a in accounts],
                         dq=[a.debits_pending for a in accounts],
                         cq=[a.credits_pending for a in accounts], seq=head[0], hash=head[1])
-        if len(entries) > 50:  # the entries by COPY, balances and head in one statement
+        if len(entries) > 50:  # the entries by COPY; balances, head and log in one statement
             self.append(entries)
-            self._raw().execute(_PG_BALANCES_AND_HEAD, balances, prepare=True)
-            LogStore(self.s).write(log)
+            if log is None:
+                self._raw().execute(_PG_BALANCES_AND_HEAD, balances, prepare=True)
+                return
+            log = LogStore(self.s).copied(log)
+            self._raw().execute(f"WITH acc AS ({_PG_ACCOUNTS_UPDATE}), {log.ctes()} "
+                                f"{_PG_HEAD_UPDATE}", {**balances, **log.params()},
+                                prepare=True)
             return
         params: dict[str, object] = {
             f"j{i}": [getattr(e, c.name) for e in entries] for i, c in enumerate(_JOURNAL_COLS)}

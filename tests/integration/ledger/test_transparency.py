@@ -583,7 +583,7 @@ def test_long_runs_are_split_and_read_back(platform: Any, db_url: str, books: Bo
     before = len(leaves(platform))  # the books' set-up
     traffic(platform, books, 4)
     ledger.submit(platform.uow, [Transfer(f"long{i}", "transfer", books.cash1, books.cash2, 1)
-                                 for i in range(8)], initiator=EN, actor="e")
+                                 for i in range(60)], initiator=EN, actor="e")  # > 50: COPY
     got = assert_tree_sound(platform)
     journal_leaves_match(platform, got)
     eng = raw_engine(db_url)
