@@ -5,14 +5,20 @@ Prints one JSON line per figure, `{"bench": "transparency", "figure": ..., ...}`
 - `append`: the ledger's transfer figures of bench/bench_ledger.py (single transfers with 1
   client and row locks, with 8 clients and group commit; linked batches of 1,000 and 8,000)
   with the tree kept and without it, in the same run: two fresh databases (Alembic head),
-  runs alternating off, on, off, on ... so that load on the shared machine falls on both
-  alike; each side's best run counts. "Tree off" replaces `ledger.service.append_entries`
+  runs alternating so that load on the shared machine falls on both alike. "Tree off"
+  replaces `ledger.service.append_entries`
   (the only call that turns written journal entries into leaves) with a no-op in this
   process, and its engine has no drain of bound records; the tree-on engine is installed as
   the platform's is (`ledger.transparency.install`: on PostgreSQL a commit reads the queue
   only when a statement announced a bound record); everything else (journal, hash chain,
-  head lock, balances) is unchanged.
-  `ratio` = on / off, `drop_pct` = (1 - ratio) * 100 (target: at most 10).
+  head lock, balances) is unchanged. Single transfers with 1 client and the batches
+  alternate transaction by transaction between the two databases (off-on, on-off, ...), for
+  `--append-repeat` * `--seconds` of each side, so that both meet the same moments of the
+  shared machine; the sequence is cut into `--append-repeat` consecutive pairs of slices.
+  8 clients with group commit run as whole runs of `--seconds`, `--append-repeat` pairs,
+  off-on then on-off. `ratio` is the median over the pairs of on / off, `drop_pct` = (1 -
+  ratio) * 100 (target: at most 10); `best_ratio` and `best_drop_pct` compare each side's
+  best slice or run.
 - `proofs`: inclusion and consistency proof latency (p50/p99 of `--samples` calls each) at
   `--leaves` leaves (default 10,000,000), through `ledger.transparency.inclusion` and
   `.consistency`: one read-only unit of work each (the O(log n) stored nodes and the leaf
@@ -37,8 +43,10 @@ With ``--markdown PATH`` the run also writes its figures as a page (bench/transp
 docs/ledger-transparency-figures.md is made so).
 
 Usage: python bench/bench_transparency.py [--figures append,proofs,verify] [--seconds S]
-       [--repeat R] [--leaves N] [--samples K] [--entries N] [--pg-url URL] [--markdown PATH]
-A quick check that it works: --leaves 100000 --entries 20000 --seconds 2 --repeat 1
+       [--append-repeat P] [--repeat R] [--leaves N] [--samples K] [--entries N]
+       [--pg-url URL] [--markdown PATH]
+A quick check that it works: --leaves 100000 --entries 20000 --seconds 2 --append-repeat 1
+--repeat 1
 """
 
 from __future__ import annotations
@@ -48,10 +56,12 @@ import base64
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
@@ -65,11 +75,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from sqlalchemy import text  # noqa: E402
 
 import ledger.service  # noqa: E402
+from app.wiring import settle_heap  # noqa: E402
 from bench.bench_ledger import (  # noqa: E402
     PG_DEFAULT,
     fresh_database,
     pct,
-    run_batches,
     run_single,
     setup_accounts,
 )
@@ -77,9 +87,11 @@ from bench.bench_verify import build  # noqa: E402
 from ledger import merkle, transparency  # noqa: E402
 from ledger.audit import verify_all  # noqa: E402
 from ledger.canonical import row_leaf  # noqa: E402
+from ledger.entries import Transfer  # noqa: E402
 from ledger.log_store import LogStore  # noqa: E402
 from ledger.signing import Signer, parse_checkpoints  # noqa: E402
 from ledger.store import LedgerStore  # noqa: E402
+from ledger.transactions import Initiator  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 ORIGIN = "erts.bench/ledger"
@@ -108,14 +120,64 @@ def tree(on: bool) -> Iterator[None]:
 
 
 # -- append: tree on and off -----------------------------------------------------------------
+def transactions(size: int) -> Callable[[Database, list[int], int], int]:
+    """One transaction of `size` random transfers (bench_ledger's single transfer with row
+    locks, or its linked batch) on a database: what `interleaved` alternates."""
+    rnd = random.Random(size)
+    run = uuid.uuid4().hex[:6]
+
+    def one(db: Database, accounts: list[int], k: int) -> int:
+        batch = []
+        for i in range(size):
+            a, c = rnd.sample(accounts, 2)
+            batch.append(Transfer(f"i{run}-{k}-{i}", "transfer", a, c, rnd.randint(1, 1000)))
+        ledger.service.submit(db.uow, batch, initiator=Initiator.ENTERPRISE, actor="bench",
+                              batch=f"i{run}-{k}" if size > 1 else None)
+        return size
+
+    return one
+
+
+def interleaved(dbs: dict[bool, tuple[Database, list[int]]],
+                one: Callable[[Database, list[int], int], int], seconds: float,
+                pairs: int) -> dict[bool, list[dict[str, Any]]]:
+    """Transactions alternating between the tree-off and tree-on databases, one each in turn
+    (off-on, on-off, ...), for `pairs` * `seconds` of each side at least: the two sides meet
+    the same moments of the shared machine. Returned as `pairs` consecutive slices per side,
+    each with its rate over the time spent in its transactions."""
+    times: dict[bool, list[float]] = {False: [], True: []}
+    done: dict[bool, list[int]] = {False: [], True: []}
+    stop = time.perf_counter() + 2 * seconds * pairs
+    k = 0
+    while time.perf_counter() < stop or k < 2 * pairs:
+        for on in (False, True) if k % 2 == 0 else (True, False):
+            with tree(on):
+                t0 = time.perf_counter()
+                n = one(*dbs[on], 2 * k + on)
+                times[on].append(time.perf_counter() - t0)
+            done[on].append(n)
+        k += 1
+    out: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+    for on in (False, True):
+        step = len(times[on]) / pairs
+        for j in range(pairs):
+            lo, hi = round(j * step), round((j + 1) * step)
+            busy, lat = sum(times[on][lo:hi]), times[on][lo:hi]
+            out[on].append(dict(transfers_per_s=round(sum(done[on][lo:hi]) / busy, 1),
+                                p99_ms=pct(lat, 0.99)))
+    return out
+
+
 def bench_append(pg_url: str, seconds: float, repeat: int, n_accounts: int) -> None:
-    cases: list[tuple[str, Callable[[Database, list[int]], dict[str, Any]]]] = [
-        ("single, 1 client, locks",
-         lambda db, acc: run_single(db, "postgresql", acc, 1, seconds, "locks")),
+    """Single transfers (1 client) and batches alternate transaction by transaction between
+    the two databases (`interleaved`); 8 clients with group commit run as whole runs, in
+    pairs (off-on, on-off, ...)."""
+    cases: list[tuple[str, Callable[[Database, list[int]], dict[str, Any]] | int]] = [
+        ("single, 1 client, locks", 1),
         ("single, 8 clients, group commit",
          lambda db, acc: run_single(db, "postgresql", acc, 8, seconds, "group_commit")),
-        ("batch of 1000", lambda db, acc: run_batches(db, "postgresql", acc, 1000, seconds)),
-        ("batch of 8000", lambda db, acc: run_batches(db, "postgresql", acc, 8000, seconds)),
+        ("batch of 1000", 1000),
+        ("batch of 8000", 8000),
     ]
     with ExitStack() as stack:
         dbs: dict[bool, tuple[Database, list[int]]] = {}
@@ -129,18 +191,26 @@ def bench_append(pg_url: str, seconds: float, repeat: int, n_accounts: int) -> N
                 dbs[on] = (db, setup_accounts(db, n_accounts))
         for name, case in cases:
             runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
-            for _ in range(repeat):
-                for on in (False, True):
+            if isinstance(case, int):
+                runs = interleaved(dbs, transactions(case), seconds, repeat)
+            for i in range(0 if isinstance(case, int) else repeat):
+                for on in (False, True) if i % 2 == 0 else (True, False):  # neither always first
                     with tree(on):
                         runs[on].append(case(*dbs[on]))
             best = {on: max(rs, key=lambda r: float(r["transfers_per_s"]))
                     for on, rs in runs.items()}
             off_rate = float(best[False]["transfers_per_s"])
             on_rate = float(best[True]["transfers_per_s"])
+            paired = [float(b["transfers_per_s"]) / float(a["transfers_per_s"])
+                      for a, b in zip(runs[False], runs[True], strict=True)]
+            ratio = statistics.median(paired)
             emit(db="postgresql", figure="append", case=name,
+                 method="interleaved" if isinstance(case, int) else "paired runs",
                  tree_off_per_s=off_rate, tree_on_per_s=on_rate,
-                 ratio=round(on_rate / off_rate, 3) if off_rate else None,
-                 drop_pct=round((1 - on_rate / off_rate) * 100, 1) if off_rate else None,
+                 ratio=round(ratio, 3), drop_pct=round((1 - ratio) * 100, 1),
+                 best_ratio=round(on_rate / off_rate, 3) if off_rate else None,
+                 best_drop_pct=round((1 - on_rate / off_rate) * 100, 1) if off_rate else None,
+                 paired_ratios=[round(x, 3) for x in paired],
                  tree_off_p99_ms=best[False]["p99_ms"], tree_on_p99_ms=best[True]["p99_ms"],
                  runs_off_per_s=[r["transfers_per_s"] for r in runs[False]],
                  runs_on_per_s=[r["transfers_per_s"] for r in runs[True]],
@@ -164,6 +234,7 @@ def load_journal(db: Database, n: int, n_accounts: int) -> tuple[float, bytes]:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         for t in ("ledger_log", "ledger_log_run", "ledger_log_node", "ledger_journal"):
             c.execute(text(f"VACUUM ANALYZE {t}"))
+        c.execute(text("CHECKPOINT"))  # the load's dirty pages written before proofs are timed
     with db.read_uow() as uow:
         log = LogStore(uow.session)
         size = log.size()
@@ -177,6 +248,7 @@ def load_journal(db: Database, n: int, n_accounts: int) -> tuple[float, bytes]:
                 raise SystemExit("bench: the log's root is not the journal's rebuilt root")
     if size != n:
         raise SystemExit(f"bench: the log has {size} leaves for {n} entries")
+    settle_heap()  # as `erts serve` does once it is up (the load's objects out of the GC's way)
     return time.perf_counter() - t0, root
 
 
@@ -273,8 +345,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--figures", default="append,proofs,verify",
                     help="comma-separated: append, proofs, verify")
-    ap.add_argument("--seconds", type=float, default=8.0, help="per append run")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per side; the best counts")
+    ap.add_argument("--seconds", type=float, default=5.0, help="per append run")
+    ap.add_argument("--repeat", type=int, default=3, help="verify runs; the best counts")
+    ap.add_argument("--append-repeat", type=int, default=8,
+                    help="pairs of append runs (tree off and on) per case")
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--leaves", type=int, default=10_000_000,
                     help="for the proofs figure: journal entries, a leaf each")
@@ -287,7 +361,7 @@ def main() -> None:
     args = ap.parse_args()
     figures = set(args.figures.split(","))
     if "append" in figures:
-        bench_append(args.pg_url, args.seconds, args.repeat, args.accounts)
+        bench_append(args.pg_url, args.seconds, args.append_repeat, args.accounts)
     if "proofs" in figures:
         bench_proofs(args.pg_url, args.leaves, args.samples, args.accounts)
     if "verify" in figures:

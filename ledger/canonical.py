@@ -164,6 +164,27 @@ def journal_leaf_hashed(prev_hash: str, hash_: str) -> bytes | None:
     return b"".join((_JOURNAL_TAG, fields, _text(prev_hash), _text(hash_), _V2))
 
 
+def journal_leaf_hashes(chain: Sequence[tuple[str, str]]) -> list[bytes | None]:
+    """The RFC 9162 leaf hashes (SHA-256 of 0x00 and the leaf) of version-2 entries just
+    sealed, given as (prev_hash, hash) in chain order, from the bytes their chain hashes were
+    computed over (`journal_leaf_hashed`); None for an entry whose bytes are no longer kept.
+    An entry's hash is the next one's prev_hash: its encoding is made once."""
+    sha = hashlib.sha256
+    head = b"\x00" + _JOURNAL_TAG
+    out: list[bytes | None] = []
+    last: str | None = None
+    last_text = b""
+    for prev, hash_ in chain:
+        fields = _HASHED.pop(hash_, None)
+        if fields is None:
+            out.append(None)
+            continue
+        prev_text = last_text if prev == last else _text(prev)
+        last, last_text = hash_, _text(hash_)
+        out.append(sha(b"".join((head, fields, prev_text, last_text, _V2))).digest())
+    return out
+
+
 def journal_leaf(seq: int, id_: str, batch: str | None, type_: str, phase: str,
                  pending_id: str | None, debit_account: int, credit_account: int, asset: str,
                  amount: int, reference: str | None, initiator: str, created_us: int,

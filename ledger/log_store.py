@@ -116,8 +116,9 @@ _PG_CTES = {
     "lh": "lh AS (UPDATE ledger_log_head SET size = %(l_size)s, frontier = %(l_frontier)b "
           "WHERE id = 1)",
 }
-#: the most leaves of one run row (its hashes: 2 MB at most)
-RUN_MAX = 65_536
+#: the most leaves of one run row: its hashes (7,680 bytes) stay in the row on PostgreSQL
+#: (storage PLAIN, migration 0037: no TOAST to write or to read a proof's slice from)
+RUN_MAX = 240
 #: the most new nodes written inside the statement (more: by COPY); a batch of 8,000 journal
 #: entries makes about 500
 NODES_INLINE = 1_000

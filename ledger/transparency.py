@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import weakref
 from collections.abc import Collection, Sequence
@@ -34,7 +33,7 @@ from ledger.canonical import (
     decode,
     encode,
     journal_leaf,
-    journal_leaf_hashed,
+    journal_leaf_hashes,
     row_leaf,
 )
 from ledger.entries import Entry, micros
@@ -73,10 +72,10 @@ def journal_leaves(session: Session, entries: Sequence[Entry]) -> LogPart | None
     """Journal entries being written (consecutive seqs), hashed onto the tree as one run (the
     caller holds the journal head lock); `LedgerStore.write` writes the run with the entries.
     A version-2 entry sealed just now reuses the bytes its chain hash was computed over."""
-    sha = hashlib.sha256
-    hashes = [sha(b"\x00" + ((journal_leaf_hashed(e.prev_hash, e.hash)
-                              if e.hash_version == 2 else None) or entry_leaf(e))).digest()
-              for e in entries]
+    kept = journal_leaf_hashes([(e.prev_hash, e.hash) if e.hash_version == 2 else ("", "")
+                                for e in entries])
+    hashes = [h if h is not None else merkle.leaf_hash(entry_leaf(e))
+              for h, e in zip(kept, entries, strict=True)]
     log = LogStore(session)
     # the bound records this transaction has written so far go in the same write (PostgreSQL,
     # when announced): one append of the tree for both, not a second one at the commit

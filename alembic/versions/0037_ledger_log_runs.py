@@ -31,6 +31,7 @@ depends_on = None
 
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 CHUNK = 50_000
+RUN_MAX = 240  # ledger.log_store.RUN_MAX as this revision made it
 
 
 def _pg() -> bool:
@@ -47,8 +48,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("first_index", name="pk_ledger_log_run"),
         sa.UniqueConstraint("first_seq", name="uq_ledger_log_run_first_seq"),
     )
-    if _pg():  # hashes do not compress: stored out of line as they are, sliced in place
-        op.execute("ALTER TABLE ledger_log_run ALTER COLUMN hashes SET STORAGE EXTERNAL")
+    if _pg():  # a run (at most 240 hashes, 7,680 bytes) stays in its row: no TOAST, and
+        # hashes do not compress
+        op.execute("ALTER TABLE ledger_log_run ALTER COLUMN hashes SET STORAGE PLAIN")
     bind = op.get_bind()
     runs = sa.table("ledger_log_run", sa.column("first_index"), sa.column("first_seq"),
                     sa.column("n"), sa.column("hashes"))
@@ -78,7 +80,8 @@ def _runs(bind: sa.Connection) -> Iterator[dict[str, object]]:
             break
         for index, ref, h in rows:
             seq = int(ref)
-            if (run is not None and index == int(run["first_index"]) + len(hashes)  # type: ignore[call-overload]
+            if (run is not None and len(hashes) < RUN_MAX
+                    and index == int(run["first_index"]) + len(hashes)  # type: ignore[call-overload]
                     and seq == int(run["first_seq"]) + len(hashes)):  # type: ignore[call-overload]
                 hashes.append(bytes(h))
                 continue

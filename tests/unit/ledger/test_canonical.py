@@ -17,6 +17,7 @@ from ledger.canonical import (
     encode,
     journal_leaf,
     journal_leaf_hashed,
+    journal_leaf_hashes,
     record_leaf,
 )
 
@@ -73,3 +74,25 @@ def test_records_by_layout() -> None:
                             5, "spec", 10, 5, 7, True]
     assert record_leaf("permit_quantity", list(row.values())) == data
     assert record_leaf("permit_quantity", {**row, "permitted_kg": 8}) != data
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(I64, TEXT, OPT, TEXT, TEXT, OPT, I64, I64, TEXT, I64, OPT, TEXT, I64,
+                          st.one_of(st.none(), I64)), min_size=1, max_size=6),
+       TEXT, st.sets(st.integers(0, 5)))
+def test_leaf_hashes_of_a_chain_are_those_of_the_encoded_leaves(
+        entries: list[tuple[object, ...]], start: str, forgotten: set[int]) -> None:
+    """`journal_leaf_hashes` over a chain just sealed: each entry's RFC 9162 leaf hash, as
+    hashing its encoded leaf gives; None for an entry whose bytes were taken already."""
+    chain, leaves, prev = [], [], start
+    for fields in entries:
+        h = chain_hash_v2(prev, *fields)  # type: ignore[arg-type]
+        chain.append((prev, h))
+        leaves.append(journal_leaf(*fields, prev, h, 2))  # type: ignore[arg-type]
+        prev = h
+    for i in forgotten & set(range(len(chain))):
+        journal_leaf_hashed(*chain[i])  # taken: no longer kept
+    got = journal_leaf_hashes(chain)
+    assert got == [None if i in forgotten else hashlib.sha256(b"\x00" + leaf).digest()
+                   for i, leaf in enumerate(leaves)]
+    assert journal_leaf_hashes(chain) == [None] * len(chain)
