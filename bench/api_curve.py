@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -95,10 +95,13 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
     return "\n".join(out)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("lines", help="bench_api.py's JSON lines ('-': standard input)")
-    ap.add_argument("--command", default="bench/bench_api.py", help="the run's command")
+def page_main(argv: Sequence[str] | None, *, doc: str | None, bench: str,
+              render: Callable[..., str]) -> int:
+    """The command line of a page made from a bench's JSON lines (this one's and
+    `bench/transparency_page.py`'s): lines in, the page to a file or standard output."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    ap.add_argument("lines", help=f"{bench}'s JSON lines ('-': standard input)")
+    ap.add_argument("--command", default=f"bench/{bench}", help="the run's command")
     ap.add_argument("--pg", default=None, help="PostgreSQL URL, for its version")
     ap.add_argument("--output", default="-", help="the page ('-': standard output)")
     args = ap.parse_args(argv)
@@ -110,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         Path(args.output).write_text(page + "\n", encoding="utf-8")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return page_main(argv, doc=__doc__, bench="bench_api.py", render=render)
 
 
 if __name__ == "__main__":

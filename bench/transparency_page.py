@@ -13,8 +13,6 @@ Usage: python bench/transparency_page.py LINES.jsonl [--command "..."] [--pg URL
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,6 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.api_curve import page_main  # noqa: E402
 from bench.report import machine  # noqa: E402
 
 CST = timezone(timedelta(hours=8))
@@ -101,21 +100,7 @@ def _runs(values: Sequence[float]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("lines", help="bench_transparency.py's JSON lines ('-': standard input)")
-    ap.add_argument("--command", default="bench/bench_transparency.py",
-                    help="the run's command")
-    ap.add_argument("--pg", default=None, help="PostgreSQL URL, for its version")
-    ap.add_argument("--output", default="-", help="the page ('-': standard output)")
-    args = ap.parse_args(argv)
-    text = sys.stdin.read() if args.lines == "-" else Path(args.lines).read_text()
-    rows = [json.loads(x) for x in text.splitlines() if x.strip().startswith("{")]
-    page = render(rows, command=args.command, pg=args.pg)
-    if args.output == "-":
-        print(page)
-    else:
-        Path(args.output).write_text(page + "\n", encoding="utf-8")
-    return 0
+    return page_main(argv, doc=__doc__, bench="bench_transparency.py", render=render)
 
 
 if __name__ == "__main__":
