@@ -10,8 +10,17 @@ CST = timezone(timedelta(hours=8), "CST")
 Clock = Callable[[], datetime]
 
 
-def system_clock() -> datetime:
+def wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+#: what `system_clock` reads: the wall clock, or (tests) a clock that keeps one day
+#: (`tests.day`), so that every caller of `system_clock` sees the same one
+source: Clock = wall_clock
+
+
+def system_clock() -> datetime:
+    return source()
 
 
 def trading_day(ts: datetime) -> date:

@@ -11,14 +11,15 @@ import pytest
 from allocation import service as alloc
 from compliance.enforcement import disclosure_service as disclosure
 from compliance.reporting import service as compliance
-from kernel.clock import system_clock, trading_day
+from tests.day import TODAY as DAY
+from tests.day import pinned_clock  # noqa: F401 (autouse: one Beijing day)
 from tests.integration.paid_use_support import fund_and_pay
 from tests.integration.spine import NOW, A, B
 from trading import service as trading
 from web.api.disclosure import ComplianceFeed, DecisionFeed, PermitFeed, TradeFeed
 
 pytestmark = pytest.mark.db
-TODAY = trading_day(system_clock()).isoformat()  # the bureau's day (China Standard Time)
+TODAY = DAY.isoformat()  # the bureau's day (China Standard Time)
 EVIL = "<script>alert('x')</script>'; DROP TABLE violation;--"
 FIELDS = {
     "/api/v1/public/permits": (PermitFeed, {"code", "enterprise", "enterprise_name", "sector",

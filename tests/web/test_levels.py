@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.clock import system_clock, trading_day
+from kernel.clock import system_clock
+from tests.day import TODAY as DAY
+from tests.day import pinned_clock  # noqa: F401 (autouse: one Beijing day)
 from tests.integration.spine import A, B
 
 pytestmark = pytest.mark.db
 
-TODAY = trading_day(system_clock()).isoformat()
+TODAY = DAY.isoformat()
 #: username -> (district, department)
 SCOPED = {"d01": ("D01", None), "d02": ("D02", None), "monitor": (None, "monitoring"),
           "enforcer": (None, "enforcement"), "d01_enf": ("D01", "enforcement")}

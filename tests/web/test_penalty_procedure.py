@@ -13,11 +13,10 @@ import pytest
 from compliance.enforcement import disclosure_service as disclosure
 from compliance.enforcement import penalty_case_service as cases
 from compliance.enforcement import penalty_procedure as PP
-from kernel.clock import system_clock, trading_day
+from tests.day import TODAY, pinned_clock, today_clock  # noqa: F401 (autouse: one Beijing day)
 from tests.integration.spine import NOW, A, B
 
 pytestmark = pytest.mark.db
-TODAY = trading_day(system_clock())
 FINE = 30_000_000  # 300 000 yuan: gives a hearing right
 
 
@@ -36,7 +35,7 @@ class Clock:
     """The procedure's clock (`penalty_case_service.system_clock`), moved by a test."""
 
     def __init__(self) -> None:
-        self.now = system_clock()
+        self.now = today_clock()
 
     def __call__(self) -> datetime:
         return self.now

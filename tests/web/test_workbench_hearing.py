@@ -15,11 +15,10 @@ from compliance import workbench_service as wb
 from compliance.enforcement import disclosure_service as disclosure
 from compliance.enforcement import penalty_case_service as cases
 from compliance.enforcement import penalty_procedure as PP
-from kernel.clock import system_clock, trading_day
+from tests.day import TODAY, pinned_clock  # noqa: F401 (autouse: one Beijing day)
 from tests.integration.spine import NOW, A, B
 
 pytestmark = pytest.mark.db
-TODAY = trading_day(system_clock())
 PLACE = "局三楼听证室"
 
 
