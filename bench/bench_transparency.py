@@ -6,15 +6,17 @@ Prints one JSON line per figure, `{"bench": "transparency", "figure": ..., ...}`
   client and row locks, with 8 clients and group commit; linked batches of 1,000 and 8,000)
   with the tree kept and without it, in the same run: two fresh databases (Alembic head),
   runs alternating so that load on the shared machine falls on both alike. "Tree off"
-  replaces `ledger.service.append_entries`
-  (the only call that turns written journal entries into leaves) with a no-op in this
-  process, and its engine has no drain of bound records; the tree-on engine is installed as
-  the platform's is (`ledger.transparency.install`: on PostgreSQL a commit reads the queue
-  only when a statement announced a bound record); everything else (journal, hash chain,
+  sets `ledger.service.TREE_KEPT` to False in this process (written journal entries are
+  neither hashed as leaves nor appended to the log), and its engine has no drain of bound
+  records; the tree-on engine is installed as the platform's is
+  (`ledger.transparency.install`: on PostgreSQL a commit reads the queue only when a
+  statement announced a bound record); everything else (journal, hash chain,
   head lock, balances) is unchanged. Single transfers with 1 client and the batches
   alternate transaction by transaction between the two databases (off-on, on-off, ...), for
   `--append-repeat` * `--seconds` of each side, so that both meet the same moments of the
   shared machine; the sequence is cut into `--append-repeat` consecutive pairs of slices.
+  Once both databases are set up, the heap is settled as `erts serve` settles it
+  (`app.wiring.settle_heap`).
   8 clients with group commit run as whole runs of `--seconds`, `--append-repeat` pairs,
   off-on then on-off. `ratio` is the median over the pairs of on / off, `drop_pct` = (1 -
   ratio) * 100 (target: at most 10); `best_ratio` and `best_drop_pct` compare each side's
@@ -108,15 +110,14 @@ def emit(**fields: object) -> None:
 
 @contextmanager
 def tree(on: bool) -> Iterator[None]:
-    """The tree kept (the code as it is) or not (journal entries are not appended as leaves:
-    `ledger.service.append_entries`, looked up by `_write` at each call, is a no-op)."""
-    real = ledger.service.append_entries
-    if not on:
-        ledger.service.append_entries = lambda session, entries: None  # type: ignore[assignment]
+    """The tree kept (the code as it is) or not (`ledger.service.TREE_KEPT` off: journal
+    entries are neither hashed as leaves nor appended to the log)."""
+    real = ledger.service.TREE_KEPT
+    ledger.service.TREE_KEPT = on
     try:
         yield
     finally:
-        ledger.service.append_entries = real  # type: ignore[assignment]
+        ledger.service.TREE_KEPT = real
 
 
 # -- append: tree on and off -----------------------------------------------------------------
@@ -189,6 +190,10 @@ def bench_append(pg_url: str, seconds: float, repeat: int, n_accounts: int) -> N
                 transparency.install(db.engine)
             with tree(on):
                 dbs[on] = (db, setup_accounts(db, n_accounts))
+        # as `erts serve` does once it is up: what lives as long as the process out of the
+        # GC's way. Without it a full collection walks the whole heap (about 50 ms here),
+        # and the side allocating more met more of them.
+        settle_heap()
         for name, case in cases:
             runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
             if isinstance(case, int):

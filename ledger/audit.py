@@ -21,7 +21,6 @@ from ledger.history import (
     HistoryCheck,
     HistoryReport,
     JournalLeaves,
-    leaf_hashes,
     prefetched,
 )
 from ledger.log_store import LogStore
@@ -49,7 +48,7 @@ def verify_all(uow: Any, doc: CheckpointsDoc) -> tuple[VerifyReport, HistoryRepo
             for rows in rows_in:
                 leaves: list[bytes] = []
                 check.run(rows, leaves)
-                yield [r[0] for r in rows], leaf_hashes(leaves)
+                yield [r[0] for r in rows], leaves
 
         journal = JournalLeaves(leaf_chunks())
         log_in = log.leaves()

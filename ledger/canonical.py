@@ -140,49 +140,24 @@ def chain_hash_v2(prev_hash: str, seq: int, id_: str, batch: str | None, type_: 
     fields = _entry_fields(seq, id_, batch, type_, phase, pending_id, debit_account,
                            credit_account, asset, amount, reference, initiator, created_us,
                            timeout_us)
-    got = hashlib.sha256(_CHAIN_TAG + _text(prev_hash) + fields).hexdigest()
-    if len(_HASHED) >= _HASHED_MAX:
-        _HASHED.clear()
-    _HASHED[got] = fields
-    return got
+    return hashlib.sha256(_CHAIN_TAG + _text(prev_hash) + fields).hexdigest()
 
 
-#: the fields' bytes of the entries hashed lately, by their chain hash: an entry's leaf,
-#: made right after its hash when it is written, takes them instead of encoding the same
-#: fields again (`journal_leaf_hashed`). A chain hash names the bytes it hashed (SHA-256),
-#: so the bytes found are the entry's. Bounded; only the write path reads it.
-_HASHED: dict[str, bytes] = {}
-_HASHED_MAX = 65_536
-
-
-def journal_leaf_hashed(prev_hash: str, hash_: str) -> bytes | None:
-    """The leaf of the version-2 entry whose chain hash `chain_hash_v2` just computed (from
-    the bytes it hashed), or None when they are no longer kept."""
-    fields = _HASHED.pop(hash_, None)
-    if fields is None:
-        return None
-    return b"".join((_JOURNAL_TAG, fields, _text(prev_hash), _text(hash_), _V2))
-
-
-def journal_leaf_hashes(chain: Sequence[tuple[str, str]]) -> list[bytes | None]:
-    """The RFC 9162 leaf hashes (SHA-256 of 0x00 and the leaf) of version-2 entries just
-    sealed, given as (prev_hash, hash) in chain order, from the bytes their chain hashes were
-    computed over (`journal_leaf_hashed`); None for an entry whose bytes are no longer kept.
-    An entry's hash is the next one's prev_hash: its encoding is made once."""
-    sha = hashlib.sha256
-    head = b"\x00" + _JOURNAL_TAG
-    out: list[bytes | None] = []
-    last: str | None = None
-    last_text = b""
-    for prev, hash_ in chain:
-        fields = _HASHED.pop(hash_, None)
-        if fields is None:
-            out.append(None)
-            continue
-        prev_text = last_text if prev == last else _text(prev)
-        last, last_text = hash_, _text(hash_)
-        out.append(sha(b"".join((head, fields, prev_text, last_text, _V2))).digest())
-    return out
+def chain_hash_v2_leaf(prev_hash: str, seq: int, id_: str, batch: str | None, type_: str,
+                       phase: str, pending_id: str | None, debit_account: int,
+                       credit_account: int, asset: str, amount: int, reference: str | None,
+                       initiator: str, created_us: int, timeout_us: int | None
+                       ) -> tuple[str, bytes]:
+    """`chain_hash_v2` and the RFC 9162 leaf hash of the entry it seals (SHA-256 of 0x00 and
+    `journal_leaf`'s bytes, the hash version 2) from one encoding of its fields: what a
+    writer keeping the transparency log, and a history check, need of each entry."""
+    fields = _entry_fields(seq, id_, batch, type_, phase, pending_id, debit_account,
+                           credit_account, asset, amount, reference, initiator, created_us,
+                           timeout_us)
+    prev = _text(prev_hash)
+    got = hashlib.sha256(_CHAIN_TAG + prev + fields).hexdigest()
+    return got, hashlib.sha256(b"".join((_LEAF_HEAD, fields, prev, _HEX_HEAD, got.encode(),
+                                         _V2))).digest()
 
 
 def journal_leaf(seq: int, id_: str, batch: str | None, type_: str, phase: str,
@@ -211,6 +186,8 @@ def row_leaf(r: Sequence[Any], off: int) -> bytes:
 _CHAIN_TAG = encode_value(CHAIN_V2)
 _JOURNAL_TAG = encode_value(JOURNAL)
 _V2 = encode_value(2)
+_LEAF_HEAD = b"\x00" + _JOURNAL_TAG  # RFC 9162's leaf prefix, then a journal leaf's tag
+_HEX_HEAD = _BI(1, 64)  # `_text`'s head of a chain hash (64 hex digits)
 
 
 # -- the records bound into the log ------------------------------------------------------------

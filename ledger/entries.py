@@ -25,7 +25,7 @@ from operator import attrgetter
 from typing import NamedTuple, TypeVar
 
 from ledger import errors as E
-from ledger.canonical import chain_hash_v2, journal_leaf_hashed, row_leaf
+from ledger.canonical import chain_hash_v2, chain_hash_v2_leaf, row_leaf
 from ledger.canonical import micros as micros  # re-exported: the ledger's time format
 from ledger.transactions import SOURCE_KINDS, TYPES, AccountKind, Initiator
 
@@ -471,9 +471,12 @@ def replayed(transfers: Sequence[Transfer], seen: dict[str, Entry]) -> list[Entr
 # -- the journal ---------------------------------------------------------------------------
 def seal(transfers: Sequence[Transfer], moved: Sequence[Moved], ledger: Ledger, *, seq: int,
          prev_hash: str, batch: str | None, actor: str, now: datetime,
-         version: int = HASH_VERSION) -> list[Entry]:
+         version: int = HASH_VERSION, leaves: list[bytes] | None = None) -> list[Entry]:
     """Number and hash-chain the entries of an applied batch after (seq, prev_hash), by the
-    rule of hash `version` (the current one unless a test writes history)."""
+    rule of hash `version` (the current one unless a test writes history). With `leaves`
+    (version 2), each entry's transparency-log leaf hash is appended to it, made from the
+    bytes its chain hash was computed over (`ledger.canonical.chain_hash_v2_leaf`)."""
+    fused = leaves if version == 2 else None
     rule = chain_hash_v2 if version == 2 else chain_hash
     entries: list[Entry] = []
     created_us = micros(now)
@@ -482,9 +485,17 @@ def seal(transfers: Sequence[Transfer], moved: Sequence[Moved], ledger: Ledger, 
         timeout_at = None
         if t.phase == "pending":
             timeout_at = ledger.pendings[t.id].timeout_at
-        h = rule(prev_hash, seq, t.id, batch, t.type, t.phase, t.pending_id,
-                       m.debit_account, m.credit_account, m.asset, m.amount, t.reference,
-                       actor, created_us, None if timeout_at is None else micros(timeout_at))
+        timeout_us = None if timeout_at is None else micros(timeout_at)
+        if fused is not None:  # (the arguments spelled out: no tuple per entry to collect)
+            h, leaf = chain_hash_v2_leaf(prev_hash, seq, t.id, batch, t.type, t.phase,
+                                         t.pending_id, m.debit_account, m.credit_account,
+                                         m.asset, m.amount, t.reference, actor, created_us,
+                                         timeout_us)
+            fused.append(leaf)
+        else:
+            h = rule(prev_hash, seq, t.id, batch, t.type, t.phase, t.pending_id,
+                     m.debit_account, m.credit_account, m.asset, m.amount, t.reference, actor,
+                     created_us, timeout_us)
         entries.append(Entry(seq, t.id, batch, t.type, t.phase, t.pending_id,
                              m.debit_account, m.credit_account, m.asset, m.amount,
                              t.reference, actor, now, timeout_at, prev_hash, h, version))
@@ -541,9 +552,9 @@ class JournalCheck:
             self.first_bad, self.reason = seq, reason
 
     def run(self, rows: Iterable[Row], leaves: list[bytes] | None = None) -> None:
-        """Check `rows`; with `leaves`, also append each row's log leaf (the bytes of
-        `ledger.canonical.journal_leaf`, reusing those a matching version-2 hash was just
-        computed over) for the history check of `ledger.history`."""
+        """Check `rows`; with `leaves`, also append each row's log leaf hash (SHA-256 of 0x00
+        and the bytes of `ledger.canonical.journal_leaf`; for a matching version-2 hash, from
+        the bytes it was computed over) for the history check of `ledger.history`."""
         sha = hashlib.sha256
         bal = self.balances
         pend = self.pendings
@@ -560,13 +571,16 @@ class JournalCheck:
                 elif prev_hash != prev:
                     self._bad(seq, "prev_hash does not match the entry before")
                 elif version == 2:
-                    if chain_hash_v2(prev_hash, seq, id_, batch, type_, phase, pid, dr, cr,
-                                     asset, amount, ref, initiator, created_us + off,
-                                     None if timeout_us is None else timeout_us + off
-                                     ) != hash_:
+                    fields = (prev_hash, seq, id_, batch, type_, phase, pid, dr, cr, asset,
+                              amount, ref, initiator, created_us + off,
+                              None if timeout_us is None else timeout_us + off)
+                    if leaves is None:
+                        got = chain_hash_v2(*fields)
+                    else:
+                        got, leaf = chain_hash_v2_leaf(*fields)
+                    if got != hash_:  # its leaf holds the stored hash: made from the row
                         self._bad(seq, "hash does not match the entry's fields")
-                    elif leaves is not None:  # the bytes just hashed are this row's
-                        leaf = journal_leaf_hashed(prev_hash, hash_)
+                        leaf = None
                 elif version != 1:
                     self._bad(seq, f"unknown hash version {version}")
                 else:
@@ -577,8 +591,9 @@ class JournalCheck:
                     if sha("\x1f".join(parts).encode()).hexdigest() != hash_:
                         self._bad(seq, "hash does not match the entry's fields")
             if leaves is not None:
-                leaves.append(leaf if leaf is not None else row_leaf(r, off))
-                leaf = None
+                leaves.append(leaf if leaf is not None else sha(b"\x00" + row_leaf(r, off)
+                                                                ).digest())
+            leaf = None
             prev, expect, n = hash_, seq + 1, n + 1
             d = bal.get(dr)
             if d is None:

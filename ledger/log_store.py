@@ -111,8 +111,13 @@ _PG_CTES = {
     "rn": "rn AS (INSERT INTO ledger_log_run (first_index, first_seq, n, hashes) "
           "SELECT * FROM unnest(%(r_first)s::bigint[], %(r_seq)s::bigint[], %(r_n)s::int[], "
           "%(r_hashes)b::bytea[]))",
-    "nd": "nd AS (INSERT INTO ledger_log_node (level, idx, hash) SELECT * FROM unnest("
-          "%(n_level)s::smallint[], %(n_idx)s::bigint[], %(n_hash)b::bytea[]))",
+    # the new nodes as ranges (level, first idx, count, offset of the first's hash in
+    # n_hashes, all the hashes end to end): a few array elements, not three per node
+    "nd": "nd AS (INSERT INTO ledger_log_node (level, idx, hash) "
+          "SELECT r.lv, r.first + g.k, substr(%(n_hashes)b, (r.off + g.k) * 32 + 1, 32) "
+          "FROM unnest(%(n_level)s::smallint[], %(n_first)s::bigint[], %(n_count)s::int[], "
+          "%(n_off)s::int[]) AS r(lv, first, cnt, off) "
+          "CROSS JOIN LATERAL generate_series(0, r.cnt - 1) AS g(k))",
     "lh": "lh AS (UPDATE ledger_log_head SET size = %(l_size)s, frontier = %(l_frontier)b "
           "WHERE id = 1)",
 }
@@ -226,11 +231,23 @@ class LogPart:
     run_hashes: list[bytes] = field(default_factory=list)
 
     def params(self) -> dict[str, object]:
+        lv: list[int] = []
+        first: list[int] = []
+        count: list[int] = []
+        off: list[int] = []
+        for k, (level, idx) in enumerate(zip(self.level, self.idx, strict=True)):
+            if count and level == lv[-1] and idx == first[-1] + count[-1]:
+                count[-1] += 1
+                continue
+            lv.append(level)
+            first.append(idx)
+            count.append(1)
+            off.append(k)
         return dict(l_index=self.leaf_index, l_kind=self.kind, l_ref=self.ref,
-                    l_hash=self.leaf_hash, l_data=self.leaf_data, n_level=self.level,
-                    n_idx=self.idx, n_hash=self.hash, l_size=self.size,
-                    l_frontier=self.frontier, r_first=self.run_first, r_seq=self.run_seq,
-                    r_n=self.run_n, r_hashes=self.run_hashes)
+                    l_hash=self.leaf_hash, l_data=self.leaf_data, n_level=lv, n_first=first,
+                    n_count=count, n_off=off, n_hashes=b"".join(self.hash),
+                    l_size=self.size, l_frontier=self.frontier, r_first=self.run_first,
+                    r_seq=self.run_seq, r_n=self.run_n, r_hashes=self.run_hashes)
 
     def ctes(self) -> str:
         """The CTEs that write this part (PostgreSQL): only the kinds of row it has."""

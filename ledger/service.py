@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy.orm import Session
-
 from kernel import csvout
 from kernel.clock import system_clock
 from kernel.errors import InvalidInput
@@ -52,7 +50,6 @@ from ledger.entries import (
     seal,
 )
 from ledger.history import prefetched
-from ledger.log_store import LogPart
 from ledger.store import LedgerStore, translate
 from ledger.transactions import TYPES, AccountKind, Initiator
 from ledger.transparency import journal_leaves
@@ -196,25 +193,24 @@ def write_parts(store: LedgerStore, loaded: GroupState, parts: Sequence[Part]
                             new_ids=pend - loaded.known)
     seq, prev = loaded.head if loaded.head is not None else store.lock_head()
     out = []
+    leaves: list[bytes] | None = [] if TREE_KEPT else None
     for p in parts:
         entries = seal(p.transfers, p.moved, ledger, seq=seq, prev_hash=prev, batch=p.batch,
-                       actor=p.actor, now=p.now)
+                       actor=p.actor, now=p.now, leaves=leaves)
         if entries:
             seq, prev = entries[-1].seq, entries[-1].hash
         out.append(entries)
     touched = {a for p in parts for m in p.moved for a in (m.debit_account, m.credit_account)}
     written = [e for entries in out for e in entries]
     store.write([ledger.accounts[i] for i in sorted(touched)], written, (seq, prev),
-                append_entries(store.s, written))
+                None if leaves is None else journal_leaves(store.s, written, leaves))
     return out
 
 
-def append_entries(session: Session, entries: Sequence[Entry]) -> LogPart | None:
-    """The entries' leaves of the transparency log, hashed onto the tree under the head lock;
-    `LedgerStore.write` writes them with the entries (on PostgreSQL in the same statement).
-    Looked up by `write_parts` at each call: a benchmark replaces it to measure without the
-    tree."""
-    return journal_leaves(session, entries)
+#: the journal's entries are appended to the transparency log as they are written (always;
+#: `bench/bench_transparency.py` turns it off, and `write_parts` reads it at each call, to
+#: measure what keeping the tree costs)
+TREE_KEPT = True
 
 
 def _execute(uow: UoW, transfers: Sequence[Transfer], *, initiator: Initiator, actor: str,

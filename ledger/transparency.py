@@ -33,7 +33,6 @@ from ledger.canonical import (
     decode,
     encode,
     journal_leaf,
-    journal_leaf_hashes,
     row_leaf,
 )
 from ledger.entries import Entry, micros
@@ -68,14 +67,13 @@ def journal_data(session: Session, seq: int) -> bytes:
     return entry_leaf(e) if e is not None else b""
 
 
-def journal_leaves(session: Session, entries: Sequence[Entry]) -> LogPart | None:
+def journal_leaves(session: Session, entries: Sequence[Entry],
+                   leaves: Sequence[bytes] = ()) -> LogPart | None:
     """Journal entries being written (consecutive seqs), hashed onto the tree as one run (the
     caller holds the journal head lock); `LedgerStore.write` writes the run with the entries.
-    A version-2 entry sealed just now reuses the bytes its chain hash was computed over."""
-    kept = journal_leaf_hashes([(e.prev_hash, e.hash) if e.hash_version == 2 else ("", "")
-                                for e in entries])
-    hashes = [h if h is not None else merkle.leaf_hash(entry_leaf(e))
-              for h, e in zip(kept, entries, strict=True)]
+    `leaves`: their leaf hashes, when sealing them made them (`ledger.entries.seal`)."""
+    hashes = (list(leaves) if len(leaves) == len(entries)
+              else [merkle.leaf_hash(entry_leaf(e)) for e in entries])
     log = LogStore(session)
     # the bound records this transaction has written so far go in the same write (PostgreSQL,
     # when announced): one append of the tree for both, not a second one at the commit

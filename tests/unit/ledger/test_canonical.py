@@ -13,11 +13,10 @@ from ledger.canonical import (
     CHAIN_V2,
     JOURNAL,
     chain_hash_v2,
+    chain_hash_v2_leaf,
     decode,
     encode,
     journal_leaf,
-    journal_leaf_hashed,
-    journal_leaf_hashes,
     record_leaf,
 )
 
@@ -54,15 +53,13 @@ def test_the_journal_encoders_are_the_generic_one(f: tuple[object, ...]) -> None
 @settings(max_examples=300, deadline=None)
 @given(st.tuples(I64, TEXT, OPT, TEXT, TEXT, OPT, I64, I64, TEXT, I64, OPT, TEXT, I64,
                  st.one_of(st.none(), I64), TEXT))
-def test_a_leaf_from_the_bytes_just_hashed_is_the_encoded_leaf(f: tuple[object, ...]) -> None:
-    """The write path's shortcut: the leaf of an entry sealed just now, from the bytes its
-    chain hash was computed over, is the leaf encoded from its fields; once taken (or for a
-    hash never computed) there is none."""
+def test_the_fused_chain_and_leaf_hashes_are_the_encoded_ones(f: tuple[object, ...]) -> None:
+    """The write path's shortcut: the chain hash and the RFC 9162 leaf hash made from one
+    encoding are `chain_hash_v2` and the hash of the leaf encoded from the fields."""
     fields, prev = f[:14], f[14]
-    h = chain_hash_v2(prev, *fields)  # type: ignore[arg-type]
-    assert journal_leaf_hashed(prev, h) == journal_leaf(*fields, prev, h, 2)  # type: ignore[arg-type]
-    assert journal_leaf_hashed(prev, h) is None
-    assert journal_leaf_hashed(prev, "0" * 64) is None
+    h, leaf = chain_hash_v2_leaf(prev, *fields)  # type: ignore[arg-type]
+    assert h == chain_hash_v2(prev, *fields)  # type: ignore[arg-type]
+    assert leaf == hashlib.sha256(b"\x00" + journal_leaf(*fields, prev, h, 2)).digest()  # type: ignore[arg-type]
 
 
 def test_records_by_layout() -> None:
@@ -76,23 +73,3 @@ def test_records_by_layout() -> None:
     assert record_leaf("permit_quantity", {**row, "permitted_kg": 8}) != data
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(I64, TEXT, OPT, TEXT, TEXT, OPT, I64, I64, TEXT, I64, OPT, TEXT, I64,
-                          st.one_of(st.none(), I64)), min_size=1, max_size=6),
-       TEXT, st.sets(st.integers(0, 5)))
-def test_leaf_hashes_of_a_chain_are_those_of_the_encoded_leaves(
-        entries: list[tuple[object, ...]], start: str, forgotten: set[int]) -> None:
-    """`journal_leaf_hashes` over a chain just sealed: each entry's RFC 9162 leaf hash, as
-    hashing its encoded leaf gives; None for an entry whose bytes were taken already."""
-    chain, leaves, prev = [], [], start
-    for fields in entries:
-        h = chain_hash_v2(prev, *fields)  # type: ignore[arg-type]
-        chain.append((prev, h))
-        leaves.append(journal_leaf(*fields, prev, h, 2))  # type: ignore[arg-type]
-        prev = h
-    for i in forgotten & set(range(len(chain))):
-        journal_leaf_hashed(*chain[i])  # taken: no longer kept
-    got = journal_leaf_hashes(chain)
-    assert got == [None if i in forgotten else hashlib.sha256(b"\x00" + leaf).digest()
-                   for i, leaf in enumerate(leaves)]
-    assert journal_leaf_hashes(chain) == [None] * len(chain)
