@@ -42,20 +42,25 @@ def prefetched(chunks: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(kind: str, value: object) -> bool:
+        """Hand on to the consumer, unless it stopped (then nobody takes from a full queue:
+        a plain put would wait for ever and so would the consumer's join)."""
+        while not stop.is_set():
+            try:
+                q.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for c in chunks:
-                while not stop.is_set():
-                    try:
-                        q.put(("item", c), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put("item", c):
                     return
-            q.put(("end", None))
+            put("end", None)
         except BaseException as exc:  # handed to the consumer
-            q.put(("error", exc))
+            put("error", exc)
 
     th = threading.Thread(target=produce, name="ledger-verify-reader", daemon=True)
     th.start()
