@@ -198,6 +198,16 @@ def run_processes(url: str, kind: str, accounts: list[int], clients: int,
                 p50_ms=pct(all_lat, 0.50), p99_ms=pct(all_lat, 0.99))
 
 
+def random_transfers(rnd: random.Random, accounts: list[int], prefix: str,
+                     size: int) -> list[Transfer]:
+    """`size` transfers between two random accounts, ids `prefix`-0, `prefix`-1, ..."""
+    out = []
+    for i in range(size):
+        a, c = rnd.sample(accounts, 2)
+        out.append(Transfer(f"{prefix}-{i}", "transfer", a, c, rnd.randint(1, 1000)))
+    return out
+
+
 def run_batches(db: Database, kind: str, accounts: list[int], size: int,
                 seconds: float) -> dict[str, object]:
     rnd = random.Random(size)
@@ -207,10 +217,7 @@ def run_batches(db: Database, kind: str, accounts: list[int], size: int,
     t_start = time.perf_counter()
     b = 0
     while time.perf_counter() < stop or b < 3:
-        batch = []
-        for i in range(size):
-            a, c = rnd.sample(accounts, 2)
-            batch.append(Transfer(f"b{run}-{b}-{i}", "transfer", a, c, rnd.randint(1, 1000)))
+        batch = random_transfers(rnd, accounts, f"b{run}-{b}", size)
         t0 = time.perf_counter()
         ledger.submit(db.uow, batch, initiator=Initiator.ENTERPRISE, actor="bench",
                       batch=f"b{run}-{b}")

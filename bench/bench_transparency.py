@@ -82,6 +82,7 @@ from bench.bench_ledger import (  # noqa: E402
     PG_DEFAULT,
     fresh_database,
     pct,
+    random_transfers,
     run_single,
     setup_accounts,
 )
@@ -89,7 +90,6 @@ from bench.bench_verify import build  # noqa: E402
 from ledger import merkle, transparency  # noqa: E402
 from ledger.audit import verify_all  # noqa: E402
 from ledger.canonical import row_leaf  # noqa: E402
-from ledger.entries import Transfer  # noqa: E402
 from ledger.log_store import LogStore  # noqa: E402
 from ledger.signing import Signer, parse_checkpoints  # noqa: E402
 from ledger.store import LedgerStore  # noqa: E402
@@ -128,10 +128,7 @@ def transactions(size: int) -> Callable[[Database, list[int], int], int]:
     run = uuid.uuid4().hex[:6]
 
     def one(db: Database, accounts: list[int], k: int) -> int:
-        batch = []
-        for i in range(size):
-            a, c = rnd.sample(accounts, 2)
-            batch.append(Transfer(f"i{run}-{k}-{i}", "transfer", a, c, rnd.randint(1, 1000)))
+        batch = random_transfers(rnd, accounts, f"i{run}-{k}", size)
         ledger.service.submit(db.uow, batch, initiator=Initiator.ENTERPRISE, actor="bench",
                               batch=f"i{run}-{k}" if size > 1 else None)
         return size

@@ -10,7 +10,6 @@ on, and stays on `TODAY` for 14 hours.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +28,5 @@ def today_clock() -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kernel_clock, "source", today_clock)
-    yield

@@ -71,5 +71,3 @@ def test_records_by_layout() -> None:
                             5, "spec", 10, 5, 7, True]
     assert record_leaf("permit_quantity", list(row.values())) == data
     assert record_leaf("permit_quantity", {**row, "permitted_kg": 8}) != data
-
-
