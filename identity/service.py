@@ -382,7 +382,16 @@ def create_token(uow: UoW, *, owner: Principal, name: str, expires_days: int | N
 #: its user deactivated or re-scoped) in another server process stops working within this
 #: bound; in the process that made the change, at once (`forget_tokens`)
 TOKEN_CACHE_SECONDS = 2.0
+#: a cached token used when this share of its time is gone is marked due, and read again
+#: ahead of time by `refresh_tokens` (every due token in one statement, off the request
+#: path: the order lane runs it in the background), so that no request waits for its read;
+#: the bound above holds whether or not the refresh came in time
+REFRESH_SHARE = 0.5
+#: digest -> (trusted until, on the monotonic clock; the token's expiry; its principal)
 _TOKENS: dict[str, tuple[float, datetime | None, Principal]] = {}
+_DUE: set[str] = set()
+#: bumped by `forget_tokens`: a read that began before it is not cached
+_GENERATION = [0]
 _TOKENS_LOCK = threading.Lock()
 
 
@@ -390,21 +399,48 @@ def forget_tokens() -> None:
     """Drop every cached token (a revocation, a user deactivated or re-scoped)."""
     with _TOKENS_LOCK:
         _TOKENS.clear()
+        _DUE.clear()
+        _GENERATION[0] += 1
 
 
 def cached_token_principal(raw: str) -> Principal | None:
     """The token's principal when the cache holds it still valid, else None (without reading
-    the database: `token_principal` reads it and fills the cache)."""
+    the database: `token_principal` reads it and fills the cache). A hit in the second part
+    of its time marks the token due for `refresh_tokens`."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
+    key = digest(raw)
     with _TOKENS_LOCK:
-        hit = _TOKENS.get(digest(raw))
+        hit = _TOKENS.get(key)
     if hit is None:
         return None
     until, expires, principal = hit
-    if time.monotonic() < until and (expires is None or system_clock() < expires):
+    left = until - time.monotonic()
+    if left > 0 and (expires is None or system_clock() < expires):
+        if left < TOKEN_CACHE_SECONDS * (1 - REFRESH_SHARE):
+            with _TOKENS_LOCK:
+                _DUE.add(key)
         return principal
     return None
+
+
+def tokens_due() -> bool:
+    """Are cached tokens waiting to be read again (`refresh_tokens`)?"""
+    return bool(_DUE)
+
+
+def _cache(entries: dict[str, tuple[float, datetime | None, Principal]], gone: list[str],
+           generation: int) -> None:
+    """Cache what reads that began at `generation` found, unless the cache was forgotten
+    since (a revocation in this process wins over a read that began before it)."""
+    with _TOKENS_LOCK:
+        if _GENERATION[0] != generation:
+            return
+        if len(_TOKENS) + len(entries) > 10_000:  # bounded: forget them all, read again
+            _TOKENS.clear()
+        _TOKENS.update(entries)
+        for key in gone:
+            _TOKENS.pop(key, None)
 
 
 def token_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principal:
@@ -419,27 +455,51 @@ def token_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principa
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         raise NotAuthenticated("unknown API token")
     key = digest(raw)
-    principal, expires = _token_principal(uow, key, now)
-    if cacheable:
-        with _TOKENS_LOCK:
-            if len(_TOKENS) > 10_000:  # bounded: forget them all, they are read again
-                _TOKENS.clear()
-            _TOKENS[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, expires, principal)
-    return principal
-
-
-def _token_principal(uow: UoW, key: str, now: datetime
-                     ) -> tuple[Principal, datetime | None]:
+    began, generation = time.monotonic(), _GENERATION[0]  # trusted from before the read
     with uow:
         found = IdentityStore(uow.session).token_with_user(key)
         if found is None:
             raise NotAuthenticated("unknown API token")
-        t, u = found
-        expires = _aware(t.expires_at)
-        if t.revoked_at is not None or not u.active or (expires is not None
-                                                         and expires <= now):
-            raise NotAuthenticated("the API token is revoked or expired")
-        return _principal(u, "token"), expires
+        valid = _valid(*found, now)
+    if valid is None:
+        raise NotAuthenticated("the API token is revoked or expired")
+    principal, expires = valid
+    if cacheable:
+        _cache({key: (began + TOKEN_CACHE_SECONDS, expires, principal)}, [], generation)
+    return principal
+
+
+def refresh_tokens(uow: UoW) -> int:
+    """Read again, in one statement, every cached token marked due (`cached_token_principal`)
+    and trust each for `TOKEN_CACHE_SECONDS` more from the read; a token revoked, expired, or
+    whose user is inactive or gone leaves the cache (its next use reads it, and is refused).
+    Returns the number of tokens read."""
+    with _TOKENS_LOCK:
+        keys = sorted(_DUE)
+        _DUE.clear()
+        generation = _GENERATION[0]
+    if not keys:
+        return 0
+    began, now = time.monotonic(), system_clock()
+    with uow:
+        found = IdentityStore(uow.session).tokens_with_users(keys)
+        fresh: dict[str, tuple[float, datetime | None, Principal]] = {}
+        for key, (t, u) in found.items():
+            valid = _valid(t, u, now)
+            if valid is not None:
+                fresh[key] = (began + TOKEN_CACHE_SECONDS, valid[1], valid[0])
+    _cache(fresh, [k for k in keys if k not in fresh], generation)
+    return len(keys)
+
+
+def _valid(t: ApiTokenRow, u: UserRow, now: datetime
+           ) -> tuple[Principal, datetime | None] | None:
+    """The token's principal and expiry, or None if it is revoked or expired or its user is
+    inactive."""
+    expires = _aware(t.expires_at)
+    if t.revoked_at is not None or not u.active or (expires is not None and expires <= now):
+        return None
+    return _principal(u, "token"), expires
 
 
 def list_tokens(uow: UoW, *, viewer: Principal, everyone: bool = False) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """The order lane: `POST /api/v1/orders` at the engine's speed (issue 22).
 
 An ASGI layer outside the rest of the stack. It answers the common order itself: a JSON body
-with a bearer token (resolved as the route does, and cached for
-`identity.service.TOKEN_CACHE_SECONDS`), no `Idempotency-Key` and no query string. It applies
+with a bearer token (resolved as the route does, cached for
+`identity.service.TOKEN_CACHE_SECONDS` and read again ahead of time in the background, so a
+request seldom waits for its token's read), no `Idempotency-Key` and no query string. It applies
 the route's checks (`web.api.v1.place_order`: the `order:place` permission, the request model
 `OrderIn`, the caller's own enterprise), hands the order to the matcher
 (`ERTS_MATCHER_SOCKET`) or to this process's order pipeline, and awaits the answer on the
@@ -87,6 +88,8 @@ class OrderLane:
         self.handlers = handlers
         self.enabled = os.environ.get("ERTS_ORDER_LANE", "1") != "0"
         self._matcher: AsyncMatcherClient | None = None
+        #: the background read of the cached tokens due again (`identity.refresh_tokens`)
+        self._refreshing: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (not self.enabled or scope["type"] != "http" or scope["method"] != "POST"
@@ -108,6 +111,9 @@ class OrderLane:
         user = identity.cached_token_principal(raw)
         if user is None:  # read the token once per TOKEN_CACHE_SECONDS, off the loop
             user = await anyio.to_thread.run_sync(self._token, raw)
+        elif identity.tokens_due() and self._refreshing is None:
+            # read again ahead of time, in the background: the requests do not wait for it
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh())
         placed = None if user is None else self._admit(user, body)
         if placed is None:
             STATS.passed += 1
@@ -116,6 +122,16 @@ class OrderLane:
             return
         STATS.answered += 1
         await self._place(scope, send, *placed)
+
+    async def _refresh(self) -> None:
+        """`identity.refresh_tokens` in a thread. If it fails, the tokens it did not read
+        are trusted no longer than their time: their next use reads them."""
+        try:
+            await anyio.to_thread.run_sync(identity.refresh_tokens, self.platform.read_uow())
+        except Exception:
+            log.warning("order lane: the tokens' refresh failed", exc_info=True)
+        finally:
+            self._refreshing = None
 
     def _token(self, raw: str) -> Principal | None:
         """The token's principal (read, then cached), or None: the route words the refusal."""

@@ -135,3 +135,30 @@ def test_a_body_over_the_limit_is_413_as_everywhere(
     body = dict(_order(spine, "B"), pad="x" * 70_000)
     r = client.post("/api/v1/orders", json=body, headers=warm)
     assert r.status_code == 413 and r.json()["error"] == "body_too_large"
+
+
+def test_a_token_due_is_read_again_in_the_background_not_by_the_request(
+        platform: Any, client: TestClient, spine: dict[str, str], warm: dict[str, str],
+        tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An order whose cached token is in the second half of its time is answered from the
+    cache at once, and the lane reads the token again in the background: afterwards the
+    token is trusted for a whole `TOKEN_CACHE_SECONDS` from that read, and no request read
+    it itself."""
+    import time
+
+    key = identity.digest(tokens["trader_b"])
+    until, expires, principal = identity._TOKENS[key]
+    aged = time.monotonic() + 0.2 * identity.TOKEN_CACHE_SECONDS  # 80 % of its time gone
+    identity._TOKENS[key] = (aged, expires, principal)
+    asked: list[str] = []
+    monkeypatch.setattr(order_lane.OrderLane, "_token",
+                        lambda self, raw: asked.append(raw))  # a request's own read
+    began = time.monotonic()
+    r = client.post("/api/v1/orders", json=_order(spine, "B"), headers=warm)
+    assert r.status_code == 201, r.text
+    deadline = time.monotonic() + 5
+    while identity._TOKENS[key][0] == aged and time.monotonic() < deadline:
+        time.sleep(0.01)
+    renewed = identity._TOKENS[key][0]
+    assert renewed >= began + identity.TOKEN_CACHE_SECONDS  # read again after the request
+    assert not identity.tokens_due() and asked == []

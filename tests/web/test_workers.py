@@ -321,3 +321,80 @@ def test_orders_without_their_matcher_get_503(platform: Any, tmp_path: Path,
     assert r.json()["error"] == "matcher_unavailable"
     with platform.uow() as uow:
         assert uow.session.scalars(select(OrderRow)).all() == []
+
+
+def test_tokens_due_are_read_again_in_one_statement_within_the_bound(
+        platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`identity.refresh_tokens`: the cached tokens used in the second half of their time
+    are read again in one statement; those still valid are trusted for a whole bound from
+    that read, a token revoked meanwhile leaves the cache and is refused; a refresh that
+    began before this process revoked a token does not put it back. Both DBs."""
+    from sqlalchemy import event, update
+
+    from identity import service as identity
+    from identity.errors import NotAuthenticated
+    from identity.passwords import hash_password
+    from identity.store import IdentityStore
+    from identity.tables import ApiTokenRow
+
+    bound = identity.TOKEN_CACHE_SECONDS
+
+    def age(raw: str) -> None:  # three quarters of the token's time gone
+        key = identity.digest(raw)
+        _until, expires, principal = identity._TOKENS[key]
+        identity._TOKENS[key] = (time.monotonic() + 0.25 * bound, expires, principal)
+
+    build_spine(platform)
+    identity.create_user(platform.uow(), username="t1", display_name="t1", role="trader",
+                         password="", enterprise=A, password_hash=hash_password("x"))
+    owner = identity.principal_of(platform.uow(), "t1")
+    made = [identity.create_token(platform.uow(), owner=owner, name=f"n{i}")
+            for i in range(3)]
+    raws = [raw for raw, _ in made]
+    for raw in raws:
+        identity.token_principal(platform.uow(), raw)
+    assert all(identity.cached_token_principal(r) for r in raws)
+    assert not identity.tokens_due()  # fresh: nothing to read again yet
+    for raw in raws:
+        age(raw)
+        assert identity.cached_token_principal(raw) is not None  # still trusted, now due
+    assert identity.tokens_due()
+    with platform.uow() as uow:  # another process revokes the second
+        uow.session.execute(update(ApiTokenRow).where(ApiTokenRow.id == made[1][1]["id"])
+                            .values(revoked_at=NOW))
+        uow.commit()
+    statements: list[str] = []
+    with platform.uow() as uow:
+        engine = uow.session.get_bind()
+
+    def seen(_c: Any, _cur: Any, sql: str, *_a: Any) -> None:
+        statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    began = time.monotonic()
+    try:
+        assert identity.refresh_tokens(platform.uow()) == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len([s for s in statements if "api_token" in s]) == 1, statements
+    assert not identity.tokens_due()
+    for raw in (raws[0], raws[2]):  # a whole bound from the refresh's read
+        assert identity._TOKENS[identity.digest(raw)][0] >= began + bound
+        assert identity.cached_token_principal(raw) is not None
+    assert identity.cached_token_principal(raws[1]) is None
+    with pytest.raises(NotAuthenticated):
+        identity.token_principal(platform.uow(), raws[1])
+    # this process revokes a token while a refresh of it is reading: the refresh's answer
+    # is dropped, and the token is refused at once
+    age(raws[0])
+    assert identity.cached_token_principal(raws[0]) is not None and identity.tokens_due()
+    read = IdentityStore.tokens_with_users
+
+    def revoked_meanwhile(self: Any, hashes: Any) -> Any:
+        got = read(self, hashes)
+        identity.forget_tokens()  # what revoke_token does once its revocation committed
+        return got
+
+    monkeypatch.setattr(IdentityStore, "tokens_with_users", revoked_meanwhile)
+    identity.refresh_tokens(platform.uow())
+    assert identity.cached_token_principal(raws[0]) is None
