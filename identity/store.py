@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, delete, func, insert, or_, select, table, update
+from sqlalchemy import column, delete, func, or_, select, table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from identity.tables import (
     SessionRow,
     UserRow,
 )
+from storage.bulk import insert_rows
 
 # The registry's tables, named here only for the district look-ups of object-level checks
 # (identity may not import allocation: both sit in one layer).
@@ -254,8 +255,9 @@ class IdentityStore:
 
 def audit_sink(uow: Any, rows: list[dict[str, Any]], now: Any) -> None:
     """Write the audit rows of a group's orders in its transaction (`trading.pipeline`), in
-    one statement (ids are not read back)."""
-    uow.session.execute(insert(AuditRow), [dict(
+    one statement without the ORM (`storage.bulk`: a COPY on PostgreSQL for a full group;
+    ids are not read back)."""
+    insert_rows(uow.session, AuditRow.__table__, [dict(  # type: ignore[arg-type]
         at=now, actor=a.get("actor"), role=a.get("role"), via=a.get("via"),
         ip=(a.get("ip") or "")[:64] or None, method=str(a.get("method") or "POST"),
         path=str(a.get("path") or "")[:300], action=str(a.get("action") or "")[:80],
