@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import json
 import logging
 import os
 import socket
@@ -41,6 +40,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from kernel.errors import DomainError
 from trading.pipeline import STATS, OrderPipeline
@@ -56,6 +57,10 @@ SOCKET_ENV = "ERTS_MATCHER_SOCKET"
 _LEN = struct.Struct("!I")
 _CRED = struct.Struct("3i")  # SO_PEERCRED: pid, uid, gid
 MAX_FRAME = 1 << 20
+#: frames are JSON encoded and decoded in C (msgspec); a value JSON has no type for is sent
+#: as its `str`, and malformed JSON raises a ValueError (msgspec.DecodeError)
+_ENCODE = msgspec.json.Encoder(enc_hook=str).encode
+_DECODE = msgspec.json.Decoder().decode
 #: seconds a web worker waits for an answer once its request is sent, then answers 503
 TIMEOUT = 10.0
 #: seconds a web worker keeps trying to connect (a matcher being restarted), then 503
@@ -77,7 +82,7 @@ class _Closed(Exception):
 
 def frame(obj: Any) -> bytes:
     """One message as it goes on the wire: its length, then its JSON."""
-    data = json.dumps(obj, separators=(",", ":"), default=str).encode()
+    data = _ENCODE(obj)
     return _LEN.pack(len(data)) + data
 
 
@@ -99,7 +104,7 @@ def recv_frame(sock: socket.socket) -> Any:
     (n,) = _LEN.unpack(_recv_exact(sock, _LEN.size))
     if n > MAX_FRAME:
         raise ValueError(f"frame of {n} bytes")
-    return json.loads(_recv_exact(sock, n))
+    return _DECODE(_recv_exact(sock, n))
 
 
 def _result_out(r: OrderResult) -> dict[str, Any]:
@@ -217,7 +222,7 @@ class MatcherServer:
                 (n,) = _LEN.unpack(await reader.readexactly(_LEN.size))
                 if n > MAX_FRAME:
                     return
-                msg = json.loads(await reader.readexactly(n))
+                msg = _DECODE(await reader.readexactly(n))
                 if msg.get("op") == "place":
                     answer = await self._place(msg)
                 else:
@@ -446,7 +451,7 @@ class AsyncMatcherClient:
             (n,) = _LEN.unpack(head)
             if n > MAX_FRAME:
                 raise ValueError(f"frame of {n} bytes")
-            answer: dict[str, Any] = json.loads(
+            answer: dict[str, Any] = _DECODE(
                 await asyncio.wait_for(reader.readexactly(n), self.timeout))
         except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
             writer.close()
