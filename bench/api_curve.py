@@ -4,7 +4,8 @@ For each scenario (M markets, W web workers) the page gives the scenario's line 
 worst step's p50 and p99, server CPU per order, the matcher's orders per group) and every step
 of the run: the resting orders after it, orders/s, p50, p99 and CPU per order, so whether the
 figure holds as the books grow is read off the table. Then the references of the same run:
-`/healthz`, the in-process pipeline, pgbench. The page is headed by the date (Beijing time),
+`/healthz`, the in-process pipeline, pgbench, and how much two processes get done at once
+on the machine. The page is headed by the date (Beijing time),
 the machine and the command.
 
 Usage: python bench/api_curve.py LINES.jsonl [--command "..."] [--output docs/orders-over-http.md]
@@ -33,6 +34,10 @@ def _n(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * float(x):.0f} %"
+
+
 def _goal(markets: int) -> str:
     return ("≥ 2,000 orders/s, p99 < 50 ms" if markets > 1
             else "≥ 1,500 orders/s, p99 < 50 ms, ≤ 1 ms CPU per order")
@@ -53,7 +58,9 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
            f"**Command**: `{command}`", "",
            "`POST /api/v1/orders` from wrk, 32 connections unless the line says otherwise; "
            "steps run until the resting orders reach the target. CPU per order is the "
-           "server's (web workers and matcher) user and system time over the 201 answers.",
+           "server's (web workers and matcher) user and system time over the 201 answers; "
+           "PostgreSQL's is every postgres process's, over the same answers; the machine's "
+           "busy share is over the step (1.0: every core busy).",
            ""]
     for s in (r for r in rows if r.get("bench") == "api"):
         mk, w = int(s["markets"]), int(s["workers"])
@@ -68,13 +75,18 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
                 f"p99 {s['p99_ms_worst_step']} ms (worst step), {s['cpu_ms_per_order']} ms "
                 f"CPU per order, {_n(int(s['resting']))} orders resting at the end"
                 + (f"; the matcher placed {per_group} orders per group" if per_group else "")
+                + (f"; PostgreSQL {s['postgres_cpu_ms_per_order']} ms and wrk "
+                   f"{s['wrk_cpu_ms_per_order']} ms CPU per order, the machine "
+                   f"{_pct(s['machine_busy'])} busy" if "machine_busy" in s else "")
                 + f"; {s.get('connections')} connections, non-201 answers: {s['non_201']}.",
                 "",
-                "| step | resting after | orders/s | p50 ms | p99 ms | CPU ms per order |",
-                "|---:|---:|---:|---:|---:|---:|"]
+                "| step | resting after | orders/s | p50 ms | p99 ms | CPU ms per order "
+                "| PostgreSQL CPU ms per order | machine busy |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         out += [f"| {x['step']} | {_n(int(x['resting_after']))} | "
                 f"{_n(float(x['orders_per_s']))} | {x['p50_ms']} | {x['p99_ms']} | "
-                f"{x['cpu_ms_per_order']} |" for x in mine]
+                f"{x['cpu_ms_per_order']} | {x.get('postgres_cpu_ms_per_order', '—')} | "
+                f"{_pct(x.get('machine_busy'))} |" for x in mine]
         out.append("")
     refs = []
     for s in rows:
@@ -86,6 +98,10 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
             refs.append(f"- In process (`bench/bench_service.py --pipeline`, "
                         f"{s.get('threads')} threads): {_n(float(s['orders_per_s']))} "
                         f"orders/s, p99 {s['p99_ms']} ms.")
+        elif s.get("bench") == "machine":
+            refs.append(f"- Two CPU-bound processes at once do {s['parallel_speedup']}× the "
+                        f"work of one alone on this machine ({s.get('cpus')} CPUs; 2.0 would "
+                        "be two whole cores).")
         elif s.get("bench") == "pgbench":
             refs.append(f"- pgbench TPC-B-like, scale {s.get('scale')}, "
                         f"{s.get('clients')} clients: {_n(float(s['tps']))} tps (the "

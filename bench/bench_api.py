@@ -16,17 +16,22 @@ time of the server process and all its children — web workers and the matcher 
 /proc, over the 201 answers). The scenario line sums the steps; with several workers it
 also gives the matcher's books rebuilt and its orders per group (transaction).
 
+Each step also gives the rest of the machine's CPU per order: PostgreSQL's (every
+postgres process), wrk's, and the machine's busy share over the step (/proc/stat: 1.0 is
+every core busy), so that whether the figure is held back by the CPU is read off the run.
+
 Also, from the same run: ``/healthz`` requests/s on the same server (the HTTP floor: one
 `SELECT 1` per request through the middleware stack), the in-process pipeline figure
 (`bench/bench_service.py --pipeline`, same traders, threads = connections) and
 PostgreSQL's pgbench TPC-B-like rate (scale 10, the same number of clients), the
-database's own limit on this machine.
+database's own limit on this machine; and how much two processes get done at once against
+one (``"bench":"machine"``: 2.0 is two whole cores).
 
 wrk comes from Debian's package: found on PATH, else installed with apt-get (as root).
 
 Prints one JSON line per step (``"bench":"api_step"``) and per scenario
 (``"bench":"api"``), then ``"bench":"healthz"``, ``"bench":"service"`` and
-``"bench":"pgbench"``.
+``"bench":"pgbench"`` and ``"bench":"machine"``.
 
 With ``--markdown PATH`` the run also writes its curve as a page (`bench/api_curve.py`):
 docs/orders-over-http.md is made that way.
@@ -43,6 +48,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -179,6 +185,58 @@ def cpu_seconds(root: int) -> dict[str, float]:
     return total
 
 
+def postgres_cpu() -> float:
+    """User + system CPU of every live PostgreSQL process on this machine (its backends and
+    background processes: the database is local)."""
+    total = 0.0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the whole machine so far (/proc/stat)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = f[3] + f[4]  # idle, iowait
+    return sum(f) - idle, sum(f)
+
+
+def children_cpu() -> float:
+    """User + system CPU of this process's finished children (wrk, once it has exited)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _spin(n: int) -> float:
+    t = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i
+    return time.perf_counter() - t
+
+
+def parallel_speedup(n: int = 4_000_000) -> dict[str, Any]:
+    """How much work two processes do at once here, against one alone (2.0: two whole cores;
+    less: the cores are shared, or slow down together). A CPU-bound loop, once alone, then
+    in two processes at the same time."""
+    import multiprocessing as mp
+
+    alone = min(_spin(n) for _ in range(2))
+    with mp.get_context("fork").Pool(2) as pool:
+        both = pool.map(_spin, [n, n])
+    return dict(bench="machine", cpus=os.cpu_count(),
+                parallel_speedup=round(2 * alone / max(both), 2))
+
+
 class Server:
     """`erts serve --workers N` on a database, until `stop`."""
 
@@ -251,10 +309,12 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
         resting = 0
         sessions0 = db.sessions()
         for n in range(args.max_steps):
-            cpu0 = cpu_seconds(server.proc.pid)
+            cpu0, pg0, wrk0 = cpu_seconds(server.proc.pid), postgres_cpu(), children_cpu()
+            busy0, all0 = machine_ticks()
             got = run_wrk(wrk, url, connections=args.connections, seconds=args.step_seconds,
                           env=env)
-            cpu1 = cpu_seconds(server.proc.pid)
+            busy1, all1 = machine_ticks()
+            cpu1, pg1, wrk1 = cpu_seconds(server.proc.pid), postgres_cpu(), children_cpu()
             cpu = sum(cpu1.values()) - sum(cpu0.values())
             resting = int(db.scalar("SELECT count(*) FROM trading_order "
                                     "WHERE status = 'open'") or 0)
@@ -270,7 +330,10 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
                         resting_after=resting,
                         cpu_ms_per_order=round(cpu * 1000 / max(ok, 1), 3),
                         matcher_cpu_ms_per_order=round(
-                            (cpu1["matcher"] - cpu0["matcher"]) * 1000 / max(ok, 1), 3))
+                            (cpu1["matcher"] - cpu0["matcher"]) * 1000 / max(ok, 1), 3),
+                        postgres_cpu_ms_per_order=round((pg1 - pg0) * 1000 / max(ok, 1), 3),
+                        wrk_cpu_ms_per_order=round((wrk1 - wrk0) * 1000 / max(ok, 1), 3),
+                        machine_busy=round((busy1 - busy0) / max(all1 - all0, 1), 3))
             print(json.dumps(step, separators=(",", ":")), flush=True)
             steps.append(step)
             if steps_to is not None:
@@ -297,8 +360,11 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
                     p99_ms_last_step=steps[-1]["p99_ms"],
                     orders_per_s_first_step=steps[0]["orders_per_s"],
                     orders_per_s_last_step=steps[-1]["orders_per_s"],
-                    cpu_ms_per_order=round(sum(s["cpu_ms_per_order"] * int(
-                        s["statuses"].get("201", 0)) for s in steps) / max(ok_total, 1), 3),
+                    **{k: round(sum(s[k] * int(s["statuses"].get("201", 0))
+                                    for s in steps) / max(ok_total, 1), 3)
+                       for k in ("cpu_ms_per_order", "postgres_cpu_ms_per_order",
+                                 "wrk_cpu_ms_per_order")},
+                    machine_busy=round(sum(s["machine_busy"] for s in steps) / len(steps), 3),
                     resting=resting, non_201=sum(v for s in steps for k, v in
                                                  s["statuses"].items() if k != "201"),
                     matcher_rebuilds=matcher["rebuilds"] if matcher else None,
@@ -400,6 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.extras:
         out(in_process(args))
         out(pgbench(args))
+        out(parallel_speedup())
     if args.markdown:
         from bench.api_curve import render
 

@@ -15,20 +15,23 @@ from bench import api_curve
 def step(workers: int, n: int, rate: float, resting: int) -> dict[str, Any]:
     return {"bench": "api_step", "markets": 1, "workers": workers, "lane": True, "step": n,
             "orders_per_s": rate, "p50_ms": 30.5, "p99_ms": 70.25, "resting_after": resting,
-            "cpu_ms_per_order": 0.64}
+            "cpu_ms_per_order": 0.64, "postgres_cpu_ms_per_order": 0.41, "machine_busy": 0.62}
 
 
 def scenario(workers: int, per_group: float | None) -> dict[str, Any]:
     return {"bench": "api", "markets": 1, "workers": workers, "lane": True, "connections": 32,
             "orders": 18000, "orders_per_s": 900.4, "p50_ms_worst_step": 33.1,
             "p99_ms_worst_step": 80.2, "cpu_ms_per_order": 0.64, "resting": 7000,
-            "non_201": 0, "matcher_orders_per_group": per_group, "healthz_per_s": 2100.0}
+            "non_201": 0, "matcher_orders_per_group": per_group, "healthz_per_s": 2100.0,
+            "postgres_cpu_ms_per_order": 0.4, "wrk_cpu_ms_per_order": 0.05,
+            "machine_busy": 0.61}
 
 
 LINES = [step(1, 1, 910.0, 3500), step(1, 2, 890.0, 7000), scenario(1, None),
          step(2, 1, 880.0, 3400), scenario(2, 29.5),
          {"bench": "service", "threads": 32, "orders_per_s": 1100.0, "p99_ms": 45.0},
-         {"bench": "pgbench", "scale": 10, "clients": 32, "tps": 3500.0}]
+         {"bench": "pgbench", "scale": 10, "clients": 32, "tps": 3500.0},
+         {"bench": "machine", "cpus": 2, "parallel_speedup": 1.27}]
 
 
 def test_each_scenario_has_its_curve_and_the_references_follow() -> None:
@@ -39,11 +42,13 @@ def test_each_scenario_has_its_curve_and_the_references_follow() -> None:
     one, two = page.split("## 1 market, `erts serve --workers 1`")[1].split(
         "## 1 market, `erts serve --workers 2`")
     # the first scenario's steps are in its table, the second's in its own
-    assert "| 1 | 3,500 | 910 | 30.5 | 70.25 | 0.64 |" in one
+    assert "| 1 | 3,500 | 910 | 30.5 | 70.25 | 0.64 | 0.41 | 62 % |" in one
+    assert "PostgreSQL 0.4 ms and wrk 0.05 ms CPU per order, the machine 61 % busy" in one
     assert "| 2 | 7,000 | 890 |" in one and "| 1 | 3,400 | 880 |" not in one
     assert "| 1 | 3,400 | 880 |" in two and "29.5 orders per group" in two
     assert "≥ 1,500 orders/s" in one
     assert "1,100 orders/s" in page and "3,500 tps" in page and "2,100 requests/s" in page
+    assert "do 1.27× the work of one alone" in page
 
 
 def test_the_command_line_writes_the_page(tmp_path: Path) -> None:
