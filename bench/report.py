@@ -909,6 +909,9 @@ def _api(L: Lines) -> list[Figure]:
         cpu = float(line["cpu_ms_per_order"])
         target = 2000 if m > 1 else 1500
         extra = []
+        if line.get("postgres_cpu_ms_per_order") is not None:
+            extra.append(f"PostgreSQL {float(line['postgres_cpu_ms_per_order']):g} ms CPU per "
+                         f"order, the machine {100 * float(line['machine_busy']):.0f} % busy")
         if line.get("healthz_per_s"):
             extra.append(f"`/healthz` {fmt_int(float(line['healthz_per_s']))}/s")
         if inproc is not None:

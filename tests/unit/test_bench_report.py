@@ -138,7 +138,8 @@ def test_orders_use_pgbench_and_the_api_prefers_its_own_measure() -> None:
     api = run("api",
               {"bench": "api", "markets": 1, "workers": 2, "lane": True, "connections": 32,
                "orders_per_s": 480.0, "p99_ms_worst_step": 90.0, "cpu_ms_per_order": 2.0,
-               "resting": 19312, "healthz_per_s": 1300.0},
+               "resting": 19312, "healthz_per_s": 1300.0, "postgres_cpu_ms_per_order": 0.41,
+               "machine_busy": 0.604},
               {"bench": "service", "db": "postgresql", "orders_per_s": 1351.0},
               {"bench": "pgbench", "scale": 10, "clients": 32, "tps": 2400.0})
     figs = report.figures(a_report(pgbench, service, api))
@@ -149,6 +150,7 @@ def test_orders_use_pgbench_and_the_api_prefers_its_own_measure() -> None:
     assert http.reference.endswith("2,400 tps") and http.ratio == "0.20×"
     assert http.verdict == "**not met**"
     assert "`/healthz` 1,300/s" in http.measured and "in process 1,351 orders/s" in http.measured
+    assert "PostgreSQL 0.41 ms CPU per order, the machine 60 % busy" in http.measured
 
 
 def test_monitoring_is_read_against_polars_plain_read() -> None:
