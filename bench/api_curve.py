@@ -99,9 +99,11 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
                         f"{s.get('threads')} threads): {_n(float(s['orders_per_s']))} "
                         f"orders/s, p99 {s['p99_ms']} ms.")
         elif s.get("bench") == "machine":
+            alone = (f"; the loop alone took {s['loop_ms_alone']} ms, a measure of one core's "
+                     "speed during the run" if s.get("loop_ms_alone") else "")
             refs.append(f"- Two CPU-bound processes at once do {s['parallel_speedup']}× the "
                         f"work of one alone on this machine ({s.get('cpus')} CPUs; 2.0 would "
-                        "be two whole cores).")
+                        f"be two whole cores{alone}).")
         elif s.get("bench") == "pgbench":
             refs.append(f"- pgbench TPC-B-like, scale {s.get('scale')}, "
                         f"{s.get('clients')} clients: {_n(float(s['tps']))} tps (the "

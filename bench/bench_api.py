@@ -227,13 +227,14 @@ def _spin(n: int) -> float:
 def parallel_speedup(n: int = 4_000_000) -> dict[str, Any]:
     """How much work two processes do at once here, against one alone (2.0: two whole cores;
     less: the cores are shared, or slow down together). A CPU-bound loop, once alone, then
-    in two processes at the same time."""
+    in two processes at the same time; the loop's time alone tells one core's speed now (the
+    machine may be shared: runs on other days can be read against it)."""
     import multiprocessing as mp
 
     alone = min(_spin(n) for _ in range(2))
     with mp.get_context("fork").Pool(2) as pool:
         both = pool.map(_spin, [n, n])
-    return dict(bench="machine", cpus=os.cpu_count(),
+    return dict(bench="machine", cpus=os.cpu_count(), loop_ms_alone=round(alone * 1000, 1),
                 parallel_speedup=round(2 * alone / max(both), 2))
 
 

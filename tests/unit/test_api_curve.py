@@ -31,7 +31,8 @@ LINES = [step(1, 1, 910.0, 3500), step(1, 2, 890.0, 7000), scenario(1, None),
          step(2, 1, 880.0, 3400), scenario(2, 29.5),
          {"bench": "service", "threads": 32, "orders_per_s": 1100.0, "p99_ms": 45.0},
          {"bench": "pgbench", "scale": 10, "clients": 32, "tps": 3500.0},
-         {"bench": "machine", "cpus": 2, "parallel_speedup": 1.27}]
+         {"bench": "machine", "cpus": 2, "parallel_speedup": 1.27,
+          "loop_ms_alone": 181.5}]
 
 
 def test_each_scenario_has_its_curve_and_the_references_follow() -> None:
@@ -48,7 +49,7 @@ def test_each_scenario_has_its_curve_and_the_references_follow() -> None:
     assert "| 1 | 3,400 | 880 |" in two and "29.5 orders per group" in two
     assert "≥ 1,500 orders/s" in one
     assert "1,100 orders/s" in page and "3,500 tps" in page and "2,100 requests/s" in page
-    assert "do 1.27× the work of one alone" in page
+    assert "do 1.27× the work of one alone" in page and "took 181.5 ms" in page
 
 
 def test_the_command_line_writes_the_page(tmp_path: Path) -> None:
