@@ -151,17 +151,35 @@ def prepare(url: str, traders: int, markets: int, workdir: Path) -> tuple[Path, 
     return path, mids
 
 
+def _stat(pid: int | str) -> tuple[str, list[str]] | None:
+    """A live process's name and the fields of /proc/PID/stat after it (None once gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+    return name, rest.split()
+
+
+def _cpu(fields: list[str]) -> float:
+    """User + system CPU seconds from a process's stat fields (utime, stime)."""
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _live() -> list[tuple[int, str, list[str]]]:
+    """Every live process: pid, name, stat fields."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and (got := _stat(d)) is not None:
+            out.append((int(d), *got))
+    return out
+
+
 def _tree(root: int) -> list[int]:
     """The process and all its descendants."""
     children: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                stat = Path(f"/proc/{d}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(d))
+    for pid, _name, fields in _live():
+        children.setdefault(int(fields[1]), []).append(pid)
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -175,32 +193,20 @@ def cpu_seconds(root: int) -> dict[str, float]:
     part: the matcher, and the rest (supervisor and web workers)."""
     total = {"matcher": 0.0, "web": 0.0}
     for pid in _tree(root):
+        got = _stat(pid)
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        part = "matcher" if b"app.matcher" in cmd else "web"
-        total[part] += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+        if got is not None:
+            total["matcher" if b"app.matcher" in cmd else "web"] += _cpu(got[1])
     return total
 
 
 def postgres_cpu() -> float:
     """User + system CPU of every live PostgreSQL process on this machine (its backends and
     background processes: the database is local)."""
-    total = 0.0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        name, rest = stat.split("(", 1)[1].rsplit(")", 1)
-        if name.startswith("postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
+    return sum(_cpu(fields) for _pid, name, fields in _live() if name.startswith("postgres"))
 
 
 def machine_ticks() -> tuple[int, int]:
