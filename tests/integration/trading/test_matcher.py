@@ -229,3 +229,63 @@ def test_the_async_client_places_and_refuses_as_the_blocking_one(
     t.join(60)
     if failed:
         raise failed[0]
+
+
+def test_the_async_client_gives_up_at_its_deadline_even_on_half_an_answer(
+        tmp_path: Path) -> None:
+    """A matcher that sends an answer's length, then stalls: the lane's request is
+    `matcher_unavailable` once `timeout` has passed since it was sent (one deadline for the
+    whole answer, not one per read), and the connection is not kept."""
+    import asyncio
+    import socket
+    import struct
+    import time
+
+    from trading.matcher import AsyncMatcherClient
+
+    path = str(tmp_path / "stalling.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    release = threading.Event()
+
+    def stall() -> None:
+        conn, _ = srv.accept()
+        conn.recv(65536)
+        time.sleep(0.5)
+        conn.sendall(struct.pack("!I", 50))  # an answer of 50 bytes announced, none sent
+        release.wait(10)
+        conn.close()
+
+    t = threading.Thread(target=stall)
+    t.start()
+    took: list[float] = []
+
+    async def run() -> None:
+        c = AsyncMatcherClient(path, timeout=0.7, connect_wait=0.3)
+        began = time.monotonic()
+        with pytest.raises(MatcherUnavailable) as err:
+            await c.place(trading.PlaceOrder(A, "P", "SO2/ZA1/2026", "buy", 10, 300_000),
+                          actor="A")
+        took.append(time.monotonic() - began)
+        assert "may or may not" in err.value.message
+        assert c._idle == []
+
+    failed: list[BaseException] = []
+
+    def own_loop() -> None:  # a loop of its own (another test's loop may run in this thread)
+        try:
+            asyncio.run(run())
+        except BaseException as exc:
+            failed.append(exc)
+
+    client = threading.Thread(target=own_loop)
+    client.start()
+    client.join(10)
+    release.set()
+    t.join(5)
+    srv.close()
+    if failed:
+        raise failed[0]
+    # the deadline counts from the send, not again from the length's arrival (0.5 + 0.7 s)
+    assert 0.65 <= took[0] < 1.05
