@@ -618,15 +618,17 @@ def _approval_dict(r: ApprovalRow) -> dict[str, Any]:
                 payload=json.loads(r.payload), summary=r.summary,
                 requested_by=r.requested_by, requested_at=_iso(r.requested_at),
                 status=r.status, decided_by=r.decided_by, decided_at=_iso(r.decided_at),
-                result=r.result, preview=json.loads(r.preview) if r.preview else None)
+                result=r.result, preview=json.loads(r.preview) if r.preview else None,
+                district=r.district)
 
 
 def _deciding_district(store: IdentityStore, action: str, target: str,
                        payload: dict[str, Any]) -> str | None:
-    """The district whose officers may decide the request besides the city's (None: the
-    city's only), as `web.approvals.in_scope` decides: a bulk confirmation is its filer's
-    district's, or that of all its permits when they share one; a batch spanning districts
-    is the city's. Any other request: its target permit's district."""
+    """The district whose officers may see and decide the request besides the city's (None:
+    the city's only), kept with it (`web.approvals.in_scope` and the district's list read
+    it): a bulk confirmation is its filer's district's, or that of all its permits when they
+    share one; a batch spanning districts is the city's. Any other request: its target
+    permit's district."""
     if action != "confirm_permits":
         return store.permit_district(target)
     if payload.get("district"):
@@ -647,13 +649,14 @@ def request_approval(uow: UoW, *, tx_type: str, action: str, target: str,
                           payload=json.dumps(payload, sort_keys=True), summary=summary[:300],
                           requested_by=requested_by, requested_at=now, status="pending",
                           preview=None if preview is None
-                          else json.dumps(preview, sort_keys=True, default=str))
+                          else json.dumps(preview, sort_keys=True, default=str),
+                          district=_deciding_district(store, action[:40], target[:120],
+                                                      payload))
         store.add(row)
         store.flush()
         notify.to_officers(uow, "approval_waiting", row.id, dict(action=row.action, by=requested_by,
                            target=row.target), exclude=requested_by, department="approval",
-                           district=_deciding_district(store, row.action, row.target, payload),
-                           now=now)
+                           district=row.district, now=now)
         out = _approval_dict(row)
         uow.commit()
         return out

@@ -210,16 +210,14 @@ class IdentityStore:
 
     def approvals(self, status: str | None, offset: int, limit: int,
                   district: str | None = None) -> tuple[list[ApprovalRow], int]:
-        """Approval requests, newest first; with `district`, only those about a permit of
-        that district (a district officer's list)."""
+        """Approval requests, newest first; with `district`, only those that district's
+        officers may decide (a district officer's list: `ApprovalRow.district`, so a batch
+        spanning districts is in no district's list)."""
         q = select(ApprovalRow)
         if status:
             q = q.where(ApprovalRow.status == status)
         if district is not None:
-            q = q.where(ApprovalRow.target.in_(
-                select(_permit.c.code).join(_enterprise,
-                                            _permit.c.enterprise == _enterprise.c.credit_code)
-                .where(_enterprise.c.district == district)))
+            q = q.where(ApprovalRow.district == district)
         total = int(self.s.scalar(select(func.count()).select_from(q.subquery())) or 0)
         rows = self.s.scalars(q.order_by(ApprovalRow.id.desc()).offset(offset).limit(limit))
         return list(rows), total

@@ -139,6 +139,9 @@ class ApprovalRow(Base):
     result: Mapped[str | None] = mapped_column(Text)
     #: JSON: the dry run's outcome when the request was made (what is approved, in figures)
     preview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the district whose officers may see and decide it besides the city's, decided when it
+    #: was made (`identity.service._deciding_district`); None: the city's officers only
+    district: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
 
 
 class IdempotencyRow(Base):

@@ -225,19 +225,13 @@ def check_scope(platform: Any, user: Principal, approval_id: int) -> dict[str, A
 
 
 def in_scope(platform: Any, user: Principal, a: dict[str, Any]) -> bool:
-    """Whether `user` may see and decide request `a`: a district officer only requests about
-    a permit of its district, or a bulk confirmation whose permits are all of it."""
+    """Whether `user` may see and decide request `a`: a district officer only those of its
+    district (`district`, decided when the request was made: a request about a permit of
+    the district, or a bulk confirmation whose permits are all of it; the district
+    officer's list reads the same). `platform` is kept for the callers."""
     if not user.is_bureau or user.district is None:
         return True
-    payload = a.get("payload") or {}
-    if a.get("action") == "confirm_permits" and payload.get("district") == user.district:
-        return True  # the batch confirms only permits of that district (bulk.plan checks)
-    permits = payload.get("permits") if a.get("action") == "confirm_permits" \
-        else [payload.get("permit")]
-    if not permits or any(p is None for p in permits):
-        return False
-    return all(identity.district_of_permit(platform.uow(), str(p)) == user.district
-               for p in dict.fromkeys(permits))
+    return a.get("district") is not None and a.get("district") == user.district
 
 
 def reject(platform: Any, user: Principal, approval_id: int, reason: str) -> dict[str, Any]:

@@ -326,6 +326,88 @@ def test_a_batch_is_announced_to_whoever_may_decide_it(  # type: ignore[no-untyp
     assert "d02" in mine and "d01" not in mine
 
 
+def test_a_batch_spanning_districts_is_in_no_districts_list(  # type: ignore[no-untyped-def]
+        platform, spine, client, browser) -> None:
+    """The district officer's approvals list (page and API) holds what that officer may
+    decide, no more: a batch of A's (D01) and C's (D02) permits, whose target is its first
+    permit (A's), is in the city's list only; a batch of D01's permits alone is in D01's.
+    Before, the list took any request whose target was a permit of the district, so D01's
+    officer saw the spanning batch and C's permit in it, then got 404 on opening it."""
+    _officer(platform, "d01", "D01")
+    _officer(platform, "d02", "D02")
+    alloc.register_enterprise(platform.uow(), credit_code=C, name="Enterprise C",
+                              sector="thermal_power", district="D02")
+    pc = alloc.issue_permit(
+        platform.uow(), enterprise=C, site_seq=1, site_name="Plant C", district="D02",
+        capacity=300, capacity_unit="MW", valid_from=date(2025, 1, 1),
+        valid_to=date(2029, 12, 31), parameter_version="test",
+        bases=[alloc.QuantityBasis("SO2", 2026, "ZA1", 5_000, 6_000, 3_000)], now=NOW)
+
+    def batch(permits: list[str]) -> int:
+        return int(identity.request_approval(
+            platform.uow(), tx_type="confirmation", action="confirm_permits",
+            target=permits[0], payload=dict(permits=permits, year=2026, district=None),
+            summary="batch", requested_by="admin")["id"])
+
+    spanning, d01 = batch([spine["A"], pc]), batch([spine["A"], spine["B"]])
+    lists = {who: {a["id"]: a for a in client.get(
+        "/api/v1/approvals?status=pending", headers=_bearer(platform, who)).json()["items"]}
+        for who in ("d01", "d02", "officer")}
+    assert spanning not in lists["d01"] and spanning not in lists["d02"]
+    assert d01 in lists["d01"] and d01 not in lists["d02"]
+    assert {spanning, d01} <= set(lists["officer"])
+    assert (lists["officer"][spanning]["district"], lists["d01"][d01]["district"]) == (
+        None, "D01")
+    page = browser("d01").get("/bureau/approvals?status=pending")
+    assert page.status_code == 200 and pc not in page.text and spine["A"] in page.text
+    r = client.get(f"/api/v1/approvals/{spanning}", headers=_bearer(platform, "d01"))
+    assert r.status_code == 404  # as the list: neither seen nor decided
+
+
+def test_migration_0038_gives_earlier_requests_the_district_a_new_one_gets(  # type: ignore[no-untyped-def]
+        platform, spine) -> None:
+    """Requests made before revision 0038 get, on upgrade, the district `request_approval`
+    gives a new one; the column goes on downgrade."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from app.migrate import downgrade, upgrade
+
+    _officer(platform, "d02", "D02")
+    alloc.register_enterprise(platform.uow(), credit_code=C, name="Enterprise C",
+                              sector="thermal_power", district="D02")
+    pc = alloc.issue_permit(
+        platform.uow(), enterprise=C, site_seq=1, site_name="Plant C", district="D02",
+        capacity=300, capacity_unit="MW", valid_from=date(2025, 1, 1),
+        valid_to=date(2029, 12, 31), parameter_version="test",
+        bases=[alloc.QuantityBasis("SO2", 2026, "ZA1", 5_000, 6_000, 3_000)], now=NOW)
+    pa, pb = spine["A"], spine["B"]
+    asked = [("confirm_permits", pa, dict(permits=[pa, pc], year=2026, district=None), None),
+             ("confirm_permits", pa, dict(permits=[pa, pb], year=2026, district=None), "D01"),
+             ("confirm_permits", pc, dict(permits=[pc], year=2026, district="D02"), "D02"),
+             ("confirm_rights", pa, dict(permit=pa, pollutant="SO2", year=2027), "D01"),
+             ("release_reserve_plan", "7", dict(plan=7), None)]
+    made = {}
+    for action, target, payload, district in asked:
+        a = identity.request_approval(
+            platform.uow(), tx_type="confirmation", action=action, target=target,
+            payload=payload, summary="s", requested_by="admin")
+        assert a["district"] == district, action
+        made[a["id"]] = district
+    db_url = platform.settings.database_url
+    platform.close()  # no pooled connection holds the table while it is rebuilt
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        downgrade(db_url, "0037")
+        assert "district" not in {c["name"] for c in inspect(engine).get_columns(
+            "approval_request")}
+        upgrade(db_url)
+        with engine.connect() as c:
+            got = dict(c.execute(text("SELECT id, district FROM approval_request")).all())
+        assert got == made
+    finally:
+        engine.dispose()
+
+
 def test_a_district_officer_decides_only_its_districts_transfers(  # type: ignore[no-untyped-def]
         d01_only, platform, client, browser) -> None:
     """The transfer A → B (both in D01): D02's officer gets 404 `transfer_not_found` reading,

@@ -528,6 +528,9 @@ class ApprovalOut(BaseModel):
     result: str | None
     preview: dict[str, object] | None = Field(None, description=(
         "the dry run's outcome when the request was made: what is approved, in figures"))
+    district: str | None = Field(None, description=(
+        "the district whose officers may see and decide it besides the city's, decided when "
+        "it was made; none: the city's officers only"))
 
 
 class ApprovalPage(BaseModel):
