@@ -19,6 +19,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -403,11 +404,16 @@ def forget_tokens() -> None:
         _GENERATION[0] += 1
 
 
+def _plausible(raw: str) -> bool:
+    """Could `raw` be one of our tokens (worth hashing and looking up)?"""
+    return raw.startswith(TOKEN_PREFIX) and len(raw) <= 100
+
+
 def cached_token_principal(raw: str) -> Principal | None:
     """The token's principal when the cache holds it still valid, else None (without reading
     the database: `token_principal` reads it and fills the cache). A hit in the second part
     of its time marks the token due for `refresh_tokens`."""
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+    if not _plausible(raw):
         return None
     key = digest(raw)
     with _TOKENS_LOCK:
@@ -452,7 +458,7 @@ def token_principal(uow: UoW, raw: str, now: datetime | None = None) -> Principa
         if cached is not None:
             return cached
     now = now or system_clock()
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+    if not _plausible(raw):
         raise NotAuthenticated("unknown API token")
     key = digest(raw)
     began, generation = time.monotonic(), _GENERATION[0]  # trusted from before the read
@@ -478,8 +484,25 @@ def refresh_tokens(uow: UoW) -> int:
         keys = sorted(_DUE)
         _DUE.clear()
         generation = _GENERATION[0]
-    if not keys:
-        return 0
+    if keys:
+        _read_tokens(uow, keys, generation)
+    return len(keys)
+
+
+def token_principals(uow: UoW, raws: Sequence[str]) -> dict[str, Principal | None]:
+    """`token_principal` for many tokens in one statement (the order lane's tokens not
+    cached, gathered): each raw token's principal, or None when it is unknown, revoked or
+    expired or its user inactive. The valid ones are cached as `token_principal` caches
+    them."""
+    keys = {digest(raw): raw for raw in raws if _plausible(raw)}
+    valid = _read_tokens(uow, sorted(keys), _GENERATION[0]) if keys else {}
+    return {raw: valid.get(digest(raw)) if _plausible(raw) else None for raw in raws}
+
+
+def _read_tokens(uow: UoW, keys: Sequence[str], generation: int) -> dict[str, Principal]:
+    """Read the tokens of these digests in one statement; cache the valid ones for
+    `TOKEN_CACHE_SECONDS` from the read, drop the others from the cache (unless the cache
+    was forgotten since `generation`). Returns the valid ones' principals by digest."""
     began, now = time.monotonic(), system_clock()
     with uow:
         found = IdentityStore(uow.session).tokens_with_users(keys)
@@ -489,7 +512,7 @@ def refresh_tokens(uow: UoW) -> int:
             if valid is not None:
                 fresh[key] = (began + TOKEN_CACHE_SECONDS, valid[1], valid[0])
     _cache(fresh, [k for k in keys if k not in fresh], generation)
-    return len(keys)
+    return {key: entry[2] for key, entry in fresh.items()}
 
 
 def _valid(t: ApiTokenRow, u: UserRow, now: datetime

@@ -162,3 +162,56 @@ def test_a_token_due_is_read_again_in_the_background_not_by_the_request(
     renewed = identity._TOKENS[key][0]
     assert renewed >= began + identity.TOKEN_CACHE_SECONDS  # read again after the request
     assert not identity.tokens_due() and asked == []
+
+
+def test_tokens_missed_at_once_are_read_together_in_one_statement(
+        platform: Any, app: Any, spine: dict[str, str], tokens: dict[str, str]) -> None:
+    """After a start every client's first order misses the token cache at once. The lane
+    reads the tokens missed together in one statement (not one thread and connection each),
+    answers every order from it, and a token that read refuses goes the long way (401)."""
+    import asyncio
+    import threading
+
+    import httpx
+    from sqlalchemy import event
+
+    second = identity.create_token(platform.uow(), owner=identity.principal_of(
+        platform.uow(), "trader_b"), name="second")[0]
+    callers = [("A", tokens["trader_a"])] * 2 + [("B", tokens["trader_b"])] * 3 + [
+        ("B", second)]
+    identity.forget_tokens()  # as a process just started
+    statements: list[str] = []
+    with platform.uow() as uow:
+        engine = uow.session.get_bind()
+
+    def seen(_c: Any, _cur: Any, sql: str, *_a: Any) -> None:
+        statements.append(sql)
+
+    async def post_all(who: list[tuple[str, str]]) -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://lane") as c:
+            return list(await asyncio.gather(*[
+                c.post("/api/v1/orders", json=_order(spine, w),
+                       headers={"Authorization": f"Bearer {raw}"}) for w, raw in who]))
+
+    def run(who: list[tuple[str, str]]) -> list[httpx.Response]:
+        out: list[list[httpx.Response]] = []
+        t = threading.Thread(target=lambda: out.append(asyncio.run(post_all(who))))
+        t.start()  # a loop of its own (another test's loop may run in this thread)
+        t.join(60)
+        return out[0]
+
+    answered, passed = _counts()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        got = run(callers)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [r.status_code for r in got] == [201] * len(callers), [r.text for r in got]
+    assert _counts() == (answered + len(callers), passed)
+    assert len([s for s in statements if "api_token" in s]) == 1, statements
+    assert all(identity.cached_token_principal(raw) is not None for _, raw in callers)
+    # a token the read refuses: the route answers it, as before
+    got = run([("B", "erts_" + "x" * 40)])
+    assert got[0].status_code == 401 and got[0].json()["error"] == "not_authenticated"
+    assert _counts()[1] == passed + 1
