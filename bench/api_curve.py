@@ -43,6 +43,20 @@ def _goal(markets: int) -> str:
             else "≥ 1,500 orders/s, p99 < 50 ms, ≤ 1 ms CPU per order")
 
 
+def _ceiling(s: dict[str, Any], cpus: Any) -> str:
+    """The CPU bound of a scenario, from its own figures: every process's CPU per order
+    (server, PostgreSQL, wrk) against the machine's cores."""
+    parts = [s.get(k) for k in ("cpu_ms_per_order", "postgres_cpu_ms_per_order",
+                                "wrk_cpu_ms_per_order")]
+    if not cpus or any(p is None for p in parts):
+        return ""
+    total = sum(float(p) for p in parts)  # type: ignore[arg-type]
+    if total <= 0:
+        return ""
+    return (f" All processes together: {total:.3f} ms CPU per order, so {cpus} cores allow "
+            f"at most {_n(int(cpus) * 1000 / total)} orders/s at this cost, every core busy.")
+
+
 def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
            now: datetime | None = None) -> str:
     rows = list(lines)
@@ -62,6 +76,8 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
            "PostgreSQL's is every postgres process's, over the same answers; the machine's "
            "busy share is over the step (1.0: every core busy).",
            ""]
+    cpus = next((int(r["cpus"]) for r in rows if r.get("bench") == "machine"
+                 and r.get("cpus")), None) or m.get("cores")
     for s in (r for r in rows if r.get("bench") == "api"):
         mk, w = int(s["markets"]), int(s["workers"])
         mine = [x for x in steps if int(x["markets"]) == mk and int(x["workers"]) == w
@@ -78,7 +94,8 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
                 + (f"; PostgreSQL {s['postgres_cpu_ms_per_order']} ms and wrk "
                    f"{s['wrk_cpu_ms_per_order']} ms CPU per order, the machine "
                    f"{_pct(s['machine_busy'])} busy" if "machine_busy" in s else "")
-                + f"; {s.get('connections')} connections, non-201 answers: {s['non_201']}.",
+                + f"; {s.get('connections')} connections, non-201 answers: {s['non_201']}."
+                + _ceiling(s, cpus),
                 "",
                 "| step | resting after | orders/s | p50 ms | p99 ms | CPU ms per order "
                 "| PostgreSQL CPU ms per order | machine busy |",

@@ -50,6 +50,16 @@ def test_each_scenario_has_its_curve_and_the_references_follow() -> None:
     assert "≥ 1,500 orders/s" in one
     assert "1,100 orders/s" in page and "3,500 tps" in page and "2,100 requests/s" in page
     assert "do 1.27× the work of one alone" in page and "took 181.5 ms" in page
+    # the CPU bound from the scenario's own figures: (0.64 + 0.4 + 0.05) ms on 2 CPUs
+    assert "All processes together: 1.090 ms CPU per order, so 2 cores allow at most " \
+        "1,835 orders/s" in one
+
+
+def test_no_cpu_bound_without_the_figures_it_needs() -> None:
+    bare = {k: v for k, v in scenario(1, None).items()  # a line from before they were kept
+            if k not in ("wrk_cpu_ms_per_order", "postgres_cpu_ms_per_order", "machine_busy")}
+    page = api_curve.render([step(1, 1, 910.0, 3500), bare], command="x", pg=None)
+    assert "All processes together" not in page
 
 
 def test_the_command_line_writes_the_page(tmp_path: Path) -> None:
