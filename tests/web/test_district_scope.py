@@ -295,6 +295,17 @@ def test_approval_notices_follow_the_officers_current_district(  # type: ignore[
     assert _waiting(platform, "d01") == {ref}
 
 
+def _permit_of_d02(platform: Any) -> str:
+    """Enterprise C in D02 (which must exist) with an SO2 permit for 2026: its code."""
+    alloc.register_enterprise(platform.uow(), credit_code=C, name="Enterprise C",
+                              sector="thermal_power", district="D02")
+    return str(alloc.issue_permit(
+        platform.uow(), enterprise=C, site_seq=1, site_name="Plant C", district="D02",
+        capacity=300, capacity_unit="MW", valid_from=date(2025, 1, 1),
+        valid_to=date(2029, 12, 31), parameter_version="test",
+        bases=[alloc.QuantityBasis("SO2", 2026, "ZA1", 5_000, 6_000, 3_000)], now=NOW))
+
+
 def test_a_batch_is_announced_to_whoever_may_decide_it(  # type: ignore[no-untyped-def]
         platform, spine) -> None:
     """A bulk confirmation of one district's permits: the city's and that district's officers.
@@ -302,13 +313,7 @@ def test_a_batch_is_announced_to_whoever_may_decide_it(  # type: ignore[no-untyp
     (`web.approvals.in_scope`), not the first permit's district's."""
     _officer(platform, "d01", "D01")
     _officer(platform, "d02", "D02")
-    alloc.register_enterprise(platform.uow(), credit_code=C, name="Enterprise C",
-                              sector="thermal_power", district="D02")
-    pc = alloc.issue_permit(
-        platform.uow(), enterprise=C, site_seq=1, site_name="Plant C", district="D02",
-        capacity=300, capacity_unit="MW", valid_from=date(2025, 1, 1),
-        valid_to=date(2029, 12, 31), parameter_version="test",
-        bases=[alloc.QuantityBasis("SO2", 2026, "ZA1", 5_000, 6_000, 3_000)], now=NOW)
+    pc = _permit_of_d02(platform)
 
     def batch(permits: list[str], district: str | None) -> set[str]:
         a = identity.request_approval(
@@ -335,13 +340,7 @@ def test_a_batch_spanning_districts_is_in_no_districts_list(  # type: ignore[no-
     officer saw the spanning batch and C's permit in it, then got 404 on opening it."""
     _officer(platform, "d01", "D01")
     _officer(platform, "d02", "D02")
-    alloc.register_enterprise(platform.uow(), credit_code=C, name="Enterprise C",
-                              sector="thermal_power", district="D02")
-    pc = alloc.issue_permit(
-        platform.uow(), enterprise=C, site_seq=1, site_name="Plant C", district="D02",
-        capacity=300, capacity_unit="MW", valid_from=date(2025, 1, 1),
-        valid_to=date(2029, 12, 31), parameter_version="test",
-        bases=[alloc.QuantityBasis("SO2", 2026, "ZA1", 5_000, 6_000, 3_000)], now=NOW)
+    pc = _permit_of_d02(platform)
 
     def batch(permits: list[str]) -> int:
         return int(identity.request_approval(
@@ -373,13 +372,7 @@ def test_migration_0038_gives_earlier_requests_the_district_a_new_one_gets(  # t
     from app.migrate import downgrade, upgrade
 
     _officer(platform, "d02", "D02")
-    alloc.register_enterprise(platform.uow(), credit_code=C, name="Enterprise C",
-                              sector="thermal_power", district="D02")
-    pc = alloc.issue_permit(
-        platform.uow(), enterprise=C, site_seq=1, site_name="Plant C", district="D02",
-        capacity=300, capacity_unit="MW", valid_from=date(2025, 1, 1),
-        valid_to=date(2029, 12, 31), parameter_version="test",
-        bases=[alloc.QuantityBasis("SO2", 2026, "ZA1", 5_000, 6_000, 3_000)], now=NOW)
+    pc = _permit_of_d02(platform)
     pa, pb = spine["A"], spine["B"]
     asked = [("confirm_permits", pa, dict(permits=[pa, pc], year=2026, district=None), None),
              ("confirm_permits", pa, dict(permits=[pa, pb], year=2026, district=None), "D01"),

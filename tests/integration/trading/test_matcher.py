@@ -8,7 +8,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,26 @@ def _cmd(floor: Floor, who: str, side: str, qty: int, price: int, **kw: Any
          ) -> trading.PlaceOrder:
     ent, permit = (A, floor.pa) if who == "A" else (B, floor.pb)
     return trading.PlaceOrder(ent, permit, floor.market, side, qty, price, **kw)
+
+
+def _in_own_loop(run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `run()` to its end on a loop of its own, in a thread of its own (another test's
+    loop may run in this one); what it raised is raised here."""
+    import asyncio
+
+    failed: list[BaseException] = []
+
+    def own_loop() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:
+            failed.append(exc)
+
+    t = threading.Thread(target=own_loop)
+    t.start()
+    t.join(60)
+    if failed:
+        raise failed[0]
 
 
 def _audit(action: str) -> dict[str, Any]:
@@ -215,20 +235,7 @@ def test_the_async_client_places_and_refuses_as_the_blocking_one(
         with pytest.raises(MatcherUnavailable):
             await gone.place(_cmd(floor, "A", "sell", 10, 300_000), actor="A")
 
-    # a loop of its own, in a thread of its own (another test's loop may run in this one)
-    failed: list[BaseException] = []
-
-    def own_loop() -> None:
-        try:
-            asyncio.run(run())
-        except BaseException as exc:
-            failed.append(exc)
-
-    t = threading.Thread(target=own_loop)
-    t.start()
-    t.join(60)
-    if failed:
-        raise failed[0]
+    _in_own_loop(run)
 
 
 def test_the_async_client_gives_up_at_its_deadline_even_on_half_an_answer(
@@ -236,7 +243,6 @@ def test_the_async_client_gives_up_at_its_deadline_even_on_half_an_answer(
     """A matcher that sends an answer's length, then stalls: the lane's request is
     `matcher_unavailable` once `timeout` has passed since it was sent (one deadline for the
     whole answer, not one per read), and the connection is not kept."""
-    import asyncio
     import socket
     import struct
     import time
@@ -271,21 +277,11 @@ def test_the_async_client_gives_up_at_its_deadline_even_on_half_an_answer(
         assert "may or may not" in err.value.message
         assert c._idle == []
 
-    failed: list[BaseException] = []
-
-    def own_loop() -> None:  # a loop of its own (another test's loop may run in this thread)
-        try:
-            asyncio.run(run())
-        except BaseException as exc:
-            failed.append(exc)
-
-    client = threading.Thread(target=own_loop)
-    client.start()
-    client.join(10)
-    release.set()
-    t.join(5)
-    srv.close()
-    if failed:
-        raise failed[0]
+    try:
+        _in_own_loop(run)
+    finally:
+        release.set()
+        t.join(5)
+        srv.close()
     # the deadline counts from the send, not again from the length's arrival (0.5 + 0.7 s)
     assert 0.65 <= took[0] < 1.05
