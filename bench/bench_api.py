@@ -166,19 +166,22 @@ def _cpu(fields: list[str]) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _live() -> list[tuple[int, str, list[str]]]:
-    """Every live process: pid, name, stat fields."""
-    out = []
+Live = dict[int, tuple[str, list[str]]]
+
+
+def _live() -> Live:
+    """Every live process, at one moment: pid → name, stat fields."""
+    out: Live = {}
     for d in os.listdir("/proc"):
         if d.isdigit() and (got := _stat(d)) is not None:
-            out.append((int(d), *got))
+            out[int(d)] = got
     return out
 
 
-def _tree(root: int) -> list[int]:
-    """The process and all its descendants."""
+def _tree(root: int, live: Live | None = None) -> list[int]:
+    """The process and all its descendants (in `live`, or the processes alive now)."""
     children: dict[int, list[int]] = {}
-    for pid, _name, fields in _live():
+    for pid, (_name, fields) in (_live() if live is None else live).items():
         children.setdefault(int(fields[1]), []).append(pid)
     out, todo = [], [root]
     while todo:
@@ -188,25 +191,23 @@ def _tree(root: int) -> list[int]:
     return out
 
 
-def cpu_seconds(root: int) -> dict[str, float]:
-    """User + system CPU of the process tree (live processes; their own time only), per
-    part: the matcher, and the rest (supervisor and web workers)."""
+def cpu_seconds(root: int, live: Live) -> dict[str, float]:
+    """User + system CPU of the process tree in `live` (their own time only), per part: the
+    matcher, and the rest (supervisor and web workers)."""
     total = {"matcher": 0.0, "web": 0.0}
-    for pid in _tree(root):
-        got = _stat(pid)
+    for pid in _tree(root, live):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if got is not None:
-            total["matcher" if b"app.matcher" in cmd else "web"] += _cpu(got[1])
+        total["matcher" if b"app.matcher" in cmd else "web"] += _cpu(live[pid][1])
     return total
 
 
-def postgres_cpu() -> float:
-    """User + system CPU of every live PostgreSQL process on this machine (its backends and
-    background processes: the database is local)."""
-    return sum(_cpu(fields) for _pid, name, fields in _live() if name.startswith("postgres"))
+def postgres_cpu(live: Live) -> float:
+    """User + system CPU of every PostgreSQL process in `live` (its backends and background
+    processes: the database is local)."""
+    return sum(_cpu(fields) for name, fields in live.values() if name.startswith("postgres"))
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -316,12 +317,16 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
         resting = 0
         sessions0 = db.sessions()
         for n in range(args.max_steps):
-            cpu0, pg0, wrk0 = cpu_seconds(server.proc.pid), postgres_cpu(), children_cpu()
+            live = _live()  # one reading of /proc for the server's and PostgreSQL's CPU
+            cpu0, pg0, wrk0 = (cpu_seconds(server.proc.pid, live), postgres_cpu(live),
+                               children_cpu())
             busy0, all0 = machine_ticks()
             got = run_wrk(wrk, url, connections=args.connections, seconds=args.step_seconds,
                           env=env)
             busy1, all1 = machine_ticks()
-            cpu1, pg1, wrk1 = cpu_seconds(server.proc.pid), postgres_cpu(), children_cpu()
+            live = _live()
+            cpu1, pg1, wrk1 = (cpu_seconds(server.proc.pid, live), postgres_cpu(live),
+                               children_cpu())
             cpu = sum(cpu1.values()) - sum(cpu0.values())
             resting = int(db.scalar("SELECT count(*) FROM trading_order "
                                     "WHERE status = 'open'") or 0)

@@ -494,9 +494,9 @@ def token_principals(uow: UoW, raws: Sequence[str]) -> dict[str, Principal | Non
     cached, gathered): each raw token's principal, or None when it is unknown, revoked or
     expired or its user inactive. The valid ones are cached as `token_principal` caches
     them."""
-    keys = {digest(raw): raw for raw in raws if _plausible(raw)}
-    valid = _read_tokens(uow, sorted(keys), _GENERATION[0]) if keys else {}
-    return {raw: valid.get(digest(raw)) if _plausible(raw) else None for raw in raws}
+    keys = {raw: digest(raw) for raw in raws if _plausible(raw)}
+    valid = _read_tokens(uow, sorted(set(keys.values())), _GENERATION[0]) if keys else {}
+    return {raw: valid.get(keys[raw]) if raw in keys else None for raw in raws}
 
 
 def _read_tokens(uow: UoW, keys: Sequence[str], generation: int) -> dict[str, Principal]:
