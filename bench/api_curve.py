@@ -1,7 +1,8 @@
 """The curve of the official order figure: a Markdown page from `bench/bench_api.py`'s JSON lines.
 
 For each scenario (M markets, W web workers) the page gives the scenario's line (orders/s, the
-worst step's p50 and p99, server CPU per order, the matcher's orders per group) and every step
+worst step's p50 and p99, server CPU per order, the matcher's orders per group and its
+writer's own speed, against which the HTTP figure is set) and every step
 of the run: the resting orders after it, orders/s, p50, p99 and CPU per order, so whether the
 figure holds as the books grow is read off the table. Then the references of the same run:
 `/healthz`, the in-process pipeline, pgbench, and how much two processes get done at once
@@ -57,6 +58,18 @@ def _ceiling(s: dict[str, Any], cpus: Any) -> str:
             f"at most {_n(int(cpus) * 1000 / total)} orders/s at this cost, every core busy.")
 
 
+def _writer(s: dict[str, Any]) -> str:
+    """The matcher's writer in a scenario: its busy share and its own speed, and the HTTP
+    figure against that speed."""
+    rate = s.get("writer_orders_per_busy_s")
+    if not rate or not s.get("orders_per_s"):
+        return ""
+    return (f" The matcher's writer was in groups {_pct(s.get('writer_busy'))} of the time "
+            f"and placed {_n(float(rate))} orders per second in groups (the most it places "
+            f"at this group size, were it never waiting for orders): the HTTP figure is "
+            f"{100 * float(s['orders_per_s']) / float(rate):.0f} % of it.")
+
+
 def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
            now: datetime | None = None) -> str:
     rows = list(lines)
@@ -95,7 +108,7 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
                    f"{s['wrk_cpu_ms_per_order']} ms CPU per order, the machine "
                    f"{_pct(s['machine_busy'])} busy" if "machine_busy" in s else "")
                 + f"; {s.get('connections')} connections, non-201 answers: {s['non_201']}."
-                + _ceiling(s, cpus),
+                + _writer(s) + _ceiling(s, cpus),
                 "",
                 "| step | resting after | orders/s | p50 ms | p99 ms | CPU ms per order "
                 "| PostgreSQL CPU ms per order | machine busy |",
@@ -112,9 +125,13 @@ def render(lines: Iterable[dict[str, Any]], *, command: str, pg: str | None,
                         f"{s['workers']} worker(s)): {_n(float(s['healthz_per_s']))} "
                         "requests/s (the HTTP floor: one `SELECT 1` through the middleware).")
         elif s.get("bench") == "service":
+            busy = s.get("writer_orders_per_busy_s")
             refs.append(f"- In process (`bench/bench_service.py --pipeline`, "
                         f"{s.get('threads')} threads): {_n(float(s['orders_per_s']))} "
-                        f"orders/s, p99 {s['p99_ms']} ms.")
+                        f"orders/s, p99 {s['p99_ms']} ms"
+                        + (f"; its writer placed {s.get('orders_per_group')} orders per "
+                           f"group, {_n(float(busy))} per second in groups" if busy else "")
+                        + ".")
         elif s.get("bench") == "machine":
             alone = (f"; the loop alone took {s['loop_ms_alone']} ms, a measure of one core's "
                      "speed during the run" if s.get("loop_ms_alone") else "")

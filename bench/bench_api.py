@@ -14,7 +14,9 @@ Each step reports: orders/s (201 answers per second), p50 and p99 (wrk's histogr
 statuses, the resting orders after the step, and the server's CPU per order (user + system
 time of the server process and all its children — web workers and the matcher — from
 /proc, over the 201 answers). The scenario line sums the steps; with several workers it
-also gives the matcher's books rebuilt and its orders per group (transaction).
+also gives the matcher's books rebuilt and its orders per group (transaction), and, per step
+and for the scenario, its writer's busy share and the orders it placed per second busy (the
+matcher's `stats`: the engine's own speed at those groups' size, whatever the front end).
 
 Each step also gives the rest of the machine's CPU per order: PostgreSQL's (every
 postgres process), wrk's, and the machine's busy share over the step (/proc/stat: 1.0 is
@@ -316,6 +318,7 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
         steps: list[dict[str, Any]] = []
         resting = 0
         sessions0 = db.sessions()
+        first = writer0 = _matcher_stats(server) if workers > 1 else None
         for n in range(args.max_steps):
             live = _live()  # one reading of /proc for the server's and PostgreSQL's CPU
             cpu0, pg0, wrk0 = (cpu_seconds(server.proc.pid, live), postgres_cpu(live),
@@ -324,6 +327,7 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
             got = run_wrk(wrk, url, connections=args.connections, seconds=args.step_seconds,
                           env=env)
             busy1, all1 = machine_ticks()
+            writer1 = _matcher_stats(server) if workers > 1 else None
             live = _live()
             cpu1, pg1, wrk1 = (cpu_seconds(server.proc.pid, live), postgres_cpu(live),
                                children_cpu())
@@ -345,7 +349,9 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
                             (cpu1["matcher"] - cpu0["matcher"]) * 1000 / max(ok, 1), 3),
                         postgres_cpu_ms_per_order=round((pg1 - pg0) * 1000 / max(ok, 1), 3),
                         wrk_cpu_ms_per_order=round((wrk1 - wrk0) * 1000 / max(ok, 1), 3),
-                        machine_busy=round((busy1 - busy0) / max(all1 - all0, 1), 3))
+                        machine_busy=round((busy1 - busy0) / max(all1 - all0, 1), 3),
+                        **_writer(writer0, writer1, seconds))
+            writer0 = writer1
             print(json.dumps(step, separators=(",", ":")), flush=True)
             steps.append(step)
             if steps_to is not None:
@@ -382,6 +388,7 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
                     matcher_rebuilds=matcher["rebuilds"] if matcher else None,
                     matcher_orders_per_group=(round(matcher["requests"] / matcher["groups"], 1)
                                               if matcher and matcher["groups"] else None),
+                    **_writer(first, writer0, secs),
                     healthz_per_s=health,
                     new_pg_sessions=new_sessions,
                     new_pg_sessions_per_order=round(new_sessions / max(ok_total, 1), 4))
@@ -392,9 +399,25 @@ def scenario(args: argparse.Namespace, wrk: str, markets: int, workers: int,
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _writer(before: dict[str, int] | None, after: dict[str, int] | None,
+            seconds: float) -> dict[str, float]:
+    """The matcher's writer between two `stats` readings over `seconds`: the share of the
+    time it spent in groups, and the requests it placed per second of that time (the most
+    it would place were it never waiting for orders: the engine's speed at these groups'
+    size, whatever the front end). Nothing without two readings."""
+    if before is None or after is None:
+        return {}
+    busy = (after["busy_ms"] - before["busy_ms"]) / 1000
+    if busy <= 0 or seconds <= 0:
+        return {}
+    return dict(writer_busy=round(busy / seconds, 3),
+                writer_orders_per_busy_s=round((after["requests"] - before["requests"])
+                                               / busy, 1))
+
+
 def _matcher_stats(server: Server) -> dict[str, int] | None:
-    """The matcher's counts over the run (its `stats` request): books rebuilt, groups
-    (transactions) and requests."""
+    """The matcher's counts so far (its `stats` request): books rebuilt, groups
+    (transactions), requests, and the writer's milliseconds in groups."""
     from trading.matcher import MatcherClient
 
     for pid in _tree(server.proc.pid):
@@ -406,7 +429,7 @@ def _matcher_stats(server: Server) -> dict[str, int] | None:
             client = MatcherClient(cmd[cmd.index(b"app.matcher") + 1].decode(), timeout=5)
             try:
                 st = client.stats()
-                return {k: int(st[k]) for k in ("rebuilds", "groups", "requests")}
+                return {k: int(st[k]) for k in ("rebuilds", "groups", "requests", "busy_ms")}
             finally:
                 client.close()
     return None

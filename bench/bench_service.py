@@ -18,11 +18,13 @@ way. Prints one JSON line per run:
 
     {"bench":"service","db":...,"path":...,"book":"compiled"|"interpreted","threads":...,
      "orders":...,"seconds":...,"orders_per_s":...,"p50_ms":...,"p99_ms":...,"trades":...,"cancels":...,"groups":...,
-     "group_p50_ms":...,"group_p99_ms":...,"group_cpu_p50_ms":...,"group_cpu_slowest_ms":...}
+     "group_p50_ms":...,"group_p99_ms":...,"group_cpu_p50_ms":...,"group_cpu_slowest_ms":...,
+     "writer_orders_per_busy_s":...}
 
 (the group_ figures with ``--pipeline``: each writer transaction's wall and CPU time; CPU
 time is the writer thread's; the rest of a group's time it waits, for PostgreSQL or for the
-interpreter lock)
+interpreter lock. ``writer_orders_per_busy_s``: requests placed per second of the writer's
+time in groups, the most it would place were it never waiting for orders)
 
 Usage: python bench/bench_service.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
        [--orders N] [--threads T] [--markets M] [--traders K] [--pipeline] [--bureau-ms N]
@@ -255,7 +257,9 @@ def _groups(timings: list[tuple[float, float, int]]) -> dict[str, object]:
                 group_p99_ms=round(cut * 1000, 2), group_max_ms=round(walls[-1] * 1000, 2),
                 group_cpu_p50_ms=round(statistics.median(t[1] for t in timings) * 1000, 2),
                 group_cpu_slowest_ms=round(statistics.mean(slow_cpu) * 1000, 2),
-                orders_per_group=round(sum(t[2] for t in timings) / n, 1))
+                orders_per_group=round(sum(t[2] for t in timings) / n, 1),
+                writer_orders_per_busy_s=round(sum(t[2] for t in timings)
+                                               / max(sum(walls), 1e-9), 1))
 
 
 def main(argv: list[str] | None = None) -> None:

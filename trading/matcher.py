@@ -5,7 +5,8 @@
 web workers hand it their orders and cancels over a local Unix domain socket and wait for the
 answer. So however many web workers there are, an order is matched by the one process whose
 cached book is always at the market row's version: no book is ever rebuilt because another
-process moved the market (`STATS.rebuilds` counts rebuilds; the `stats` request reads it).
+process moved the market (`STATS.rebuilds` counts rebuilds; the `stats` request reads it,
+with the groups, the requests and the writer's busy milliseconds).
 
 Protocol: frames of a 4-byte big-endian length then a JSON object, one request then its
 answer on a connection at a time (a web worker keeps a pool of connections).
@@ -264,7 +265,8 @@ class MatcherServer:
         op = msg.get("op")
         if op == "stats":
             return {"ok": {"rebuilds": STATS.rebuilds, "groups": STATS.groups,
-                           "requests": STATS.requests, "pid": os.getpid(),
+                           "requests": STATS.requests, "busy_ms": round(STATS.busy * 1000),
+                           "pid": os.getpid(),
                            "clients": sorted(self.clients)}}
         audit = msg.get("audit")
         if op == "place":

@@ -19,17 +19,21 @@ def step(workers: int, n: int, rate: float, resting: int) -> dict[str, Any]:
 
 
 def scenario(workers: int, per_group: float | None) -> dict[str, Any]:
-    return {"bench": "api", "markets": 1, "workers": workers, "lane": True, "connections": 32,
+    line = {"bench": "api", "markets": 1, "workers": workers, "lane": True, "connections": 32,
             "orders": 18000, "orders_per_s": 900.4, "p50_ms_worst_step": 33.1,
             "p99_ms_worst_step": 80.2, "cpu_ms_per_order": 0.64, "resting": 7000,
             "non_201": 0, "matcher_orders_per_group": per_group, "healthz_per_s": 2100.0,
             "postgres_cpu_ms_per_order": 0.4, "wrk_cpu_ms_per_order": 0.05,
             "machine_busy": 0.61}
+    if per_group:  # the matcher's writer, as bench_api reads it from the matcher's stats
+        line.update(writer_busy=0.78, writer_orders_per_busy_s=1200.0)
+    return line
 
 
 LINES = [step(1, 1, 910.0, 3500), step(1, 2, 890.0, 7000), scenario(1, None),
          step(2, 1, 880.0, 3400), scenario(2, 29.5),
-         {"bench": "service", "threads": 32, "orders_per_s": 1100.0, "p99_ms": 45.0},
+         {"bench": "service", "threads": 32, "orders_per_s": 1100.0, "p99_ms": 45.0,
+          "orders_per_group": 31.5, "writer_orders_per_busy_s": 1350.0},
          {"bench": "pgbench", "scale": 10, "clients": 32, "tps": 3500.0},
          {"bench": "machine", "cpus": 2, "parallel_speedup": 1.27,
           "loop_ms_alone": 181.5}]
@@ -53,6 +57,11 @@ def test_each_scenario_has_its_curve_and_the_references_follow() -> None:
     # the CPU bound from the scenario's own figures: (0.64 + 0.4 + 0.05) ms on 2 CPUs
     assert "All processes together: 1.090 ms CPU per order, so 2 cores allow at most " \
         "1,835 orders/s" in one
+    # the matcher's writer (2 workers only): its speed in groups, and the figure against it
+    assert "The matcher's writer was in groups 78 % of the time and placed 1,200 orders " \
+        "per second in groups" in two and "the HTTP figure is 75 % of it" in two
+    assert "matcher's writer" not in one
+    assert "its writer placed 31.5 orders per group, 1,350 per second in groups" in page
 
 
 def test_no_cpu_bound_without_the_figures_it_needs() -> None:

@@ -8,6 +8,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ def test_two_clients_meet_in_one_book_without_a_rebuild(floor: Floor,
                                                        matcher: MatcherServer) -> None:
     one, two = MatcherClient(matcher.path), MatcherClient(matcher.path)
     before = pipeline.STATS.rebuilds
+    busy0, t0 = pipeline.STATS.busy, time.monotonic()  # earlier tests' groups count too
     try:
         for i in range(5):
             one.place(_cmd(floor, "A", "sell", 100, 300_000 + i * 1000), actor="A")
@@ -95,6 +97,8 @@ def test_two_clients_meet_in_one_book_without_a_rebuild(floor: Floor,
         stats = one.stats()
         assert stats["rebuilds"] == pipeline.STATS.rebuilds
         assert stats["requests"] >= 8
+        # the writer's time in groups grew, by no more than the test has taken
+        assert busy0 * 1000 < stats["busy_ms"] <= (busy0 + time.monotonic() - t0) * 1000 + 1
     finally:
         one.close()
         two.close()
