@@ -7,6 +7,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -54,8 +55,6 @@ def _cmd(floor: Floor, who: str, side: str, qty: int, price: int, **kw: Any
 def _in_own_loop(run: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run `run()` to its end on a loop of its own, in a thread of its own (another test's
     loop may run in this one); what it raised is raised here."""
-    import asyncio
-
     failed: list[BaseException] = []
 
     def own_loop() -> None:
@@ -220,8 +219,6 @@ def test_the_async_client_places_and_refuses_as_the_blocking_one(
         floor: Floor, matcher: MatcherServer) -> None:
     """The web worker's order lane awaits the matcher on its event loop
     (`AsyncMatcherClient`): the same answers, and a matcher gone is `matcher_unavailable`."""
-    import asyncio
-
     from trading.matcher import AsyncMatcherClient
 
     async def run() -> None:
@@ -249,7 +246,6 @@ def test_the_async_client_gives_up_at_its_deadline_even_on_half_an_answer(
     whole answer, not one per read), and the connection is not kept."""
     import socket
     import struct
-    import time
 
     from trading.matcher import AsyncMatcherClient
 
